@@ -1,0 +1,52 @@
+//===- LoomOps.h - Ops of the loom dialect ----------------------*- C++ -*-===//
+#ifndef LOOM_DIALECT_LOOMOPS_H
+#define LOOM_DIALECT_LOOMOPS_H
+
+#include "Loom/LoomDialect.h"
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "mlir/Interfaces/ControlFlowInterfaces.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace loom {
+namespace OpTrait {
+/// Elementwise op whose operands broadcast to the result (ONNX
+/// multidirectional broadcasting).
+template <typename ConcreteType>
+class BroadcastingElementwise
+    : public mlir::OpTrait::TraitBase<ConcreteType, BroadcastingElementwise> {};
+/// Op whose first result has the shape of its first operand.
+template <typename ConcreteType>
+class SameShapeAsFirstOperand
+    : public mlir::OpTrait::TraitBase<ConcreteType, SameShapeAsFirstOperand> {};
+} // namespace OpTrait
+
+namespace detail {
+/// Shape helper shared by the elementwise ops (broadcast or same-as-first).
+llvm::LogicalResult
+inferElementwiseResultTypes(mlir::Operation *op,
+                            llvm::SmallVectorImpl<mlir::Type> &resultTypes);
+/// Checks that the values bound to one ONNX type variable have one element
+/// type (absent optional values, of type `none`, are skipped).
+llvm::LogicalResult verifyTypeVariable(mlir::Operation *op,
+                                       llvm::StringRef typeVar,
+                                       llvm::ArrayRef<mlir::Value> values);
+} // namespace detail
+} // namespace loom
+
+#include "Loom/LoomInterfaces.h.inc"
+
+#define GET_OP_CLASSES
+#include "Loom/LoomAll.h.inc"
+
+namespace loom {
+#include "Loom/LoomHandVerifiers.inc"
+} // namespace loom
+
+#endif // LOOM_DIALECT_LOOMOPS_H

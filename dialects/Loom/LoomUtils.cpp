@@ -1,0 +1,84 @@
+//===- LoomUtils.cpp - Helpers shared by folders and shape helpers --------===//
+#include "Loom/LoomUtils.h"
+
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+
+DenseElementsAttr loom::toDense(Attribute attr) {
+  if (auto dense = dyn_cast_or_null<DenseElementsAttr>(attr))
+    return dense;
+  auto resource = dyn_cast_or_null<DenseResourceElementsAttr>(attr);
+  if (!resource)
+    return {};
+  ShapedType type = resource.getType();
+  if (!type.hasStaticShape() || type.getNumElements() > kMaxFoldElements)
+    return {};
+  AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+  if (!blob)
+    return {};
+  ArrayRef<char> data = blob->getData();
+  Type element = type.getElementType();
+  if (element.isInteger(1)) {
+    // Booleans are stored one byte per element.
+    if (int64_t(data.size()) != type.getNumElements())
+      return {};
+    SmallVector<bool> bools(data.begin(), data.end());
+    return DenseElementsAttr::get(type, ArrayRef<bool>(bools));
+  }
+  int64_t bytes = type.getNumElements() *
+                  int64_t(llvm::divideCeil(element.getIntOrFloatBitWidth(), 8));
+  if (int64_t(data.size()) != bytes)
+    return {};
+  bool detectedSplat = false;
+  if (!DenseElementsAttr::isValidRawBuffer(type, data, detectedSplat))
+    return {};
+  return DenseElementsAttr::getFromRawBuffer(type, data);
+}
+
+std::optional<SmallVector<int64_t>> loom::getInts(Attribute attr) {
+  DenseElementsAttr dense = toDense(attr);
+  if (!dense || !isa<IntegerType>(dense.getElementType()))
+    return std::nullopt;
+  bool isUnsigned = dense.getElementType().isUnsignedInteger();
+  SmallVector<int64_t> out;
+  for (const APInt &v : dense.getValues<APInt>())
+    out.push_back(isUnsigned ? int64_t(v.getZExtValue()) : v.getSExtValue());
+  return out;
+}
+
+Attribute loom::getConstantAttr(Value v) {
+  Attribute attr;
+  if (v && matchPattern(v, m_Constant(&attr)))
+    return attr;
+  return {};
+}
+
+std::optional<SmallVector<int64_t>> loom::getConstantInts(Value v) {
+  if (Attribute attr = getConstantAttr(v))
+    return getInts(attr);
+  return std::nullopt;
+}
+
+FailureOr<SmallVector<int64_t>> loom::broadcastShapes(ArrayRef<int64_t> a,
+                                                      ArrayRef<int64_t> b) {
+  size_t rank = std::max(a.size(), b.size());
+  SmallVector<int64_t> out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t x = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t y = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (x == 1)
+      out[i] = y;
+    else if (y == 1)
+      out[i] = x;
+    else if (ShapedType::isDynamic(x))
+      out[i] = y;
+    else if (ShapedType::isDynamic(y) || x == y)
+      out[i] = x;
+    else
+      return failure();
+  }
+  return out;
+}

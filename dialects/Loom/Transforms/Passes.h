@@ -1,0 +1,18 @@
+//===- Passes.h - Passes of the loom dialect --------------------*- C++ -*-===//
+#ifndef LOOM_DIALECT_LOOM_TRANSFORMS_PASSES_H
+#define LOOM_DIALECT_LOOM_TRANSFORMS_PASSES_H
+
+#include "Loom/LoomDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace loom {
+#define GEN_PASS_DECL
+#include "Loom/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "Loom/Transforms/Passes.h.inc"
+} // namespace loom
+
+#endif // LOOM_DIALECT_LOOM_TRANSFORMS_PASSES_H

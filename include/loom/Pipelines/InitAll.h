@@ -1,0 +1,26 @@
+//===- InitAll.h - Register every dialect and pass of Loom ------*- C++ -*-===//
+#ifndef LOOM_PIPELINES_INITALL_H
+#define LOOM_PIPELINES_INITALL_H
+
+#include "Loom/LoomDialect.h"
+#include "Loom/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+namespace loom {
+/// The dialects Loom's IR uses.
+inline void registerAllDialects(mlir::DialectRegistry &registry) {
+  registry.insert<LoomDialect, mlir::func::FuncDialect>();
+}
+/// Loom's passes plus the upstream ones its pipelines use.
+inline void registerAllPasses() {
+  registerLoomPasses();
+  mlir::registerCanonicalizerPass();
+  mlir::registerCSEPass();
+  mlir::registerSymbolDCEPass();
+}
+} // namespace loom
+
+#endif // LOOM_PIPELINES_INITALL_H

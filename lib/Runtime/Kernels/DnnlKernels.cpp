@@ -1,0 +1,652 @@
+//===- DnnlKernels.cpp - oneDNN fast paths ---------------------------------===//
+//
+// f32 fast paths backed by oneDNN 2.x (v2 API: op descriptor, then primitive
+// descriptor): Conv, ConvTranspose, MatMul, Gemm, MaxPool, AveragePool,
+// BatchNormalization (inference) and LayerNormalization.
+//
+// Each kernel has a `plan` function that checks the call and builds the
+// oneDNN primitive descriptor over the caller's plain row-major buffers; it
+// returns nothing when oneDNN cannot express the call exactly as ONNX
+// defines it. `accepts` is "a plan exists"; the kernel plans again and runs
+// (nothing is cached across calls yet).
+//
+// Compiled only when the runtime build found oneDNN (LOOM_HAVE_DNNL).
+//
+//===----------------------------------------------------------------------===//
+#include "Families.h"
+
+#if defined(LOOM_HAVE_DNNL) && LOOM_HAVE_DNNL
+
+#include "NNUtil.h"
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <optional>
+#include <unordered_map>
+
+namespace loom::rt {
+namespace nn {
+namespace {
+
+using dnnl::memory;
+using Dims = memory::dims;
+
+dnnl::engine &cpuEngine() {
+  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  return eng;
+}
+
+dnnl::stream &cpuStream() {
+  static dnnl::stream s(cpuEngine());
+  return s;
+}
+
+/// A dense row-major f32 memory descriptor of `shape` (rank >= 1).
+memory::desc plainDesc(const Shape &shape) {
+  const std::vector<int64_t> st = stridesOf(shape);
+  Dims dims(shape.begin(), shape.end()), strides(st.begin(), st.end());
+  return memory::desc(dims, memory::data_type::f32, strides);
+}
+
+/// A memory object over a caller buffer.
+memory wrap(const memory::desc &d, const void *data) {
+  return memory(d, cpuEngine(), const_cast<void *>(data));
+}
+
+/// Whether every present input/output in [0, n) of `a` is f32.
+bool allF32(const KernelArgs &a) {
+  for (const TensorRef &t : a.inputs)
+    if (t.present && t.data && t.dtype != DType::F32)
+      return false;
+  for (const TensorRef &t : a.outputs)
+    if (t.present && t.data && t.dtype != DType::F32)
+      return false;
+  return true;
+}
+
+/// Runs `prim` with `args` and waits.
+void run(const dnnl::primitive &prim, const std::unordered_map<int, memory> &args) {
+  prim.execute(cpuStream(), args);
+  cpuStream().wait();
+}
+
+/// Throws the error a fast kernel reports when called without a plan.
+[[noreturn]] void noPlan(const char *K) {
+  fail(K, "oneDNN fast path called for a call it does not accept");
+}
+
+//===----------------------------------------------------------------------===//
+// Conv / ConvTranspose
+//===----------------------------------------------------------------------===//
+
+struct ConvPlan {
+  dnnl::convolution_forward::primitive_desc pd;
+  memory::desc src, wei, bias, dst;
+  bool hasBias = false;
+};
+
+std::optional<ConvPlan> planConv(const KernelArgs &a) {
+  if (!allF32(a) || a.inputs.size() < 2 || a.outputs.empty())
+    return std::nullopt;
+  const TensorRef &x = a.inputs[0], &w = a.inputs[1], &y = a.outputs[0];
+  const TensorRef *b = optInput(a, 2);
+  if (x.rank() < 3 || x.rank() > 5 || w.rank() != x.rank() || y.rank() != x.rank())
+    return std::nullopt;
+  ConvGeometry g;
+  try {
+    g = convGeometry(a.attrs, x.shape, w.shape, y.shape, "conv");
+  } catch (const KernelError &) {
+    return std::nullopt;
+  }
+  const size_t n = x.rank() - 2;
+  Dims strides, dil, pl, pr;
+  for (size_t i = 3 - n; i < 3; ++i) {
+    const int64_t ext = (g.kernel[i] - 1) * g.dilations[i] + 1;
+    const int64_t right = (g.out[i] - 1) * g.strides[i] + ext - g.in[i] - g.padBegin[i];
+    // oneDNN takes a negative right padding as cropping (ONNX floor division
+    // drops the last rows) or extension (ConvTranspose output_padding).
+    if (g.padBegin[i] < 0)
+      return std::nullopt;
+    strides.push_back(g.strides[i]);
+    dil.push_back(g.dilations[i] - 1);
+    pl.push_back(g.padBegin[i]);
+    pr.push_back(right);
+  }
+  // The output must have the size ONNX defines for these pads.
+  Window win = readWindow(a.attrs, n, "conv", Shape(w.shape.begin() + 2, w.shape.end()));
+  applyAutoPad(win, a.attrs, Shape(x.shape.begin() + 2, x.shape.end()), "conv");
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t ext = (win.kernel[i] - 1) * win.dilations[i] + 1;
+    const int64_t expect =
+        (x.shape[2 + i] + win.pads[i] + win.pads[n + i] - ext) / win.strides[i] + 1;
+    if (expect != y.shape[2 + i])
+      return std::nullopt;
+  }
+  ConvPlan p;
+  p.src = plainDesc(x.shape);
+  p.dst = plainDesc(y.shape);
+  if (g.group == 1) {
+    p.wei = plainDesc(w.shape);
+  } else {
+    Shape gw = {g.group, w.shape[0] / g.group};
+    gw.insert(gw.end(), w.shape.begin() + 1, w.shape.end());
+    p.wei = plainDesc(gw);
+  }
+  p.hasBias = b != nullptr;
+  if (b) {
+    if (b->numElements() != y.shape[1])
+      return std::nullopt;
+    p.bias = plainDesc({y.shape[1]});
+  }
+  try {
+    dnnl::convolution_forward::desc d =
+        p.hasBias ? dnnl::convolution_forward::desc(
+                        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                        p.src, p.wei, p.bias, p.dst, strides, dil, pl, pr)
+                  : dnnl::convolution_forward::desc(
+                        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                        p.src, p.wei, p.dst, strides, dil, pl, pr);
+    p.pd = dnnl::convolution_forward::primitive_desc(d, cpuEngine(), true);
+  } catch (const dnnl::error &) {
+    return std::nullopt;
+  }
+  if (!p.pd)
+    return std::nullopt;
+  return p;
+}
+
+void convFast(KernelArgs &a) {
+  std::optional<ConvPlan> p = planConv(a);
+  if (!p)
+    noPlan("conv");
+  std::unordered_map<int, memory> args = {
+      {DNNL_ARG_SRC, wrap(p->src, a.inputs[0].data)},
+      {DNNL_ARG_WEIGHTS, wrap(p->wei, a.inputs[1].data)},
+      {DNNL_ARG_DST, wrap(p->dst, a.outputs[0].data)}};
+  if (p->hasBias)
+    args[DNNL_ARG_BIAS] = wrap(p->bias, a.inputs[2].data);
+  run(dnnl::convolution_forward(p->pd), args);
+}
+
+struct DeconvPlan {
+  dnnl::deconvolution_forward::primitive_desc pd;
+  memory::desc src, wei, bias, dst;
+  bool hasBias = false;
+};
+
+std::optional<DeconvPlan> planDeconv(const KernelArgs &a) {
+  if (!allF32(a) || a.inputs.size() < 2 || a.outputs.empty())
+    return std::nullopt;
+  const TensorRef &x = a.inputs[0], &w = a.inputs[1], &y = a.outputs[0];
+  const TensorRef *b = optInput(a, 2);
+  if (x.rank() < 3 || x.rank() > 5 || w.rank() != x.rank() || y.rank() != x.rank())
+    return std::nullopt;
+  const size_t n = x.rank() - 2;
+  const Attrs &at = a.attrs;
+  const int64_t group = at.getInt("group", 1);
+  const int64_t C = x.shape[1];
+  if (group < 1 || C % group || w.shape[0] != C || y.shape[1] != w.shape[1] * group ||
+      y.shape[0] != x.shape[0])
+    return std::nullopt;
+  Window win;
+  try {
+    win = readWindow(at, n, "conv_transpose", Shape(w.shape.begin() + 2, w.shape.end()));
+  } catch (const KernelError &) {
+    return std::nullopt;
+  }
+  const std::vector<int64_t> outPad = at.getInts("output_padding", std::vector<int64_t>(n, 0));
+  const std::string autoPad = at.getString("auto_pad", "NOTSET");
+  const std::vector<int64_t> outShapeAttr = at.getInts("output_shape");
+  if (outPad.size() != n)
+    return std::nullopt;
+  Dims strides, dil, pl, pr;
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t ext = (win.kernel[i] - 1) * win.dilations[i] + 1;
+    const int64_t full = win.strides[i] * (x.shape[2 + i] - 1) + outPad[i] + ext;
+    int64_t begin;
+    if (!outShapeAttr.empty() || autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+      const int64_t target = !outShapeAttr.empty() ? outShapeAttr[outShapeAttr.size() - n + i]
+                                                   : x.shape[2 + i] * win.strides[i];
+      const int64_t total = std::max<int64_t>(0, full - target);
+      begin = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+    } else if (autoPad == "VALID") {
+      begin = 0;
+    } else if (autoPad == "NOTSET" || autoPad.empty()) {
+      begin = win.pads[i];
+    } else {
+      return std::nullopt;
+    }
+    // oneDNN: dst = (src - 1) * stride + ext - pl - pr.
+    const int64_t right = win.strides[i] * (x.shape[2 + i] - 1) + ext - begin - y.shape[2 + i];
+    if (begin < 0)
+      return std::nullopt;
+    strides.push_back(win.strides[i]);
+    dil.push_back(win.dilations[i] - 1);
+    pl.push_back(begin);
+    pr.push_back(right);
+  }
+  DeconvPlan p;
+  p.src = plainDesc(x.shape);
+  p.dst = plainDesc(y.shape);
+  // ONNX W is [C, M/g, k...] = [g][C/g][M/g][k...]; oneDNN wants dims
+  // [g,] OC/g, IC/g, k... : describe the ONNX memory with strides.
+  const int64_t cg = C / group, mg = w.shape[1];
+  const int64_t kSize = numElements(Shape(w.shape.begin() + 2, w.shape.end()));
+  Dims dims, str;
+  if (group > 1) {
+    dims.push_back(group);
+    str.push_back(cg * mg * kSize);
+  }
+  dims.push_back(mg);
+  str.push_back(kSize);
+  dims.push_back(cg);
+  str.push_back(mg * kSize);
+  std::vector<int64_t> ks = stridesOf(Shape(w.shape.begin() + 2, w.shape.end()));
+  for (size_t i = 0; i < n; ++i) {
+    dims.push_back(w.shape[2 + i]);
+    str.push_back(ks[i]);
+  }
+  p.wei = memory::desc(dims, memory::data_type::f32, str);
+  p.hasBias = b != nullptr;
+  if (b) {
+    if (b->numElements() != y.shape[1])
+      return std::nullopt;
+    p.bias = plainDesc({y.shape[1]});
+  }
+  try {
+    auto kind = dnnl::prop_kind::forward_inference;
+    auto alg = dnnl::algorithm::deconvolution_direct;
+    dnnl::deconvolution_forward::desc d =
+        p.hasBias ? dnnl::deconvolution_forward::desc(kind, alg, p.src, p.wei, p.bias, p.dst,
+                                                      strides, dil, pl, pr)
+                  : dnnl::deconvolution_forward::desc(kind, alg, p.src, p.wei, p.dst, strides,
+                                                      dil, pl, pr);
+    p.pd = dnnl::deconvolution_forward::primitive_desc(d, cpuEngine(), true);
+  } catch (const dnnl::error &) {
+    return std::nullopt;
+  }
+  if (!p.pd)
+    return std::nullopt;
+  return p;
+}
+
+void deconvFast(KernelArgs &a) {
+  std::optional<DeconvPlan> p = planDeconv(a);
+  if (!p)
+    noPlan("conv_transpose");
+  // oneDNN may not accept strided weights in every implementation: reorder
+  // them into the layout the primitive chose.
+  memory user = wrap(p->wei, a.inputs[1].data);
+  memory wei = user;
+  if (p->pd.weights_desc() != p->wei) {
+    wei = memory(p->pd.weights_desc(), cpuEngine());
+    run(dnnl::reorder(user, wei), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, wei}});
+  }
+  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, wrap(p->src, a.inputs[0].data)},
+                                          {DNNL_ARG_WEIGHTS, wei},
+                                          {DNNL_ARG_DST, wrap(p->dst, a.outputs[0].data)}};
+  if (p->hasBias)
+    args[DNNL_ARG_BIAS] = wrap(p->bias, a.inputs[2].data);
+  run(dnnl::deconvolution_forward(p->pd), args);
+}
+
+//===----------------------------------------------------------------------===//
+// MatMul / Gemm
+//===----------------------------------------------------------------------===//
+
+struct MatmulPlan {
+  dnnl::matmul::primitive_desc pd;
+  memory::desc a, b, c;
+};
+
+/// Builds a matmul of `ad` x `bd` -> `cd` with optional output scale and
+/// sum post-op.
+std::optional<dnnl::matmul::primitive_desc> matmulPd(const memory::desc &ad,
+                                                     const memory::desc &bd,
+                                                     const memory::desc &cd, float alpha,
+                                                     bool accumulate) {
+  try {
+    dnnl::primitive_attr attr;
+    if (alpha != 1.0f)
+      attr.set_output_scales(0, {alpha});
+    if (accumulate) {
+      dnnl::post_ops ops;
+      ops.append_sum(1.0f);
+      attr.set_post_ops(ops);
+    }
+    dnnl::matmul::desc d(ad, bd, cd);
+    dnnl::matmul::primitive_desc pd(d, attr, cpuEngine(), true);
+    if (!pd)
+      return std::nullopt;
+    return pd;
+  } catch (const dnnl::error &) {
+    return std::nullopt;
+  }
+}
+
+std::optional<MatmulPlan> planMatmul(const KernelArgs &a) {
+  if (!allF32(a) || a.inputs.size() != 2 || a.outputs.size() != 1)
+    return std::nullopt;
+  Shape as = a.inputs[0].shape, bs = a.inputs[1].shape;
+  const Shape &ys = a.outputs[0].shape;
+  if (as.empty() || bs.empty())
+    return std::nullopt;
+  if (as.size() == 1)
+    as.insert(as.begin(), 1);
+  if (bs.size() == 1)
+    bs.push_back(1);
+  const size_t rank = std::max(as.size(), bs.size());
+  if (rank > 12)
+    return std::nullopt;
+  as.insert(as.begin(), rank - as.size(), 1);
+  bs.insert(bs.begin(), rank - bs.size(), 1);
+  if (as[rank - 1] != bs[rank - 2])
+    return std::nullopt;
+  Shape cs(rank);
+  for (size_t i = 0; i + 2 < rank; ++i) {
+    if (as[i] != bs[i] && as[i] != 1 && bs[i] != 1)
+      return std::nullopt;
+    cs[i] = std::max(as[i], bs[i]);
+  }
+  cs[rank - 2] = as[rank - 2];
+  cs[rank - 1] = bs[rank - 1];
+  if (numElements(cs) != numElements(ys) || numElements(cs) == 0)
+    return std::nullopt;
+  MatmulPlan p{{}, plainDesc(as), plainDesc(bs), plainDesc(cs)};
+  std::optional<dnnl::matmul::primitive_desc> pd = matmulPd(p.a, p.b, p.c, 1.0f, false);
+  if (!pd)
+    return std::nullopt;
+  p.pd = *pd;
+  return p;
+}
+
+void matmulFast(KernelArgs &a) {
+  std::optional<MatmulPlan> p = planMatmul(a);
+  if (!p)
+    noPlan("matmul");
+  run(dnnl::matmul(p->pd), {{DNNL_ARG_SRC, wrap(p->a, a.inputs[0].data)},
+                            {DNNL_ARG_WEIGHTS, wrap(p->b, a.inputs[1].data)},
+                            {DNNL_ARG_DST, wrap(p->c, a.outputs[0].data)}});
+}
+
+/// Gemm: Y = alpha * A' B' + beta * C. Transposes are strided views; beta*C
+/// is written into Y first and added by a sum post-op.
+std::optional<MatmulPlan> planGemm(const KernelArgs &a) {
+  if (!allF32(a) || a.inputs.size() < 2 || a.outputs.size() != 1)
+    return std::nullopt;
+  const TensorRef &A = a.inputs[0], &B = a.inputs[1], &Y = a.outputs[0];
+  if (A.rank() != 2 || B.rank() != 2 || Y.rank() != 2)
+    return std::nullopt;
+  const bool ta = a.attrs.getInt("transA", 0) != 0, tb = a.attrs.getInt("transB", 0) != 0;
+  const int64_t M = ta ? A.shape[1] : A.shape[0], K = ta ? A.shape[0] : A.shape[1];
+  const int64_t K2 = tb ? B.shape[1] : B.shape[0], N = tb ? B.shape[0] : B.shape[1];
+  if (K != K2 || Y.shape[0] != M || Y.shape[1] != N || M * N == 0)
+    return std::nullopt;
+  if (const TensorRef *c = optInput(a, 2)) {
+    if (c->rank() > 2)
+      return std::nullopt;
+    Shape cs = c->shape;
+    cs.insert(cs.begin(), 2 - cs.size(), 1);
+    if ((cs[0] != 1 && cs[0] != M) || (cs[1] != 1 && cs[1] != N))
+      return std::nullopt;
+  }
+  MatmulPlan p;
+  p.a = memory::desc({M, K}, memory::data_type::f32, ta ? Dims{1, M} : Dims{K, 1});
+  p.b = memory::desc({K, N}, memory::data_type::f32, tb ? Dims{1, K} : Dims{N, 1});
+  p.c = plainDesc(Y.shape);
+  const bool accumulate = optInput(a, 2) && a.attrs.getFloat("beta", 1.0) != 0.0;
+  std::optional<dnnl::matmul::primitive_desc> pd =
+      matmulPd(p.a, p.b, p.c, float(a.attrs.getFloat("alpha", 1.0)), accumulate);
+  if (!pd)
+    return std::nullopt;
+  p.pd = *pd;
+  return p;
+}
+
+void gemmFast(KernelArgs &a) {
+  std::optional<MatmulPlan> p = planGemm(a);
+  if (!p)
+    noPlan("gemm");
+  const TensorRef &Y = a.outputs[0];
+  const double beta = a.attrs.getFloat("beta", 1.0);
+  if (const TensorRef *c = optInput(a, 2); c && beta != 0.0) {
+    std::vector<double> cb = broadcastTo(*c, Y.shape, "gemm");
+    float *y = Y.as<float>();
+    for (size_t i = 0; i < cb.size(); ++i)
+      y[i] = float(beta * cb[i]);
+  }
+  run(dnnl::matmul(p->pd), {{DNNL_ARG_SRC, wrap(p->a, a.inputs[0].data)},
+                            {DNNL_ARG_WEIGHTS, wrap(p->b, a.inputs[1].data)},
+                            {DNNL_ARG_DST, wrap(p->c, Y.data)}});
+}
+
+//===----------------------------------------------------------------------===//
+// Pooling
+//===----------------------------------------------------------------------===//
+
+struct PoolPlan {
+  dnnl::pooling_v2_forward::primitive_desc pd;
+  memory::desc src, dst;
+};
+
+std::optional<PoolPlan> planPool(const KernelArgs &a, bool isMax) {
+  const char *K = isMax ? "max_pool" : "average_pool";
+  if (!allF32(a) || a.inputs.size() != 1 || a.outputs.empty() || optOutput(a, 1))
+    return std::nullopt;
+  const TensorRef &x = a.inputs[0], &y = a.outputs[0];
+  if (x.rank() < 3 || x.rank() > 5 || y.rank() != x.rank() || y.shape[0] != x.shape[0] ||
+      y.shape[1] != x.shape[1] || !a.attrs.has("kernel_shape"))
+    return std::nullopt;
+  const size_t n = x.rank() - 2;
+  Window win;
+  try {
+    win = readWindow(a.attrs, n, K);
+    applyAutoPad(win, a.attrs, Shape(x.shape.begin() + 2, x.shape.end()), K);
+  } catch (const KernelError &) {
+    return std::nullopt;
+  }
+  const bool includePad = !isMax && a.attrs.getInt("count_include_pad", 0) != 0;
+  Dims kernel, strides, dil, pl, pr;
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t ext = (win.kernel[i] - 1) * win.dilations[i] + 1;
+    // Right padding that yields the preallocated output (ceil_mode adds to
+    // it). oneDNN divides count_include_pad averages by the full window, so
+    // no window may reach beyond the ONNX end padding there.
+    const int64_t right = (y.shape[2 + i] - 1) * win.strides[i] + ext - x.shape[2 + i] -
+                          win.pads[i];
+    if ((includePad && right > win.pads[n + i]))
+      return std::nullopt;
+    // Windows that start inside the right padding only are not ONNX's.
+    if ((y.shape[2 + i] - 1) * win.strides[i] - win.pads[i] >= x.shape[2 + i])
+      return std::nullopt;
+    kernel.push_back(win.kernel[i]);
+    strides.push_back(win.strides[i]);
+    dil.push_back(win.dilations[i] - 1);
+    pl.push_back(win.pads[i]);
+    pr.push_back(right);
+  }
+  PoolPlan p{{}, plainDesc(x.shape), plainDesc(y.shape)};
+  auto alg = isMax ? dnnl::algorithm::pooling_max
+             : includePad ? dnnl::algorithm::pooling_avg_include_padding
+                          : dnnl::algorithm::pooling_avg_exclude_padding;
+  try {
+    dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, p.src, p.dst,
+                                     strides, kernel, dil, pl, pr);
+    p.pd = dnnl::pooling_v2_forward::primitive_desc(d, cpuEngine(), true);
+  } catch (const dnnl::error &) {
+    return std::nullopt;
+  }
+  if (!p.pd)
+    return std::nullopt;
+  return p;
+}
+
+void poolFast(KernelArgs &a, bool isMax) {
+  std::optional<PoolPlan> p = planPool(a, isMax);
+  if (!p)
+    noPlan(isMax ? "max_pool" : "average_pool");
+  run(dnnl::pooling_v2_forward(p->pd), {{DNNL_ARG_SRC, wrap(p->src, a.inputs[0].data)},
+                                        {DNNL_ARG_DST, wrap(p->dst, a.outputs[0].data)}});
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization
+//===----------------------------------------------------------------------===//
+
+/// BatchNormalization in inference form (use_global_stats).
+std::optional<dnnl::batch_normalization_forward::primitive_desc>
+planBatchNorm(const KernelArgs &a) {
+  if (!allF32(a) || a.inputs.size() != 5 || a.attrs.getInt("training_mode", 0) != 0 ||
+      optOutput(a, 1) || optOutput(a, 2))
+    return std::nullopt;
+  const TensorRef &x = a.inputs[0];
+  if (x.rank() < 2 || x.rank() > 5 || a.outputs[0].shape != x.shape)
+    return std::nullopt;
+  for (size_t i = 1; i < 5; ++i)
+    if (!optInput(a, i) || a.inputs[i].numElements() != x.shape[1])
+      return std::nullopt;
+  try {
+    auto flags = dnnl::normalization_flags::use_global_stats |
+                 dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
+    dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_inference,
+                                              plainDesc(x.shape),
+                                              float(a.attrs.getFloat("epsilon", 1e-5)), flags);
+    dnnl::batch_normalization_forward::primitive_desc pd(d, cpuEngine(), true);
+    if (!pd)
+      return std::nullopt;
+    return pd;
+  } catch (const dnnl::error &) {
+    return std::nullopt;
+  }
+}
+
+void batchNormFast(KernelArgs &a) {
+  auto pd = planBatchNorm(a);
+  if (!pd)
+    noPlan("batch_normalization");
+  const TensorRef &x = a.inputs[0];
+  memory::desc data = plainDesc(x.shape), ch = plainDesc({x.shape[1]});
+  run(dnnl::batch_normalization_forward(*pd),
+      {{DNNL_ARG_SRC, wrap(data, x.data)},
+       {DNNL_ARG_DST, wrap(data, a.outputs[0].data)},
+       {DNNL_ARG_SCALE, wrap(ch, a.inputs[1].data)},
+       {DNNL_ARG_SHIFT, wrap(ch, a.inputs[2].data)},
+       {DNNL_ARG_MEAN, wrap(ch, a.inputs[3].data)},
+       {DNNL_ARG_VARIANCE, wrap(ch, a.inputs[4].data)}});
+}
+
+/// LayerNormalization over [axis, rank), viewed as a 2-D [outer, inner]
+/// problem. Scale and B must hold exactly `inner` values.
+struct LayerNormPlan {
+  dnnl::layer_normalization_forward::primitive_desc pd;
+  memory::desc data, stat, weights;
+  int64_t outer = 0, inner = 0;
+  bool hasShift = false, wantStats = false;
+};
+
+std::optional<LayerNormPlan> planLayerNorm(const KernelArgs &a) {
+  if (!allF32(a) || a.inputs.size() < 2 || a.outputs.empty())
+    return std::nullopt;
+  const TensorRef &x = a.inputs[0];
+  const int64_t rank = int64_t(x.rank());
+  int64_t axis = a.attrs.getInt("axis", -1);
+  if (rank < 1 || axis < -rank || axis >= rank || a.outputs[0].shape != x.shape)
+    return std::nullopt;
+  if (axis < 0)
+    axis += rank;
+  LayerNormPlan p;
+  p.inner = numElements(Shape(x.shape.begin() + axis, x.shape.end()));
+  p.outer = p.inner ? x.numElements() / p.inner : 0;
+  if (p.inner == 0 || p.outer == 0 || a.inputs[1].numElements() != p.inner)
+    return std::nullopt;
+  const TensorRef *b = optInput(a, 2);
+  if (b && b->numElements() != p.inner)
+    return std::nullopt;
+  p.hasShift = b != nullptr;
+  p.wantStats = optOutput(a, 1) || optOutput(a, 2);
+  for (size_t i = 1; i <= 2; ++i)
+    if (const TensorRef *s = optOutput(a, i); s && s->numElements() != p.outer)
+      return std::nullopt;
+  p.data = plainDesc({p.outer, p.inner});
+  p.stat = plainDesc({p.outer});
+  p.weights = plainDesc({p.inner});
+  try {
+    auto flags = dnnl::normalization_flags::use_scale;
+    if (p.hasShift)
+      flags = flags | dnnl::normalization_flags::use_shift;
+    auto kind = p.wantStats ? dnnl::prop_kind::forward_training
+                            : dnnl::prop_kind::forward_inference;
+    dnnl::layer_normalization_forward::desc d(kind, p.data, p.stat,
+                                              float(a.attrs.getFloat("epsilon", 1e-5)), flags);
+    p.pd = dnnl::layer_normalization_forward::primitive_desc(d, cpuEngine(), true);
+  } catch (const dnnl::error &) {
+    return std::nullopt;
+  }
+  if (!p.pd)
+    return std::nullopt;
+  return p;
+}
+
+void layerNormFast(KernelArgs &a) {
+  std::optional<LayerNormPlan> p = planLayerNorm(a);
+  if (!p)
+    noPlan("layer_normalization");
+  std::vector<float> mean(size_t(p->outer)), var(size_t(p->outer));
+  std::unordered_map<int, memory> args = {
+      {DNNL_ARG_SRC, wrap(p->data, a.inputs[0].data)},
+      {DNNL_ARG_DST, wrap(p->data, a.outputs[0].data)},
+      {DNNL_ARG_SCALE, wrap(p->weights, a.inputs[1].data)}};
+  if (p->hasShift)
+    args[DNNL_ARG_SHIFT] = wrap(p->weights, a.inputs[2].data);
+  if (p->wantStats) {
+    args[DNNL_ARG_MEAN] = wrap(p->stat, mean.data());
+    args[DNNL_ARG_VARIANCE] = wrap(p->stat, var.data());
+  }
+  run(dnnl::layer_normalization_forward(p->pd), args);
+  const double eps = a.attrs.getFloat("epsilon", 1e-5);
+  if (const TensorRef *m = optOutput(a, 1))
+    std::copy(mean.begin(), mean.end(), m->as<float>());
+  if (const TensorRef *s = optOutput(a, 2))
+    for (size_t i = 0; i < var.size(); ++i)
+      s->as<float>()[i] = float(1.0 / std::sqrt(double(var[i]) + eps));
+}
+
+/// Registers one fast path whose `accepts` is "a plan exists".
+template <typename Plan>
+void addFast(KernelRegistry &r, const char *name, Plan plan, KernelFn fn) {
+  KernelEntry e;
+  e.name = name;
+  e.impl = KernelImpl::Fast;
+  e.fn = std::move(fn);
+  e.accepts = [plan](const KernelArgs &a) { return plan(a).has_value(); };
+  r.add(std::move(e));
+}
+
+} // namespace
+} // namespace nn
+
+/// Registers the oneDNN fast paths.
+void registerDnnlKernels(KernelRegistry &r) {
+  using namespace nn;
+  addFast(r, "conv", planConv, convFast);
+  addFast(r, "conv_transpose", planDeconv, deconvFast);
+  addFast(r, "matmul", planMatmul, matmulFast);
+  addFast(r, "gemm", planGemm, gemmFast);
+  addFast(r, "max_pool", [](const KernelArgs &a) { return planPool(a, true); },
+          [](KernelArgs &a) { poolFast(a, true); });
+  addFast(r, "average_pool", [](const KernelArgs &a) { return planPool(a, false); },
+          [](KernelArgs &a) { poolFast(a, false); });
+  addFast(r, "batch_normalization", planBatchNorm, batchNormFast);
+  addFast(r, "layer_normalization", planLayerNorm, layerNormFast);
+}
+
+} // namespace loom::rt
+
+#else // !LOOM_HAVE_DNNL
+
+namespace loom::rt {
+/// oneDNN is unavailable: no fast paths.
+void registerDnnlKernels(KernelRegistry &) {}
+} // namespace loom::rt
+
+#endif // LOOM_HAVE_DNNL

@@ -1,0 +1,40 @@
+//===- loom-translate.cpp - Translations into and out of Loom IR ----------===//
+//
+// --import-onnx: an ONNX model (binary, or ONNX text format from a file named
+// *.onnxtext or with --onnx-text) to the loom dialect. No binding flags: use
+// loomc for --input-shape/--dim/--const-input.
+//
+//===----------------------------------------------------------------------===//
+#include "loom/Import/OnnxImporter.h"
+#include "loom/Pipelines/InitAll.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Tools/mlir-translate/MlirTranslateMain.h"
+#include "mlir/Tools/mlir-translate/Translation.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+
+static llvm::cl::opt<bool> onnxText(
+    "onnx-text", llvm::cl::desc("Read the input as ONNX text format"),
+    llvm::cl::init(false));
+
+int main(int argc, char **argv) {
+  mlir::TranslateToMLIRRegistration importOnnx(
+      "import-onnx", "Import an ONNX model into the loom dialect",
+      [](llvm::SourceMgr &sourceMgr,
+         mlir::MLIRContext *context) -> mlir::OwningOpRef<mlir::Operation *> {
+        const llvm::MemoryBuffer *buffer =
+            sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
+        llvm::StringRef name = buffer->getBufferIdentifier();
+        bool text = onnxText || name.ends_with(".onnxtext");
+        auto module = loom::importOnnxBuffer(*context, buffer->getBuffer(),
+                                             name, text, {});
+        return mlir::OwningOpRef<mlir::Operation *>(module.release());
+      },
+      [](mlir::DialectRegistry &registry) {
+        loom::registerAllDialects(registry);
+      });
+  return mlir::failed(
+      mlir::mlirTranslateMain(argc, argv, "Loom translation driver\n"));
+}

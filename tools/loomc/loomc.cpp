@@ -1,0 +1,235 @@
+//===- loomc.cpp - The Loom compiler driver --------------------------------===//
+//
+//   loomc MODEL.onnx -o OUT_DIR [--target=NAME|FILE] [--input-shape NAME=DIMS]
+//         [--dim PARAM=VALUE] [--const-input NAME=VALUE|FILE.pb]
+//         [--emit=LIST] [-O0|-O1|-O2]
+//
+// Imports the model, binds its dimensions, folds shape computations, checks
+// that every shape is static and writes OUT_DIR/model.mlir. The output
+// directory is written only when compilation succeeds (files go to a
+// temporary directory that is renamed at the end).
+// Exit codes: 0 success, 1 bad input or compile error, 2 usage error.
+//
+//===----------------------------------------------------------------------===//
+#include "loom/Import/OnnxImporter.h"
+#include "loom/Pipelines/InitAll.h"
+#include "Loom/LoomOps.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory loomCategory("loomc options");
+static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.onnx>"),
+                                      cl::cat(loomCategory));
+static cl::opt<std::string> outDir("o", cl::desc("Output directory"),
+                                   cl::value_desc("OUT_DIR"),
+                                   cl::cat(loomCategory));
+static cl::opt<std::string>
+    target("target",
+           cl::desc("Target SoC: a built-in name or a YAML file (default: "
+                    "host; targets arrive with the partitioner)"),
+           cl::value_desc("NAME|FILE"), cl::init("host"), cl::cat(loomCategory));
+static cl::list<std::string>
+    inputShapes("input-shape",
+                cl::desc("Shape of a graph input, e.g. images=1x3x640x640 "
+                         "(repeatable)"),
+                cl::value_desc("NAME=DIMS"), cl::cat(loomCategory));
+static cl::list<std::string>
+    dims("dim", cl::desc("Value of an ONNX dim_param, everywhere (repeatable)"),
+         cl::value_desc("PARAM=VALUE"), cl::cat(loomCategory));
+static cl::list<std::string> constInputs(
+    "const-input",
+    cl::desc("Fold a graph input into the model: a comma-separated value list "
+             "or a TensorProto file (repeatable)"),
+    cl::value_desc("NAME=VALUE|NAME=FILE.pb"), cl::cat(loomCategory));
+static cl::list<std::string>
+    emit("emit", cl::desc("What to write into OUT_DIR: mlir (default)"),
+         cl::value_desc("LIST"), cl::CommaSeparated, cl::cat(loomCategory));
+enum OptLevel { O0, O1, O2 };
+static cl::opt<OptLevel> optLevel(
+    cl::desc("Optimization level:"),
+    cl::values(clEnumValN(O0, "O0", "import, bind and fold only"),
+               clEnumValN(O1, "O1", "default"),
+               clEnumValN(O2, "O2", "all optimizations")),
+    cl::init(O1), cl::cat(loomCategory));
+static cl::opt<bool> quiet("quiet", cl::desc("Print no summary"),
+                           cl::init(false), cl::cat(loomCategory));
+
+namespace {
+/// Prints diagnostics as `loomc: error: <file>: node 'x': message`.
+void printDiagnostic(Diagnostic &diag) {
+  llvm::raw_ostream &os = llvm::errs();
+  os << "loomc: ";
+  switch (diag.getSeverity()) {
+  case DiagnosticSeverity::Error: os << "error: "; break;
+  case DiagnosticSeverity::Warning: os << "warning: "; break;
+  case DiagnosticSeverity::Note: os << "note: "; break;
+  case DiagnosticSeverity::Remark: os << "remark: "; break;
+  }
+  os << modelPath << ": ";
+  Location loc = diag.getLocation();
+  if (auto name = dyn_cast<NameLoc>(loc))
+    os << "node '" << name.getName().getValue() << "': ";
+  os << diag << "\n";
+  for (Diagnostic &note : diag.getNotes())
+    printDiagnostic(note);
+}
+
+int usage(llvm::StringRef message) {
+  llvm::errs() << "loomc: " << message << "\n"
+               << "usage: loomc MODEL.onnx -o OUT_DIR [options]; see loomc --help\n";
+  return 2;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
+  loom::registerAllPasses();
+  cl::HideUnrelatedOptions({&loomCategory, &cl::getGeneralCategory()});
+  std::string errors;
+  llvm::raw_string_ostream errStream(errors);
+  if (!cl::ParseCommandLineOptions(
+          argc, argv,
+          "loomc: the Loom ahead-of-time compiler for heterogeneous SoCs\n\n"
+          "Compiles an ONNX model for a CPU+GPU+NPU target and writes the "
+          "result to OUT_DIR.\nExit codes: 0 success, 1 bad input or compile "
+          "error, 2 usage error.\n",
+          &errStream)) {
+    llvm::errs() << errors;
+    return 2;
+  }
+  if (modelPath.empty())
+    return usage("no model given");
+  if (outDir.empty())
+    return usage("no output directory given (-o OUT_DIR)");
+  for (const std::string &e : emit)
+    if (e != "mlir")
+      return usage("--emit: unknown output '" + e + "' (known: mlir)");
+  if (target != "host")
+    return usage("--target: unknown target '" + target +
+                 "' (built-in targets: host)");
+
+  loom::ImportOptions options;
+  for (const std::string &f : inputShapes) {
+    auto parsed = loom::parseInputShapeFlag(f);
+    if (!parsed)
+      return usage("--input-shape: " + llvm::toString(parsed.takeError()));
+    options.inputShapes[parsed->first] = parsed->second;
+  }
+  for (const std::string &f : dims) {
+    auto parsed = loom::parseDimFlag(f);
+    if (!parsed)
+      return usage("--dim: " + llvm::toString(parsed.takeError()));
+    options.dims[parsed->first] = parsed->second;
+  }
+  for (const std::string &f : constInputs) {
+    auto parsed = loom::parseConstInputFlag(f);
+    if (!parsed)
+      return usage("--const-input: " + llvm::toString(parsed.takeError()));
+    options.constInputs[parsed->first] = parsed->second;
+  }
+
+  DialectRegistry registry;
+  loom::registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
+  context.getDiagEngine().registerHandler([](Diagnostic &diag) {
+    printDiagnostic(diag);
+    return success();
+  });
+
+  DefaultTimingManager tm;
+  applyDefaultTimingManagerCLOptions(tm);
+  TimingScope timing = tm.getRootScope();
+
+  OwningOpRef<ModuleOp> module;
+  {
+    TimingScope importTiming = timing.nest("import");
+    module = loom::importOnnxFile(context, modelPath, options);
+  }
+  if (!module)
+    return 1;
+
+  PassManager pm(&context);
+  if (failed(applyPassManagerCLOptions(pm)))
+    return 2;
+  pm.enableTiming(timing);
+  auto &funcPm = pm.nest<func::FuncOp>();
+  // Folding can expose new constants (e.g. an If's condition), and inlining a
+  // branch can expose new shapes: two rounds reach the fixed point for the
+  // graphs exporters produce.
+  for (int round = 0; round < 2; ++round) {
+    funcPm.addPass(loom::createLoomPropagateShapes());
+    funcPm.addPass(createCanonicalizerPass());
+  }
+  funcPm.addPass(createCSEPass());
+  funcPm.addPass(loom::createLoomCheckStaticShapes());
+  if (failed(pm.run(*module)))
+    return 1;
+
+  // Write into a temporary directory, then move it into place: a failed run
+  // never leaves a half-written OUT_DIR.
+  llvm::SmallString<256> tmp(outDir);
+  tmp += ".loomc-tmp";
+  llvm::sys::fs::remove_directories(tmp);
+  if (auto ec = llvm::sys::fs::create_directories(tmp)) {
+    llvm::errs() << "loomc: error: cannot create '" << tmp << "': "
+                 << ec.message() << "\n";
+    return 1;
+  }
+  llvm::SmallString<256> mlirPath(tmp);
+  llvm::sys::path::append(mlirPath, "model.mlir");
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(mlirPath, ec);
+    if (ec) {
+      llvm::errs() << "loomc: error: cannot write '" << mlirPath << "': "
+                   << ec.message() << "\n";
+      return 1;
+    }
+    OpPrintingFlags flags;
+    flags.elideLargeResourceString(1024);
+    module->print(os, flags);
+  }
+  llvm::sys::fs::remove_directories(outDir);
+  if (auto ec = llvm::sys::fs::rename(tmp, outDir)) {
+    llvm::errs() << "loomc: error: cannot move output to '" << outDir
+                 << "': " << ec.message() << "\n";
+    return 1;
+  }
+
+  if (!quiet) {
+    size_t ops = 0, constants = 0;
+    module->walk([&](Operation *op) {
+      if (isa<loom::ConstantOp>(op))
+        ++constants;
+      else if (isa<loom::LoomDialect>(op->getDialect()) && !isa<loom::NoneOp, loom::YieldOp>(op))
+        ++ops;
+    });
+    auto func = *module->getOps<func::FuncOp>().begin();
+    llvm::outs() << "loomc: compiled " << modelPath << " for target '"
+                 << target << "'\n"
+                 << "  inputs:    " << func.getNumArguments() << "\n"
+                 << "  outputs:   " << func.getNumResults() << "\n"
+                 << "  ops:       " << ops << " (after folding)\n"
+                 << "  constants: " << constants << "\n"
+                 << "  wrote:     " << outDir << "/model.mlir\n";
+  }
+  return 0;
+}

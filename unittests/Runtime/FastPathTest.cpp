@@ -1,0 +1,460 @@
+//===- FastPathTest.cpp - oneDNN fast paths against the references --------===//
+//
+// Runs every fast path on random f32 data for several shapes and attribute
+// combinations and compares it with the reference kernel of the same name;
+// also checks that `accepts` declines calls the fast path cannot express.
+//
+//===----------------------------------------------------------------------===//
+#include "loom/Runtime/Kernel.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+using namespace loom::rt;
+
+namespace {
+
+/// One kernel call: inputs (an empty optional means "absent"), output shapes
+/// (nullopt = absent output) and attributes.
+struct Call {
+  std::string kernel;
+  Attrs attrs;
+  std::vector<std::optional<Tensor>> inputs;
+  std::vector<std::optional<Shape>> outputs;
+  DType outType = DType::F32;
+};
+
+Tensor randomTensor(const Shape &shape, std::mt19937 &rng, float lo = -1, float hi = 1,
+                    DType type = DType::F32) {
+  Tensor t;
+  t.dtype = type;
+  t.shape = shape;
+  t.bytes.resize(size_t(numElements(shape)) * dtypeSize(type));
+  std::uniform_real_distribution<float> dist(lo, hi);
+  for (int64_t i = 0; i < numElements(shape); ++i) {
+    if (type == DType::F32)
+      reinterpret_cast<float *>(t.bytes.data())[i] = dist(rng);
+    else if (type == DType::F64)
+      reinterpret_cast<double *>(t.bytes.data())[i] = dist(rng);
+  }
+  return t;
+}
+
+KernelArgs makeArgs(const Call &call, std::vector<Tensor> &outs) {
+  KernelArgs args{call.attrs, {}, {}};
+  for (const std::optional<Tensor> &in : call.inputs) {
+    if (!in) {
+      args.inputs.push_back(TensorRef{DType::F32, {}, nullptr, false});
+      continue;
+    }
+    Tensor &t = const_cast<Tensor &>(*in);
+    args.inputs.push_back(t.ref());
+  }
+  outs.clear();
+  outs.reserve(call.outputs.size());
+  for (const std::optional<Shape> &s : call.outputs) {
+    Tensor t;
+    t.dtype = call.outType;
+    t.shape = s ? *s : Shape{};
+    // Poison the output so that unwritten elements show up.
+    t.bytes.assign(s ? size_t(numElements(*s)) * dtypeSize(call.outType) : 0, 0xA5);
+    outs.push_back(std::move(t));
+  }
+  for (size_t i = 0; i < outs.size(); ++i) {
+    TensorRef r = outs[i].ref();
+    if (!call.outputs[i]) {
+      r.present = false;
+      r.data = nullptr;
+    }
+    args.outputs.push_back(r);
+  }
+  return args;
+}
+
+std::vector<DType> inputTypes(const Call &call) {
+  std::vector<DType> types;
+  for (const std::optional<Tensor> &in : call.inputs)
+    types.push_back(in ? in->dtype : DType::F32);
+  return types;
+}
+
+KernelRegistry &registry() {
+  registerBuiltinKernels();
+  return KernelRegistry::global();
+}
+
+/// Runs `call` through the fast path (which must accept it) and through the
+/// reference, and compares every present output.
+void expectFastMatchesReference(const Call &call) {
+  SCOPED_TRACE(call.kernel);
+  std::vector<Tensor> fastOut, refOut;
+  KernelArgs fastArgs = makeArgs(call, fastOut);
+  const KernelEntry *fast = registry().lookup(call.kernel, fastArgs, true);
+  ASSERT_NE(fast, nullptr) << "no kernel " << call.kernel;
+  ASSERT_EQ(fast->impl, KernelImpl::Fast) << "the fast path declined the call";
+  const KernelEntry *ref = registry().lookupReference(call.kernel, inputTypes(call));
+  ASSERT_NE(ref, nullptr) << "no reference kernel " << call.kernel;
+
+  KernelArgs refArgs = makeArgs(call, refOut);
+  try {
+    fast->fn(fastArgs);
+    ref->fn(refArgs);
+  } catch (const KernelError &e) {
+    FAIL() << e.message;
+  }
+  for (size_t o = 0; o < call.outputs.size(); ++o) {
+    if (!call.outputs[o])
+      continue;
+    const float *f = reinterpret_cast<const float *>(fastOut[o].bytes.data());
+    const float *r = reinterpret_cast<const float *>(refOut[o].bytes.data());
+    int64_t n = numElements(*call.outputs[o]);
+    int64_t bad = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      double tol = 1e-4 * std::max(1.0, std::fabs(double(r[i])));
+      if (!(std::fabs(double(f[i]) - double(r[i])) <= tol)) {
+        if (bad++ < 5)
+          ADD_FAILURE() << "output " << o << " element " << i << ": fast " << f[i]
+                        << ", reference " << r[i];
+      }
+    }
+    EXPECT_EQ(bad, 0) << "mismatching elements in output " << o;
+  }
+}
+
+/// Whether the fast path of `call.kernel` accepts `call`.
+bool fastAccepts(const Call &call) {
+  std::vector<Tensor> outs;
+  KernelArgs args = makeArgs(call, outs);
+  const KernelEntry *e = registry().lookup(call.kernel, args, true);
+  return e && e->impl == KernelImpl::Fast;
+}
+
+/// Whether the runtime was built with oneDNN (FastPath.cmake defines
+/// LOOM_TEST_HAVE_DNNL from the same find_package as the runtime).
+#if defined(LOOM_TEST_HAVE_DNNL)
+constexpr bool kHaveDnnl = true;
+#else
+constexpr bool kHaveDnnl = false;
+#endif
+
+class FastPath : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (!kHaveDnnl)
+      GTEST_SKIP() << "runtime built without oneDNN";
+  }
+  std::mt19937 rng{1234};
+  Tensor rand(const Shape &s) { return randomTensor(s, rng); }
+};
+
+//===----------------------------------------------------------------------===//
+// Conv
+//===----------------------------------------------------------------------===//
+
+Shape convOut(const Shape &x, const Shape &w, std::vector<int64_t> strides,
+              std::vector<int64_t> dil, std::vector<int64_t> pads) {
+  size_t n = x.size() - 2;
+  Shape y = {x[0], w[0]};
+  for (size_t i = 0; i < n; ++i) {
+    int64_t ext = (w[2 + i] - 1) * dil[i] + 1;
+    y.push_back((x[2 + i] + pads[i] + pads[n + i] - ext) / strides[i] + 1);
+  }
+  return y;
+}
+
+struct ConvCase {
+  Shape x, w;
+  int64_t group;
+  std::vector<int64_t> strides, dil, pads;
+  bool bias;
+};
+
+TEST_F(FastPath, ConvMatchesReference) {
+  const std::vector<ConvCase> cases = {
+      {{1, 3, 8, 8}, {4, 3, 3, 3}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}, false},
+      {{2, 4, 9, 7}, {6, 4, 3, 3}, 1, {2, 2}, {1, 1}, {1, 1, 1, 1}, true},
+      {{1, 4, 10, 10}, {8, 2, 3, 3}, 2, {1, 2}, {2, 1}, {2, 0, 1, 2}, true},
+      {{1, 6, 7, 7}, {6, 1, 3, 3}, 6, {1, 1}, {1, 1}, {1, 1, 1, 1}, true}, // depthwise
+      {{1, 3, 6, 8}, {2, 3, 1, 1}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}, true},
+      {{2, 3, 6, 5}, {4, 3, 2, 2}, 1, {3, 2}, {1, 1}, {1, 0, 1, 0}, false},
+      {{1, 2, 12}, {3, 2, 3}, 1, {2}, {1}, {1, 1}, true},                    // 1-D
+      {{1, 2, 5, 6, 4}, {3, 2, 2, 3, 2}, 1, {1, 2, 1}, {1, 1, 2}, {1, 0, 1, 0, 1, 0}, true}, // 3-D
+  };
+  for (const ConvCase &c : cases) {
+    Call call{"conv", {}, {rand(c.x), rand(c.w)}, {}};
+    if (c.bias)
+      call.inputs.push_back(rand({c.w[0]}));
+    call.attrs.set("group", c.group);
+    call.attrs.set("strides", c.strides);
+    call.attrs.set("dilations", c.dil);
+    call.attrs.set("pads", c.pads);
+    call.outputs = {convOut(c.x, c.w, c.strides, c.dil, c.pads)};
+    expectFastMatchesReference(call);
+  }
+}
+
+TEST_F(FastPath, ConvAutoPadMatchesReference) {
+  for (const char *mode : {"SAME_UPPER", "SAME_LOWER", "VALID"}) {
+    Shape x = {1, 2, 7, 6}, w = {3, 2, 4, 3};
+    Call call{"conv", {}, {rand(x), rand(w), rand({3})}, {}};
+    call.attrs.set("auto_pad", std::string(mode));
+    call.attrs.set("strides", std::vector<int64_t>{2, 1});
+    Shape y = std::string(mode) == "VALID" ? Shape{1, 3, 2, 4} : Shape{1, 3, 4, 6};
+    call.outputs = {y};
+    SCOPED_TRACE(mode);
+    expectFastMatchesReference(call);
+  }
+}
+
+TEST_F(FastPath, ConvDeclines) {
+  // f64 data.
+  Call f64{"conv", {}, {randomTensor({1, 1, 4, 4}, rng, -1, 1, DType::F64),
+                        randomTensor({1, 1, 3, 3}, rng, -1, 1, DType::F64)},
+           {Shape{1, 1, 2, 2}}, DType::F64};
+  EXPECT_FALSE(fastAccepts(f64));
+  // An output shape that does not match the attributes.
+  Call wrong{"conv", {}, {rand({1, 1, 4, 4}), rand({1, 1, 3, 3})}, {Shape{1, 1, 3, 3}}};
+  EXPECT_FALSE(fastAccepts(wrong));
+  // Rank 6 (4 spatial dimensions).
+  Call rank6{"conv", {}, {rand({1, 1, 3, 3, 3, 3}), rand({1, 1, 1, 1, 1, 1})},
+             {Shape{1, 1, 3, 3, 3, 3}}};
+  EXPECT_FALSE(fastAccepts(rank6));
+  // And a plain call is accepted.
+  Call ok{"conv", {}, {rand({1, 1, 4, 4}), rand({1, 1, 3, 3})}, {Shape{1, 1, 2, 2}}};
+  EXPECT_TRUE(fastAccepts(ok));
+}
+
+//===----------------------------------------------------------------------===//
+// ConvTranspose
+//===----------------------------------------------------------------------===//
+
+TEST_F(FastPath, ConvTransposeMatchesReference) {
+  struct Case {
+    Shape x, w, y;
+    int64_t group;
+    std::vector<int64_t> strides, dil, pads, outPad;
+    bool bias;
+  };
+  const std::vector<Case> cases = {
+      {{1, 2, 4, 4}, {2, 3, 3, 3}, {1, 3, 6, 6}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}, {0, 0}, false},
+      {{2, 3, 4, 5}, {3, 2, 3, 3}, {2, 2, 7, 9}, 1, {2, 2}, {1, 1}, {1, 1, 1, 1}, {0, 0}, true},
+      {{1, 4, 3, 3}, {4, 2, 3, 3}, {1, 4, 8, 8}, 2, {2, 2}, {1, 1}, {0, 0, 0, 0}, {1, 1}, true},
+      {{1, 2, 3, 4}, {2, 1, 2, 2}, {1, 1, 5, 6}, 1, {1, 1}, {2, 2}, {0, 0, 0, 0}, {0, 0}, true},
+      {{1, 2, 5}, {2, 3, 4}, {1, 3, 11}, 1, {2}, {1}, {1, 0}, {0}, true}, // 1-D
+  };
+  for (const Case &c : cases) {
+    Call call{"conv_transpose", {}, {rand(c.x), rand(c.w)}, {c.y}};
+    if (c.bias)
+      call.inputs.push_back(rand({c.y[1]}));
+    call.attrs.set("group", c.group);
+    call.attrs.set("strides", c.strides);
+    call.attrs.set("dilations", c.dil);
+    call.attrs.set("pads", c.pads);
+    call.attrs.set("output_padding", c.outPad);
+    expectFastMatchesReference(call);
+  }
+  // output_shape and auto_pad.
+  Call os{"conv_transpose", {}, {rand({1, 1, 3, 3}), rand({1, 2, 3, 3})}, {Shape{1, 2, 10, 8}}};
+  os.attrs.set("strides", std::vector<int64_t>{3, 2});
+  os.attrs.set("output_shape", std::vector<int64_t>{10, 8});
+  expectFastMatchesReference(os);
+  Call same{"conv_transpose", {}, {rand({1, 1, 3, 3}), rand({1, 2, 3, 3})}, {Shape{1, 2, 6, 6}}};
+  same.attrs.set("strides", std::vector<int64_t>{2, 2});
+  same.attrs.set("auto_pad", std::string("SAME_UPPER"));
+  expectFastMatchesReference(same);
+}
+
+//===----------------------------------------------------------------------===//
+// MatMul / Gemm
+//===----------------------------------------------------------------------===//
+
+TEST_F(FastPath, MatMulMatchesReference) {
+  struct Case {
+    Shape a, b, y;
+  };
+  const std::vector<Case> cases = {
+      {{3, 4}, {4, 5}, {3, 5}},
+      {{2, 3, 4}, {2, 4, 6}, {2, 3, 6}},
+      {{2, 3, 4}, {4, 6}, {2, 3, 6}},
+      {{2, 1, 3, 4}, {3, 4, 2}, {2, 3, 3, 2}},
+      {{4}, {4, 3}, {3}},
+      {{3, 4}, {4}, {3}},
+      {{17, 33}, {33, 9}, {17, 9}},
+  };
+  for (const Case &c : cases) {
+    Call call{"matmul", {}, {rand(c.a), rand(c.b)}, {c.y}};
+    expectFastMatchesReference(call);
+  }
+}
+
+TEST_F(FastPath, MatMulDeclines) {
+  Call mismatch{"matmul", {}, {rand({3, 4}), rand({5, 2})}, {Shape{3, 2}}};
+  EXPECT_FALSE(fastAccepts(mismatch));
+  Call f64{"matmul", {},
+           {randomTensor({2, 2}, rng, -1, 1, DType::F64), randomTensor({2, 2}, rng, -1, 1, DType::F64)},
+           {Shape{2, 2}}, DType::F64};
+  EXPECT_FALSE(fastAccepts(f64));
+}
+
+TEST_F(FastPath, GemmMatchesReference) {
+  struct Case {
+    bool ta, tb;
+    double alpha, beta;
+    std::optional<Shape> c;
+  };
+  const int64_t M = 5, K = 7, N = 6;
+  const std::vector<Case> cases = {
+      {false, false, 1.0, 1.0, std::nullopt},
+      {true, false, 1.0, 1.0, Shape{N}},
+      {false, true, 0.5, 2.0, Shape{M, N}},
+      {true, true, 2.0, 0.5, Shape{M, 1}},
+      {false, false, 1.0, 3.0, Shape{}},
+      {false, false, 1.5, 0.0, Shape{1, N}},
+  };
+  for (const Case &c : cases) {
+    Shape a = c.ta ? Shape{K, M} : Shape{M, K}, b = c.tb ? Shape{N, K} : Shape{K, N};
+    Call call{"gemm", {}, {rand(a), rand(b)}, {Shape{M, N}}};
+    if (c.c)
+      call.inputs.push_back(rand(*c.c));
+    call.attrs.set("transA", int64_t(c.ta));
+    call.attrs.set("transB", int64_t(c.tb));
+    call.attrs.set("alpha", c.alpha);
+    call.attrs.set("beta", c.beta);
+    expectFastMatchesReference(call);
+  }
+}
+
+TEST_F(FastPath, GemmDeclines) {
+  Call badC{"gemm", {}, {rand({2, 3}), rand({3, 4}), rand({3, 4})}, {Shape{2, 4}}};
+  EXPECT_FALSE(fastAccepts(badC));
+  Call ok{"gemm", {}, {rand({2, 3}), rand({3, 4}), rand({4})}, {Shape{2, 4}}};
+  EXPECT_TRUE(fastAccepts(ok));
+}
+
+//===----------------------------------------------------------------------===//
+// Pooling
+//===----------------------------------------------------------------------===//
+
+struct PoolCase {
+  Shape x, y;
+  std::vector<int64_t> kernel, strides, pads, dil;
+  int64_t ceil, includePad;
+};
+
+Call poolCall(const char *kernel, const PoolCase &c, Tensor x) {
+  Call call{kernel, {}, {std::move(x)}, {c.y}};
+  call.attrs.set("kernel_shape", c.kernel);
+  call.attrs.set("strides", c.strides);
+  call.attrs.set("pads", c.pads);
+  call.attrs.set("ceil_mode", c.ceil);
+  if (!c.dil.empty())
+    call.attrs.set("dilations", c.dil);
+  if (std::string(kernel) == "average_pool")
+    call.attrs.set("count_include_pad", c.includePad);
+  return call;
+}
+
+TEST_F(FastPath, MaxPoolMatchesReference) {
+  const std::vector<PoolCase> cases = {
+      {{1, 3, 8, 8}, {1, 3, 4, 4}, {2, 2}, {2, 2}, {0, 0, 0, 0}, {}, 0, 0},
+      {{2, 2, 7, 7}, {2, 2, 4, 4}, {3, 3}, {2, 2}, {1, 1, 1, 1}, {}, 0, 0},
+      {{1, 1, 6, 6}, {1, 1, 3, 3}, {3, 3}, {2, 2}, {0, 0, 0, 0}, {}, 1, 0},   // ceil
+      {{1, 2, 9, 9}, {1, 2, 5, 5}, {3, 3}, {1, 1}, {0, 0, 0, 0}, {2, 2}, 0, 0}, // dilated
+      {{1, 2, 10}, {1, 2, 5}, {3}, {2}, {1, 0}, {}, 0, 0},                    // 1-D
+      {{1, 1, 4, 5, 6}, {1, 1, 2, 2, 3}, {2, 2, 2}, {2, 2, 2}, {0, 0, 0, 0, 0, 0}, {}, 0, 0},
+  };
+  for (const PoolCase &c : cases)
+    expectFastMatchesReference(poolCall("max_pool", c, rand(c.x)));
+}
+
+TEST_F(FastPath, AveragePoolMatchesReference) {
+  const std::vector<PoolCase> cases = {
+      {{1, 3, 8, 8}, {1, 3, 4, 4}, {2, 2}, {2, 2}, {0, 0, 0, 0}, {}, 0, 0},
+      {{2, 2, 7, 7}, {2, 2, 4, 4}, {3, 3}, {2, 2}, {1, 1, 1, 1}, {}, 0, 0},
+      {{2, 2, 7, 7}, {2, 2, 4, 4}, {3, 3}, {2, 2}, {1, 1, 1, 1}, {}, 0, 1},
+      {{1, 1, 6, 6}, {1, 1, 3, 3}, {3, 3}, {2, 2}, {0, 0, 0, 0}, {}, 1, 0}, // ceil
+      {{1, 2, 5, 5}, {1, 2, 2, 2}, {2, 2}, {2, 2}, {0, 0, 0, 0}, {}, 0, 0}, // floor drops a row
+  };
+  for (const PoolCase &c : cases)
+    expectFastMatchesReference(poolCall("average_pool", c, rand(c.x)));
+}
+
+TEST_F(FastPath, PoolDeclines) {
+  // MaxPool with the Indices output.
+  PoolCase c{{1, 1, 4, 4}, {1, 1, 2, 2}, {2, 2}, {2, 2}, {0, 0, 0, 0}, {}, 0, 0};
+  Call withIndices = poolCall("max_pool", c, rand(c.x));
+  withIndices.outputs.push_back(Shape{1, 1, 2, 2});
+  EXPECT_FALSE(fastAccepts(withIndices));
+  EXPECT_TRUE(fastAccepts(poolCall("max_pool", c, rand(c.x))));
+  // count_include_pad with a ceil_mode window beyond the padding: oneDNN
+  // would divide by the full window.
+  PoolCase ceilPad{{1, 1, 6, 6}, {1, 1, 3, 3}, {3, 3}, {2, 2}, {0, 0, 0, 0}, {}, 1, 1};
+  EXPECT_FALSE(fastAccepts(poolCall("average_pool", ceilPad, rand(ceilPad.x))));
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization
+//===----------------------------------------------------------------------===//
+
+TEST_F(FastPath, BatchNormMatchesReference) {
+  for (const Shape &x : {Shape{2, 3, 4, 5}, Shape{4, 6}, Shape{1, 5, 3, 2, 2}}) {
+    int64_t C = x[1];
+    Call call{"batch_normalization", {},
+              {rand(x), rand({C}), rand({C}), rand({C}), randomTensor({C}, rng, 0.1f, 2.0f)},
+              {x}};
+    call.attrs.set("epsilon", 1e-3);
+    expectFastMatchesReference(call);
+  }
+}
+
+TEST_F(FastPath, BatchNormDeclines) {
+  Shape x = {2, 3, 4};
+  Call training{"batch_normalization", {},
+                {rand(x), rand({3}), rand({3}), rand({3}), randomTensor({3}, rng, 0.1f, 2.0f)},
+                {x, Shape{3}, Shape{3}}};
+  training.attrs.set("training_mode", int64_t(1));
+  EXPECT_FALSE(fastAccepts(training));
+}
+
+TEST_F(FastPath, LayerNormMatchesReference) {
+  struct Case {
+    Shape x;
+    int64_t axis;
+    bool bias, stats;
+  };
+  const std::vector<Case> cases = {
+      {{4, 16}, -1, true, false},
+      {{2, 3, 8}, -1, false, false},
+      {{2, 3, 4, 5}, 1, true, true},
+      {{3, 7}, 0, true, true},
+  };
+  for (const Case &c : cases) {
+    int64_t axis = c.axis < 0 ? c.axis + int64_t(c.x.size()) : c.axis;
+    Shape inner(c.x.begin() + axis, c.x.end()), stat = c.x;
+    for (size_t d = size_t(axis); d < stat.size(); ++d)
+      stat[d] = 1;
+    Call call{"layer_normalization", {}, {rand(c.x), rand(inner)}, {c.x}};
+    if (c.bias)
+      call.inputs.push_back(rand(inner));
+    if (c.stats) {
+      call.outputs.push_back(stat);
+      call.outputs.push_back(stat);
+    }
+    call.attrs.set("axis", c.axis);
+    call.attrs.set("epsilon", 1e-5);
+    expectFastMatchesReference(call);
+  }
+}
+
+TEST_F(FastPath, LayerNormDeclines) {
+  // A broadcast scale is valid ONNX but not a oneDNN layer normalization.
+  Call broadcastScale{"layer_normalization", {}, {rand({2, 8}), rand({1})}, {Shape{2, 8}}};
+  EXPECT_FALSE(fastAccepts(broadcastScale));
+  Call ok{"layer_normalization", {}, {rand({2, 8}), rand({8})}, {Shape{2, 8}}};
+  EXPECT_TRUE(fastAccepts(ok));
+}
+
+} // namespace
