@@ -7,7 +7,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh || exit 1
 scripts/build.sh || exit 1
-BUILD=${LOOM_BUILD_DIR:-build}
+BUILD=$(realpath -m "${LOOM_BUILD_DIR:-build}")
 rm -rf "$BUILD/test-results"
 ctest --test-dir "$BUILD" -j"$(nproc)" --output-on-failure --output-junit "$BUILD/test-results/ctest.xml" \
   --timeout 1500
