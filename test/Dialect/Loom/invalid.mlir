@@ -55,3 +55,65 @@ func.func @negative_softmax_axis(%a: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %r = loom.softmax(%a) {axis = 2 : i64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
   return %r : tensor<2x3xf32>
 }
+
+// -----
+
+func.func @negative_conv_group(%x: tensor<1x4x8x8xf32>, %w: tensor<4x4x3x3xf32>) -> tensor<*xf32> {
+  %none = loom.none
+  // expected-error @+1 {{group must be at least 1}}
+  %y = loom.conv(%x, %w, %none) {group = 0 : i64} : (tensor<1x4x8x8xf32>, tensor<4x4x3x3xf32>, none) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}
+
+// -----
+
+func.func @negative_reshape_shape_rank(%x: tensor<6xf32>, %s: tensor<1x2xi64>) -> tensor<*xf32> {
+  // expected-error @+1 {{shape must be a 1-D tensor, got rank 2}}
+  %y = loom.reshape(%x, %s) : (tensor<6xf32>, tensor<1x2xi64>) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}
+
+// -----
+
+func.func @negative_if_yield_count(%c: tensor<i1>, %a: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @+1 {{else_branch yields 0 values but 1 are expected}}
+  %r = loom.if(%c) {
+    loom.yield %a : tensor<2xf32>
+  } {
+    loom.yield
+  } : (tensor<i1>) -> tensor<2xf32>
+  return %r : tensor<2xf32>
+}
+
+// -----
+
+func.func @negative_depth_to_space_mode(%x: tensor<1x8x2x2xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{mode must be one of 'DCR' 'CRD', got 'XYZ'}}
+  %y = loom.depth_to_space(%x) {blocksize = 2 : i64, mode = "XYZ"} : (tensor<1x8x2x2xf32>) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}
+
+// -----
+
+func.func @negative_pad_mode(%x: tensor<2xf32>, %p: tensor<2xi64>) -> tensor<*xf32> {
+  %none = loom.none
+  // expected-error @+1 {{mode must be one of 'constant' 'reflect' 'edge', got 'wrap'}}
+  %y = loom.pad(%x, %p, %none) {mode = "wrap"} : (tensor<2xf32>, tensor<2xi64>, none) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}
+
+// -----
+
+func.func @negative_tile_repeats(%x: tensor<2x3xf32>, %r: tensor<3xi64>) -> tensor<*xf32> {
+  // expected-error @+1 {{repeats has 3 values but the input has rank 2}}
+  %y = loom.tile(%x, %r) : (tensor<2x3xf32>, tensor<3xi64>) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}
+
+// -----
+
+func.func @negative_gather_axis(%x: tensor<2x3xf32>, %i: tensor<2xi64>) -> tensor<*xf32> {
+  // expected-error @+1 {{axis 2 is out of range for rank 2}}
+  %y = loom.gather(%x, %i) {axis = 2 : i64} : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}
