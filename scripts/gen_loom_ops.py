@@ -137,7 +137,7 @@ ODS_ATTR = {"Int": "I64Attr", "Float": "F32Attr", "String": "StrAttr",
             "DType": "TypeAttr"}
 # Attributes that hold an ONNX data type: imported as a TypeAttr.
 DTYPE_ATTRS = {("Cast", "to"), ("EyeLike", "dtype"),
-               ("MelWeightMatrix", "output_datatype"), ("TopK", None)}
+               ("MelWeightMatrix", "output_datatype")}
 TABLEGEN_RESERVED = {"in", "def", "field", "class", "let", "code", "dag", "bit",
                      "bits", "int", "list", "string", "multiclass", "defm",
                      "foreach", "if", "then", "else", "assert", "defvar",

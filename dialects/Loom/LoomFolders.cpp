@@ -333,11 +333,9 @@ OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
     return {};
   ArrayRef<int64_t> ds = data.getType().getShape();
   int64_t axis = normalizeAxis(int64_t(getAxis()), int64_t(ds.size()));
-  int64_t inner = 1, outer = 1;
+  int64_t inner = 1;
   for (int64_t d = axis + 1; d < int64_t(ds.size()); ++d)
     inner *= ds[d];
-  for (int64_t d = 0; d < axis; ++d)
-    outer *= ds[d];
   int64_t n = int64_t(indices->size()), axisDim = ds[axis];
   for (int64_t &i : *indices) {
     if (i < 0)
@@ -352,7 +350,6 @@ OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
     int64_t o = linear / (inner * n);
     return (o * axisDim + (*indices)[k]) * inner + j;
   });
-  (void)outer;
 }
 
 OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {

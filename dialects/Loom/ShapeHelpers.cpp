@@ -344,15 +344,14 @@ LogicalResult SqueezeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
 /// Normalized [start, end) and step of one sliced axis, ONNX clamping rules.
 static int64_t sliceExtent(int64_t dim, int64_t start, int64_t end,
                            int64_t step) {
-  auto clampIdx = [&](int64_t v, bool isStart) {
+  auto clampIdx = [&](int64_t v) {
     if (v < 0)
       v += dim;
     if (step > 0)
       return std::clamp<int64_t>(v, 0, dim);
     return std::clamp<int64_t>(v, -1, dim - 1);
-    (void)isStart;
   };
-  int64_t s = clampIdx(start, true), e = clampIdx(end, false);
+  int64_t s = clampIdx(start), e = clampIdx(end);
   if (step > 0)
     return std::max<int64_t>(0, llvm::divideCeil(e - s, step));
   return std::max<int64_t>(0, llvm::divideCeil(s - e, -step));

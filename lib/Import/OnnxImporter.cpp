@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 #include "loom/Import/OnnxImporter.h"
 #include "Loom/LoomOps.h"
+#include "Loom/LoomUtils.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -976,16 +977,13 @@ private:
           axis = (*axes)[argIndex - numState];
         if (rt && rt.getRank() > 0) {
           SmallVector<int64_t> shape(rt.getShape());
-          shape.erase(shape.begin() + normalizeAxisFor(axis, rt.getRank()));
+          shape.erase(shape.begin() + normalizeAxis(axis, rt.getRank()));
           return RankedTensorType::get(shape, rt.getElementType());
         }
         return UnrankedTensorType::get(getElementTypeOrSelf(t));
       }
     }
     return {};
-  }
-  static int64_t normalizeAxisFor(int64_t axis, int64_t rank) {
-    return axis < 0 ? axis + rank : axis;
   }
 
   void importSubgraph(const onnx::GraphProto &graph, Region &region,

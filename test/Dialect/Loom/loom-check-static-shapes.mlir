@@ -1,0 +1,22 @@
+// RUN: loom-opt %s -split-input-file -verify-diagnostics --pass-pipeline='builtin.module(func.func(loom-check-static-shapes))' | FileCheck %s
+
+// CHECK-LABEL: func @static_ok
+func.func @static_ok(%a: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %r = loom.relu(%a) : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %r : tensor<2x3xf32>
+}
+
+// -----
+
+// expected-error @+1 {{input 'x' has type 'tensor<?x3xf32>' with unbound dimension(s) 0; bind them with --input-shape NAME=DxDx... or --dim PARAM=VALUE}}
+func.func @negative_unbound_input(%a: tensor<?x3xf32> {loom.name = "x"}) -> tensor<?x3xf32> {
+  return %a : tensor<?x3xf32>
+}
+
+// -----
+
+func.func @negative_dynamic_result(%a: tensor<6xf32>, %s: tensor<2xi64>) -> tensor<?x?xf32> {
+  // expected-error @+1 {{result #0 of 'loom.reshape' has non-static type 'tensor<?x?xf32>'}}
+  %r = loom.reshape(%a, %s) : (tensor<6xf32>, tensor<2xi64>) -> tensor<?x?xf32>
+  return %r : tensor<?x?xf32>
+}
