@@ -78,7 +78,7 @@ ReduceProd ReduceSum ReduceSumSquare ArgMax ArgMin Pad If EyeLike
 FOLDED = set("""
 Shape Size Gather Unsqueeze Squeeze Concat Slice Cast Range Add Sub Mul Div
 Mod Identity Reshape ConstantOfShape Equal Less Greater Not Where Neg Abs Floor
-Ceil Transpose Expand Max Min Flatten
+Ceil Transpose Expand Max Min Flatten Relu
 """.split())
 
 # Operators with canonicalization patterns (dialects/Loom/LoomCanonicalize.cpp).

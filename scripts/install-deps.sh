@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(cmake ninja-build g++ llvm-22-dev libmlir-22-dev mlir-22-tools
       libonnx-dev libprotobuf-dev protobuf-compiler libfmt-dev libgtest-dev
-      libdnnl-dev python3-onnx python3-numpy libonnx-testdata)
+      libdnnl-dev nlohmann-json3-dev python3-onnx python3-numpy libonnx-testdata)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,9 +1,13 @@
 #!/usr/bin/python3
-"""Counts test cases across ctest's JUnit file and lit's own summary.
+"""Counts test cases across ctest's JUnit file, lit's and the conformance run's.
 
-ctest runs lit as one test; this expands it into lit's cases so the closing
-line counts every case once: gtest cases (one ctest test each) plus lit cases.
+ctest runs lit and the ONNX conformance run as one test each; this expands
+them into their cases so the closing line counts every case once: gtest cases
+(one ctest test each), lit cases, and conformance tests (from its CSV:
+pass -> passed; fail and unexpected pass -> failed; out of scope and expected
+failures -> skipped).
 """
+import csv
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -30,6 +34,24 @@ for case in root.iter("testcase"):
             else:
                 passed += 1
         if status == "fail" and not any(lc.find("failure") is not None for lc in lit.iter("testcase")):
+            failed += 1
+        continue
+    if name == "conformance":
+        try:
+            rows = list(csv.DictReader(open(build + "/test-results/conformance.csv")))
+        except OSError:
+            rows = []
+        if not rows:
+            failed += 1
+            continue
+        for row in rows:
+            if row["status"] == "pass":
+                passed += 1
+            elif row["status"] in ("skip", "xfail"):
+                skipped += 1
+            else:
+                failed += 1
+        if status == "fail" and not any(r["status"] in ("fail", "unexpected pass") for r in rows):
             failed += 1
         continue
     if case.find("skipped") is not None or status == "notrun" or status == "disabled":

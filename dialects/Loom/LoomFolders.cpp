@@ -574,6 +574,11 @@ OpFoldResult AbsOp::fold(FoldAdaptor a) {
                    [](int64_t x) -> std::optional<int64_t> { return x < 0 ? -x : x; },
                    [](double x) { return std::fabs(x); });
 }
+OpFoldResult ReluOp::fold(FoldAdaptor a) {
+  return foldUnary(getY(), a.getX(),
+                   [](int64_t x) -> std::optional<int64_t> { return x < 0 ? 0 : x; },
+                   [](double x) { return x < 0 ? 0.0 : x; });
+}
 OpFoldResult FloorOp::fold(FoldAdaptor a) {
   return foldUnary(getY(), a.getX(), nullptr,
                    [](double x) { return std::floor(x); });

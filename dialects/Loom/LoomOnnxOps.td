@@ -1982,6 +1982,7 @@ def Loom_ReluOp : Loom_OnnxOp<"relu", [Pure, Loom_ShapeInferenceOpInterface, Loo
   let results = (outs
     TensorOf<[I8, I16, I32, I64, BF16, F16, F32, F64]>:$Y);
   let hasVerifier = 1;
+  let hasFolder = 1;
   let onnxName = "Relu";
 }
 

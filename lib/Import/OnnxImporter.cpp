@@ -36,6 +36,7 @@
 #include <google/protobuf/io/coded_stream.h>
 
 #include <deque>
+#include <map>
 #include <memory>
 
 using namespace mlir;
@@ -474,7 +475,15 @@ onnx::TensorProto constInputTensor(const onnx::ValueInfoProto &input,
   return t;
 }
 
-void bindDimensions(onnx::ModelProto &model, const ImportOptions &options) {
+/// A graph input bound to a constant by --const-input: its name and its
+/// position among the graph's (non-initializer) inputs.
+struct FoldedInput {
+  std::string name;
+  int64_t index;
+};
+
+void bindDimensions(onnx::ModelProto &model, const ImportOptions &options,
+                    std::vector<FoldedInput> &folded) {
   auto *graph = model.mutable_graph();
   std::set<std::string> initializers;
   for (const auto &t : graph->initializer())
@@ -541,8 +550,14 @@ void bindDimensions(onnx::ModelProto &model, const ImportOptions &options) {
              param + "'");
   }
 
+  // Positions among the graph inputs, before any is removed.
+  std::map<std::string, int64_t> positions;
+  for (const auto &i : graph->input())
+    if (!initializers.count(i.name()))
+      positions.emplace(i.name(), int64_t(positions.size()));
   for (const auto &[name, value] : options.constInputs) {
     onnx::ValueInfoProto *in = findInput(name, "--const-input");
+    folded.push_back({name, positions[name]});
     onnx::TensorProto t = constInputTensor(*in, value);
     if (t.data_type() != in->type().tensor_type().elem_type())
       fail("--const-input " + name + ": the tensor has type " +
@@ -561,7 +576,8 @@ void bindDimensions(onnx::ModelProto &model, const ImportOptions &options) {
 /// Parses the bytes, checks, binds, upgrades and infers shapes.
 onnx::ModelProto prepareModel(llvm::StringRef bytes, bool isText,
                               const ImportOptions &options,
-                              std::vector<std::string> &warnings) {
+                              std::vector<std::string> &warnings,
+                              std::vector<FoldedInput> &folded) {
   onnx::ModelProto model;
   if (isText) {
     std::string text(bytes);
@@ -587,7 +603,7 @@ onnx::ModelProto prepareModel(llvm::StringRef bytes, bool isText,
 
   std::vector<std::set<std::string>> scopes;
   checkGraph(model.graph(), scopes);
-  bindDimensions(model, options);
+  bindDimensions(model, options, folded);
 
   if (opset > kTargetOpset) {
     warnings.push_back("the model uses opset " + std::to_string(opset) +
@@ -623,7 +639,8 @@ public:
   GraphImporter(MLIRContext *ctx, llvm::StringRef path, std::string modelDir)
       : ctx(ctx), builder(ctx), path(path), external(std::move(modelDir)) {}
 
-  OwningOpRef<ModuleOp> importModel(const onnx::ModelProto &model) {
+  OwningOpRef<ModuleOp> importModel(const onnx::ModelProto &model,
+                                    llvm::ArrayRef<FoldedInput> folded) {
     const onnx::GraphProto &graph = model.graph();
     Location fileLoc = FileLineColLoc::get(ctx, path, 0, 0);
     OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
@@ -685,6 +702,7 @@ public:
 
     builder.setInsertionPointToStart(entry);
     importInitializers(graph);
+    recordFoldedInputs(*module, folded);
     importNodes(graph);
     SmallVector<Value> results;
     for (const auto &out : graph.output())
@@ -754,6 +772,29 @@ private:
                            ? node.op_type() + "#" + std::to_string(index)
                            : node.name();
     return NameLoc::get(builder.getStringAttr(name));
+  }
+
+  /// Records the inputs bound by --const-input as the module attribute
+  /// `loom.folded_inputs` ([{name, index, value}] in input order), so that the
+  /// plan can list them and a runtime can check a given value against them.
+  void recordFoldedInputs(ModuleOp module, llvm::ArrayRef<FoldedInput> folded) {
+    if (folded.empty())
+      return;
+    SmallVector<FoldedInput> sorted(folded.begin(), folded.end());
+    llvm::sort(sorted, [](const FoldedInput &a, const FoldedInput &b) {
+      return a.index < b.index;
+    });
+    SmallVector<Attribute> entries;
+    for (const FoldedInput &f : sorted) {
+      auto c = lookup(f.name, "--const-input").getDefiningOp<ConstantOp>();
+      if (!c)
+        fail("--const-input " + f.name + ": the input is not a constant");
+      entries.push_back(builder.getDictionaryAttr(
+          {builder.getNamedAttr("name", builder.getStringAttr(f.name)),
+           builder.getNamedAttr("index", builder.getI64IntegerAttr(f.index)),
+           builder.getNamedAttr("value", c.getValue())}));
+    }
+    module->setAttr("loom.folded_inputs", builder.getArrayAttr(entries));
   }
 
   void importInitializers(const onnx::GraphProto &graph) {
@@ -1082,7 +1123,9 @@ OwningOpRef<ModuleOp> loom::importOnnxBuffer(MLIRContext &context,
   Location loc = FileLineColLoc::get(&context, path, 0, 0);
   try {
     std::vector<std::string> warnings;
-    onnx::ModelProto model = prepareModel(bytes, isText, options, warnings);
+    std::vector<FoldedInput> folded;
+    onnx::ModelProto model =
+        prepareModel(bytes, isText, options, warnings, folded);
     for (const std::string &w : warnings)
       emitWarning(loc) << w;
     llvm::SmallString<256> dir(path);
@@ -1090,7 +1133,7 @@ OwningOpRef<ModuleOp> loom::importOnnxBuffer(MLIRContext &context,
     if (dir.empty())
       dir = ".";
     GraphImporter importer(&context, path, std::string(dir));
-    OwningOpRef<ModuleOp> module = importer.importModel(model);
+    OwningOpRef<ModuleOp> module = importer.importModel(model, folded);
     if (failed(verify(*module)))
       return {};
     return module;

@@ -5,15 +5,20 @@
 //         [--emit=LIST] [-O0|-O1|-O2]
 //
 // Imports the model, binds its dimensions, folds shape computations, checks
-// that every shape is static and writes OUT_DIR/model.mlir. The output
+// that every shape is static, turns the graph into a plan (tasks, buffers,
+// weights; docs/plan-format.md) and writes OUT_DIR/plan.json,
+// OUT_DIR/weights.bin and OUT_DIR/model.mlir (the plan-level IR). The output
 // directory is written only when compilation succeeds (files go to a
 // temporary directory that is renamed at the end).
 // Exit codes: 0 success, 1 bad input or compile error, 2 usage error.
 //
 //===----------------------------------------------------------------------===//
+#include "loom/Emit/PlanEmitter.h"
 #include "loom/Import/OnnxImporter.h"
 #include "loom/Pipelines/InitAll.h"
+#include "loom/Target/Target.h"
 #include "Loom/LoomOps.h"
+#include "Plan/PlanOps.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
@@ -23,6 +28,7 @@
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
@@ -55,7 +61,12 @@ static cl::list<std::string> constInputs(
              "or a TensorProto file (repeatable)"),
     cl::value_desc("NAME=VALUE|NAME=FILE.pb"), cl::cat(loomCategory));
 static cl::list<std::string>
-    emit("emit", cl::desc("What to write into OUT_DIR: mlir (default)"),
+    emit("emit",
+         cl::desc("What to write into OUT_DIR, comma-separated: plan "
+                  "(plan.json + weights.bin), mlir (model.mlir, the "
+                  "plan-level IR), loom-mlir (model.loom.mlir, the optimized "
+                  "graph before planning); default: plan,mlir. With "
+                  "loom-mlir alone, no plan is built"),
          cl::value_desc("LIST"), cl::CommaSeparated, cl::cat(loomCategory));
 enum OptLevel { O0, O1, O2 };
 static cl::opt<OptLevel> optLevel(
@@ -118,12 +129,26 @@ int main(int argc, char **argv) {
     return usage("no model given");
   if (outDir.empty())
     return usage("no output directory given (-o OUT_DIR)");
-  for (const std::string &e : emit)
-    if (e != "mlir")
-      return usage("--emit: unknown output '" + e + "' (known: mlir)");
-  if (target != "host")
+  bool emitPlan = emit.empty(), emitMlir = emit.empty(), emitLoom = false;
+  for (const std::string &e : emit) {
+    if (e == "plan")
+      emitPlan = true;
+    else if (e == "mlir")
+      emitMlir = true;
+    else if (e == "loom-mlir")
+      emitLoom = true;
+    else
+      return usage("--emit: unknown output '" + e +
+                   "' (known: plan, mlir, loom-mlir)");
+  }
+  bool buildPlan = emitPlan || emitMlir;
+  if (!loom::target::getBuiltinTarget(target)) {
+    std::string known;
+    for (const std::string &n : loom::target::builtinTargetNames())
+      known += (known.empty() ? "" : ", ") + n;
     return usage("--target: unknown target '" + target +
-                 "' (built-in targets: host)");
+                 "' (built-in targets: " + known + ")");
+  }
 
   loom::ImportOptions options;
   for (const std::string &f : inputShapes) {
@@ -171,17 +196,47 @@ int main(int argc, char **argv) {
     return 2;
   pm.enableTiming(timing);
   auto &funcPm = pm.nest<func::FuncOp>();
-  // Folding can expose new constants (e.g. an If's condition), and inlining a
-  // branch can expose new shapes: two rounds reach the fixed point for the
-  // graphs exporters produce.
+  // Folding can expose new constants (e.g. an If's condition or a Loop's trip
+  // count), and inlining a branch or unrolling a loop can expose new shapes:
+  // two rounds reach the fixed point for the graphs exporters produce. Loops
+  // and scans are unrolled between the rounds (the runtime has no control
+  // flow), so the second round refines what the unrolled bodies compute.
   for (int round = 0; round < 2; ++round) {
+    if (round == 1)
+      funcPm.addPass(loom::createLoomUnrollControlFlow());
     funcPm.addPass(loom::createLoomPropagateShapes());
     funcPm.addPass(createCanonicalizerPass());
   }
   funcPm.addPass(createCSEPass());
-  funcPm.addPass(loom::createLoomCheckStaticShapes());
+  if (buildPlan)
+    funcPm.addPass(loom::createLoomCheckStaticShapes());
   if (failed(pm.run(*module)))
     return 1;
+  // The optimized graph, before planning (printed now, written below).
+  std::string loomIR;
+  if (emitLoom) {
+    llvm::raw_string_ostream os(loomIR);
+    OpPrintingFlags flags;
+    flags.elideLargeResourceString(1024);
+    flags.elideLargeElementsAttrs(64);
+    module->print(os, flags);
+  }
+
+  // The plan: trivial placement, costs, predicted schedule, memory.
+  if (buildPlan) {
+    PassManager planPm(&context);
+    if (failed(applyPassManagerCLOptions(planPm)))
+      return 2;
+    planPm.enableTiming(timing);
+    loom::plan::PlanFromLoomOptions planOptions;
+    planOptions.target = target;
+    planPm.addPass(loom::plan::createPlanFromLoom(planOptions));
+    planPm.addPass(loom::plan::createPlanEstimateCosts());
+    planPm.addPass(loom::plan::createPlanSchedule());
+    planPm.addPass(loom::plan::createPlanAllocateMemory());
+    if (failed(planPm.run(*module)))
+      return 1;
+  }
 
   // Write into a temporary directory, then move it into place: a failed run
   // never leaves a half-written OUT_DIR.
@@ -193,19 +248,46 @@ int main(int argc, char **argv) {
                  << ec.message() << "\n";
     return 1;
   }
-  llvm::SmallString<256> mlirPath(tmp);
-  llvm::sys::path::append(mlirPath, "model.mlir");
-  {
+  auto openOutput = [&](StringRef name,
+                        std::unique_ptr<llvm::raw_fd_ostream> &os) {
+    llvm::SmallString<256> path(tmp);
+    llvm::sys::path::append(path, name);
     std::error_code ec;
-    llvm::raw_fd_ostream os(mlirPath, ec);
+    os = std::make_unique<llvm::raw_fd_ostream>(path, ec);
     if (ec) {
-      llvm::errs() << "loomc: error: cannot write '" << mlirPath << "': "
-                   << ec.message() << "\n";
+      llvm::errs() << "loomc: error: cannot write '" << path
+                   << "': " << ec.message() << "\n";
+      llvm::sys::fs::remove_directories(tmp);
+      return false;
+    }
+    return true;
+  };
+  if (emitPlan) {
+    std::unique_ptr<llvm::raw_fd_ostream> json, weights;
+    if (!openOutput("plan.json", json) || !openOutput("weights.bin", weights))
+      return 1;
+    loom::emit::PlanEmitOptions emitOptions;
+    emitOptions.producer = "loomc " LOOM_VERSION;
+    if (failed(loom::emit::emitPlan(*module, *json, *weights, emitOptions))) {
+      llvm::sys::fs::remove_directories(tmp);
       return 1;
     }
+  }
+  if (emitLoom) {
+    std::unique_ptr<llvm::raw_fd_ostream> os;
+    if (!openOutput("model.loom.mlir", os))
+      return 1;
+    *os << loomIR;
+  }
+  if (emitMlir) {
+    std::unique_ptr<llvm::raw_fd_ostream> os;
+    if (!openOutput("model.mlir", os))
+      return 1;
+    // Weights live in weights.bin; model.mlir elides their bytes.
     OpPrintingFlags flags;
     flags.elideLargeResourceString(1024);
-    module->print(os, flags);
+    flags.elideLargeElementsAttrs(64);
+    module->print(*os, flags);
   }
   llvm::sys::fs::remove_directories(outDir);
   if (auto ec = llvm::sys::fs::rename(tmp, outDir)) {
@@ -215,21 +297,42 @@ int main(int argc, char **argv) {
   }
 
   if (!quiet) {
-    size_t ops = 0, constants = 0;
+    size_t inputs = 0, outputs = 0, tasks = 0, weights = 0;
+    int64_t weightBytes = 0, peak = 0;
+    double makespan = 0;
     module->walk([&](Operation *op) {
-      if (isa<loom::ConstantOp>(op))
-        ++constants;
-      else if (isa<loom::LoomDialect>(op->getDialect()) && !isa<loom::NoneOp, loom::YieldOp>(op))
-        ++ops;
+      if (isa<loom::plan::InputOp>(op))
+        ++inputs;
+      else if (isa<loom::plan::OutputOp>(op))
+        ++outputs;
+      else if (isa<loom::plan::TaskOp, loom::plan::TransferOp>(op))
+        ++tasks;
+      else if (auto w = dyn_cast<loom::plan::WeightOp>(op)) {
+        ++weights;
+        weightBytes += w.getSizeInBytes();
+      } else if (auto a = dyn_cast<loom::plan::ArenaOp>(op))
+        peak += int64_t(a.getPeakBytes().value_or(0));
+      else if (auto s = dyn_cast<loom::plan::ScheduleOp>(op))
+        makespan = s.getMakespanUs() ? s.getMakespanUs()->convertToDouble() : 0;
     });
-    auto func = *module->getOps<func::FuncOp>().begin();
+    std::string wrote;
+    if (emitPlan)
+      wrote += outDir + "/plan.json, " + outDir + "/weights.bin";
+    if (emitMlir)
+      wrote += (wrote.empty() ? "" : ", ") + outDir + "/model.mlir";
+    if (emitLoom)
+      wrote += (wrote.empty() ? "" : ", ") + outDir + "/model.loom.mlir";
     llvm::outs() << "loomc: compiled " << modelPath << " for target '"
                  << target << "'\n"
-                 << "  inputs:    " << func.getNumArguments() << "\n"
-                 << "  outputs:   " << func.getNumResults() << "\n"
-                 << "  ops:       " << ops << " (after folding)\n"
-                 << "  constants: " << constants << "\n"
-                 << "  wrote:     " << outDir << "/model.mlir\n";
+                 << "  inputs:    " << inputs << "\n"
+                 << "  outputs:   " << outputs << "\n"
+                 << "  tasks:     " << tasks << "\n"
+                 << "  weights:   " << weights << " (" << weightBytes
+                 << " bytes)\n"
+                 << "  memory:    " << peak << " bytes peak (arenas)\n"
+                 << "  predicted: " << llvm::format("%.1f", makespan)
+                 << " us\n"
+                 << "  wrote:     " << wrote << "\n";
   }
   return 0;
 }

@@ -11,7 +11,7 @@
 // and a listed test that passes fails, so the table stays honest.
 //
 //===----------------------------------------------------------------------===//
-#include "loom/Runtime/Float16.h"
+#include "loom/Runtime/Compare.h"
 #include "loom/Runtime/Kernel.h"
 #include "loom/Runtime/TensorProtoIO.h"
 
@@ -20,8 +20,7 @@
 #include <onnx/version_converter/convert.h>
 
 #include <algorithm>
-#include <cmath>
-#include <cstring>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -144,56 +143,13 @@ bool readModel(const fs::path &path, onnx::ModelProto &model) {
   return in && model.ParseFromIstream(&in);
 }
 
-/// Element `i` of a float tensor as double.
-double floatAt(const Tensor &t, int64_t i) {
-  const uint8_t *p = t.bytes.data();
-  switch (t.dtype) {
-  case DType::F32: { float f; std::memcpy(&f, p + 4 * i, 4); return f; }
-  case DType::F64: { double d; std::memcpy(&d, p + 8 * i, 8); return d; }
-  case DType::F16: { uint16_t h; std::memcpy(&h, p + 2 * i, 2); return halfBitsToFloat(h); }
-  default: { uint16_t h; std::memcpy(&h, p + 2 * i, 2); return bf16BitsToFloat(h); }
-  }
-}
-
-std::string shapeString(const Shape &s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i)
-    out += (i ? "," : "") + std::to_string(s[i]);
-  return out + "]";
-}
-
-/// Compares one output; returns an empty string when it matches.
+/// Compares one output with the shared runtime comparison (rtol 1e-3,
+/// atol 1e-5, NaN equals NaN, integers and bools exact); returns an empty
+/// string when it matches.
 std::string compare(const std::string &what, const Tensor &got,
                     const Tensor &want) {
-  if (got.dtype != want.dtype || got.shape != want.shape)
-    return what + ": got " + dtypeName(got.dtype) + shapeString(got.shape) +
-           ", want " + dtypeName(want.dtype) + shapeString(want.shape);
-  int64_t n = want.numElements(), bad = 0;
-  std::string first;
-  for (int64_t i = 0; i < n; ++i) {
-    bool ok;
-    std::string g, w;
-    if (isFloat(want.dtype)) {
-      double a = floatAt(got, i), b = floatAt(want, i);
-      ok = (std::isnan(a) && std::isnan(b)) ||
-           (std::isinf(b) ? a == b : std::fabs(a - b) <= 1e-5 + 1e-3 * std::fabs(b));
-      g = std::to_string(a), w = std::to_string(b);
-    } else {
-      size_t es = dtypeSize(want.dtype);
-      ok = std::memcmp(got.bytes.data() + i * es, want.bytes.data() + i * es,
-                       es) == 0;
-      int64_t a = 0, b = 0; // little-endian, for the message only
-      std::memcpy(&a, got.bytes.data() + i * es, es);
-      std::memcpy(&b, want.bytes.data() + i * es, es);
-      g = std::to_string(a), w = std::to_string(b);
-    }
-    if (!ok && bad++ == 0)
-      first = "element " + std::to_string(i) + ": got " + g + ", want " + w;
-  }
-  if (!bad)
-    return "";
-  return what + ": " + std::to_string(bad) + " of " + std::to_string(n) +
-         " elements differ; first " + first;
+  CompareResult r = compareTensors(got, want, CompareOptions{1e-3, 1e-5});
+  return r.match ? "" : what + ": " + r.describe();
 }
 
 Outcome runNodeTest(const std::string &name) {

@@ -1,5 +1,6 @@
 //===- CheckStaticShapes.cpp - loom-check-static-shapes -------------------===//
 #include "Loom/LoomOps.h"
+#include "Loom/LoomUtils.h"
 #include "Loom/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -18,6 +19,60 @@ bool isStatic(Type t) {
   if (auto s = dyn_cast<ShapedType>(t))
     return s.hasStaticShape();
   return true;
+}
+
+/// What keeps `v` from being a constant, for a diagnostic: follows it up
+/// through ops with one non-constant operand to a graph input or to an op
+/// whose operands are all constants but that does not fold (then
+/// `bindable` is cleared: binding inputs does not help).
+std::string describe(Value v, bool &bindable) {
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  while (Operation *def = v.getDefiningOp()) {
+    Value next;
+    int nonConstant = 0;
+    for (Value operand : def->getOperands())
+      if (!isNone(operand) && !getConstantAttr(operand)) {
+        next = operand;
+        ++nonConstant;
+      }
+    if (nonConstant == 0) {
+      os << "'" << def->getName()
+         << "' computes it from constants but does not fold";
+      bindable = false;
+      return out;
+    }
+    if (nonConstant > 1) {
+      os << "it is computed by '" << def->getName() << "'";
+      return out;
+    }
+    v = next;
+  }
+  auto arg = cast<BlockArgument>(v);
+  auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
+  auto name = func ? func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                       "loom.name")
+                   : StringAttr();
+  if (name)
+    os << "it depends on input '" << name.getValue() << "'";
+  else if (func)
+    os << "it depends on input #" << arg.getArgNumber();
+  else
+    os << "it depends on an argument of '"
+       << arg.getOwner()->getParentOp()->getName() << "'";
+  return out;
+}
+
+/// Why loom-unroll-control-flow left `loop` in place.
+std::string whyNotUnrolled(LoopOp loop, bool &bindable) {
+  bool hasM = !isNone(loop.getM()), hasCond = !isNone(loop.getCond());
+  if (!hasM && !hasCond)
+    return "it has neither M nor cond: an infinite loop";
+  if (hasM && !getConstantAttr(loop.getM()))
+    return "M is not a constant: " + describe(loop.getM(), bindable);
+  if (hasCond && !getConstantAttr(loop.getCond()))
+    return "cond is not a constant: " + describe(loop.getCond(), bindable);
+  return "the body's cond_out does not fold to a constant";
 }
 
 struct CheckStaticShapesPass
@@ -43,6 +98,28 @@ struct CheckStaticShapesPass
       diag << "; bind them with --input-shape NAME=DxDx... or --dim PARAM=VALUE";
       return signalPassFailure();
     }
+    // The runtime has no control flow: a loop or scan that
+    // loom-unroll-control-flow could not unroll cannot run.
+    WalkResult control = func.walk<WalkOrder::PreOrder>([&](Operation *op) {
+      if (auto loop = dyn_cast<LoopOp>(op)) {
+        bool bindable = true;
+        std::string why = whyNotUnrolled(loop, bindable);
+        auto diag = loop.emitError()
+                    << "loop trip count is not known at compile time (" << why
+                    << ")";
+        if (bindable)
+          diag << "; bind the inputs it depends on with --const-input";
+        return WalkResult::interrupt();
+      }
+      if (isa<ScanOp>(op)) {
+        op->emitError("scan length is not known at compile time; bind the "
+                      "shapes of its scan inputs with --input-shape or --dim");
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (control.wasInterrupted())
+      return signalPassFailure();
     WalkResult result = func.walk([&](Operation *op) {
       for (Value r : op->getResults()) {
         if (isStatic(r.getType()))

@@ -4,6 +4,8 @@
 
 #include "Loom/LoomDialect.h"
 #include "Loom/Transforms/Passes.h"
+#include "Plan/PlanDialect.h"
+#include "Plan/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -12,11 +14,12 @@
 namespace loom {
 /// The dialects Loom's IR uses.
 inline void registerAllDialects(mlir::DialectRegistry &registry) {
-  registry.insert<LoomDialect, mlir::func::FuncDialect>();
+  registry.insert<LoomDialect, plan::PlanDialect, mlir::func::FuncDialect>();
 }
 /// Loom's passes plus the upstream ones its pipelines use.
 inline void registerAllPasses() {
   registerLoomPasses();
+  plan::registerPlanPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();

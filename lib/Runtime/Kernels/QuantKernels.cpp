@@ -77,9 +77,16 @@ void quantizeKernel(KernelArgs &a) {
       fail(K, "y_zero_point and y must have the same type");
     zp = AxisParam(*z, x.shape, axis, K, "y_zero_point");
   }
+  // ONNX divides in the input's precision: for f32 (and narrower) inputs the
+  // quotient is rounded to float before rounding to an integer, which decides
+  // ties such as 0.5 / (5 / 255) = 25.5 (25.4999... in double).
+  const bool floatDivide = x.dtype != DType::F64;
   for (int64_t i = 0; i < x.numElements(); ++i) {
     // Round x / scale first, then add the zero point (the ONNX order).
-    double q = std::nearbyint(loadD(x, i) / scale.at(i)) + zp.at(i);
+    double quotient = floatDivide
+                          ? double(float(loadD(x, i)) / float(scale.at(i)))
+                          : loadD(x, i) / scale.at(i);
+    double q = std::nearbyint(quotient) + zp.at(i);
     storeD(y, i, saturateRound(q, y.dtype, K));
   }
 }

@@ -1,0 +1,200 @@
+//===- PlanDialect.cpp - The plan dialect: types, ops, verifiers ----------===//
+#include "Plan/PlanOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace loom::plan;
+
+#include "Plan/PlanDialect.cpp.inc"
+
+#define GET_TYPEDEF_CLASSES
+#include "Plan/PlanTypes.cpp.inc"
+
+#define GET_OP_CLASSES
+#include "Plan/PlanOps.cpp.inc"
+
+void PlanDialect::initialize() {
+  addTypes<
+#define GET_TYPEDEF_LIST
+#include "Plan/PlanTypes.cpp.inc"
+      >();
+  addOperations<
+#define GET_OP_LIST
+#include "Plan/PlanOps.cpp.inc"
+      >();
+}
+
+int64_t loom::plan::elementBytes(Type type) {
+  if (auto complex = dyn_cast<ComplexType>(type))
+    return 2 * elementBytes(complex.getElementType());
+  unsigned bits = type.getIntOrFloatBitWidth();
+  return bits <= 8 ? 1 : int64_t(bits) / 8;
+}
+
+int64_t loom::plan::byteSize(ShapedType type) {
+  return type.getNumElements() * elementBytes(type.getElementType());
+}
+
+//===----------------------------------------------------------------------===//
+// Symbol lookups shared by the verifiers
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy>
+static OpTy lookup(Operation *from, SymbolTableCollection &tables,
+                   FlatSymbolRefAttr ref) {
+  return tables.lookupNearestSymbolFrom<OpTy>(from, ref.getAttr());
+}
+
+/// Checks that `device` names a plan.device with more than `queue` queues.
+static LogicalResult verifyDeviceQueue(Operation *op,
+                                       SymbolTableCollection &tables,
+                                       FlatSymbolRefAttr device,
+                                       int64_t queue) {
+  auto dev = lookup<DeviceOp>(op, tables, device);
+  if (!dev)
+    return op->emitOpError("device ") << device << " is not a plan.device";
+  if (queue < 0 || queue >= int64_t(dev.getQueues()))
+    return op->emitOpError("queue ")
+           << queue << " does not exist on device " << device << " ("
+           << dev.getQueues() << " queues)";
+  return success();
+}
+
+/// Checks a `cost_us` dictionary: every entry a non-negative f64 or unit.
+static LogicalResult verifyCosts(Operation *op, DictionaryAttr costs) {
+  if (!costs)
+    return success();
+  for (NamedAttribute entry : costs) {
+    if (isa<UnitAttr>(entry.getValue()))
+      continue;
+    auto f = dyn_cast<FloatAttr>(entry.getValue());
+    if (!f || f.getValueAsDouble() < 0)
+      return op->emitOpError("cost_us entry '")
+             << entry.getName().getValue()
+             << "' must be a non-negative float or unit (cannot run)";
+  }
+  return success();
+}
+
+static LogicalResult verifyTimes(Operation *op,
+                                 std::optional<APFloat> startAttr,
+                                 std::optional<APFloat> endAttr) {
+  if (!startAttr || !endAttr)
+    return success();
+  double start = startAttr->convertToDouble(), end = endAttr->convertToDouble();
+  if (end < start)
+    return op->emitOpError("ends (")
+           << end << " us) before it starts (" << start << " us)";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult DeviceOp::verify() {
+  StringRef kind = getKind();
+  if (kind != "cpu" && kind != "gpu" && kind != "npu")
+    return emitOpError("kind must be cpu, gpu or npu, not '") << kind << "'";
+  return success();
+}
+
+LogicalResult ArenaOp::verifySymbolUses(SymbolTableCollection &tables) {
+  if (!lookup<DeviceOp>(*this, tables, getDeviceAttr()))
+    return emitOpError("device ") << getDeviceAttr() << " is not a plan.device";
+  return success();
+}
+
+int64_t AllocOp::getSizeInBytes() {
+  return byteSize(cast<ShapedType>(getBuffer().getType()));
+}
+
+LogicalResult AllocOp::verifySymbolUses(SymbolTableCollection &tables) {
+  auto arena = lookup<ArenaOp>(*this, tables, getArenaAttr());
+  if (!arena)
+    return emitOpError("arena ") << getArenaAttr() << " is not a plan.arena";
+  if (std::optional<uint64_t> offset = getOffset()) {
+    if (*offset % arena.getAlignment() != 0)
+      return emitOpError("offset ")
+             << *offset << " is not a multiple of the arena's alignment "
+             << arena.getAlignment();
+    if (std::optional<uint64_t> peak = arena.getPeakBytes())
+      if (*offset + uint64_t(getSizeInBytes()) > *peak)
+        return emitOpError("buffer [")
+               << *offset << ", " << *offset + getSizeInBytes()
+               << ") exceeds the arena's peak_bytes " << *peak;
+  }
+  return success();
+}
+
+int64_t WeightOp::getSizeInBytes() {
+  return byteSize(cast<ShapedType>(getBuffer().getType()));
+}
+
+LogicalResult WeightOp::verify() {
+  auto valueType = cast<ShapedType>(getValue().getType());
+  auto bufferType = cast<ShapedType>(getBuffer().getType());
+  if (valueType.getShape() != bufferType.getShape() ||
+      valueType.getElementType() != bufferType.getElementType())
+    return emitOpError("value of type ")
+           << valueType << " does not match the buffer type " << bufferType;
+  if (std::optional<uint64_t> offset = getOffset())
+    if (*offset % kWeightsAlignment != 0)
+      return emitOpError("offset ") << *offset << " is not a multiple of "
+                                    << kWeightsAlignment;
+  return success();
+}
+
+LogicalResult InputOp::verify() {
+  Operation *def = getBuffer().getDefiningOp();
+  if (getFolded() ? !isa_and_nonnull<WeightOp>(def)
+                  : !isa_and_nonnull<AllocOp>(def))
+    return emitOpError(getFolded()
+                           ? "folded input must name a plan.weight buffer"
+                           : "input must name a plan.alloc buffer");
+  return success();
+}
+
+LogicalResult OutputOp::verify() {
+  if (!isa_and_nonnull<AllocOp>(getBuffer().getDefiningOp()))
+    return emitOpError("output must name a plan.alloc buffer");
+  return success();
+}
+
+LogicalResult TaskOp::verifySymbolUses(SymbolTableCollection &tables) {
+  if (failed(verifyDeviceQueue(*this, tables, getDeviceAttr(),
+                               int64_t(getQueue()))))
+    return failure();
+  return success();
+}
+
+LogicalResult TaskOp::verify() {
+  if (getKernel().empty())
+    return emitOpError("kernel name must not be empty");
+  for (auto [i, out] : llvm::enumerate(getOutputs()))
+    if (isa_and_nonnull<WeightOp>(out.getDefiningOp()))
+      return emitOpError("output ") << i << " writes a read-only plan.weight";
+  if (failed(verifyCosts(*this, getCostUsAttr())))
+    return failure();
+  return verifyTimes(*this, getStartUs(), getEndUs());
+}
+
+LogicalResult TransferOp::verifySymbolUses(SymbolTableCollection &tables) {
+  return verifyDeviceQueue(*this, tables, getDeviceAttr(), int64_t(getQueue()));
+}
+
+LogicalResult TransferOp::verify() {
+  auto from = cast<ShapedType>(getSource().getType());
+  auto to = cast<ShapedType>(getTarget().getType());
+  if (from.getShape() != to.getShape() ||
+      from.getElementType() != to.getElementType())
+    return emitOpError("copies ") << from << " into a different type " << to;
+  if (!isa_and_nonnull<AllocOp>(getTarget().getDefiningOp()))
+    return emitOpError("target must be a plan.alloc buffer");
+  if (failed(verifyCosts(*this, getCostUsAttr())))
+    return failure();
+  return verifyTimes(*this, getStartUs(), getEndUs());
+}

@@ -1,0 +1,30 @@
+//===- PlanOps.h - Ops and types of the plan dialect ------------*- C++ -*-===//
+#ifndef LOOM_DIALECT_PLANOPS_H
+#define LOOM_DIALECT_PLANOPS_H
+
+#include "Plan/PlanDialect.h"
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#define GET_TYPEDEF_CLASSES
+#include "Plan/PlanTypes.h.inc"
+
+#define GET_OP_CLASSES
+#include "Plan/PlanOps.h.inc"
+
+namespace loom::plan {
+/// Alignment of every constant in weights.bin (bytes).
+constexpr int64_t kWeightsAlignment = 64;
+/// Bytes of one element of `type` as the runtime stores it (i1: one byte).
+int64_t elementBytes(mlir::Type type);
+/// Bytes of a statically shaped memref or tensor.
+int64_t byteSize(mlir::ShapedType type);
+} // namespace loom::plan
+
+#endif // LOOM_DIALECT_PLANOPS_H

@@ -1,0 +1,186 @@
+//===- AllocateMemory.cpp - Arena offsets by liveness, weights offsets ----===//
+#include "Plan/Transforms/Passes.h"
+
+#include "loom/Schedule/MemoryPlanner.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace loom::plan {
+#define GEN_PASS_DEF_PLANALLOCATEMEMORY
+#include "Plan/Transforms/Passes.h.inc"
+} // namespace loom::plan
+
+using namespace mlir;
+using namespace loom::plan;
+
+namespace {
+
+/// The queue a task or transfer runs on.
+std::pair<StringRef, int64_t> queueOf(Operation *op) {
+  if (auto t = dyn_cast<TaskOp>(op))
+    return {t.getDevice(), int64_t(t.getQueue())};
+  auto t = cast<TransferOp>(op);
+  return {t.getDevice(), int64_t(t.getQueue())};
+}
+
+struct PlanAllocateMemoryPass
+    : public loom::plan::impl::PlanAllocateMemoryBase<PlanAllocateMemoryPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    for (auto schedule : module.getOps<ScheduleOp>())
+      if (failed(allocate(module, schedule)))
+        return signalPassFailure();
+  }
+
+  LogicalResult allocate(ModuleOp module, ScheduleOp schedule) {
+    Builder b(module.getContext());
+    Block &body = schedule.getBodyBlock();
+
+    // Steps: the tasks and transfers in schedule order.
+    SmallVector<Operation *> steps;
+    std::set<std::pair<std::string, int64_t>> queues;
+    for (Operation &op : body)
+      if (isa<TaskOp, TransferOp>(op)) {
+        steps.push_back(&op);
+        auto [dev, q] = queueOf(&op);
+        queues.insert({dev.str(), q});
+      }
+    int64_t end = int64_t(steps.size());
+
+    // Lifetimes of the arena buffers, and the steps touching each. Graph
+    // inputs and outputs live for the whole run.
+    struct Info {
+      int64_t first = -1, last = -1;
+      SmallVector<Operation *> touching;
+    };
+    llvm::MapVector<Value, Info> infos;
+    for (Operation &op : body)
+      if (auto alloc = dyn_cast<AllocOp>(op))
+        infos[alloc.getBuffer()];
+    auto touch = [&](Value v, int64_t step, bool write) {
+      auto it = infos.find(v);
+      if (it == infos.end())
+        return;
+      Info &info = it->second;
+      if (write && (info.first < 0 || step < info.first))
+        info.first = step;
+      if (!write)
+        info.last = std::max(info.last, step);
+      if (info.touching.empty() || info.touching.back() != steps[step])
+        info.touching.push_back(steps[step]);
+    };
+    for (auto [step, op] : llvm::enumerate(steps)) {
+      if (auto task = dyn_cast<TaskOp>(op)) {
+        for (Value v : task.getInputs())
+          touch(v, int64_t(step), false);
+        for (Value v : task.getOutputs())
+          touch(v, int64_t(step), true);
+      } else {
+        auto transfer = cast<TransferOp>(op);
+        touch(transfer.getSource(), int64_t(step), false);
+        touch(transfer.getTarget(), int64_t(step), true);
+      }
+    }
+    for (Operation &op : body) {
+      if (auto in = dyn_cast<InputOp>(op)) {
+        if (infos.count(in.getBuffer())) {
+          infos[in.getBuffer()].first = 0;
+          infos[in.getBuffer()].last = end;
+        }
+      } else if (auto out = dyn_cast<OutputOp>(op)) {
+        // Outputs own their memory for the whole run, like inputs: a caller
+        // may bind them to its own storage.
+        if (infos.count(out.getBuffer())) {
+          infos[out.getBuffer()].first = 0;
+          infos[out.getBuffer()].last = end;
+        }
+      }
+    }
+
+    // Plan each arena.
+    llvm::MapVector<StringRef, SmallVector<Value>> byArena;
+    for (auto &[v, info] : infos) {
+      if (info.first < 0)
+        info.first = 0; // never written: alive from the start
+      if (info.last < info.first)
+        info.last = info.first; // never read: alive while written
+      byArena[v.getDefiningOp<AllocOp>().getArena()].push_back(v);
+    }
+    for (auto arena : module.getOps<ArenaOp>()) {
+      auto it = byArena.find(arena.getSymName());
+      ArrayRef<Value> bufs;
+      if (it != byArena.end())
+        bufs = it->second;
+      std::vector<loom::sched::BufferLifetime> lifetimes;
+      for (Value v : bufs) {
+        const Info &info = infos[v];
+        lifetimes.push_back({uint64_t(v.getDefiningOp<AllocOp>().getSizeInBytes()),
+                             info.first, info.last});
+        totalBytes += lifetimes.back().size;
+      }
+      loom::sched::MemoryPlan plan =
+          loom::sched::planMemory(lifetimes, arena.getAlignment());
+      for (auto [i, v] : llvm::enumerate(bufs))
+        v.getDefiningOp<AllocOp>().setOffsetAttr(
+            b.getI64IntegerAttr(int64_t(plan.offsets[i])));
+      arena.setPeakBytesAttr(b.getI64IntegerAttr(int64_t(plan.peakBytes)));
+      numBuffers += bufs.size();
+      peakBytes += plan.peakBytes;
+
+      // With more than one queue, memory reuse needs explicit ordering: the
+      // first writer of a buffer waits for every task that touched an
+      // earlier buffer sharing its memory on another queue.
+      if (queues.size() > 1)
+        addReuseDependencies(bufs, lifetimes, plan, infos);
+    }
+
+    // Weights: consecutive, aligned offsets in weights.bin.
+    int64_t offset = 0;
+    for (Operation &op : body)
+      if (auto w = dyn_cast<WeightOp>(op)) {
+        offset = (offset + kWeightsAlignment - 1) / kWeightsAlignment *
+                 kWeightsAlignment;
+        w.setOffsetAttr(b.getI64IntegerAttr(offset));
+        offset += w.getSizeInBytes();
+      }
+    return success();
+  }
+
+  template <typename InfoMap>
+  void addReuseDependencies(ArrayRef<Value> bufs,
+                            const std::vector<loom::sched::BufferLifetime> &life,
+                            const loom::sched::MemoryPlan &plan,
+                            InfoMap &infos) {
+    for (size_t i = 0; i < bufs.size(); ++i)
+      for (size_t j = 0; j < bufs.size(); ++j) {
+        const auto &a = life[i], &c = life[j];
+        if (i == j || !a.size || !c.size || a.last >= c.first)
+          continue;
+        uint64_t oa = plan.offsets[i], oc = plan.offsets[j];
+        if (!(oa < oc + c.size && oc < oa + a.size))
+          continue;
+        // bufs[j] reuses memory of bufs[i]: its first writer waits.
+        auto &later = infos[bufs[j]];
+        if (later.touching.empty())
+          continue;
+        Operation *writer = later.touching.front();
+        auto writerQueue = queueOf(writer);
+        for (Operation *earlier : infos[bufs[i]].touching) {
+          if (queueOf(earlier) == writerQueue || earlier == writer)
+            continue;
+          Value event = earlier->getResult(0);
+          if (auto task = dyn_cast<TaskOp>(writer)) {
+            if (!llvm::is_contained(task.getDeps(), event))
+              task.getDepsMutable().append(event);
+          } else if (auto transfer = dyn_cast<TransferOp>(writer)) {
+            if (!llvm::is_contained(transfer.getDeps(), event))
+              transfer.getDepsMutable().append(event);
+          }
+        }
+      }
+  }
+};
+
+} // namespace

@@ -1,0 +1,83 @@
+//===- EstimateCosts.cpp - cost_us of every task on every device ----------===//
+#include "Plan/Transforms/Passes.h"
+
+#include "loom/CostModel/CostModel.h"
+#include "loom/Target/Target.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace loom::plan {
+#define GEN_PASS_DEF_PLANESTIMATECOSTS
+#include "Plan/Transforms/Passes.h.inc"
+} // namespace loom::plan
+
+using namespace mlir;
+using namespace loom::plan;
+
+namespace {
+
+std::optional<loom::cost::TensorDesc> describe(Value v) {
+  auto type = dyn_cast<MemRefType>(v.getType());
+  if (!type)
+    return std::nullopt;
+  loom::cost::TensorDesc t;
+  t.shape.assign(type.getShape().begin(), type.getShape().end());
+  t.elementBytes = elementBytes(type.getElementType());
+  return t;
+}
+
+struct PlanEstimateCostsPass
+    : public loom::plan::impl::PlanEstimateCostsBase<PlanEstimateCostsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto targetName = module->getAttrOfType<StringAttr>("plan.target");
+    if (!targetName) {
+      module.emitError("plan-estimate-costs: the module has no plan.target "
+                       "attribute (run plan-from-loom first)");
+      return signalPassFailure();
+    }
+    std::optional<loom::target::TargetDesc> desc =
+        loom::target::getBuiltinTarget(targetName.getValue().str());
+    if (!desc) {
+      module.emitError("unknown target '") << targetName.getValue() << "'";
+      return signalPassFailure();
+    }
+    // The devices of the plan, each with its figures.
+    SmallVector<std::pair<StringAttr, const loom::target::DeviceDesc *>> devices;
+    for (auto dev : module.getOps<DeviceOp>()) {
+      const auto *d = desc->findDevice(dev.getSymName().str());
+      if (!d) {
+        dev.emitError("device @") << dev.getSymName() << " is not in target '"
+                                  << desc->name << "'";
+        return signalPassFailure();
+      }
+      devices.push_back({dev.getSymNameAttr(), d});
+    }
+    Builder b(module.getContext());
+    module.walk([&](Operation *op) {
+      loom::cost::KernelDesc k;
+      if (auto task = dyn_cast<TaskOp>(op)) {
+        k.kernel = task.getKernel().str();
+        for (Value v : task.getInputs())
+          k.inputs.push_back(describe(v));
+        for (Value v : task.getOutputs())
+          k.outputs.push_back(describe(v));
+      } else if (auto transfer = dyn_cast<TransferOp>(op)) {
+        k.kernel = "copy";
+        k.inputs.push_back(describe(transfer.getSource()));
+        k.outputs.push_back(describe(transfer.getTarget()));
+      } else {
+        return;
+      }
+      SmallVector<NamedAttribute> costs;
+      for (auto [name, d] : devices) {
+        std::optional<double> us = loom::cost::estimateMicros(k, *d);
+        costs.push_back(b.getNamedAttr(
+            name, us ? Attribute(b.getF64FloatAttr(*us)) : b.getUnitAttr()));
+      }
+      op->setAttr("cost_us", b.getDictionaryAttr(costs));
+    });
+  }
+};
+
+} // namespace

@@ -1,0 +1,34 @@
+//===- PlanEmitter.h - plan.json + weights.bin from plan IR -----*- C++ -*-===//
+//
+// Writes the files a runtime loads (docs/plan-format.md) from a module after
+// plan-allocate-memory: every buffer has an offset, every arena a peak.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LOOM_EMIT_PLANEMITTER_H
+#define LOOM_EMIT_PLANEMITTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+
+namespace loom::emit {
+
+/// The plan format version this emitter writes.
+constexpr int kPlanFormatVersion = 1;
+
+struct PlanEmitOptions {
+  std::string producer = "loomc";
+  std::string weightsFile = "weights.bin";
+};
+
+/// Writes plan.json to `planJson` and weights.bin to `weights`. Reports an
+/// error on the offending op and fails when the module is not a complete
+/// plan (missing offsets, attributes the format cannot express, ...).
+mlir::LogicalResult emitPlan(mlir::ModuleOp module, llvm::raw_ostream &planJson,
+                             llvm::raw_ostream &weights,
+                             const PlanEmitOptions &options = {});
+
+} // namespace loom::emit
+
+#endif // LOOM_EMIT_PLANEMITTER_H

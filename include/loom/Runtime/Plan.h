@@ -1,0 +1,174 @@
+//===- Plan.h - The executable plan (plan.json + weights.bin) ---*- C++ -*-===//
+//
+// Plain structs mirroring plan.json (see docs/plan-format.md, the contract
+// between loomc and the runtime) and the loader that parses and validates a
+// plan folder. No MLIR and no ONNX dependency.
+//
+// Every id in the structs below has been checked at load: it names an existing
+// element, so consumers may index the vectors without further checks.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LOOM_RUNTIME_PLAN_H
+#define LOOM_RUNTIME_PLAN_H
+
+#include "loom/Runtime/Kernel.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace loom::rt {
+
+/// A malformed plan folder, or a plan the runtime cannot execute. The message
+/// names the file and the JSON path, e.g.
+/// `out/plan.json: tasks[4].inputs[1]: buffer 99 does not exist`.
+class PlanError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The plan format version this runtime reads.
+constexpr int64_t kPlanVersion = 1;
+/// The arena name of buffers that live in weights.bin.
+constexpr std::string_view kWeightsArenaName = "weights";
+
+/// `model`: where the plan came from (informational).
+struct PlanModel {
+  std::string source;
+  std::string graph;
+  int64_t opset = 0;
+};
+
+/// `weights`: the weights file.
+struct PlanWeights {
+  /// File name relative to the plan's folder.
+  std::string file;
+  uint64_t sizeBytes = 0;
+  uint64_t alignment = 1;
+};
+
+enum class DeviceKind { Cpu, Gpu, Npu };
+const char *deviceKindName(DeviceKind kind);
+
+/// `devices[i]`.
+struct PlanDevice {
+  std::string name;
+  DeviceKind kind = DeviceKind::Cpu;
+  /// Number of in-order queues (>= 1).
+  size_t queues = 1;
+  /// The device's arena (name and index into Plan::arenas).
+  std::string arena;
+  size_t arenaIndex = 0;
+};
+
+/// `arenas[i]`.
+struct PlanArena {
+  std::string name;
+  std::string device;
+  size_t deviceIndex = 0;
+  uint64_t peakBytes = 0;
+  uint64_t alignment = 1;
+};
+
+/// `buffers[i]`.
+struct PlanBuffer {
+  std::string name;
+  /// Arena name as written (a device arena, or "weights").
+  std::string arena;
+  /// Index into Plan::arenas; nullopt for a weights buffer.
+  std::optional<size_t> arenaIndex;
+  uint64_t offset = 0;
+  uint64_t sizeBytes = 0;
+  DType dtype = DType::F32;
+  Shape shape;
+
+  bool isWeights() const { return !arenaIndex.has_value(); }
+};
+
+/// `inputs[i]` and `outputs[i]`.
+struct PlanValue {
+  std::string name;
+  size_t buffer = 0;
+  DType dtype = DType::F32;
+  Shape shape;
+  /// Inputs only: the value was folded at compile time; `buffer` is the
+  /// weights buffer holding it.
+  bool folded = false;
+};
+
+enum class TaskKind { Kernel, Transfer };
+
+/// `tasks[i]`.
+struct PlanTask {
+  std::string name;
+  TaskKind kind = TaskKind::Kernel;
+  std::string device;
+  size_t deviceIndex = 0;
+  size_t queue = 0;
+  /// Kernel name (the loom op mnemonic); "copy" for transfers.
+  std::string kernel;
+  Attrs attrs;
+  /// Buffer ids in operand order; nullopt for an absent optional operand.
+  std::vector<std::optional<size_t>> inputs;
+  std::vector<std::optional<size_t>> outputs;
+  /// Earlier tasks this task waits for.
+  std::vector<size_t> deps;
+  double startUs = 0;
+  double endUs = 0;
+  /// ONNX node names covered by the task.
+  std::vector<std::string> ops;
+  /// Estimated time per device name; nullopt where the device cannot run it.
+  std::vector<std::pair<std::string, std::optional<double>>> costUs;
+};
+
+/// `events[i]`: a cross-queue dependency signalled by `task`.
+struct PlanEvent {
+  size_t task = 0;
+  std::vector<size_t> waiters;
+};
+
+/// A parsed and validated plan.
+struct Plan {
+  /// The plan's folder and the path of its plan.json (used in messages).
+  std::string dir;
+  std::string planPath;
+
+  int64_t version = kPlanVersion;
+  std::string producer;
+  PlanModel model;
+  std::string target;
+  PlanWeights weights;
+  std::vector<PlanDevice> devices;
+  std::vector<PlanArena> arenas;
+  std::vector<PlanBuffer> buffers;
+  std::vector<PlanValue> inputs;
+  std::vector<PlanValue> outputs;
+  std::vector<PlanTask> tasks;
+  std::vector<PlanEvent> events;
+  double makespanUs = 0;
+
+  /// The path of the weights file (dir / weights.file).
+  std::string weightsPath() const;
+  /// Index of the device named `name`, if any.
+  std::optional<size_t> findDevice(std::string_view name) const;
+  /// Index of the arena named `name`, if any ("weights" is not an arena).
+  std::optional<size_t> findArena(std::string_view name) const;
+};
+
+/// Parses and validates plan.json text (everything in the "Validation"
+/// section of docs/plan-format.md except the weights file itself). `file` is
+/// the name used in error messages. Throws PlanError.
+Plan parsePlan(std::string_view jsonText, const std::string &file);
+
+/// Reads `dir`/plan.json, parses and validates it, and checks that the weights
+/// file exists and has exactly `weights.size_bytes` bytes. Throws PlanError.
+Plan loadPlan(const std::string &dir);
+
+} // namespace loom::rt
+
+#endif // LOOM_RUNTIME_PLAN_H

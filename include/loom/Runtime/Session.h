@@ -1,0 +1,125 @@
+//===- Session.h - Loading and running an executable plan -------*- C++ -*-===//
+//
+// The in-process runtime API: load a plan folder (plan.json + weights.bin),
+// bind inputs, run, read outputs and per-task timings.
+//
+//   auto session = Session::load("out");
+//   session->setInput("x", x);
+//   session->run();
+//   Tensor y = session->getOutput(0);
+//
+// Loading validates the plan (PlanError), memory-maps the weights, allocates
+// one arena per device and binds every task to its kernel once. A run uses
+// one worker per (device, queue): each runs its queue's tasks in plan order
+// and waits for each task's cross-queue deps. A Session is not thread-safe:
+// call its methods from one thread at a time.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LOOM_RUNTIME_SESSION_H
+#define LOOM_RUNTIME_SESSION_H
+
+#include "loom/Runtime/Kernel.h"
+#include "loom/Runtime/Plan.h"
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace loom::rt {
+
+namespace detail {
+struct SessionImpl;
+} // namespace detail
+
+/// A failure while binding inputs, running, or reading outputs. Messages name
+/// the input/output, or the failing task as `task 4 'conv1' (kernel conv):
+/// ...`.
+class SessionError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+struct SessionOptions {
+  /// Threads each kernel may use (KernelArgs::threads).
+  int threads = 1;
+  /// Use fast paths (e.g. oneDNN) where they accept the call; otherwise every
+  /// task runs its reference kernel.
+  bool allowFastPaths = true;
+};
+
+/// Name, dtype and shape of a graph input or output.
+struct TensorInfo {
+  std::string name;
+  DType dtype = DType::F32;
+  Shape shape;
+  /// Inputs only: folded at compile time (setInput only checks equality).
+  bool folded = false;
+};
+
+/// Measured times of one task in the last run, in microseconds since the
+/// start of run().
+struct TaskTiming {
+  size_t task = 0;
+  size_t device = 0;
+  size_t queue = 0;
+  double startUs = 0;
+  double endUs = 0;
+};
+
+class Session {
+public:
+  /// Loads the plan folder `dir`. Throws PlanError for an invalid plan, a
+  /// missing or mis-sized weights file, an arena that cannot be allocated, or
+  /// a task without a kernel (naming the task id, name and kernel).
+  static std::unique_ptr<Session> load(const std::string &dir,
+                                       SessionOptions options = {});
+  ~Session();
+  Session(const Session &) = delete;
+  Session &operator=(const Session &) = delete;
+
+  /// The validated plan.
+  const Plan &plan() const;
+
+  /// Graph inputs and outputs in graph order.
+  const std::vector<TensorInfo> &inputs() const;
+  const std::vector<TensorInfo> &outputs() const;
+  std::optional<size_t> findInput(std::string_view name) const;
+  std::optional<size_t> findOutput(std::string_view name) const;
+
+  /// Copies `value` into input `index` after checking its dtype and shape.
+  /// For a folded input, only checks that `value` equals the folded value.
+  /// The binding stays until replaced: later runs reuse it. Throws
+  /// SessionError.
+  void setInput(size_t index, const Tensor &value);
+  void setInput(std::string_view name, const Tensor &value);
+  /// Whether input `index` has a value (folded inputs always have one).
+  bool isInputSet(size_t index) const;
+
+  /// Executes the plan once. Throws SessionError when an input is unbound or
+  /// a task fails; the first failure stops the run. May be called repeatedly.
+  void run();
+
+  /// Copies output `index` (or the output named `name`) of the last
+  /// successful run. Throws SessionError when there is none.
+  Tensor getOutput(size_t index) const;
+  Tensor getOutput(std::string_view name) const;
+
+  /// Per-task times of the last run, by task id; tasks that did not run
+  /// (after a failure) are left out.
+  std::vector<TaskTiming> lastTimings() const;
+
+  /// The kernel entry bound to task `task`; null for transfers.
+  const KernelEntry *taskKernel(size_t task) const;
+
+private:
+  explicit Session(std::unique_ptr<detail::SessionImpl> impl);
+  std::unique_ptr<detail::SessionImpl> impl;
+};
+
+} // namespace loom::rt
+
+#endif // LOOM_RUNTIME_SESSION_H

@@ -1,0 +1,371 @@
+//===- PlanValidate.cpp - Cross-reference checks of a parsed plan ---------===//
+//
+// The rules of docs/plan-format.md ("Validation") that relate elements to
+// each other: names and ids resolve, buffers lie inside their arena, deps name
+// earlier tasks, nobody writes read-only memory, every output has a value,
+// input and output buffers are not shared, and the events are exactly the
+// cross-queue deps. Every failure names plan.json and the JSON path.
+//
+//===----------------------------------------------------------------------===//
+#include "PlanInternal.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace loom::rt::detail {
+namespace {
+
+std::string quoted(const std::string &s) { return "'" + s + "'"; }
+
+std::string shapeText(DType dtype, const Shape &shape) {
+  std::string out = std::string(dtypeName(dtype)) + "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    out += (i ? "," : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
+class Validator {
+public:
+  explicit Validator(Plan &plan) : p(plan) {}
+
+  void run() {
+    resolveDevicesAndArenas();
+    checkBuffers();
+    checkValues();
+    checkTasks();
+    checkOutputsHaveValues();
+    checkPinnedBuffersAreNotShared();
+    checkEvents();
+  }
+
+private:
+  [[noreturn]] void fail(const std::string &path, const std::string &msg) {
+    planFail(p.planPath, path, msg);
+  }
+
+  /// Fails unless `id` names a buffer.
+  const PlanBuffer &buffer(size_t id, const std::string &path) {
+    if (id >= p.buffers.size())
+      fail(path, "buffer " + std::to_string(id) +
+                     " does not exist (the plan has " +
+                     std::to_string(p.buffers.size()) + " buffers)");
+    return p.buffers[id];
+  }
+
+  /// Devices and arenas name each other one-to-one.
+  void resolveDevicesAndArenas() {
+    std::map<std::string, size_t> deviceIds, arenaIds;
+    for (size_t i = 0; i < p.devices.size(); ++i)
+      if (!deviceIds.emplace(p.devices[i].name, i).second)
+        fail(elementPath("devices", i) + ".name",
+             "duplicate device name " + quoted(p.devices[i].name));
+    for (size_t i = 0; i < p.arenas.size(); ++i) {
+      const std::string &name = p.arenas[i].name;
+      if (name == kWeightsArenaName)
+        fail(elementPath("arenas", i) + ".name",
+             "'weights' is reserved for the weights file");
+      if (!arenaIds.emplace(name, i).second)
+        fail(elementPath("arenas", i) + ".name",
+             "duplicate arena name " + quoted(name));
+    }
+    for (size_t i = 0; i < p.devices.size(); ++i) {
+      PlanDevice &d = p.devices[i];
+      auto it = arenaIds.find(d.arena);
+      if (it == arenaIds.end())
+        fail(elementPath("devices", i) + ".arena",
+             "unknown arena " + quoted(d.arena));
+      d.arenaIndex = it->second;
+      if (p.arenas[d.arenaIndex].device != d.name)
+        fail(elementPath("devices", i) + ".arena",
+             "arena " + quoted(d.arena) + " belongs to device " +
+                 quoted(p.arenas[d.arenaIndex].device) + ", not " +
+                 quoted(d.name));
+    }
+    for (size_t i = 0; i < p.arenas.size(); ++i) {
+      PlanArena &a = p.arenas[i];
+      auto it = deviceIds.find(a.device);
+      if (it == deviceIds.end())
+        fail(elementPath("arenas", i) + ".device",
+             "unknown device " + quoted(a.device));
+      a.deviceIndex = it->second;
+      if (p.devices[a.deviceIndex].arena != a.name)
+        fail(elementPath("arenas", i) + ".device",
+             "device " + quoted(a.device) + " uses arena " +
+                 quoted(p.devices[a.deviceIndex].arena) + ", not " +
+                 quoted(a.name));
+    }
+  }
+
+  /// Every buffer lies, aligned, inside its arena or the weights file.
+  void checkBuffers() {
+    for (size_t i = 0; i < p.buffers.size(); ++i) {
+      PlanBuffer &b = p.buffers[i];
+      const std::string path = elementPath("buffers", i);
+      uint64_t limit, alignment;
+      if (b.arena == kWeightsArenaName) {
+        b.arenaIndex.reset();
+        limit = p.weights.sizeBytes;
+        alignment = p.weights.alignment;
+      } else {
+        b.arenaIndex = p.findArena(b.arena);
+        if (!b.arenaIndex)
+          fail(path + ".arena", "unknown arena " + quoted(b.arena));
+        limit = p.arenas[*b.arenaIndex].peakBytes;
+        alignment = p.arenas[*b.arenaIndex].alignment;
+      }
+      if (b.offset % alignment != 0)
+        fail(path + ".offset",
+             std::to_string(b.offset) + " is not a multiple of the alignment " +
+                 std::to_string(alignment) + " of " + quoted(b.arena));
+      // Both values are at most kMaxPlanBytes, so the sum cannot overflow;
+      // the comparison is written so that it would not overflow anyway.
+      if (b.sizeBytes > limit || b.offset > limit - b.sizeBytes)
+        fail(path, "bytes [" + std::to_string(b.offset) + ", " +
+                       std::to_string(b.offset + b.sizeBytes) +
+                       ") lie outside " +
+                       (b.isWeights()
+                            ? "the weights file (size_bytes "
+                            : "arena " + quoted(b.arena) + " (peak_bytes ") +
+                       std::to_string(limit) + ")");
+    }
+  }
+
+  /// Inputs and outputs name buffers of their dtype and shape; folded inputs
+  /// live in the weights, the others in an arena.
+  void checkValues() {
+    for (int pass = 0; pass < 2; ++pass) {
+      const bool isInput = pass == 0;
+      const char *base = isInput ? "inputs" : "outputs";
+      std::set<std::string> names;
+      std::map<size_t, size_t> inputOfBuffer;
+      const std::vector<PlanValue> &values = isInput ? p.inputs : p.outputs;
+      for (size_t i = 0; i < values.size(); ++i) {
+        const PlanValue &v = values[i];
+        const std::string path = elementPath(base, i);
+        if (!names.insert(v.name).second)
+          fail(path + ".name", std::string("duplicate ") +
+                                   (isInput ? "input" : "output") + " name " +
+                                   quoted(v.name));
+        const PlanBuffer &b = buffer(v.buffer, path + ".buffer");
+        if (b.dtype != v.dtype || b.shape != v.shape)
+          fail(path, "declared as " + shapeText(v.dtype, v.shape) +
+                         " but buffer " + std::to_string(v.buffer) + " is " +
+                         shapeText(b.dtype, b.shape));
+        // Two inputs in one buffer would overwrite each other (two outputs
+        // may share one).
+        if (isInput && !inputOfBuffer.emplace(v.buffer, i).second)
+          fail(path + ".buffer",
+               "buffer " + std::to_string(v.buffer) +
+                   " is also the buffer of " +
+                   elementPath("inputs", inputOfBuffer[v.buffer]));
+        if (isInput && v.folded && !b.isWeights())
+          fail(path + ".buffer", "a folded input must name a weights buffer, "
+                                 "buffer " +
+                                     std::to_string(v.buffer) +
+                                     " lies in arena " + quoted(b.arena));
+        if (isInput && !v.folded && b.isWeights())
+          fail(path + ".buffer", "buffer " + std::to_string(v.buffer) +
+                                     " is a weights buffer, but the input is "
+                                     "not folded");
+      }
+    }
+  }
+
+  /// Task placement, operands, deps, and transfer shapes.
+  void checkTasks() {
+    std::set<size_t> inputBuffers;
+    for (const PlanValue &v : p.inputs)
+      if (!v.folded)
+        inputBuffers.insert(v.buffer);
+    for (size_t i = 0; i < p.tasks.size(); ++i) {
+      PlanTask &t = p.tasks[i];
+      const std::string path = elementPath("tasks", i);
+      std::optional<size_t> device = p.findDevice(t.device);
+      if (!device)
+        fail(path + ".device", "unknown device " + quoted(t.device));
+      t.deviceIndex = *device;
+      if (t.queue >= p.devices[t.deviceIndex].queues)
+        fail(path + ".queue",
+             "queue " + std::to_string(t.queue) + " does not exist (device " +
+                 quoted(t.device) + " has " +
+                 std::to_string(p.devices[t.deviceIndex].queues) + " queues)");
+      for (size_t j = 0; j < t.inputs.size(); ++j)
+        if (t.inputs[j])
+          buffer(*t.inputs[j], elementPath(path + ".inputs", j));
+      for (size_t j = 0; j < t.outputs.size(); ++j) {
+        if (!t.outputs[j])
+          continue;
+        const std::string opath = elementPath(path + ".outputs", j);
+        const PlanBuffer &b = buffer(*t.outputs[j], opath);
+        if (b.isWeights())
+          fail(opath, "buffer " + std::to_string(*t.outputs[j]) +
+                          " is a weights buffer (read-only); no task may "
+                          "write it");
+        if (inputBuffers.count(*t.outputs[j]))
+          fail(opath, "buffer " + std::to_string(*t.outputs[j]) +
+                          " holds a graph input; no task may write it");
+      }
+      for (size_t j = 0; j < t.deps.size(); ++j)
+        if (t.deps[j] >= i)
+          fail(elementPath(path + ".deps", j),
+               "task " + std::to_string(t.deps[j]) +
+                   " is not an earlier task (deps may only name tasks listed "
+                   "before task " +
+                   std::to_string(i) + ")");
+      if (t.kind == TaskKind::Transfer)
+        checkTransfer(t, path);
+    }
+  }
+
+  void checkTransfer(const PlanTask &t, const std::string &path) {
+    if (t.kernel != "copy")
+      fail(path + ".kernel",
+           "a transfer's kernel is 'copy', got " + quoted(t.kernel));
+    if (!t.attrs.all().empty())
+      fail(path + ".attrs", "a transfer has no attributes");
+    if (t.inputs.size() != 1 || !t.inputs[0])
+      fail(path + ".inputs", "a transfer has exactly one input buffer");
+    if (t.outputs.size() != 1 || !t.outputs[0])
+      fail(path + ".outputs", "a transfer has exactly one output buffer");
+    const PlanBuffer &in = p.buffers[*t.inputs[0]];
+    const PlanBuffer &out = p.buffers[*t.outputs[0]];
+    if (in.dtype != out.dtype || in.shape != out.shape)
+      fail(path, "a transfer copies between buffers of one dtype and shape, "
+                 "got " +
+                     shapeText(in.dtype, in.shape) + " -> " +
+                     shapeText(out.dtype, out.shape));
+  }
+
+  /// Every output buffer is written by a task or holds an input or weights.
+  void checkOutputsHaveValues() {
+    std::vector<bool> hasValue(p.buffers.size(), false);
+    for (const PlanValue &v : p.inputs)
+      hasValue[v.buffer] = true;
+    for (size_t i = 0; i < p.buffers.size(); ++i)
+      if (p.buffers[i].isWeights())
+        hasValue[i] = true;
+    for (const PlanTask &t : p.tasks)
+      for (const auto &o : t.outputs)
+        if (o)
+          hasValue[*o] = true;
+    for (size_t i = 0; i < p.outputs.size(); ++i)
+      if (!hasValue[p.outputs[i].buffer])
+        fail(elementPath("outputs", i) + ".buffer",
+             "buffer " + std::to_string(p.outputs[i].buffer) +
+                 " is never written by a task and holds no input or weights");
+  }
+
+  /// Input and output buffers live for the whole run: no other buffer of
+  /// their arena may overlap them. Checked per arena with buffers sorted by
+  /// offset: those starting inside the pinned range are found by binary
+  /// search, those starting before it through a running maximum of ends.
+  void checkPinnedBuffersAreNotShared() {
+    // Pinned buffer id -> JSON path of the first input/output naming it.
+    std::map<size_t, std::string> pinned;
+    for (size_t i = 0; i < p.inputs.size(); ++i)
+      pinned.emplace(p.inputs[i].buffer, elementPath("inputs", i));
+    for (size_t i = 0; i < p.outputs.size(); ++i)
+      pinned.emplace(p.outputs[i].buffer, elementPath("outputs", i));
+
+    std::vector<std::vector<size_t>> byArena(p.arenas.size());
+    for (size_t i = 0; i < p.buffers.size(); ++i)
+      if (!p.buffers[i].isWeights() && p.buffers[i].sizeBytes > 0)
+        byArena[*p.buffers[i].arenaIndex].push_back(i);
+    for (size_t arena = 0; arena < byArena.size(); ++arena) {
+      std::vector<size_t> &ids = byArena[arena];
+      std::sort(ids.begin(), ids.end(), [&](size_t a, size_t b) {
+        return p.buffers[a].offset != p.buffers[b].offset
+                   ? p.buffers[a].offset < p.buffers[b].offset
+                   : a < b;
+      });
+      // maxEnd[k]: the buffer with the largest end among ids[0..k].
+      std::vector<size_t> maxEnd(ids.size());
+      for (size_t k = 0; k < ids.size(); ++k)
+        maxEnd[k] =
+            k == 0 || end(ids[k]) > end(maxEnd[k - 1]) ? ids[k] : maxEnd[k - 1];
+      for (const auto &[id, path] : pinned) {
+        const PlanBuffer &b = p.buffers[id];
+        if (b.isWeights() || b.sizeBytes == 0 || *b.arenaIndex != arena)
+          continue;
+        // First position whose offset is >= b.offset.
+        size_t lo = size_t(std::lower_bound(ids.begin(), ids.end(), b.offset,
+                                            [&](size_t x, uint64_t off) {
+                                              return p.buffers[x].offset < off;
+                                            }) -
+                           ids.begin());
+        if (lo > 0 && end(maxEnd[lo - 1]) > b.offset)
+          overlap(path, id, maxEnd[lo - 1]);
+        for (size_t k = lo;
+             k < ids.size() && p.buffers[ids[k]].offset < end(id); ++k)
+          if (ids[k] != id)
+            overlap(path, id, ids[k]);
+      }
+    }
+  }
+
+  uint64_t end(size_t id) const {
+    return p.buffers[id].offset + p.buffers[id].sizeBytes;
+  }
+
+  [[noreturn]] void overlap(const std::string &path, size_t pinnedId,
+                            size_t other) {
+    fail(path + ".buffer",
+         "buffer " + std::to_string(pinnedId) + " overlaps buffer " +
+             std::to_string(other) + " (" + quoted(p.buffers[other].name) +
+             ") in arena " + quoted(p.buffers[pinnedId].arena) +
+             "; input and output buffers are never shared");
+  }
+
+  /// Events are exactly the deps whose two tasks run on different queues.
+  void checkEvents() {
+    auto sameQueue = [&](size_t a, size_t b) {
+      return p.tasks[a].deviceIndex == p.tasks[b].deviceIndex &&
+             p.tasks[a].queue == p.tasks[b].queue;
+    };
+    std::set<std::pair<size_t, size_t>> signalled; // (task, waiter)
+    for (size_t i = 0; i < p.events.size(); ++i) {
+      const PlanEvent &e = p.events[i];
+      const std::string path = elementPath("events", i);
+      if (e.task >= p.tasks.size())
+        fail(path + ".task", "task " + std::to_string(e.task) +
+                                 " does not exist (the plan has " +
+                                 std::to_string(p.tasks.size()) + " tasks)");
+      for (size_t j = 0; j < e.waiters.size(); ++j) {
+        size_t w = e.waiters[j];
+        const std::string wpath = elementPath(path + ".waiters", j);
+        if (w >= p.tasks.size())
+          fail(wpath, "task " + std::to_string(w) +
+                          " does not exist (the plan has " +
+                          std::to_string(p.tasks.size()) + " tasks)");
+        const std::vector<size_t> &deps = p.tasks[w].deps;
+        if (std::find(deps.begin(), deps.end(), e.task) == deps.end())
+          fail(wpath, "task " + std::to_string(w) +
+                          " does not depend on task " + std::to_string(e.task));
+        if (sameQueue(w, e.task))
+          fail(wpath, "task " + std::to_string(w) +
+                          " runs on the same queue "
+                          "as task " +
+                          std::to_string(e.task) +
+                          "; events are for cross-queue dependencies");
+        signalled.emplace(e.task, w);
+      }
+    }
+    for (size_t i = 0; i < p.tasks.size(); ++i)
+      for (size_t j = 0; j < p.tasks[i].deps.size(); ++j) {
+        size_t d = p.tasks[i].deps[j];
+        if (!sameQueue(i, d) && !signalled.count({d, i}))
+          fail(elementPath(elementPath("tasks", i) + ".deps", j),
+               "cross-queue dependency on task " + std::to_string(d) +
+                   " has no event");
+      }
+  }
+
+  Plan &p;
+};
+
+} // namespace
+
+void validatePlan(Plan &plan) { Validator(plan).run(); }
+
+} // namespace loom::rt::detail

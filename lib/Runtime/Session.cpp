@@ -1,0 +1,359 @@
+//===- Session.cpp - Loading a plan and binding inputs and outputs --------===//
+//
+// Session::load: validate the plan, memory-map weights.bin, map one zeroed
+// arena per device, resolve every buffer's address, build each task's
+// KernelArgs and choose its kernel once, and assign tasks to workers. Also
+// the input/output API. Execution is in SessionRun.cpp.
+//
+//===----------------------------------------------------------------------===//
+#include "SessionImpl.h"
+
+#include "PlanInternal.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace loom::rt {
+
+using detail::BoundTask;
+using detail::MappedMemory;
+using detail::SessionImpl;
+
+//===----------------------------------------------------------------------===//
+// MappedMemory
+//===----------------------------------------------------------------------===//
+
+MappedMemory &MappedMemory::operator=(MappedMemory &&other) noexcept {
+  if (this != &other) {
+    reset();
+    data = other.data;
+    size = other.size;
+    other.data = nullptr;
+    other.size = 0;
+  }
+  return *this;
+}
+
+void MappedMemory::reset() {
+  if (data && size)
+    ::munmap(data, size);
+  data = nullptr;
+  size = 0;
+}
+
+namespace {
+
+std::string shapeText(DType dtype, const Shape &shape) {
+  std::string out = std::string(dtypeName(dtype)) + "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    out += (i ? "," : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
+/// Maps the weights file read-only and checks its size again (the file may
+/// have changed since loadPlan looked at it). An empty file maps to nothing.
+MappedMemory mapWeights(const Plan &plan) {
+  const std::string path = plan.weightsPath();
+  auto failHere = [&](const std::string &what) {
+    detail::planFail(plan.planPath, "weights.file",
+                     "cannot map " + path + ": " + what);
+  };
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    failHere(std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    failHere(std::strerror(err));
+  }
+  if (uint64_t(st.st_size) != plan.weights.sizeBytes) {
+    ::close(fd);
+    detail::planFail(plan.planPath, "weights.size_bytes",
+                     std::to_string(plan.weights.sizeBytes) + ", but " + path +
+                         " has " + std::to_string(st.st_size) + " bytes");
+  }
+  if (plan.weights.sizeBytes == 0) {
+    ::close(fd);
+    return {};
+  }
+  void *p =
+      ::mmap(nullptr, plan.weights.sizeBytes, PROT_READ, MAP_PRIVATE, fd, 0);
+  int err = errno;
+  ::close(fd);
+  if (p == MAP_FAILED)
+    failHere(std::strerror(err));
+  return MappedMemory(p, plan.weights.sizeBytes);
+}
+
+/// Maps a zero-filled anonymous arena of `arena.peakBytes` (at least one
+/// byte). Mappings are page-aligned, which satisfies every valid alignment.
+MappedMemory mapArena(const Plan &plan, size_t index) {
+  const PlanArena &arena = plan.arenas[index];
+  size_t size = std::max<uint64_t>(arena.peakBytes, 1);
+  void *p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    detail::planFail(plan.planPath, detail::elementPath("arenas", index),
+                     "cannot allocate " + std::to_string(arena.peakBytes) +
+                         " bytes for arena '" + arena.name +
+                         "': " + std::strerror(errno));
+  MappedMemory m(p, size);
+  if (reinterpret_cast<uintptr_t>(p) % arena.alignment != 0)
+    detail::planFail(plan.planPath, detail::elementPath("arenas", index),
+                     "cannot align arena '" + arena.name + "' to " +
+                         std::to_string(arena.alignment) + " bytes");
+  return m;
+}
+
+/// The view of buffer `id` (or an absent operand).
+TensorRef operandRef(const SessionImpl &s, const std::optional<size_t> &id) {
+  if (!id)
+    return TensorRef{DType::F32, {}, nullptr, false};
+  const PlanBuffer &b = s.plan.buffers[*id];
+  return TensorRef{b.dtype, b.shape, s.bufferData[*id], true};
+}
+
+/// The load error of a task without a usable kernel.
+[[noreturn]] void noKernel(const Plan &plan, size_t id,
+                           const KernelArgs &args) {
+  const PlanTask &t = plan.tasks[id];
+  std::string msg = "task " + std::to_string(id) + " '" + t.name + "': ";
+  std::vector<std::string> names = KernelRegistry::global().names();
+  if (!std::binary_search(names.begin(), names.end(), t.kernel)) {
+    msg += "no kernel named '" + t.kernel + "' in the runtime";
+  } else {
+    msg += "kernel '" + t.kernel + "' has no implementation for input dtypes (";
+    for (size_t i = 0; i < args.inputs.size(); ++i)
+      msg +=
+          std::string(i ? ", " : "") +
+          (args.inputs[i].present ? dtypeName(args.inputs[i].dtype) : "none");
+    msg += ")";
+  }
+  detail::planFail(plan.planPath, detail::elementPath("tasks", id) + ".kernel",
+                   msg);
+}
+
+/// Builds task `id`'s arguments and chooses its kernel.
+BoundTask bindTask(const SessionImpl &s, size_t id) {
+  const PlanTask &t = s.plan.tasks[id];
+  BoundTask bt{&t, id, nullptr,
+               KernelArgs{t.attrs, {}, {}, std::max(1, s.options.threads)}};
+  for (const auto &in : t.inputs)
+    bt.args.inputs.push_back(operandRef(s, in));
+  for (const auto &out : t.outputs)
+    bt.args.outputs.push_back(operandRef(s, out));
+  if (t.kind == TaskKind::Transfer) {
+    bt.src = bt.args.inputs[0].data;
+    bt.dst = bt.args.outputs[0].data;
+    bt.bytes = s.plan.buffers[*t.inputs[0]].sizeBytes;
+    return bt;
+  }
+  // Trailing absent operands are simply not passed (as ONNX omits them).
+  while (!bt.args.inputs.empty() && !bt.args.inputs.back().present)
+    bt.args.inputs.pop_back();
+  while (!bt.args.outputs.empty() && !bt.args.outputs.back().present)
+    bt.args.outputs.pop_back();
+  const KernelRegistry &registry = KernelRegistry::global();
+  try {
+    bt.kernel = registry.lookup(t.kernel, bt.args, s.options.allowFastPaths);
+  } catch (const KernelError &) {
+    // A fast path's `accepts` that throws does not accept the call.
+    bt.kernel = registry.lookup(t.kernel, bt.args, /*allowFast=*/false);
+  }
+  if (!bt.kernel)
+    noKernel(s.plan, id, bt.args);
+  return bt;
+}
+
+TensorInfo infoOf(const PlanValue &v) {
+  return TensorInfo{v.name, v.dtype, v.shape, v.folded};
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Session::load
+//===----------------------------------------------------------------------===//
+
+std::unique_ptr<Session> Session::load(const std::string &dir,
+                                       SessionOptions options) {
+  registerBuiltinKernels();
+  auto impl = std::make_unique<SessionImpl>();
+  SessionImpl &s = *impl;
+  s.plan = loadPlan(dir);
+  s.options = options;
+  const Plan &plan = s.plan;
+
+  // Memory: weights, arenas, and every buffer's address.
+  s.weights = mapWeights(plan);
+  for (size_t i = 0; i < plan.arenas.size(); ++i)
+    s.arenas.push_back(mapArena(plan, i));
+  for (const PlanBuffer &b : plan.buffers) {
+    uint8_t *base =
+        b.isWeights() ? s.weights.bytes() : s.arenas[*b.arenaIndex].bytes();
+    s.bufferData.push_back(base ? base + b.offset : s.emptyStorage);
+  }
+
+  for (const PlanValue &v : plan.inputs)
+    s.inputInfos.push_back(infoOf(v));
+  for (const PlanValue &v : plan.outputs)
+    s.outputInfos.push_back(infoOf(v));
+  s.inputSet.assign(plan.inputs.size(), false);
+
+  // Tasks, and one worker per (device, queue) that has tasks, in order of
+  // first appearance.
+  s.tasks.reserve(plan.tasks.size());
+  std::map<std::pair<size_t, size_t>, size_t> workerOf;
+  for (size_t id = 0; id < plan.tasks.size(); ++id) {
+    s.tasks.push_back(bindTask(s, id));
+    const PlanTask &t = plan.tasks[id];
+    auto key = std::make_pair(t.deviceIndex, t.queue);
+    auto [it, inserted] = workerOf.emplace(key, s.workers.size());
+    if (inserted) {
+      s.workers.emplace_back();
+      s.workers.back().device = t.deviceIndex;
+      s.workers.back().queue = t.queue;
+    }
+    s.workers[it->second].tasks.push_back(id);
+  }
+  // Within a queue, plan order suffices; only cross-queue deps are waited on.
+  for (size_t id = 0; id < plan.tasks.size(); ++id) {
+    const PlanTask &t = plan.tasks[id];
+    for (size_t d : t.deps) {
+      const PlanTask &dep = plan.tasks[d];
+      if (dep.deviceIndex == t.deviceIndex && dep.queue == t.queue)
+        continue;
+      s.tasks[id].waitFor.push_back(d);
+      s.tasks[d].signals = true;
+    }
+    std::sort(s.tasks[id].waitFor.begin(), s.tasks[id].waitFor.end());
+    s.tasks[id].waitFor.erase(
+        std::unique(s.tasks[id].waitFor.begin(), s.tasks[id].waitFor.end()),
+        s.tasks[id].waitFor.end());
+  }
+  s.doneGen.reset(new std::atomic<uint64_t>[plan.tasks.size()]);
+  for (size_t i = 0; i < plan.tasks.size(); ++i)
+    s.doneGen[i].store(0);
+  s.timings.resize(plan.tasks.size());
+  s.timingGen.assign(plan.tasks.size(), 0);
+
+  s.startWorkers();
+  return std::unique_ptr<Session>(new Session(std::move(impl)));
+}
+
+Session::Session(std::unique_ptr<detail::SessionImpl> impl)
+    : impl(std::move(impl)) {}
+Session::~Session() = default;
+
+const Plan &Session::plan() const { return impl->plan; }
+const std::vector<TensorInfo> &Session::inputs() const {
+  return impl->inputInfos;
+}
+const std::vector<TensorInfo> &Session::outputs() const {
+  return impl->outputInfos;
+}
+
+std::optional<size_t> Session::findInput(std::string_view name) const {
+  for (size_t i = 0; i < impl->inputInfos.size(); ++i)
+    if (impl->inputInfos[i].name == name)
+      return i;
+  return std::nullopt;
+}
+
+std::optional<size_t> Session::findOutput(std::string_view name) const {
+  for (size_t i = 0; i < impl->outputInfos.size(); ++i)
+    if (impl->outputInfos[i].name == name)
+      return i;
+  return std::nullopt;
+}
+
+const KernelEntry *Session::taskKernel(size_t task) const {
+  return task < impl->tasks.size() ? impl->tasks[task].kernel : nullptr;
+}
+
+//===----------------------------------------------------------------------===//
+// Inputs and outputs
+//===----------------------------------------------------------------------===//
+
+void Session::setInput(size_t index, const Tensor &value) {
+  SessionImpl &s = *impl;
+  if (index >= s.inputInfos.size())
+    throw SessionError("input index " + std::to_string(index) +
+                       " is out of range (the plan has " +
+                       std::to_string(s.inputInfos.size()) + " inputs)");
+  const TensorInfo &info = s.inputInfos[index];
+  const std::string what = "input '" + info.name + "'";
+  if (value.dtype != info.dtype || value.shape != info.shape)
+    throw SessionError(what + ": expected " +
+                       shapeText(info.dtype, info.shape) + ", got " +
+                       shapeText(value.dtype, value.shape));
+  const PlanBuffer &b = s.plan.buffers[s.plan.inputs[index].buffer];
+  if (value.bytes.size() != b.sizeBytes)
+    throw SessionError(what + ": the value has " +
+                       std::to_string(value.bytes.size()) +
+                       " bytes, expected " + std::to_string(b.sizeBytes) +
+                       " for " + shapeText(info.dtype, info.shape));
+  uint8_t *dst = s.bufferData[s.plan.inputs[index].buffer];
+  if (info.folded) {
+    // A folded value is part of the compiled plan: accept only that value.
+    for (size_t i = 0; i < b.sizeBytes; ++i)
+      if (dst[i] != value.bytes[i])
+        throw SessionError(
+            what +
+            " was folded into the plan at compile time; the given "
+            "value differs from the folded value (first at element " +
+            std::to_string(i / dtypeSize(info.dtype)) + ")");
+  } else if (b.sizeBytes) {
+    std::memcpy(dst, value.bytes.data(), b.sizeBytes);
+  }
+  s.inputSet[index] = true;
+}
+
+void Session::setInput(std::string_view name, const Tensor &value) {
+  if (std::optional<size_t> index = findInput(name))
+    return setInput(*index, value);
+  std::string known;
+  for (const TensorInfo &info : impl->inputInfos)
+    known += (known.empty() ? "'" : ", '") + info.name + "'";
+  throw SessionError("no input named '" + std::string(name) +
+                     "' (inputs: " + (known.empty() ? "none" : known) + ")");
+}
+
+bool Session::isInputSet(size_t index) const {
+  return index < impl->inputSet.size() &&
+         (impl->inputSet[index] || impl->inputInfos[index].folded);
+}
+
+Tensor Session::getOutput(size_t index) const {
+  const SessionImpl &s = *impl;
+  if (index >= s.outputInfos.size())
+    throw SessionError("output index " + std::to_string(index) +
+                       " is out of range (the plan has " +
+                       std::to_string(s.outputInfos.size()) + " outputs)");
+  const TensorInfo &info = s.outputInfos[index];
+  if (!s.haveResult)
+    throw SessionError("output '" + info.name + "': no successful run yet");
+  size_t id = s.plan.outputs[index].buffer;
+  Tensor t;
+  t.dtype = info.dtype;
+  t.shape = info.shape;
+  t.bytes.assign(s.bufferData[id],
+                 s.bufferData[id] + s.plan.buffers[id].sizeBytes);
+  return t;
+}
+
+Tensor Session::getOutput(std::string_view name) const {
+  if (std::optional<size_t> index = findOutput(name))
+    return getOutput(*index);
+  throw SessionError("no output named '" + std::string(name) + "'");
+}
+
+} // namespace loom::rt

@@ -1,0 +1,119 @@
+// RUN: loom-opt %s -split-input-file -verify-diagnostics -plan-from-loom | FileCheck %s
+
+// Every op becomes a task on @cpu[0] in program order; constants become
+// weights; each task waits for the producers of its inputs.
+
+// CHECK: plan.device @cpu {kind = "cpu", queues = 1 : i64}
+// CHECK: plan.arena @cpu_mem {alignment = 64 : i64, device = @cpu}
+// CHECK-LABEL: plan.schedule @main
+// CHECK: %[[X:.*]] = plan.alloc @cpu_mem {name = "x"} : memref<2x3xf32>
+// CHECK: plan.input "x" %[[X]] : memref<2x3xf32>
+// CHECK: %[[W:.*]] = plan.weight dense<1.000000e+00> : tensor<3x4xf32> {name = "w"} : memref<3x4xf32>
+// CHECK: %[[MM:.*]] = plan.alloc @cpu_mem {name = "mm"} : memref<2x4xf32>
+// CHECK: %[[T0:.*]] = plan.task "matmul" on @cpu[0] ins(%[[X]], %[[W]] : memref<2x3xf32>, memref<3x4xf32>) outs(%[[MM]] : memref<2x4xf32>) {kernel_attrs = {}, name = "mm", ops = ["mm"]}
+// CHECK: %[[Y:.*]] = plan.alloc @cpu_mem {name = "y"} : memref<2x4xf32>
+// CHECK: plan.task "relu" on @cpu[0] ins(%[[MM]] : memref<2x4xf32>) outs(%[[Y]] : memref<2x4xf32>) after(%[[T0]]) {kernel_attrs = {}, name = "act", ops = ["act"]}
+// CHECK: plan.output "y" %[[Y]] : memref<2x4xf32>
+// CHECK-NOT: func.func
+module {
+  func.func @main(%x: tensor<2x3xf32> {loom.name = "x"}) -> (tensor<2x4xf32> {loom.name = "y"}) {
+    %w = loom.constant dense<1.0> : tensor<3x4xf32> loc("w")
+    %mm = loom.matmul(%x, %w) : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32> loc("mm")
+    %y = loom.relu(%mm) : (tensor<2x4xf32>) -> tensor<2x4xf32> loc("act")
+    return %y : tensor<2x4xf32>
+  }
+}
+
+// -----
+
+// Attributes pass through as kernel_attrs; absent optional operands and
+// results nobody reads become plan.none.
+
+// CHECK-LABEL: plan.schedule @main
+// CHECK: %[[NONE:.*]] = plan.none
+// CHECK: plan.task "conv" on @cpu[0] ins(%{{.*}}, %{{.*}}, %[[NONE]] : memref<1x1x4x4xf32>, memref<1x1x3x3xf32>, none) outs(%{{.*}} : memref<1x1x2x2xf32>) {kernel_attrs = {auto_pad = "NOTSET", group = 1 : i64, kernel_shape = array<i64: 3, 3>}
+// CHECK: plan.task "max_pool" on @cpu[0] ins(%{{.*}} : memref<1x1x2x2xf32>) outs(%{{.*}}, %[[NONE]] : memref<1x1x1x1xf32>, none)
+module {
+  func.func @main(%x: tensor<1x1x4x4xf32> {loom.name = "x"}) -> (tensor<1x1x1x1xf32> {loom.name = "y"}) {
+    %w = loom.constant dense<1.0> : tensor<1x1x3x3xf32>
+    %n = loom.none
+    %c = loom.conv(%x, %w, %n) {group = 1 : i64, kernel_shape = array<i64: 3, 3>} : (tensor<1x1x4x4xf32>, tensor<1x1x3x3xf32>, none) -> tensor<1x1x2x2xf32> loc("c")
+    %p, %i = loom.max_pool(%c) {kernel_shape = array<i64: 2, 2>} : (tensor<1x1x2x2xf32>) -> (tensor<1x1x1x1xf32>, tensor<1x1x1x1xi64>) loc("p")
+    return %p : tensor<1x1x1x1xf32>
+  }
+}
+
+// -----
+
+// Outputs get their own buffers: an output that is an input, a constant or
+// another output is copied by an identity task.
+
+// CHECK-LABEL: plan.schedule @main
+// CHECK: %[[X:.*]] = plan.alloc @cpu_mem {name = "x"} : memref<2xf32>
+// CHECK: %[[C:.*]] = plan.weight dense<[1.000000e+00, 2.000000e+00]> : tensor<2xf32>
+// CHECK: %[[N:.*]] = plan.alloc @cpu_mem {name = "a"} : memref<2xf32>
+// CHECK: %[[T:.*]] = plan.task "neg" on @cpu[0] ins(%[[X]] : memref<2xf32>) outs(%[[N]] : memref<2xf32>)
+// CHECK: plan.output "a" %[[N]]
+// CHECK: %[[COPY1:.*]] = plan.alloc @cpu_mem {name = "b"} : memref<2xf32>
+// CHECK: plan.task "identity" on @cpu[0] ins(%[[N]] : memref<2xf32>) outs(%[[COPY1]] : memref<2xf32>) after(%[[T]]) {kernel_attrs = {}, name = "copy of output b", ops = ["copy of output b"]}
+// CHECK: plan.output "b" %[[COPY1]]
+// CHECK: %[[COPY2:.*]] = plan.alloc @cpu_mem {name = "c"} : memref<2xf32>
+// CHECK: plan.task "identity" on @cpu[0] ins(%[[X]] : memref<2xf32>) outs(%[[COPY2]] : memref<2xf32>) {
+// CHECK: plan.output "c" %[[COPY2]]
+// CHECK: %[[COPY3:.*]] = plan.alloc @cpu_mem {name = "d"} : memref<2xf32>
+// CHECK: plan.task "identity" on @cpu[0] ins(%[[C]] : memref<2xf32>) outs(%[[COPY3]] : memref<2xf32>) {
+// CHECK: plan.output "d" %[[COPY3]]
+module {
+  func.func @main(%x: tensor<2xf32> {loom.name = "x"}) -> (tensor<2xf32> {loom.name = "a"}, tensor<2xf32> {loom.name = "b"}, tensor<2xf32> {loom.name = "c"}, tensor<2xf32> {loom.name = "d"}) {
+    %c = loom.constant dense<[1.0, 2.0]> : tensor<2xf32>
+    %n = loom.neg(%x) : (tensor<2xf32>) -> tensor<2xf32> loc("n")
+    return %n, %n, %x, %c : tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>
+  }
+}
+
+// -----
+
+// Inputs folded at import keep their place among the inputs.
+
+// CHECK-LABEL: plan.schedule @main
+// CHECK: %[[A:.*]] = plan.alloc @cpu_mem {name = "a"} : memref<2xf32>
+// CHECK: plan.input "a" %[[A]]
+// CHECK: %[[K:.*]] = plan.weight dense<[3, 4]> : tensor<2xi64> {name = "k"} : memref<2xi64>
+// CHECK: plan.input "k" %[[K]] {folded}
+// CHECK: %[[B:.*]] = plan.alloc @cpu_mem {name = "b"} : memref<2xf32>
+// CHECK: plan.input "b" %[[B]]
+module attributes {loom.folded_inputs = [{index = 1 : i64, name = "k", value = dense<[3, 4]> : tensor<2xi64>}]} {
+  func.func @main(%a: tensor<2xf32> {loom.name = "a"}, %b: tensor<2xf32> {loom.name = "b"}) -> (tensor<2xf32> {loom.name = "y"}) {
+    %y = loom.add(%a, %b) : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+    return %y : tensor<2xf32>
+  }
+}
+
+// -----
+
+module {
+  func.func @main(%c: tensor<i1> {loom.name = "c"}, %x: tensor<2xf32> {loom.name = "x"}) -> (tensor<2xf32> {loom.name = "y"}) {
+    // expected-error @+1 {{cannot plan 'loom.if': control flow must be folded or unrolled first (bind the inputs it depends on with --const-input)}}
+    %y = loom.if(%c) {
+      loom.yield %x : tensor<2xf32>
+    } {
+      loom.yield %x : tensor<2xf32>
+    } : (tensor<i1>) -> tensor<2xf32>
+    return %y : tensor<2xf32>
+  }
+}
+
+// -----
+
+module {
+  // expected-error @+1 {{input 'x' has type 'tensor<?xf32>'; plans need static shapes (bind them with --input-shape or --dim)}}
+  func.func @main(%x: tensor<?xf32> {loom.name = "x"}) -> (tensor<?xf32> {loom.name = "y"}) {
+    return %x : tensor<?xf32>
+  }
+}
+
+// -----
+
+// expected-error @+1 {{plan-from-loom: the module has no func.func @main with a body}}
+module {
+}

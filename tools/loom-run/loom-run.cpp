@@ -1,0 +1,411 @@
+//===- loom-run.cpp - Run an executable plan ------------------------------===//
+//
+//   loom-run OUT_DIR [--test-data DIR] [--input NAME=FILE.pb ...]
+//            [--output-dir DIR] [--rtol R] [--atol A] [--repeat N]
+//            [--threads N] [--profile FILE.json] [--quiet] [--help]
+//
+// Loads the plan folder written by loomc (plan.json + weights.bin), binds the
+// inputs from ONNX TensorProto files, runs, and compares the outputs with the
+// expected ones and/or writes them. Exit codes: 0 success (all outputs
+// match), 1 some output differs, 2 usage, load or run error.
+//
+//===----------------------------------------------------------------------===//
+#include "loom/Runtime/Compare.h"
+#include "loom/Runtime/Session.h"
+#include "loom/Runtime/TensorProtoIO.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+using namespace loom::rt;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitMismatch = 1;
+constexpr int kExitError = 2;
+
+const char *const kUsage = R"(usage: loom-run OUT_DIR [options]
+
+Runs the executable plan in OUT_DIR (plan.json + weights.bin, as written by
+loomc), then checks and/or writes its outputs.
+
+options:
+  --test-data DIR       ONNX test data folder: DIR/input_N.pb are the graph
+                        inputs in order (a folded input's file is checked for
+                        equality with the folded value), DIR/output_N.pb the
+                        expected outputs; every output is compared and one
+                        line per output is printed
+  --input NAME=FILE.pb  bind input NAME from a TensorProto file (repeatable;
+                        overrides --test-data)
+  --output-dir DIR      write output N as DIR/output_N.pb (created if needed)
+  --rtol R              relative tolerance (default 1e-3)
+  --atol A              absolute tolerance (default 1e-5); floats match when
+                        |got - want| <= A + R * |want|, NaN matches NaN,
+                        integers and bools must be equal
+  --repeat N            after the first (warm-up) run, run N more times and
+                        print the median, min and max latency in ms
+  --threads N           threads each kernel may use (default 1)
+  --profile FILE.json   write the last run's per-task times as a Chrome trace
+                        (chrome://tracing, Perfetto)
+  --quiet               print only mismatches, errors and --repeat timings
+  --help                print this help and exit
+
+exit codes: 0 success (every output matches), 1 some output differs from the
+expected output, 2 usage error, or the plan cannot be loaded or run.
+
+example:
+  loomc model.onnx -o out && loom-run out --test-data test_data_set_0
+)";
+
+/// An error that ends the tool with exit code 2.
+struct ToolError {
+  std::string message;
+};
+
+struct Options {
+  std::string planDir;
+  std::string testData;
+  std::vector<std::pair<std::string, std::string>> inputs;
+  std::string outputDir;
+  double rtol = 1e-3;
+  double atol = 1e-5;
+  long repeat = 0;
+  long threads = 1;
+  std::string profile;
+  bool quiet = false;
+};
+
+//===----------------------------------------------------------------------===//
+// Command line
+//===----------------------------------------------------------------------===//
+
+double parseTolerance(const std::string &flag, const std::string &text) {
+  char *end = nullptr;
+  errno = 0;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end || errno || !std::isfinite(v) || v < 0)
+    throw ToolError{flag + " expects a non-negative number, got '" + text +
+                    "'"};
+  return v;
+}
+
+long parseCount(const std::string &flag, const std::string &text, long min,
+                long max) {
+  char *end = nullptr;
+  errno = 0;
+  long v = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end || errno || v < min || v > max)
+    throw ToolError{flag + " expects an integer in [" + std::to_string(min) +
+                    ", " + std::to_string(max) + "], got '" + text + "'"};
+  return v;
+}
+
+/// Parses argv; returns nullopt after printing --help.
+std::optional<Options> parseArgs(int argc, char **argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return std::nullopt;
+    }
+    if (arg.size() < 2 || arg.compare(0, 2, "--") != 0) {
+      if (!o.planDir.empty())
+        throw ToolError{"unexpected argument '" + arg +
+                        "' (the plan folder is '" + o.planDir + "')"};
+      o.planDir = arg;
+      continue;
+    }
+    // --flag VALUE or --flag=VALUE.
+    std::string flag = arg, value;
+    bool inlineValue = false;
+    if (size_t eq = arg.find('='); eq != std::string::npos) {
+      flag = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      inlineValue = true;
+    }
+    if (flag == "--quiet") {
+      if (inlineValue)
+        throw ToolError{"--quiet takes no value"};
+      o.quiet = true;
+      continue;
+    }
+    static const char *const withValue[] = {
+        "--test-data", "--input",  "--output-dir", "--rtol",
+        "--atol",      "--repeat", "--threads",    "--profile"};
+    if (std::find_if(std::begin(withValue), std::end(withValue),
+                     [&](const char *f) { return flag == f; }) ==
+        std::end(withValue))
+      throw ToolError{"unknown option '" + flag + "' (see --help)"};
+    if (!inlineValue) {
+      if (i + 1 >= argc)
+        throw ToolError{flag + " expects a value"};
+      value = argv[++i];
+    }
+    if (flag == "--test-data") {
+      o.testData = value;
+    } else if (flag == "--input") {
+      size_t eq = value.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == value.size())
+        throw ToolError{"--input expects NAME=FILE.pb, got '" + value + "'"};
+      o.inputs.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+    } else if (flag == "--output-dir") {
+      o.outputDir = value;
+    } else if (flag == "--rtol") {
+      o.rtol = parseTolerance(flag, value);
+    } else if (flag == "--atol") {
+      o.atol = parseTolerance(flag, value);
+    } else if (flag == "--repeat") {
+      o.repeat = parseCount(flag, value, 0, 1000000);
+    } else if (flag == "--threads") {
+      o.threads = parseCount(flag, value, 1, 1024);
+    } else if (flag == "--profile") {
+      o.profile = value;
+    }
+  }
+  if (o.planDir.empty())
+    throw ToolError{"missing the plan folder OUT_DIR (see --help)"};
+  return o;
+}
+
+//===----------------------------------------------------------------------===//
+// Tensor files
+//===----------------------------------------------------------------------===//
+
+/// Reads a TensorProto file; the ONNX test data stores bfloat16 as uint16,
+/// so a u16 tensor is retagged bf16 when `declared` says bf16.
+Tensor readTensor(const std::string &path, DType declared) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    throw ToolError{path + ": no such file"};
+  Tensor t;
+  try {
+    t = readTensorFile(path);
+  } catch (const KernelError &e) {
+    throw ToolError{path + ": " + e.message};
+  }
+  if (declared == DType::BF16 && t.dtype == DType::U16)
+    t.dtype = DType::BF16;
+  return t;
+}
+
+/// Binds every input from --test-data and --input; fails naming the inputs
+/// that end up without a value.
+void bindInputs(Session &session, const Options &o) {
+  const std::vector<TensorInfo> &infos = session.inputs();
+  std::vector<std::optional<std::string>> files(infos.size());
+  if (!o.testData.empty()) {
+    std::error_code ec;
+    if (!fs::is_directory(o.testData, ec))
+      throw ToolError{o.testData + ": no such test data folder"};
+    for (size_t i = 0; i < infos.size(); ++i) {
+      fs::path file =
+          fs::path(o.testData) / ("input_" + std::to_string(i) + ".pb");
+      if (fs::exists(file, ec))
+        files[i] = file.string();
+    }
+  }
+  for (const auto &[name, file] : o.inputs) {
+    std::optional<size_t> index = session.findInput(name);
+    if (!index) {
+      std::string known;
+      for (const TensorInfo &info : infos)
+        known += (known.empty() ? "'" : ", '") + info.name + "'";
+      throw ToolError{"--input " + name + "=" + file +
+                      ": the plan has no input '" + name +
+                      "' (inputs: " + (known.empty() ? "none" : known) + ")"};
+    }
+    files[*index] = file;
+  }
+  std::string missing;
+  for (size_t i = 0; i < infos.size(); ++i)
+    if (!files[i] && !infos[i].folded)
+      missing += (missing.empty() ? "'" : ", '") + infos[i].name + "'";
+  if (!missing.empty())
+    throw ToolError{"no value for input(s) " + missing +
+                    " (use --test-data DIR or --input NAME=FILE.pb)"};
+  for (size_t i = 0; i < infos.size(); ++i) {
+    if (!files[i])
+      continue;
+    Tensor value = readTensor(*files[i], infos[i].dtype);
+    try {
+      session.setInput(i, value);
+    } catch (const SessionError &e) {
+      throw ToolError{*files[i] + ": " + e.what()};
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Reports
+//===----------------------------------------------------------------------===//
+
+std::string formatDouble(double v, const char *format = "%.3g") {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+/// Writes the last run's task times as a Chrome trace (keys in a fixed order).
+void writeProfile(const Session &session, const std::string &path) {
+  using OJson = nlohmann::ordered_json;
+  const Plan &plan = session.plan();
+  OJson events = OJson::array();
+  for (size_t d = 0; d < plan.devices.size(); ++d) {
+    events.push_back(OJson{{"name", "process_name"},
+                           {"ph", "M"},
+                           {"pid", d},
+                           {"args", OJson{{"name", plan.devices[d].name}}}});
+    for (size_t q = 0; q < plan.devices[d].queues; ++q)
+      events.push_back(
+          OJson{{"name", "thread_name"},
+                {"ph", "M"},
+                {"pid", d},
+                {"tid", q},
+                {"args", OJson{{"name", "queue " + std::to_string(q)}}}});
+  }
+  for (const TaskTiming &t : session.lastTimings()) {
+    const PlanTask &task = plan.tasks[t.task];
+    events.push_back(OJson{{"name", task.name},
+                           {"cat", task.kernel},
+                           {"ph", "X"},
+                           {"pid", t.device},
+                           {"tid", t.queue},
+                           {"ts", t.startUs},
+                           {"dur", t.endUs - t.startUs},
+                           {"args", OJson{{"task", t.task}}}});
+  }
+  OJson trace{{"traceEvents", std::move(events)}, {"displayTimeUnit", "ms"}};
+  std::ofstream out(path, std::ios::binary);
+  out << trace.dump(2) << "\n";
+  if (!out)
+    throw ToolError{path + ": cannot write the profile"};
+}
+
+/// Writes output N as DIR/output_N.pb.
+void writeOutputs(const std::vector<Tensor> &outputs, const std::string &dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw ToolError{dir + ": cannot create the output folder: " + ec.message()};
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    std::string file =
+        (fs::path(dir) / ("output_" + std::to_string(i) + ".pb")).string();
+    try {
+      writeTensorFile(outputs[i], file);
+    } catch (const KernelError &e) {
+      throw ToolError{e.message};
+    }
+  }
+}
+
+/// Runs, compares and writes; returns the exit code.
+int runTool(const Options &o) {
+  SessionOptions sessionOptions;
+  sessionOptions.threads = int(o.threads);
+  std::unique_ptr<Session> session = Session::load(o.planDir, sessionOptions);
+  bindInputs(*session, o);
+
+  // Expected outputs, read before running so that a missing file is an error
+  // before any work.
+  const std::vector<TensorInfo> &outInfos = session->outputs();
+  std::vector<Tensor> expected;
+  if (!o.testData.empty())
+    for (size_t i = 0; i < outInfos.size(); ++i)
+      expected.push_back(readTensor(
+          (fs::path(o.testData) / ("output_" + std::to_string(i) + ".pb"))
+              .string(),
+          outInfos[i].dtype));
+
+  session->run(); // Also the warm-up for --repeat.
+  std::vector<double> latenciesMs;
+  for (long r = 0; r < o.repeat; ++r) {
+    auto start = std::chrono::steady_clock::now();
+    session->run();
+    latenciesMs.push_back(std::chrono::duration<double, std::milli>(
+                              std::chrono::steady_clock::now() - start)
+                              .count());
+  }
+
+  std::vector<Tensor> outputs;
+  for (size_t i = 0; i < outInfos.size(); ++i)
+    outputs.push_back(session->getOutput(i));
+
+  std::vector<std::string> mismatched;
+  for (size_t i = 0; i < outInfos.size(); ++i) {
+    std::string line = outInfos[i].name + "  " +
+                       typeString(outInfos[i].dtype, outInfos[i].shape);
+    bool bad = false;
+    if (!expected.empty()) {
+      CompareResult r =
+          compareTensors(outputs[i], expected[i], {o.rtol, o.atol});
+      line += "  max abs err " + formatDouble(r.maxAbsError) +
+              "  max rel err " + formatDouble(r.maxRelError) + "  " +
+              r.describe();
+      bad = !r.match;
+      if (bad)
+        mismatched.push_back("'" + outInfos[i].name + "'");
+    }
+    if (!o.quiet || bad)
+      std::cout << line << "\n";
+  }
+
+  if (!o.outputDir.empty())
+    writeOutputs(outputs, o.outputDir);
+  if (!o.profile.empty())
+    writeProfile(*session, o.profile);
+  if (!latenciesMs.empty()) {
+    std::vector<double> sorted = latenciesMs;
+    std::sort(sorted.begin(), sorted.end());
+    size_t n = sorted.size();
+    double median =
+        n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    std::cout << "latency over " << n << " runs: median "
+              << formatDouble(median, "%.3f") << " ms, min "
+              << formatDouble(sorted.front(), "%.3f") << " ms, max "
+              << formatDouble(sorted.back(), "%.3f") << " ms\n";
+  }
+  std::cout.flush();
+  if (!mismatched.empty()) {
+    std::string names;
+    for (const std::string &n : mismatched)
+      names += (names.empty() ? "" : ", ") + n;
+    std::cerr << "loom-run: " << mismatched.size() << " of " << outInfos.size()
+              << " outputs differ from the expected outputs: " << names << "\n";
+    return kExitMismatch;
+  }
+  return kExitOk;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  try {
+    std::optional<Options> options = parseArgs(argc, argv);
+    if (!options)
+      return kExitOk;
+    return runTool(*options);
+  } catch (const ToolError &e) {
+    std::cerr << "loom-run: error: " << e.message << "\n";
+  } catch (const KernelError &e) {
+    std::cerr << "loom-run: error: " << e.message << "\n";
+  } catch (const std::exception &e) {
+    std::cerr << "loom-run: error: " << e.what() << "\n";
+  }
+  return kExitError;
+}

@@ -1,0 +1,631 @@
+//===- PlanTest.cpp - Plan loading, validation and execution --------------===//
+//
+// Hand-written plans (JSON text + weights bytes in a temporary directory):
+// a three-task MatMul/Add/Relu plan checked against values computed here; a
+// two-device, three-queue plan with events, transfers and buffer reuse run
+// many times; folded inputs; input/output API errors; a kernel error at run
+// time; and one corrupt variant per validation rule, each of which must fail
+// at load with a message naming plan.json and the JSON path.
+//
+//===----------------------------------------------------------------------===//
+#include "PlanTestUtil.h"
+
+#include "loom/Runtime/Compare.h"
+#include "loom/Runtime/Plan.h"
+#include "loom/Runtime/Session.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+
+using namespace loom::rt;
+using namespace loom::rt::test;
+
+namespace {
+
+/// Runs `fn` and returns the message of the exception of type E it throws
+/// ("" when it throws nothing).
+template <typename E, typename Fn> std::string errorOf(Fn fn) {
+  try {
+    fn();
+  } catch (const E &e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::unique_ptr<Session> loadFiles(const TempDir &tmp, const PlanFiles &f,
+                                   SessionOptions options = {}) {
+  fs::path dir = tmp.sub("plan");
+  writePlanDir(dir, f.plan, f.weights);
+  return Session::load(dir.string(), options);
+}
+
+void expectFloats(const Tensor &got, const std::vector<float> &want) {
+  Tensor w = f32Tensor({int64_t(want.size())}, want);
+  w.shape = got.shape;
+  CompareResult r = compareTensors(got, w);
+  EXPECT_TRUE(r.match) << r.describe();
+}
+
+//===----------------------------------------------------------------------===//
+// (a) MatMul -> Add -> Relu
+//===----------------------------------------------------------------------===//
+
+TEST(PlanSession, MatMulAddReluMatchesIndependentResult) {
+  TempDir tmp;
+  MlpData data;
+  auto session = loadFiles(tmp, mlpPlan(data.w, data.b));
+  ASSERT_EQ(session->inputs().size(), 1u);
+  EXPECT_EQ(session->inputs()[0].name, "x");
+  EXPECT_EQ(session->inputs()[0].shape, (Shape{2, 3}));
+  ASSERT_EQ(session->outputs().size(), 1u);
+  EXPECT_EQ(session->outputs()[0].name, "y");
+  EXPECT_EQ(session->outputs()[0].dtype, DType::F32);
+
+  const std::vector<std::vector<float>> xs = {
+      {1, 2, 3, -1, 0.5f, 4}, {0, 0, 0, 0, 0, 0}, {-3, 1, 0.25f, 2, -2, 1}};
+  for (const auto &x : xs) {
+    session->setInput("x", f32Tensor({2, 3}, x));
+    session->run();
+    Tensor y = session->getOutput("y");
+    EXPECT_EQ(y.shape, (Shape{2, 4}));
+    expectFloats(y, data.expected(x));
+    expectFloats(session->getOutput(0), data.expected(x));
+  }
+  std::vector<TaskTiming> timings = session->lastTimings();
+  ASSERT_EQ(timings.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(timings[i].task, i);
+    EXPECT_LE(timings[i].startUs, timings[i].endUs);
+    if (i)
+      EXPECT_LE(timings[i - 1].endUs, timings[i].startUs);
+  }
+}
+
+TEST(PlanSession, ReferenceKernelsOnlyWhenFastPathsAreOff) {
+  TempDir tmp;
+  MlpData data;
+  SessionOptions options;
+  options.allowFastPaths = false;
+  auto session = loadFiles(tmp, mlpPlan(data.w, data.b), options);
+  for (size_t t = 0; t < 3; ++t) {
+    ASSERT_NE(session->taskKernel(t), nullptr);
+    EXPECT_EQ(session->taskKernel(t)->impl, KernelImpl::Reference);
+  }
+  std::vector<float> x = {1, 2, 3, 4, 5, 6};
+  session->setInput(0, f32Tensor({2, 3}, x));
+  session->run();
+  expectFloats(session->getOutput(0), data.expected(x));
+}
+
+TEST(PlanSession, ParsesEveryAttributeKind) {
+  MlpData data;
+  PlanFiles f = mlpPlan(data.w, data.b);
+  f.plan["tasks"][2]["attrs"] =
+      Json{{"i", {{"int", -3}}},
+           {"f", {{"float", 0.5}}},
+           {"inf", {{"float", "-inf"}}},
+           {"s", {{"string", "NOTSET"}}},
+           {"is", {{"ints", Json::array({1, 2})}}},
+           {"fs", {{"floats", Json::array({0.5, 1})}}},
+           {"ss", {{"strings", Json::array({"a", "b"})}}},
+           {"d", {{"dtype", "f16"}}},
+           {"t",
+            {{"tensor",
+              {{"dtype", "f32"},
+               {"shape", Json::array({1})},
+               {"hex", "0000803f"}}}}}};
+  Plan plan = parsePlan(f.plan.dump(), "test/plan.json");
+  const Attrs &a = plan.tasks[2].attrs;
+  EXPECT_EQ(a.getInt("i", 0), -3);
+  EXPECT_EQ(a.getFloat("f", 0), 0.5);
+  EXPECT_EQ(a.getFloat("inf", 0), -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(a.getString("s", ""), "NOTSET");
+  EXPECT_EQ(a.getInts("is"), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(a.getFloats("fs"), (std::vector<double>{0.5, 1}));
+  EXPECT_EQ(a.getStrings("ss"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(a.getDType("d"), DType::F16);
+  const Tensor *t = a.getTensor("t");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(floatsOf(*t), std::vector<float>{1.0f});
+  // Resolved indices.
+  EXPECT_TRUE(plan.buffers[1].isWeights());
+  EXPECT_EQ(plan.buffers[3].arenaIndex, std::optional<size_t>(0));
+  EXPECT_EQ(plan.tasks[1].inputs[1], std::optional<size_t>(2));
+  EXPECT_EQ(plan.devices[0].arenaIndex, 0u);
+}
+
+//===----------------------------------------------------------------------===//
+// (b) Two devices, three queues, events, transfers, buffer reuse
+//===----------------------------------------------------------------------===//
+
+/// y = relu(x)^2 - x over f32[4]:
+///   t0 cpu/0  a  = relu(x)
+///   t1 cpu/1  b  = neg(x)
+///   t2 npu/0  a2 = copy(a)            (event from t0)
+///   t3 npu/0  c  = a2 * a2
+///   t4 cpu/0  c2 = copy(c)            (events from t2, t3; c2 reuses a's
+///   bytes) t5 cpu/1  y  = c2 + b             (event from t4)
+PlanFiles multiQueuePlan() {
+  PlanFiles f;
+  f.plan = planSkeleton(0);
+  addDevice(f.plan, "cpu", "cpu", 2, 256);
+  addDevice(f.plan, "npu", "npu", 1, 128);
+  Json &bufs = f.plan["buffers"];
+  bufs.push_back(bufferJson(0, "x", "cpu", 0, "f32", {4}));
+  bufs.push_back(bufferJson(1, "a", "cpu", 64, "f32", {4}));
+  bufs.push_back(bufferJson(2, "b", "cpu", 128, "f32", {4}));
+  bufs.push_back(bufferJson(3, "a2", "npu", 0, "f32", {4}));
+  bufs.push_back(bufferJson(4, "c", "npu", 64, "f32", {4}));
+  bufs.push_back(bufferJson(5, "c2", "cpu", 64, "f32", {4}));
+  bufs.push_back(bufferJson(6, "y", "cpu", 192, "f32", {4}));
+  f.plan["inputs"].push_back(valueJson("x", 0, "f32", {4}));
+  f.plan["outputs"].push_back(valueJson("y", 6, "f32", {4}));
+  Json &tasks = f.plan["tasks"];
+  using A = Json;
+  tasks.push_back(taskJson(0, "relu", "kernel", "cpu", 0, "relu", A::array({0}),
+                           A::array({1}), A::array()));
+  tasks.push_back(taskJson(1, "neg", "kernel", "cpu", 1, "neg", A::array({0}),
+                           A::array({2}), A::array()));
+  tasks.push_back(taskJson(2, "to_npu", "transfer", "npu", 0, "copy",
+                           A::array({1}), A::array({3}), A::array({0})));
+  tasks.push_back(taskJson(3, "square", "kernel", "npu", 0, "mul",
+                           A::array({3, 3}), A::array({4}), A::array({2})));
+  tasks.push_back(taskJson(4, "to_cpu", "transfer", "cpu", 0, "copy",
+                           A::array({4}), A::array({5}), A::array({0, 2, 3})));
+  tasks.push_back(taskJson(5, "sum", "kernel", "cpu", 1, "add",
+                           A::array({5, 2}), A::array({6}), A::array({1, 4})));
+  Json &events = f.plan["events"];
+  events.push_back(Json{{"id", 0}, {"task", 0}, {"waiters", Json::array({2})}});
+  events.push_back(Json{{"id", 1}, {"task", 2}, {"waiters", Json::array({4})}});
+  events.push_back(Json{{"id", 2}, {"task", 3}, {"waiters", Json::array({4})}});
+  events.push_back(Json{{"id", 3}, {"task", 4}, {"waiters", Json::array({5})}});
+  return f;
+}
+
+TEST(PlanSession, MultiQueuePlanIsCorrectAndRepeatable) {
+  TempDir tmp;
+  auto session = loadFiles(tmp, multiQueuePlan());
+  for (int iter = 0; iter < 50; ++iter) {
+    // Vary the input so that stale values from an earlier run would show.
+    std::vector<float> x = {float(iter), -1.5f, 0.25f * float(iter % 7),
+                            -float(iter % 3)};
+    std::vector<float> want(4);
+    for (size_t i = 0; i < 4; ++i) {
+      float r = x[i] > 0 ? x[i] : 0;
+      want[i] = r * r - x[i];
+    }
+    session->setInput("x", f32Tensor({4}, x));
+    session->run();
+    Tensor y = session->getOutput("y");
+    ASSERT_EQ(floatsOf(y), want) << "run " << iter;
+  }
+  // The last run's timings: every task ran on its own (device, queue), and
+  // each task started after its deps ended.
+  std::vector<TaskTiming> t = session->lastTimings();
+  ASSERT_EQ(t.size(), 6u);
+  const std::vector<std::pair<size_t, size_t>> placement = {
+      {0, 0}, {0, 1}, {1, 0}, {1, 0}, {0, 0}, {0, 1}};
+  for (size_t i = 0; i < 6; ++i) {
+    EXPECT_EQ(std::make_pair(t[i].device, t[i].queue), placement[i]) << i;
+    for (size_t d : session->plan().tasks[i].deps)
+      EXPECT_LE(t[d].endUs, t[i].startUs) << "task " << i << " dep " << d;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// (c) Folded inputs
+//===----------------------------------------------------------------------===//
+
+TEST(PlanSession, FoldedInputAcceptsOnlyTheFoldedValue) {
+  TempDir tmp;
+  auto session = loadFiles(tmp, foldedPlan());
+  EXPECT_TRUE(session->inputs()[0].folded);
+  EXPECT_TRUE(session->isInputSet(0));
+  EXPECT_FALSE(session->isInputSet(1));
+  // Equal: accepted (and not needed).
+  EXPECT_NO_THROW(session->setInput("x", f32Tensor({2}, {1, 2})));
+  std::string err = errorOf<SessionError>([&] {
+    session->setInput("x", f32Tensor({2}, {1, 3}));
+  });
+  EXPECT_NE(err.find("input 'x' was folded"), std::string::npos) << err;
+  EXPECT_NE(err.find("element 1"), std::string::npos) << err;
+  session->setInput("z", f32Tensor({2}, {10, 20}));
+  session->run();
+  EXPECT_EQ(floatsOf(session->getOutput("y")), (std::vector<float>{11, 22}));
+}
+
+//===----------------------------------------------------------------------===//
+// Input/output API errors, empty weights, zero-size tensors
+//===----------------------------------------------------------------------===//
+
+TEST(PlanSession, InputAndOutputErrorsNameTheValue) {
+  TempDir tmp;
+  MlpData data;
+  auto session = loadFiles(tmp, mlpPlan(data.w, data.b));
+  std::string err = errorOf<SessionError>([&] { session->run(); });
+  EXPECT_NE(err.find("inputs not set: 'x'"), std::string::npos) << err;
+  err = errorOf<SessionError>([&] { session->getOutput(0); });
+  EXPECT_NE(err.find("output 'y': no successful run yet"), std::string::npos)
+      << err;
+  err = errorOf<SessionError>([&] {
+    session->setInput("x", f32Tensor({3, 2}, std::vector<float>(6)));
+  });
+  EXPECT_NE(err.find("input 'x': expected f32[2,3], got f32[3,2]"),
+            std::string::npos)
+      << err;
+  err = errorOf<SessionError>([&] {
+    session->setInput("x",
+                      makeTensor(DType::I32, {2, 3}, std::string(24, '\0')));
+  });
+  EXPECT_NE(err.find("input 'x': expected f32[2,3], got i32[2,3]"),
+            std::string::npos)
+      << err;
+  err = errorOf<SessionError>([&] { session->setInput("nope", Tensor{}); });
+  EXPECT_NE(err.find("no input named 'nope' (inputs: 'x')"), std::string::npos)
+      << err;
+  err = errorOf<SessionError>([&] { session->getOutput("nope"); });
+  EXPECT_NE(err.find("no output named 'nope'"), std::string::npos) << err;
+}
+
+TEST(PlanSession, EmptyWeightsAndZeroSizeTensors) {
+  PlanFiles f;
+  f.plan = planSkeleton(0);
+  addDevice(f.plan, "cpu", "cpu", 1, 128);
+  f.plan["buffers"] = Json::array({bufferJson(0, "e", "cpu", 0, "f32", {0, 3}),
+                                   bufferJson(1, "x", "cpu", 0, "f32", {2}),
+                                   bufferJson(2, "r", "cpu", 64, "f32", {0, 3}),
+                                   bufferJson(3, "y", "cpu", 64, "f32", {2})});
+  f.plan["inputs"] = Json::array(
+      {valueJson("e", 0, "f32", {0, 3}), valueJson("x", 1, "f32", {2})});
+  f.plan["outputs"] = Json::array(
+      {valueJson("r", 2, "f32", {0, 3}), valueJson("y", 3, "f32", {2})});
+  f.plan["tasks"] = Json::array(
+      {taskJson(0, "relu", "kernel", "cpu", 0, "relu", Json::array({0}),
+                Json::array({2}), Json::array()),
+       taskJson(1, "id", "kernel", "cpu", 0, "identity", Json::array({1}),
+                Json::array({3}), Json::array())});
+  TempDir tmp;
+  auto session = loadFiles(tmp, f);
+  session->setInput("e", makeTensor(DType::F32, {0, 3}, ""));
+  session->setInput("x", f32Tensor({2}, {-1, 2}));
+  session->run();
+  EXPECT_EQ(session->getOutput("r").bytes.size(), 0u);
+  EXPECT_EQ(floatsOf(session->getOutput("y")), (std::vector<float>{-1, 2}));
+}
+
+//===----------------------------------------------------------------------===//
+// (e) A kernel error at run time
+//===----------------------------------------------------------------------===//
+
+TEST(PlanSession, KernelErrorNamesTheTaskAndTheRunCanBeRepeated) {
+  PlanFiles f;
+  placeWeights(f.weights, 0, rawBytes(std::vector<float>{10, 20, 30}));
+  f.plan = planSkeleton(f.weights.size());
+  addDevice(f.plan, "cpu", "cpu", 1, 128);
+  f.plan["buffers"] =
+      Json::array({bufferJson(0, "data", "weights", 0, "f32", {3}),
+                   bufferJson(1, "idx", "cpu", 0, "i64", {1}),
+                   bufferJson(2, "out", "cpu", 64, "f32", {1})});
+  f.plan["inputs"] = Json::array({valueJson("idx", 1, "i64", {1})});
+  f.plan["outputs"] = Json::array({valueJson("out", 2, "f32", {1})});
+  f.plan["tasks"].push_back(
+      taskJson(0, "gather0", "kernel", "cpu", 0, "gather", Json::array({0, 1}),
+               Json::array({2}), Json::array(), Json{{"axis", {{"int", 0}}}}));
+  TempDir tmp;
+  auto session = loadFiles(tmp, f);
+  session->setInput(
+      "idx", makeTensor(DType::I64, {1}, rawBytes(std::vector<int64_t>{5})));
+  std::string err = errorOf<SessionError>([&] { session->run(); });
+  EXPECT_EQ(err.rfind("task 0 'gather0' (kernel gather): ", 0), 0u) << err;
+  EXPECT_NE(err.find("out of range"), std::string::npos) << err;
+  EXPECT_NE(errorOf<SessionError>([&] { session->getOutput(0); }), "");
+  session->setInput(
+      "idx", makeTensor(DType::I64, {1}, rawBytes(std::vector<int64_t>{-1})));
+  session->run();
+  EXPECT_EQ(floatsOf(session->getOutput(0)), std::vector<float>{30});
+}
+
+//===----------------------------------------------------------------------===//
+// (d) Corrupt plans: one case per validation rule
+//===----------------------------------------------------------------------===//
+
+/// A plan folder to corrupt: the MatMul/Add/Relu plan by default.
+struct Variant {
+  Json plan;
+  std::string weights;
+  /// Written instead of plan.dump() when set.
+  std::optional<std::string> rawJson;
+  bool writePlan = true;
+  bool writeWeights = true;
+};
+
+struct CorruptCase {
+  const char *name;
+  std::function<void(Variant &)> corrupt;
+  /// Expected after "<dir>/plan.json: " in the message.
+  const char *expected;
+};
+
+/// For gtest's messages: a case prints as its name.
+void PrintTo(const CorruptCase &c, std::ostream *os) { *os << c.name; }
+
+const uint64_t kHuge = uint64_t(1) << 62;
+
+const std::vector<CorruptCase> &corruptCases() {
+  static const std::vector<CorruptCase> cases = {
+      {"BadJson",
+       [](Variant &v) { v.rawJson = "{ \"format\": \"loom-plan\", "; },
+       "invalid JSON"},
+      {"InvalidUtf8",
+       [](Variant &v) { v.rawJson = "{ \"format\": \"\xff\" }"; },
+       "invalid JSON"},
+      {"DeeplyNestedJson",
+       [](Variant &v) {
+         v.rawJson = std::string(100000, '[') + std::string(100000, ']');
+       },
+       "expected an object at the top level, got an array"},
+      {"TopLevelNotObject", [](Variant &v) { v.rawJson = "42"; },
+       "expected an object at the top level, got an integer"},
+      {"MissingPlanJson", [](Variant &v) { v.writePlan = false; },
+       "no such file"},
+      {"WrongFormat", [](Variant &v) { v.plan["format"] = "onnx"; },
+       "format: expected \"loom-plan\""},
+      {"UnknownVersion", [](Variant &v) { v.plan["version"] = 2; },
+       "version: unsupported plan version 2"},
+      {"VersionWrongType", [](Variant &v) { v.plan["version"] = "1"; },
+       "version: expected an integer, got a string"},
+      {"MissingTopLevelKey", [](Variant &v) { v.plan.erase("buffers"); },
+       "missing key 'buffers'"},
+      {"MissingTaskKey", [](Variant &v) { v.plan["tasks"][0].erase("kernel"); },
+       "tasks[0]: missing key 'kernel'"},
+      {"WrongTypeQueue", [](Variant &v) { v.plan["tasks"][0]["queue"] = "0"; },
+       "tasks[0].queue: expected an integer, got a string"},
+      {"WrongTypeTasks", [](Variant &v) { v.plan["tasks"] = Json::object(); },
+       "tasks: expected an array, got an object"},
+      {"FloatWhereIntegerExpected",
+       [](Variant &v) { v.plan["buffers"][3]["offset"] = 64.5; },
+       "buffers[3].offset: expected an integer, got a number"},
+      {"IdIsNotIndex", [](Variant &v) { v.plan["buffers"][2]["id"] = 5; },
+       "buffers[2].id: id 5 must equal the position 2"},
+      {"UnknownDtype",
+       [](Variant &v) { v.plan["buffers"][1]["dtype"] = "f33"; },
+       "buffers[1].dtype: unknown dtype 'f33'"},
+      {"NegativeDimension",
+       [](Variant &v) { v.plan["buffers"][1]["shape"][0] = -3; },
+       "buffers[1].shape[0]: dimension -3 is negative"},
+      {"DanglingBufferId",
+       [](Variant &v) { v.plan["tasks"][1]["inputs"][1] = 99; },
+       "tasks[1].inputs[1]: buffer 99 does not exist"},
+      {"DanglingOutputBuffer",
+       [](Variant &v) { v.plan["outputs"][0]["buffer"] = 6; },
+       "outputs[0].buffer: buffer 6 does not exist"},
+      {"DanglingTaskIdInDeps",
+       [](Variant &v) { v.plan["tasks"][1]["deps"][0] = 7; },
+       "tasks[1].deps[0]: task 7 is not an earlier task"},
+      {"DepOnLaterTask",
+       [](Variant &v) { v.plan["tasks"][0]["deps"] = Json::array({2}); },
+       "tasks[0].deps[0]: task 2 is not an earlier task"},
+      {"DanglingDevice",
+       [](Variant &v) { v.plan["tasks"][0]["device"] = "gpu"; },
+       "tasks[0].device: unknown device 'gpu'"},
+      {"QueueOutOfRange", [](Variant &v) { v.plan["tasks"][0]["queue"] = 1; },
+       "tasks[0].queue: queue 1 does not exist"},
+      {"TooManyQueues",
+       [](Variant &v) { v.plan["devices"][0]["queues"] = 1000000000; },
+       "devices[0].queues: queue count 1000000000 is too large"},
+      {"DanglingArena",
+       [](Variant &v) { v.plan["buffers"][3]["arena"] = "sram"; },
+       "buffers[3].arena: unknown arena 'sram'"},
+      {"DeviceArenaUnknown",
+       [](Variant &v) { v.plan["devices"][0]["arena"] = "npu"; },
+       "devices[0].arena: unknown arena 'npu'"},
+      {"ArenaOfAnotherDevice",
+       [](Variant &v) { v.plan["arenas"][0]["device"] = "gpu"; },
+       "devices[0].arena: arena 'cpu' belongs to device 'gpu', not 'cpu'"},
+      {"DuplicateDeviceName",
+       [](Variant &v) { v.plan["devices"].push_back(v.plan["devices"][0]); },
+       "devices[1].name: duplicate device name 'cpu'"},
+      {"BufferOutsideArena",
+       [](Variant &v) { v.plan["buffers"][5]["offset"] = 256; },
+       "buffers[5]: bytes [256, 288) lie outside arena 'cpu' (peak_bytes 224)"},
+      {"BufferOutsideWeights",
+       [](Variant &v) { v.plan["buffers"][2]["offset"] = 128; },
+       "buffers[2]: bytes [128, 144) lie outside the weights file (size_bytes "
+       "80)"},
+      {"MisalignedOffset",
+       [](Variant &v) { v.plan["buffers"][3]["offset"] = 65; },
+       "buffers[3].offset: 65 is not a multiple of the alignment 64"},
+      {"SizeBytesMismatch",
+       [](Variant &v) { v.plan["buffers"][3]["size_bytes"] = 20; },
+       "buffers[3].size_bytes: 20 does not match 8 elements x 4 bytes = 32"},
+      {"HugeOffset", [](Variant &v) { v.plan["buffers"][3]["offset"] = kHuge; },
+       "buffers[3].offset: offset 4611686018427387904 is too large"},
+      {"OffsetBeyondInt64",
+       [](Variant &v) {
+         v.plan["buffers"][3]["offset"] = uint64_t(18446744073709551552ull);
+       },
+       "buffers[3].offset: 18446744073709551552 is out of range"},
+      {"ShapeProductOverflows",
+       [](Variant &v) {
+         v.plan["buffers"][3]["shape"] =
+             Json::array({int64_t(1) << 40, int64_t(1) << 40});
+       },
+       "buffers[3].shape: tensor is too large"},
+      {"OffsetPlusSizePastArenaEnd",
+       [](Variant &v) {
+         // Each value alone is allowed; the end lies past the arena.
+         v.plan["arenas"][0]["peak_bytes"] = (uint64_t(1) << 48) - 64;
+         v.plan["buffers"][5]["offset"] = (uint64_t(1) << 48) - 64;
+       },
+       "buffers[5]: bytes [281474976710592, 281474976710624) lie outside arena "
+       "'cpu'"},
+      {"NegativePeakBytes",
+       [](Variant &v) { v.plan["arenas"][0]["peak_bytes"] = -1; },
+       "arenas[0].peak_bytes: size -1 is negative"},
+      {"AlignmentNotPowerOfTwo",
+       [](Variant &v) { v.plan["arenas"][0]["alignment"] = 48; },
+       "arenas[0].alignment: alignment 48 is not a power of two"},
+      {"WeightsTruncated", [](Variant &v) { v.weights.resize(79); },
+       "weights.size_bytes: 80, but"},
+      {"WeightsOversized", [](Variant &v) { v.weights.push_back('\0'); },
+       "weights.size_bytes: 80, but"},
+      {"WeightsMissing", [](Variant &v) { v.writeWeights = false; },
+       "weights.file: weights file"},
+      {"WeightsPathEscapes",
+       [](Variant &v) { v.plan["weights"]["file"] = "../w.bin"; },
+       "weights.file: '../w.bin' is not a file name relative to the plan's "
+       "folder"},
+      {"TaskWritesWeights",
+       [](Variant &v) { v.plan["tasks"][2]["outputs"][0] = 1; },
+       "tasks[2].outputs[0]: buffer 1 is a weights buffer"},
+      {"TaskWritesInput",
+       [](Variant &v) { v.plan["tasks"][2]["outputs"][0] = 0; },
+       "tasks[2].outputs[0]: buffer 0 holds a graph input"},
+      {"OutputNeverWritten",
+       [](Variant &v) {
+         v.plan["arenas"][0]["peak_bytes"] = 288;
+         v.plan["buffers"].push_back(
+             bufferJson(6, "z", "cpu", 256, "f32", {2, 4}));
+         v.plan["outputs"][0]["buffer"] = 6;
+       },
+       "outputs[0].buffer: buffer 6 is never written"},
+      {"OutputTypeMismatch",
+       [](Variant &v) { v.plan["outputs"][0]["dtype"] = "f16"; },
+       "outputs[0]: declared as f16[2,4] but buffer 5 is f32[2,4]"},
+      {"InputOverlapsBuffer",
+       [](Variant &v) { v.plan["buffers"][3]["offset"] = 0; },
+       "inputs[0].buffer: buffer 0 overlaps buffer 3"},
+      {"FoldedInputInArena",
+       [](Variant &v) { v.plan["inputs"][0]["folded"] = true; },
+       "inputs[0].buffer: a folded input must name a weights buffer"},
+      {"TwoInputsInOneBuffer",
+       [](Variant &v) {
+         v.plan["inputs"].push_back(v.plan["inputs"][0]);
+         v.plan["inputs"][1]["name"] = "x2";
+       },
+       "inputs[1].buffer: buffer 0 is also the buffer of inputs[0]"},
+      {"FoldedWrongType", [](Variant &v) { v.plan["inputs"][0]["folded"] = 1; },
+       "inputs[0].folded: expected a boolean, got an integer"},
+      {"CrossQueueDepWithoutEvent",
+       [](Variant &v) {
+         v.plan["devices"][0]["queues"] = 2;
+         v.plan["tasks"][1]["queue"] = 1;
+       },
+       "tasks[1].deps[0]: cross-queue dependency on task 0 has no event"},
+      {"EventOnSameQueue",
+       [](Variant &v) {
+         v.plan["events"].push_back(
+             Json{{"id", 0}, {"task", 0}, {"waiters", Json::array({1})}});
+       },
+       "events[0].waiters[0]: task 1 runs on the same queue as task 0"},
+      {"DanglingEventTask",
+       [](Variant &v) {
+         v.plan["events"].push_back(
+             Json{{"id", 0}, {"task", 9}, {"waiters", Json::array({1})}});
+       },
+       "events[0].task: task 9 does not exist"},
+      {"TransferShapeMismatch",
+       [](Variant &v) {
+         Json &t = v.plan["tasks"][2];
+         t["kind"] = "transfer";
+         t["kernel"] = "copy";
+         t["inputs"] = Json::array({0});
+       },
+       "tasks[2]: a transfer copies between buffers of one dtype and shape"},
+      {"UnknownTaskKind",
+       [](Variant &v) { v.plan["tasks"][0]["kind"] = "magic"; },
+       "tasks[0].kind: unknown task kind 'magic'"},
+      {"BadHexInTensorAttr",
+       [](Variant &v) {
+         v.plan["tasks"][2]["attrs"] = Json{{"t",
+                                             {{"tensor",
+                                               {{"dtype", "f32"},
+                                                {"shape", Json::array({1})},
+                                                {"hex", "00zz803f"}}}}}};
+       },
+       "tasks[2].attrs.t.tensor.hex: invalid hex digit at position 2"},
+      {"HexLengthInTensorAttr",
+       [](Variant &v) {
+         v.plan["tasks"][2]["attrs"] = Json{{"t",
+                                             {{"tensor",
+                                               {{"dtype", "f32"},
+                                                {"shape", Json::array({2})},
+                                                {"hex", "0000803f"}}}}}};
+       },
+       "tasks[2].attrs.t.tensor.hex: has 8 hex digits, expected 16"},
+      {"UnknownAttrKind",
+       [](Variant &v) {
+         v.plan["tasks"][2]["attrs"] = Json{{"a", {{"integer", 1}}}};
+       },
+       "tasks[2].attrs.a.integer: unknown attribute kind 'integer'"},
+      {"AttrWithTwoKinds",
+       [](Variant &v) {
+         v.plan["tasks"][2]["attrs"] =
+             Json{{"a", {{"int", 1}, {"float", 1.0}}}};
+       },
+       "tasks[2].attrs.a: an attribute value must have exactly one key"},
+      {"UnknownKernel",
+       [](Variant &v) { v.plan["tasks"][1]["kernel"] = "frobnicate"; },
+       "tasks[1].kernel: task 1 'add0': no kernel named 'frobnicate'"},
+  };
+  return cases;
+}
+
+class CorruptPlanTest : public ::testing::TestWithParam<CorruptCase> {};
+
+TEST_P(CorruptPlanTest, LoadFailsNamingFileAndPath) {
+  const CorruptCase &c = GetParam();
+  MlpData data;
+  PlanFiles base = mlpPlan(data.w, data.b);
+  Variant v{base.plan, base.weights, std::nullopt, true, true};
+  c.corrupt(v);
+  TempDir tmp;
+  fs::path dir = tmp.sub("plan");
+  if (v.writePlan)
+    writeFile(dir / "plan.json",
+              v.rawJson ? *v.rawJson : v.plan.dump(2) + "\n");
+  if (v.writeWeights)
+    writeFile(dir / "weights.bin", v.weights);
+  std::string err = errorOf<PlanError>([&] { Session::load(dir.string()); });
+  ASSERT_FALSE(err.empty()) << "the corrupt plan loaded";
+  std::string want = (dir / "plan.json").string() + ": " + c.expected;
+  EXPECT_NE(err.find(want), std::string::npos)
+      << "message: " << err << "\nexpected to contain: " << want;
+}
+
+INSTANTIATE_TEST_SUITE_P(Rules, CorruptPlanTest,
+                         ::testing::ValuesIn(corruptCases()),
+                         [](const ::testing::TestParamInfo<CorruptCase> &info) {
+                           return std::string(info.param.name);
+                         });
+
+TEST(PlanLoad, ArenaThatCannotBeAllocatedIsALoadError) {
+  MlpData data;
+  PlanFiles f = mlpPlan(data.w, data.b);
+  f.plan["arenas"][0]["peak_bytes"] = uint64_t(1) << 48; // 256 TiB
+  TempDir tmp;
+  fs::path dir = tmp.sub("plan");
+  writePlanDir(dir, f.plan, f.weights);
+  std::string err = errorOf<PlanError>([&] { Session::load(dir.string()); });
+  if (err.empty())
+    GTEST_SKIP() << "this system maps 256 TiB of anonymous memory";
+  EXPECT_NE(err.find((dir / "plan.json").string() +
+                     ": arenas[0]: cannot allocate 281474976710656 bytes for "
+                     "arena 'cpu'"),
+            std::string::npos)
+      << err;
+}
+
+TEST(PlanLoad, ValidPlansHaveNoErrors) {
+  // The base of every corrupt case, and the other plans of this file, load.
+  MlpData data;
+  for (const PlanFiles &f :
+       {mlpPlan(data.w, data.b), multiQueuePlan(), foldedPlan()}) {
+    TempDir tmp;
+    EXPECT_NO_THROW(loadFiles(tmp, f));
+  }
+}
+
+} // namespace
