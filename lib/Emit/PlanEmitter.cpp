@@ -15,6 +15,8 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace loom::plan;
 
@@ -85,6 +87,17 @@ std::string hex(StringRef bytes) {
   return s;
 }
 
+/// A float as the plan format writes it: a JSON number, or "nan", "inf",
+/// "-inf" (JSON has no non-finite numbers).
+void floatValue(llvm::json::OStream &j, double v) {
+  if (std::isnan(v))
+    j.value("nan");
+  else if (std::isinf(v))
+    j.value(v > 0 ? "inf" : "-inf");
+  else
+    j.value(v);
+}
+
 void shapeArray(llvm::json::OStream &j, ArrayRef<int64_t> shape) {
   j.array([&] {
     for (int64_t d : shape)
@@ -104,7 +117,7 @@ LogicalResult attrValue(llvm::json::OStream &j, Attribute a) {
   auto floats = [&](auto range) {
     j.attributeArray("floats", [&] {
       for (auto v : range)
-        j.value(double(v));
+        floatValue(j, double(v));
     });
   };
   if (auto i = dyn_cast<IntegerAttr>(a)) {
@@ -113,7 +126,9 @@ LogicalResult attrValue(llvm::json::OStream &j, Attribute a) {
   } else if (auto b = dyn_cast<BoolAttr>(a)) {
     j.attribute("int", int64_t(b.getValue()));
   } else if (auto f = dyn_cast<FloatAttr>(a)) {
-    j.attribute("float", f.getValueAsDouble());
+    j.attributeBegin("float");
+    floatValue(j, f.getValueAsDouble());
+    j.attributeEnd();
   } else if (auto s = dyn_cast<StringAttr>(a)) {
     j.attribute("string", s.getValue());
   } else if (auto arr = dyn_cast<DenseI64ArrayAttr>(a)) {
@@ -139,7 +154,7 @@ LogicalResult attrValue(llvm::json::OStream &j, Attribute a) {
     } else if (llvm::all_of(arr, [](Attribute e) { return isa<FloatAttr>(e); })) {
       j.attributeArray("floats", [&] {
         for (Attribute e : arr)
-          j.value(cast<FloatAttr>(e).getValueAsDouble());
+          floatValue(j, cast<FloatAttr>(e).getValueAsDouble());
       });
     } else {
       return failure();

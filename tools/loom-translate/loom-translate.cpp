@@ -3,8 +3,11 @@
 // --import-onnx: an ONNX model (binary, or ONNX text format from a file named
 // *.onnxtext or with --onnx-text) to the loom dialect. No binding flags: use
 // loomc for --input-shape/--dim/--const-input.
+// --plan-to-json: a plan module (after plan-allocate-memory) to plan.json;
+// the weights are checked but not written (loomc writes weights.bin).
 //
 //===----------------------------------------------------------------------===//
+#include "loom/Emit/PlanEmitter.h"
 #include "loom/Import/OnnxImporter.h"
 #include "loom/Pipelines/InitAll.h"
 
@@ -31,6 +34,20 @@ int main(int argc, char **argv) {
         auto module = loom::importOnnxBuffer(*context, buffer->getBuffer(),
                                              name, text, {});
         return mlir::OwningOpRef<mlir::Operation *>(module.release());
+      },
+      [](mlir::DialectRegistry &registry) {
+        loom::registerAllDialects(registry);
+      });
+  mlir::TranslateFromMLIRRegistration planToJson(
+      "plan-to-json", "Write a plan module as plan.json (docs/plan-format.md)",
+      [](mlir::Operation *op, llvm::raw_ostream &os) -> mlir::LogicalResult {
+        auto module = llvm::dyn_cast<mlir::ModuleOp>(op);
+        if (!module)
+          return op->emitError("plan-to-json expects a module");
+        llvm::raw_null_ostream weights;
+        loom::emit::PlanEmitOptions options;
+        options.producer = "loom-translate";
+        return loom::emit::emitPlan(module, os, weights, options);
       },
       [](mlir::DialectRegistry &registry) {
         loom::registerAllDialects(registry);
