@@ -20,6 +20,9 @@
 #include "NNUtil.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
+#ifdef LOOM_HAVE_OPENMP
+#include <omp.h>
+#endif
 
 #include <optional>
 #include <unordered_map>
@@ -36,8 +39,9 @@ dnnl::engine &cpuEngine() {
   return eng;
 }
 
+/// One stream per thread: queues of a plan run kernels concurrently.
 dnnl::stream &cpuStream() {
-  static dnnl::stream s(cpuEngine());
+  static thread_local dnnl::stream s(cpuEngine());
   return s;
 }
 
@@ -64,8 +68,16 @@ bool allF32(const KernelArgs &a) {
   return true;
 }
 
-/// Runs `prim` with `args` and waits.
-void run(const dnnl::primitive &prim, const std::unordered_map<int, memory> &args) {
+/// Runs `prim` with `args` on at most `threads` threads and waits. oneDNN
+/// (Debian's build) parallelizes with OpenMP, whose thread count is a
+/// per-thread setting: each queue's worker sets its own.
+void run(int threads, const dnnl::primitive &prim,
+         const std::unordered_map<int, memory> &args) {
+#ifdef LOOM_HAVE_OPENMP
+  omp_set_num_threads(threads > 0 ? threads : 1);
+#else
+  (void)threads;
+#endif
   prim.execute(cpuStream(), args);
   cpuStream().wait();
 }
@@ -165,7 +177,7 @@ void convFast(KernelArgs &a) {
       {DNNL_ARG_DST, wrap(p->dst, a.outputs[0].data)}};
   if (p->hasBias)
     args[DNNL_ARG_BIAS] = wrap(p->bias, a.inputs[2].data);
-  run(dnnl::convolution_forward(p->pd), args);
+  run(a.threads, dnnl::convolution_forward(p->pd), args);
 }
 
 struct DeconvPlan {
@@ -280,14 +292,14 @@ void deconvFast(KernelArgs &a) {
   memory wei = user;
   if (p->pd.weights_desc() != p->wei) {
     wei = memory(p->pd.weights_desc(), cpuEngine());
-    run(dnnl::reorder(user, wei), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, wei}});
+    run(a.threads, dnnl::reorder(user, wei), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, wei}});
   }
   std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, wrap(p->src, a.inputs[0].data)},
                                           {DNNL_ARG_WEIGHTS, wei},
                                           {DNNL_ARG_DST, wrap(p->dst, a.outputs[0].data)}};
   if (p->hasBias)
     args[DNNL_ARG_BIAS] = wrap(p->bias, a.inputs[2].data);
-  run(dnnl::deconvolution_forward(p->pd), args);
+  run(a.threads, dnnl::deconvolution_forward(p->pd), args);
 }
 
 //===----------------------------------------------------------------------===//
@@ -364,7 +376,7 @@ void matmulFast(KernelArgs &a) {
   std::optional<MatmulPlan> p = planMatmul(a);
   if (!p)
     noPlan("matmul");
-  run(dnnl::matmul(p->pd), {{DNNL_ARG_SRC, wrap(p->a, a.inputs[0].data)},
+  run(a.threads, dnnl::matmul(p->pd), {{DNNL_ARG_SRC, wrap(p->a, a.inputs[0].data)},
                             {DNNL_ARG_WEIGHTS, wrap(p->b, a.inputs[1].data)},
                             {DNNL_ARG_DST, wrap(p->c, a.outputs[0].data)}});
 }
@@ -415,7 +427,7 @@ void gemmFast(KernelArgs &a) {
     for (size_t i = 0; i < cb.size(); ++i)
       y[i] = float(beta * cb[i]);
   }
-  run(dnnl::matmul(p->pd), {{DNNL_ARG_SRC, wrap(p->a, a.inputs[0].data)},
+  run(a.threads, dnnl::matmul(p->pd), {{DNNL_ARG_SRC, wrap(p->a, a.inputs[0].data)},
                             {DNNL_ARG_WEIGHTS, wrap(p->b, a.inputs[1].data)},
                             {DNNL_ARG_DST, wrap(p->c, Y.data)}});
 }
@@ -485,7 +497,7 @@ void poolFast(KernelArgs &a, bool isMax) {
   std::optional<PoolPlan> p = planPool(a, isMax);
   if (!p)
     noPlan(isMax ? "max_pool" : "average_pool");
-  run(dnnl::pooling_v2_forward(p->pd), {{DNNL_ARG_SRC, wrap(p->src, a.inputs[0].data)},
+  run(a.threads, dnnl::pooling_v2_forward(p->pd), {{DNNL_ARG_SRC, wrap(p->src, a.inputs[0].data)},
                                         {DNNL_ARG_DST, wrap(p->dst, a.outputs[0].data)}});
 }
 
@@ -526,7 +538,7 @@ void batchNormFast(KernelArgs &a) {
     noPlan("batch_normalization");
   const TensorRef &x = a.inputs[0];
   memory::desc data = plainDesc(x.shape), ch = plainDesc({x.shape[1]});
-  run(dnnl::batch_normalization_forward(*pd),
+  run(a.threads, dnnl::batch_normalization_forward(*pd),
       {{DNNL_ARG_SRC, wrap(data, x.data)},
        {DNNL_ARG_DST, wrap(data, a.outputs[0].data)},
        {DNNL_ARG_SCALE, wrap(ch, a.inputs[1].data)},
@@ -602,7 +614,7 @@ void layerNormFast(KernelArgs &a) {
     args[DNNL_ARG_MEAN] = wrap(p->stat, mean.data());
     args[DNNL_ARG_VARIANCE] = wrap(p->stat, var.data());
   }
-  run(dnnl::layer_normalization_forward(p->pd), args);
+  run(a.threads, dnnl::layer_normalization_forward(p->pd), args);
   const double eps = a.attrs.getFloat("epsilon", 1e-5);
   if (const TensorRef *m = optOutput(a, 1))
     std::copy(mean.begin(), mean.end(), m->as<float>());
