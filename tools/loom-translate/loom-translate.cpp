@@ -5,6 +5,7 @@
 // loomc for --input-shape/--dim/--const-input.
 // --plan-to-json: a plan module (after plan-allocate-memory) to plan.json;
 // the weights are checked but not written (loomc writes weights.bin).
+// --plan-to-trace: a scheduled plan module to its predicted Chrome trace.
 //
 //===----------------------------------------------------------------------===//
 #include "loom/Emit/PlanEmitter.h"
@@ -48,6 +49,18 @@ int main(int argc, char **argv) {
         loom::emit::PlanEmitOptions options;
         options.producer = "loom-translate";
         return loom::emit::emitPlan(module, os, weights, options);
+      },
+      [](mlir::DialectRegistry &registry) {
+        loom::registerAllDialects(registry);
+      });
+  mlir::TranslateFromMLIRRegistration planToTrace(
+      "plan-to-trace",
+      "Write a scheduled plan module's predicted schedule as a Chrome trace",
+      [](mlir::Operation *op, llvm::raw_ostream &os) -> mlir::LogicalResult {
+        auto module = llvm::dyn_cast<mlir::ModuleOp>(op);
+        if (!module)
+          return op->emitError("plan-to-trace expects a module");
+        return loom::emit::emitTrace(module, os);
       },
       [](mlir::DialectRegistry &registry) {
         loom::registerAllDialects(registry);

@@ -63,10 +63,11 @@ static cl::list<std::string> constInputs(
 static cl::list<std::string>
     emit("emit",
          cl::desc("What to write into OUT_DIR, comma-separated: plan "
-                  "(plan.json + weights.bin), mlir (model.mlir, the "
-                  "plan-level IR), loom-mlir (model.loom.mlir, the optimized "
-                  "graph before planning); default: plan,mlir. With "
-                  "loom-mlir alone, no plan is built"),
+                  "(plan.json + weights.bin), trace (trace.json, the "
+                  "predicted schedule as a Chrome trace), mlir (model.mlir, "
+                  "the plan-level IR), loom-mlir (model.loom.mlir, the "
+                  "optimized graph before planning); default: "
+                  "plan,trace,mlir. With loom-mlir alone, no plan is built"),
          cl::value_desc("LIST"), cl::CommaSeparated, cl::cat(loomCategory));
 enum OptLevel { O0, O1, O2 };
 static cl::opt<OptLevel> optLevel(
@@ -129,19 +130,22 @@ int main(int argc, char **argv) {
     return usage("no model given");
   if (outDir.empty())
     return usage("no output directory given (-o OUT_DIR)");
-  bool emitPlan = emit.empty(), emitMlir = emit.empty(), emitLoom = false;
+  bool emitPlan = emit.empty(), emitMlir = emit.empty(),
+       emitTrace = emit.empty(), emitLoom = false;
   for (const std::string &e : emit) {
     if (e == "plan")
       emitPlan = true;
     else if (e == "mlir")
       emitMlir = true;
+    else if (e == "trace")
+      emitTrace = true;
     else if (e == "loom-mlir")
       emitLoom = true;
     else
       return usage("--emit: unknown output '" + e +
-                   "' (known: plan, mlir, loom-mlir)");
+                   "' (known: plan, trace, mlir, loom-mlir)");
   }
-  bool buildPlan = emitPlan || emitMlir;
+  bool buildPlan = emitPlan || emitMlir || emitTrace;
   if (!loom::target::getBuiltinTarget(target)) {
     std::string known;
     for (const std::string &n : loom::target::builtinTargetNames())
@@ -273,6 +277,15 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
+  if (emitTrace) {
+    std::unique_ptr<llvm::raw_fd_ostream> os;
+    if (!openOutput("trace.json", os))
+      return 1;
+    if (failed(loom::emit::emitTrace(*module, *os))) {
+      llvm::sys::fs::remove_directories(tmp);
+      return 1;
+    }
+  }
   if (emitLoom) {
     std::unique_ptr<llvm::raw_fd_ostream> os;
     if (!openOutput("model.loom.mlir", os))
@@ -318,6 +331,8 @@ int main(int argc, char **argv) {
     std::string wrote;
     if (emitPlan)
       wrote += outDir + "/plan.json, " + outDir + "/weights.bin";
+    if (emitTrace)
+      wrote += (wrote.empty() ? "" : ", ") + outDir + "/trace.json";
     if (emitMlir)
       wrote += (wrote.empty() ? "" : ", ") + outDir + "/model.mlir";
     if (emitLoom)

@@ -29,6 +29,13 @@ mlir::LogicalResult emitPlan(mlir::ModuleOp module, llvm::raw_ostream &planJson,
                              llvm::raw_ostream &weights,
                              const PlanEmitOptions &options = {});
 
+/// Writes the predicted schedule as a Chrome trace (Trace Event Format; opens
+/// in Perfetto or chrome://tracing): one process per device with one thread
+/// per queue, as `loom-run --profile` writes the measured one, plus one
+/// process per link that carries transfers. Fails on a task without
+/// start_us/end_us.
+mlir::LogicalResult emitTrace(mlir::ModuleOp module, llvm::raw_ostream &os);
+
 } // namespace loom::emit
 
 #endif // LOOM_EMIT_PLANEMITTER_H

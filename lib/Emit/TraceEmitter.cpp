@@ -1,0 +1,130 @@
+//===- TraceEmitter.cpp - The predicted schedule as a Chrome trace --------===//
+//
+// The same layout as `loom-run --profile` (pid = device index in plan order,
+// tid = queue, one "X" event per task with cat = kernel and args.task = task
+// id), so a predicted and a measured trace can be laid side by side. Links
+// that carry transfers get their own processes after the devices.
+//
+//===----------------------------------------------------------------------===//
+#include "loom/Emit/PlanEmitter.h"
+
+#include "Plan/PlanOps.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/Support/JSON.h"
+
+#include <map>
+
+using namespace mlir;
+using namespace loom::plan;
+
+namespace {
+
+/// The device whose arena holds `buffer` ("" for weights or none).
+StringRef deviceOf(Value buffer, ModuleOp module) {
+  auto alloc = buffer.getDefiningOp<AllocOp>();
+  if (!alloc)
+    return "";
+  for (auto arena : module.getOps<ArenaOp>())
+    if (arena.getSymName() == alloc.getArena())
+      return arena.getDevice();
+  return "";
+}
+
+} // namespace
+
+LogicalResult loom::emit::emitTrace(ModuleOp module, llvm::raw_ostream &os) {
+  auto schedules = llvm::to_vector(module.getOps<ScheduleOp>());
+  if (schedules.size() != 1)
+    return module.emitError("a plan module needs exactly one plan.schedule, "
+                            "found ")
+           << schedules.size();
+  Block &body = schedules.front().getBodyBlock();
+
+  std::map<std::string, int64_t> devicePid;
+  SmallVector<DeviceOp> devices;
+  for (auto dev : module.getOps<DeviceOp>()) {
+    devicePid[dev.getSymName().str()] = int64_t(devices.size());
+    devices.push_back(dev);
+  }
+  // Links in order of first use: "from->to" -> pid.
+  std::map<std::string, int64_t> linkPid;
+  SmallVector<std::string> links;
+  for (auto transfer : body.getOps<TransferOp>()) {
+    std::string key = (deviceOf(transfer.getSource(), module) + "->" +
+                       deviceOf(transfer.getTarget(), module))
+                          .str();
+    if (linkPid.emplace(key, int64_t(devices.size() + links.size())).second)
+      links.push_back(key);
+  }
+
+  int64_t id = 0;
+  for (Operation &op : body) {
+    if (!isa<TaskOp, TransferOp>(op))
+      continue;
+    if (!op.getAttrOfType<FloatAttr>("start_us") ||
+        !op.getAttrOfType<FloatAttr>("end_us"))
+      return op.emitError("task has no predicted start_us/end_us (run "
+                          "plan-schedule)");
+  }
+
+  llvm::json::OStream j(os, 2);
+  j.objectBegin();
+  j.attributeArray("traceEvents", [&] {
+    auto meta = [&](StringRef kind, int64_t pid, std::optional<int64_t> tid,
+                    StringRef name) {
+      j.object([&] {
+        j.attribute("name", kind);
+        j.attribute("ph", "M");
+        j.attribute("pid", pid);
+        if (tid)
+          j.attribute("tid", *tid);
+        j.attributeObject("args", [&] { j.attribute("name", name); });
+      });
+    };
+    for (auto [pid, dev] : llvm::enumerate(devices)) {
+      meta("process_name", int64_t(pid), std::nullopt, dev.getSymName());
+      for (uint64_t q = 0; q < dev.getQueues(); ++q)
+        meta("thread_name", int64_t(pid), int64_t(q),
+             "queue " + std::to_string(q));
+    }
+    for (auto [i, link] : llvm::enumerate(links)) {
+      int64_t pid = int64_t(devices.size() + i);
+      meta("process_name", pid, std::nullopt, "link " + link);
+      meta("thread_name", pid, int64_t(0), "transfers");
+    }
+    for (Operation &op : body) {
+      auto task = dyn_cast<TaskOp>(op);
+      auto transfer = dyn_cast<TransferOp>(op);
+      if (!task && !transfer)
+        continue;
+      double start = op.getAttrOfType<FloatAttr>("start_us").getValueAsDouble();
+      double end = op.getAttrOfType<FloatAttr>("end_us").getValueAsDouble();
+      int64_t pid, tid;
+      if (task) {
+        pid = devicePid[task.getDevice().str()];
+        tid = int64_t(task.getQueue());
+      } else {
+        pid = linkPid[(deviceOf(transfer.getSource(), module) + "->" +
+                       deviceOf(transfer.getTarget(), module))
+                          .str()];
+        tid = 0;
+      }
+      j.object([&] {
+        j.attribute("name", task ? task.getName() : transfer.getName());
+        j.attribute("cat", task ? task.getKernel() : StringRef("copy"));
+        j.attribute("ph", "X");
+        j.attribute("pid", pid);
+        j.attribute("tid", tid);
+        j.attribute("ts", start);
+        j.attribute("dur", end - start);
+        j.attributeObject("args", [&] { j.attribute("task", id); });
+      });
+      ++id;
+    }
+  });
+  j.attribute("displayTimeUnit", "ms");
+  j.objectEnd();
+  os << "\n";
+  return success();
+}
