@@ -38,6 +38,19 @@ int64_t loom::plan::byteSize(ShapedType type) {
   return type.getNumElements() * elementBytes(type.getElementType());
 }
 
+llvm::StringRef loom::plan::arenaDevice(Value buffer) {
+  auto alloc = buffer.getDefiningOp<AllocOp>();
+  if (!alloc)
+    return "";
+  auto arena = SymbolTable::lookupNearestSymbolFrom<ArenaOp>(
+      alloc, alloc.getArenaAttr().getAttr());
+  return arena ? arena.getDevice() : "";
+}
+
+std::string TransferOp::getLink() {
+  return (arenaDevice(getSource()) + "->" + arenaDevice(getTarget())).str();
+}
+
 //===----------------------------------------------------------------------===//
 // Symbol lookups shared by the verifiers
 //===----------------------------------------------------------------------===//
@@ -99,6 +112,15 @@ LogicalResult DeviceOp::verify() {
   StringRef kind = getKind();
   if (kind != "cpu" && kind != "gpu" && kind != "npu")
     return emitOpError("kind must be cpu, gpu or npu, not '") << kind << "'";
+  return success();
+}
+
+LogicalResult ArenaOp::verify() {
+  if (std::optional<uint64_t> peak = getPeakBytes())
+    if (std::optional<uint64_t> capacity = getCapacityBytes())
+      if (*peak > *capacity)
+        return emitOpError("peak_bytes ")
+               << *peak << " exceeds the arena's capacity_bytes " << *capacity;
   return success();
 }
 

@@ -25,6 +25,8 @@ constexpr int64_t kWeightsAlignment = 64;
 int64_t elementBytes(mlir::Type type);
 /// Bytes of a statically shaped memref or tensor.
 int64_t byteSize(mlir::ShapedType type);
+/// The device whose arena holds `buffer` ("" for weights and none).
+llvm::StringRef arenaDevice(mlir::Value buffer);
 } // namespace loom::plan
 
 #endif // LOOM_DIALECT_PLANOPS_H

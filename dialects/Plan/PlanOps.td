@@ -69,7 +69,8 @@ def Plan_ArenaOp : Plan_Op<"arena", [Symbol, DeclareOpInterfaceMethods<SymbolUse
   let summary = "a device's memory arena";
   let description = [{
     One contiguous block of device memory; buffers live at offsets in it.
-    `peak_bytes` is set by the memory planner.
+    `peak_bytes` is set by the memory planner; `capacity_bytes`, when the
+    target limits the device's memory, bounds it.
 
     ```mlir
     plan.arena @cpu_mem {device = @cpu, alignment = 64 : i64, peak_bytes = 4096 : i64}
@@ -77,8 +78,10 @@ def Plan_ArenaOp : Plan_Op<"arena", [Symbol, DeclareOpInterfaceMethods<SymbolUse
   }];
   let arguments = (ins SymbolNameAttr:$sym_name, FlatSymbolRefAttr:$device,
                        ConfinedAttr<I64Attr, [IntPowerOf2]>:$alignment,
-                       OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$peak_bytes);
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$peak_bytes,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$capacity_bytes);
   let assemblyFormat = "$sym_name attr-dict";
+  let hasVerifier = 1;
 }
 
 def Plan_ScheduleOp : Plan_Op<"schedule", [Symbol, NoTerminator, SingleBlock]> {
@@ -217,6 +220,10 @@ def Plan_TransferOp : Plan_Op<"transfer", [DeclareOpInterfaceMethods<SymbolUserO
     ```mlir
     %e = plan.transfer %a -> %b on @npu[0] : memref<4xf32> -> memref<4xf32>
     ```
+  }];
+  let extraClassDeclaration = [{
+    /// The link it uses: "FROM->TO", the devices of the two buffers' arenas.
+    std::string getLink();
   }];
   let arguments = (ins Plan_Buffer:$source, Plan_Buffer:$target,
                        FlatSymbolRefAttr:$device, I64Attr:$queue,

@@ -1,9 +1,18 @@
-//===- CostModel.cpp - Roofline estimates ---------------------------------===//
+//===- CostModel.cpp - Roofline estimates and transfer costs --------------===//
+//
+// The formulas are documented in docs/targets.md ("Cost model"); every
+// figure comes from the target description.
+//
+//===----------------------------------------------------------------------===//
 #include "loom/CostModel/CostModel.h"
+
+#include "llvm/ADT/StringSwitch.h"
 
 #include <algorithm>
 
 using namespace loom::cost;
+using loom::target::DType;
+using loom::target::OpClass;
 
 int64_t TensorDesc::numElements() const {
   int64_t n = 1;
@@ -16,8 +25,14 @@ static int64_t elems(const std::optional<TensorDesc> &t) {
   return t ? t->numElements() : 0;
 }
 
+/// The last `n`-th dimension of `t` (1-based from the end), or 0.
+static int64_t dimFromEnd(const std::optional<TensorDesc> &t, size_t n) {
+  return t && t->shape.size() >= n ? t->shape[t->shape.size() - n] : 0;
+}
+
 Work loom::cost::estimateWork(const KernelDesc &k) {
   Work w;
+  w.opClass = target::kernelClass(k.kernel).value_or(OpClass::Other);
   int64_t inElems = 0, outElems = 0;
   for (const auto &t : k.inputs)
     if (t) {
@@ -34,52 +49,157 @@ Work loom::cost::estimateWork(const KernelDesc &k) {
     return i < k.inputs.size() ? k.inputs[i] : none;
   };
   const std::string &n = k.kernel;
-  if (n == "matmul" || n == "matmulinteger") {
-    // [..., M, K] x [..., K, N]: 2·K FLOPs per output element.
+  // Elementwise, reductions, data movement, normalizations, and the kernels
+  // below when their operands are missing: one operation per element.
+  w.flops = double(std::max(inElems, outElems));
+  if (n == "matmul" || n == "matmul_integer" || n == "qlinear_matmul") {
+    // [..., M, K] x [..., K, N]: 2·K operations per output element.
     const auto &a = input(0);
     int64_t kDim = a && !a->shape.empty() ? a->shape.back() : 1;
     w.flops = 2.0 * double(outElems) * double(kDim);
-    w.dense = true;
   } else if (n == "gemm") {
     // Y[M, N] = A[M, K] B + C: K = |A| / M.
-    int64_t m = !k.outputs.empty() && k.outputs[0] && !k.outputs[0]->shape.empty()
-                    ? k.outputs[0]->shape[0]
-                    : 1;
+    int64_t m =
+        !k.outputs.empty() && k.outputs[0] && !k.outputs[0]->shape.empty()
+            ? k.outputs[0]->shape[0]
+            : 1;
     int64_t kDim = m > 0 ? elems(input(0)) / m : 0;
     w.flops = 2.0 * double(outElems) * double(kDim);
-    w.dense = true;
-  } else if (n == "conv" || n == "convinteger") {
+  } else if (n == "conv" || n == "conv_integer" || n == "qlinear_conv") {
     // W[M, C/g, k...]: each output element reads |W| / M weights.
-    const auto &wt = input(1);
+    const auto &wt = input(*target::rhsOperandIndex(n));
     int64_t perOut = wt && !wt->shape.empty() && wt->shape[0] > 0
                          ? wt->numElements() / wt->shape[0]
                          : 0;
     w.flops = 2.0 * double(outElems) * double(perOut);
-    w.dense = true;
-  } else if (n == "convtranspose") {
+  } else if (n == "conv_transpose") {
     // W[C, M/g, k...]: each input element scatters into |W| / C outputs.
     const auto &wt = input(1);
     int64_t perIn = wt && !wt->shape.empty() && wt->shape[0] > 0
                         ? wt->numElements() / wt->shape[0]
                         : 0;
     w.flops = 2.0 * double(elems(input(0))) * double(perIn);
-    w.dense = true;
-  } else {
-    // Elementwise, reductions, data movement: one operation per element.
-    w.flops = double(std::max(inElems, outElems));
+  } else if (n == "attention") {
+    // Q [..., S, D], K [..., T, D], V [..., T, Dv]: Q·Kᵀ (2·S·T·D), softmax
+    // (~5 operations per score), ·V (2·S·T·Dv), for each of the |Q| / (S·D)
+    // batch-heads.
+    int64_t s = dimFromEnd(input(0), 2), d = dimFromEnd(input(0), 1);
+    int64_t t = dimFromEnd(input(1), 2), dv = dimFromEnd(input(2), 1);
+    if (s > 0 && d > 0 && t > 0 && dv > 0) {
+      double heads = double(elems(input(0))) / double(s * d);
+      w.flops = heads * double(s) * double(t) *
+                (2.0 * double(d) + 5.0 + 2.0 * double(dv));
+    }
   }
   return w;
 }
 
+namespace {
+/// The peak a floating-point element type runs at (f64 and complex count
+/// as f32), or nullopt.
+std::optional<DType> floatType(llvm::StringRef t) {
+  if (t == "f32" || t == "f64" || t.starts_with("complex<"))
+    return DType::F32;
+  if (t == "f16")
+    return DType::F16;
+  if (t == "bf16")
+    return DType::BF16;
+  return std::nullopt;
+}
+/// i8 / ui8 / si8 -> i8, i4 / ui4 / si4 -> i4.
+std::optional<DType> narrowIntType(llvm::StringRef t) {
+  return llvm::StringSwitch<std::optional<DType>>(t)
+      .Cases({"i8", "ui8", "si8"}, DType::I8)
+      .Cases({"i4", "ui4", "si4"}, DType::I4)
+      .Default(std::nullopt);
+}
+} // namespace
+
+DType loom::cost::computeType(const KernelDesc &k) {
+  OpClass c = target::kernelClass(k.kernel).value_or(OpClass::Other);
+  if ((c == OpClass::MatMul || c == OpClass::Conv || c == OpClass::Attention) &&
+      !k.inputs.empty() && k.inputs[0]) {
+    const std::string &t = k.inputs[0]->elementType;
+    if (auto f = floatType(t))
+      return *f;
+    if (auto i = narrowIntType(t))
+      return *i;
+    return DType::F32;
+  }
+  bool f32 = false, bf16 = false, f16 = false, i8 = false, i4 = false;
+  auto visit = [&](const std::vector<std::optional<TensorDesc>> &operands) {
+    for (const auto &t : operands) {
+      if (!t)
+        continue;
+      if (auto f = floatType(t->elementType)) {
+        f32 |= *f == DType::F32;
+        bf16 |= *f == DType::BF16;
+        f16 |= *f == DType::F16;
+      } else if (auto i = narrowIntType(t->elementType)) {
+        i8 |= *i == DType::I8;
+        i4 |= *i == DType::I4;
+      }
+    }
+  };
+  visit(k.inputs);
+  visit(k.outputs);
+  if (f32)
+    return DType::F32;
+  if (bf16)
+    return DType::BF16;
+  if (f16)
+    return DType::F16;
+  if (i8)
+    return DType::I8;
+  if (i4)
+    return DType::I4;
+  return DType::F32; // index / shape / bool work
+}
+
+bool loom::cost::isSupported(const KernelDesc &k,
+                             const target::DeviceDesc &device) {
+  if (!device.listsKernel(k.kernel))
+    return false;
+  if (device.hasRule(k.kernel, target::OpQualifier::DynamicRhs)) {
+    std::optional<unsigned> rhs = target::rhsOperandIndex(k.kernel);
+    if (rhs && *rhs < k.inputs.size() && k.inputs[*rhs] &&
+        !k.inputs[*rhs]->constant)
+      return false;
+  }
+  return device.runs(computeType(k));
+}
+
 std::optional<double>
 loom::cost::estimateMicros(const KernelDesc &kernel,
-                           const loom::target::DeviceDesc &device) {
-  if (device.kind != "cpu")
+                           const target::DeviceDesc &device,
+                           const CostTable *table) {
+  if (!isSupported(kernel, device))
     return std::nullopt;
+  if (table)
+    if (std::optional<double> us = table->lookup(kernel, device.name))
+      return us;
   Work w = estimateWork(kernel);
-  double efficiency = w.dense ? device.denseEfficiency : device.otherEfficiency;
-  // GFLOP/s = 1e3 FLOP/µs; GB/s = 1e3 B/µs.
-  double computeUs = w.flops / (device.peakGflopsF32 * efficiency * 1e3);
+  double peak = device.peak(computeType(kernel));
+  double efficiency = device.efficiencyOf(w.opClass);
+  // GOP/s = 1e3 op/µs; GB/s = 1e3 B/µs.
+  double computeUs = w.flops / (peak * efficiency * 1e3);
   double memoryUs = w.bytes / (device.bandwidthGBs * 1e3);
   return device.dispatchUs + std::max(computeUs, memoryUs);
+}
+
+std::optional<double>
+loom::cost::transferMicros(double bytes, llvm::StringRef from,
+                           llvm::StringRef to,
+                           const target::TargetDesc &target) {
+  const target::DeviceDesc *a = target.findDevice(from.str());
+  const target::DeviceDesc *b = target.findDevice(to.str());
+  if (!a || !b)
+    return std::nullopt;
+  if (from == to)
+    return 0.0;
+  if (const target::LinkDesc *l = target.findLink(from, to))
+    return l->sharedMemory ? l->syncUs
+                           : l->latencyUs + bytes / (l->bandwidthGBs * 1e3);
+  // No link: one copy through the CPU's memory at the slower bandwidth.
+  return bytes / (std::min(a->bandwidthGBs, b->bandwidthGBs) * 1e3);
 }

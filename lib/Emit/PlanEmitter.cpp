@@ -16,6 +16,7 @@
 #include "llvm/Support/Path.h"
 
 #include <cmath>
+#include <map>
 
 using namespace mlir;
 using namespace loom::plan;
@@ -270,6 +271,18 @@ struct Emitter {
                    << "' cannot be written to plan.json: " << a.getValue();
         }
 
+    // Predicted busy time per device: the sum of its tasks' durations
+    // (transfers occupy links, not devices).
+    std::map<std::string, double> busy;
+    for (Operation *op : tasks)
+      if (auto task = dyn_cast<TaskOp>(op))
+        busy[task.getDevice().str()] +=
+            cast<FloatAttr>(op->getAttr("end_us")).getValueAsDouble() -
+            cast<FloatAttr>(op->getAttr("start_us")).getValueAsDouble();
+    double makespan = schedule.getMakespanUs()
+                          ? schedule.getMakespanUs()->convertToDouble()
+                          : 0.0;
+
     llvm::json::OStream j(os, 2);
     j.objectBegin();
     j.attribute("format", "loom-plan");
@@ -304,6 +317,9 @@ struct Emitter {
           j.attribute("kind", dev.getKind());
           j.attribute("queues", int64_t(dev.getQueues()));
           j.attribute("arena", arena);
+          double b = busy[dev.getSymName().str()];
+          j.attribute("busy_us", b);
+          j.attribute("utilization", makespan > 0 ? b / makespan : 0.0);
         });
       }
     });
@@ -448,9 +464,9 @@ struct Emitter {
           });
         });
     });
-    j.attribute("makespan_us", schedule.getMakespanUs()
-                                   ? schedule.getMakespanUs()->convertToDouble()
-                                   : 0.0);
+    j.attribute("makespan_us", makespan);
+    auto bound = schedule->getAttrOfType<FloatAttr>("lower_bound_us");
+    j.attribute("lower_bound_us", bound ? bound.getValueAsDouble() : 0.0);
     j.objectEnd();
     os << "\n";
     return success();

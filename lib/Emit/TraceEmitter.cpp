@@ -18,20 +18,6 @@
 using namespace mlir;
 using namespace loom::plan;
 
-namespace {
-
-/// The device whose arena holds `buffer` ("" for weights or none).
-StringRef deviceOf(Value buffer, ModuleOp module) {
-  auto alloc = buffer.getDefiningOp<AllocOp>();
-  if (!alloc)
-    return "";
-  for (auto arena : module.getOps<ArenaOp>())
-    if (arena.getSymName() == alloc.getArena())
-      return arena.getDevice();
-  return "";
-}
-
-} // namespace
 
 LogicalResult loom::emit::emitTrace(ModuleOp module, llvm::raw_ostream &os) {
   auto schedules = llvm::to_vector(module.getOps<ScheduleOp>());
@@ -51,9 +37,7 @@ LogicalResult loom::emit::emitTrace(ModuleOp module, llvm::raw_ostream &os) {
   std::map<std::string, int64_t> linkPid;
   SmallVector<std::string> links;
   for (auto transfer : body.getOps<TransferOp>()) {
-    std::string key = (deviceOf(transfer.getSource(), module) + "->" +
-                       deviceOf(transfer.getTarget(), module))
-                          .str();
+    std::string key = transfer.getLink();
     if (linkPid.emplace(key, int64_t(devices.size() + links.size())).second)
       links.push_back(key);
   }
@@ -105,9 +89,7 @@ LogicalResult loom::emit::emitTrace(ModuleOp module, llvm::raw_ostream &os) {
         pid = devicePid[task.getDevice().str()];
         tid = int64_t(task.getQueue());
       } else {
-        pid = linkPid[(deviceOf(transfer.getSource(), module) + "->" +
-                       deviceOf(transfer.getTarget(), module))
-                          .str()];
+        pid = linkPid[transfer.getLink()];
         tid = 0;
       }
       j.object([&] {

@@ -19,11 +19,15 @@
 // CHECK:   "name": "cpu",
 // CHECK-NEXT:   "kind": "cpu",
 // CHECK-NEXT:   "queues": 1,
-// CHECK-NEXT:   "arena": "cpu_mem"
+// CHECK-NEXT:   "arena": "cpu_mem",
+// CHECK-NEXT:   "busy_us": 5.5,
+// CHECK-NEXT:   "utilization": 0.84615384615384615
 // CHECK:   "name": "npu",
 // CHECK-NEXT:   "kind": "npu",
 // CHECK-NEXT:   "queues": 1,
-// CHECK-NEXT:   "arena": "npu_mem"
+// CHECK-NEXT:   "arena": "npu_mem",
+// CHECK-NEXT:   "busy_us": 0,
+// CHECK-NEXT:   "utilization": 0
 // CHECK: "arenas": [
 // CHECK:   "name": "cpu_mem",
 // CHECK-NEXT:   "device": "cpu",
@@ -153,14 +157,15 @@
 // CHECK-NEXT:     ]
 // CHECK-NEXT:   }
 // CHECK-NEXT: ],
-// CHECK-NEXT: "makespan_us": 6.5
+// CHECK-NEXT: "makespan_us": 6.5,
+// CHECK-NEXT: "lower_bound_us": 4
 // CHECK-NEXT: }
 module attributes {loom.source = "/some/dir/m.onnx", loom.graph_name = "g", loom.opset = 17 : i64, plan.target = "host"} {
   plan.device @cpu {kind = "cpu", queues = 1 : i64}
   plan.arena @cpu_mem {device = @cpu, alignment = 64 : i64, peak_bytes = 192 : i64}
   plan.device @npu {kind = "npu", queues = 1 : i64}
   plan.arena @npu_mem {device = @npu, alignment = 64 : i64, peak_bytes = 16 : i64}
-  plan.schedule @main attributes {makespan_us = 6.5 : f64} {
+  plan.schedule @main attributes {makespan_us = 6.5 : f64, lower_bound_us = 4.0 : f64} {
     %none = plan.none
     %x = plan.alloc @cpu_mem {name = "x", offset = 0 : i64} : memref<4xf32>
     plan.input "x" %x : memref<4xf32>

@@ -6,6 +6,7 @@
 // --plan-to-json: a plan module (after plan-allocate-memory) to plan.json;
 // the weights are checked but not written (loomc writes weights.bin).
 // --plan-to-trace: a scheduled plan module to its predicted Chrome trace.
+// --plan-to-report: a scheduled plan module to report.html.
 //
 //===----------------------------------------------------------------------===//
 #include "loom/Emit/PlanEmitter.h"
@@ -61,6 +62,17 @@ int main(int argc, char **argv) {
         if (!module)
           return op->emitError("plan-to-trace expects a module");
         return loom::emit::emitTrace(module, os);
+      },
+      [](mlir::DialectRegistry &registry) {
+        loom::registerAllDialects(registry);
+      });
+  mlir::TranslateFromMLIRRegistration planToReport(
+      "plan-to-report", "Write a scheduled plan module as report.html",
+      [](mlir::Operation *op, llvm::raw_ostream &os) -> mlir::LogicalResult {
+        auto module = llvm::dyn_cast<mlir::ModuleOp>(op);
+        if (!module)
+          return op->emitError("plan-to-report expects a module");
+        return loom::emit::emitReport(module, os);
       },
       [](mlir::DialectRegistry &registry) {
         loom::registerAllDialects(registry);

@@ -44,8 +44,8 @@ static cl::opt<std::string> outDir("o", cl::desc("Output directory"),
                                    cl::cat(loomCategory));
 static cl::opt<std::string>
     target("target",
-           cl::desc("Target SoC: a built-in name or a YAML file (default: "
-                    "host; targets arrive with the partitioner)"),
+           cl::desc("Target SoC: a built-in name or a YAML file, see "
+                    "docs/targets.md (default: host)"),
            cl::value_desc("NAME|FILE"), cl::init("host"), cl::cat(loomCategory));
 static cl::list<std::string>
     inputShapes("input-shape",
@@ -64,10 +64,11 @@ static cl::list<std::string>
     emit("emit",
          cl::desc("What to write into OUT_DIR, comma-separated: plan "
                   "(plan.json + weights.bin), trace (trace.json, the "
-                  "predicted schedule as a Chrome trace), mlir (model.mlir, "
-                  "the plan-level IR), loom-mlir (model.loom.mlir, the "
-                  "optimized graph before planning); default: "
-                  "plan,trace,mlir. With loom-mlir alone, no plan is built"),
+                  "predicted schedule as a Chrome trace), report "
+                  "(report.html), mlir (model.mlir, the plan-level IR), "
+                  "loom-mlir (model.loom.mlir, the optimized graph before "
+                  "planning); default: plan,trace,report,mlir. With "
+                  "loom-mlir alone, no plan is built"),
          cl::value_desc("LIST"), cl::CommaSeparated, cl::cat(loomCategory));
 enum OptLevel { O0, O1, O2 };
 static cl::opt<OptLevel> optLevel(
@@ -131,7 +132,7 @@ int main(int argc, char **argv) {
   if (outDir.empty())
     return usage("no output directory given (-o OUT_DIR)");
   bool emitPlan = emit.empty(), emitMlir = emit.empty(),
-       emitTrace = emit.empty(), emitLoom = false;
+       emitTrace = emit.empty(), emitReport = emit.empty(), emitLoom = false;
   for (const std::string &e : emit) {
     if (e == "plan")
       emitPlan = true;
@@ -139,19 +140,28 @@ int main(int argc, char **argv) {
       emitMlir = true;
     else if (e == "trace")
       emitTrace = true;
+    else if (e == "report")
+      emitReport = true;
     else if (e == "loom-mlir")
       emitLoom = true;
     else
       return usage("--emit: unknown output '" + e +
-                   "' (known: plan, trace, mlir, loom-mlir)");
+                   "' (known: plan, trace, report, mlir, loom-mlir)");
   }
-  bool buildPlan = emitPlan || emitMlir || emitTrace;
-  if (!loom::target::getBuiltinTarget(target)) {
-    std::string known;
-    for (const std::string &n : loom::target::builtinTargetNames())
-      known += (known.empty() ? "" : ", ") + n;
+  bool buildPlan = emitPlan || emitMlir || emitTrace || emitReport;
+  // A built-in name or a YAML file: neither is a usage error, a file that
+  // does not parse a compile error.
+  if (!loom::target::isBuiltinTarget(target) &&
+      !llvm::sys::fs::exists(target))
     return usage("--target: unknown target '" + target +
-                 "' (built-in targets: " + known + ")");
+                 "' (built-in targets: " + loom::target::builtinTargetList() +
+                 "; or the path of a YAML target file)");
+  if (llvm::Expected<loom::target::TargetDesc> desc =
+          loom::target::loadTarget(target);
+      !desc) {
+    llvm::errs() << "loomc: error: " << llvm::toString(desc.takeError())
+                 << "\n";
+    return 1;
   }
 
   loom::ImportOptions options;
@@ -238,6 +248,7 @@ int main(int argc, char **argv) {
     planPm.addPass(loom::plan::createPlanEstimateCosts());
     planPm.addPass(loom::plan::createPlanSchedule());
     planPm.addPass(loom::plan::createPlanAllocateMemory());
+    planPm.addPass(loom::plan::createPlanVerify());
     if (failed(planPm.run(*module)))
       return 1;
   }
@@ -282,6 +293,15 @@ int main(int argc, char **argv) {
     if (!openOutput("trace.json", os))
       return 1;
     if (failed(loom::emit::emitTrace(*module, *os))) {
+      llvm::sys::fs::remove_directories(tmp);
+      return 1;
+    }
+  }
+  if (emitReport) {
+    std::unique_ptr<llvm::raw_fd_ostream> os;
+    if (!openOutput("report.html", os))
+      return 1;
+    if (failed(loom::emit::emitReport(*module, *os))) {
       llvm::sys::fs::remove_directories(tmp);
       return 1;
     }
@@ -333,6 +353,8 @@ int main(int argc, char **argv) {
       wrote += outDir + "/plan.json, " + outDir + "/weights.bin";
     if (emitTrace)
       wrote += (wrote.empty() ? "" : ", ") + outDir + "/trace.json";
+    if (emitReport)
+      wrote += (wrote.empty() ? "" : ", ") + outDir + "/report.html";
     if (emitMlir)
       wrote += (wrote.empty() ? "" : ", ") + outDir + "/model.mlir";
     if (emitLoom)

@@ -125,6 +125,13 @@ struct PlanAllocateMemoryPass
       for (auto [i, v] : llvm::enumerate(bufs))
         v.getDefiningOp<AllocOp>().setOffsetAttr(
             b.getI64IntegerAttr(int64_t(plan.offsets[i])));
+      if (std::optional<uint64_t> capacity = arena.getCapacityBytes();
+          capacity && plan.peakBytes > *capacity)
+        return arena.emitError("the tensors alive at once on @")
+               << arena.getDevice() << " need " << plan.peakBytes
+               << " bytes, more than its " << *capacity
+               << " bytes of memory (capacity_bytes of arena @"
+               << arena.getSymName() << ")";
       arena.setPeakBytesAttr(b.getI64IntegerAttr(int64_t(plan.peakBytes)));
       numBuffers += bufs.size();
       peakBytes += plan.peakBytes;

@@ -23,6 +23,11 @@ std::optional<loom::cost::TensorDesc> describe(Value v) {
   loom::cost::TensorDesc t;
   t.shape.assign(type.getShape().begin(), type.getShape().end());
   t.elementBytes = elementBytes(type.getElementType());
+  t.elementType.clear();
+  llvm::raw_string_ostream os(t.elementType);
+  type.getElementType().print(os);
+  // Weights (and folded inputs) are known at compile time.
+  t.constant = v.getDefiningOp<WeightOp>() != nullptr;
   return t;
 }
 
@@ -36,10 +41,11 @@ struct PlanEstimateCostsPass
                        "attribute (run plan-from-loom first)");
       return signalPassFailure();
     }
-    std::optional<loom::target::TargetDesc> desc =
-        loom::target::getBuiltinTarget(targetName.getValue().str());
+    // A built-in name or a YAML file (docs/targets.md).
+    llvm::Expected<loom::target::TargetDesc> desc =
+        loom::target::loadTarget(targetName.getValue());
     if (!desc) {
-      module.emitError("unknown target '") << targetName.getValue() << "'";
+      module.emitError(llvm::toString(desc.takeError()));
       return signalPassFailure();
     }
     // The devices of the plan, each with its figures.

@@ -63,22 +63,14 @@ struct PlanFromLoomPass
                        "with a body");
       return signalPassFailure();
     }
-    std::optional<loom::target::TargetDesc> desc =
-        loom::target::getBuiltinTarget(target);
+    // A built-in name or a YAML file (docs/targets.md).
+    llvm::Expected<loom::target::TargetDesc> desc =
+        loom::target::loadTarget(target);
     if (!desc) {
-      std::string known;
-      for (const std::string &n : loom::target::builtinTargetNames())
-        known += (known.empty() ? "" : ", ") + n;
-      module.emitError("unknown target '") << target << "' (built-in targets: "
-                                           << known << ")";
+      module.emitError(llvm::toString(desc.takeError()));
       return signalPassFailure();
     }
-    const loom::target::DeviceDesc *cpu = nullptr;
-    for (const auto &d : desc->devices)
-      if (d.kind == "cpu") {
-        cpu = &d;
-        break;
-      }
+    const loom::target::DeviceDesc *cpu = desc->firstCpu();
     if (!cpu) {
       module.emitError("target '") << target << "' has no CPU device";
       return signalPassFailure();
@@ -93,12 +85,18 @@ struct PlanFromLoomPass
     MLIRContext *ctx = module.getContext();
     OpBuilder b(ctx);
     b.setInsertionPoint(func);
-    module->setAttr("plan.target", b.getStringAttr(desc.name));
+    // The name or path as given: later passes load the target again.
+    module->setAttr("plan.target", b.getStringAttr(target));
     for (const auto &d : desc.devices) {
       DeviceOp::create(b, func.getLoc(), d.name, d.kind, uint64_t(d.queues));
+      // The target's memory_mb (MiB), if any, bounds the arena.
+      IntegerAttr capacity;
+      if (d.memoryMB)
+        capacity = b.getI64IntegerAttr(int64_t(*d.memoryMB * 1024 * 1024));
       ArenaOp::create(b, func.getLoc(), b.getStringAttr(d.name + "_mem"),
                       FlatSymbolRefAttr::get(ctx, d.name),
-                      b.getI64IntegerAttr(64), /*peak_bytes=*/nullptr);
+                      b.getI64IntegerAttr(64), /*peak_bytes=*/nullptr,
+                      capacity);
     }
     auto schedule = ScheduleOp::create(b, func.getLoc(), "main",
                                        /*makespan_us=*/nullptr);

@@ -23,7 +23,7 @@ def PlanFromLoom : Pass<"plan-from-loom", "mlir::ModuleOp"> {
   let dependentDialects = ["::loom::plan::PlanDialect"];
   let options = [
     Option<"target", "target", "std::string", "\"host\"",
-           "Name of the built-in target whose devices the plan uses">,
+           "Built-in target name or YAML file whose devices the plan uses">,
   ];
   let statistics = [
     Statistic<"numTasks", "num-tasks", "Number of tasks created">,
@@ -42,13 +42,43 @@ def PlanEstimateCosts : Pass<"plan-estimate-costs", "mlir::ModuleOp"> {
   }];
 }
 
+def PlanPartition : Pass<"plan-partition", "mlir::ModuleOp"> {
+  let summary = "Assign each task a device and queue, with transfers between devices";
+  let description = [{
+    Builds a partitioning problem from the plan (tasks with their `cost_us`
+    on every device, data edges with their bytes, transfer costs from the
+    target's links, graph inputs as a source pinned to the first CPU) and
+    solves it with `algorithm`: `auto` (HEFT refined by local search, never
+    worse than the best single-device plan), `heft`, `greedy`, `exact`
+    (graphs of at most 20 tasks) or `single:DEVICE`. Then moves each task to
+    its device and queue, moves its output buffers to that device's arena,
+    inserts a `plan.transfer` (into a new buffer on the consumer's device)
+    for every buffer read on another device, and orders the schedule by the
+    algorithm's start times. Sets `single_device_us` on the schedule (the
+    makespan of every single-device plan, `unit` where a device cannot run
+    the whole graph) and `fallback` on tasks that some device cannot run.
+  }];
+  let options = [
+    Option<"algorithm", "algorithm", "std::string", "\"auto\"",
+           "auto, heft, greedy, exact or single:DEVICE">,
+  ];
+  let statistics = [
+    Statistic<"numTransfers", "num-transfers", "Number of transfers inserted">,
+  ];
+}
+
 def PlanSchedule : Pass<"plan-schedule", "mlir::ModuleOp"> {
   let summary = "Predict start and end times in schedule order";
   let description = [{
     List scheduling over the given order: a task starts when its queue is
     free and every event it waits for is signalled, and takes its
-    `cost_us` on its device. Sets `start_us`/`end_us` on every task and
-    transfer and `makespan_us` on the schedule. Tasks without a cost on their
+    `cost_us` on its device; a transfer occupies the link between its two
+    arenas' devices instead of a queue. Sets `start_us`/`end_us` on every
+    task and transfer, and on the schedule `makespan_us` and
+    `lower_bound_us`: the larger of the critical path with every task at its
+    cheapest device and free transfers, and the total cheapest work divided
+    by the number of queues of all devices (dividing by devices is not a
+    bound when a device has several queues). Tasks without a cost on their
     device are an error.
   }];
 }
@@ -70,6 +100,20 @@ def PlanAllocateMemory : Pass<"plan-allocate-memory", "mlir::ModuleOp"> {
     Statistic<"peakBytes", "peak-bytes", "Sum of the arenas' peak bytes">,
     Statistic<"totalBytes", "total-bytes", "Sum of all arena buffer sizes">,
   ];
+}
+
+def PlanVerify : Pass<"plan-verify", "mlir::ModuleOp"> {
+  let summary = "Check that a scheduled, allocated plan is executable as predicted";
+  let description = [{
+    Checks the properties a runtime relies on, beyond what op verifiers can
+    see: every task runs on a device that can run it (its `cost_us` entry
+    there is a number), starts no earlier than each of its dependencies ends,
+    and overlaps no other task of its queue; every buffer a task reads is
+    written by one of its dependencies or earlier on its own queue; buffers
+    of one arena never share memory while both are live (inputs and outputs
+    live for the whole run). The first violation is an error on the
+    offending op. loomc runs it on every plan it writes.
+  }];
 }
 
 #endif // PLAN_TRANSFORMS_PASSES

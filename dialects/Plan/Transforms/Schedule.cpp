@@ -3,6 +3,8 @@
 
 #include "mlir/IR/Builders.h"
 
+#include <map>
+
 namespace loom::plan {
 #define GEN_PASS_DEF_PLANSCHEDULE
 #include "Plan/Transforms/Passes.h.inc"
@@ -18,26 +20,36 @@ struct PlanSchedulePass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     Builder b(module.getContext());
+    // Work can spread over every queue of every device.
+    int64_t numQueues = 0;
+    for (auto dev : module.getOps<DeviceOp>())
+      numQueues += int64_t(dev.getQueues());
     for (auto schedule : module.getOps<ScheduleOp>()) {
-      // When each queue is free again, and when each event is signalled.
-      std::map<std::pair<std::string, int64_t>, double> queueFree;
+      // When each resource (a device queue, or a link for transfers) is free
+      // again, and when each event is signalled.
+      std::map<std::string, double> resourceFree;
       DenseMap<Value, double> signalled;
-      double makespan = 0;
+      // For the lower bound: the earliest finish with every task at its
+      // cheapest device and free transfers, and the total cheapest work.
+      DenseMap<Value, double> cheapestFinish;
+      double makespan = 0, criticalPath = 0, cheapestWork = 0;
       for (Operation &op : schedule.getBodyBlock()) {
         FlatSymbolRefAttr device;
-        int64_t queue;
         ValueRange deps;
         StringRef name;
-        if (auto task = dyn_cast<TaskOp>(op)) {
+        std::string resource;
+        auto task = dyn_cast<TaskOp>(op);
+        if (task) {
           device = task.getDeviceAttr();
-          queue = int64_t(task.getQueue());
           deps = task.getDeps();
           name = task.getName();
+          resource = (device.getValue() + "[" + Twine(task.getQueue()) + "]").str();
         } else if (auto transfer = dyn_cast<TransferOp>(op)) {
           device = transfer.getDeviceAttr();
-          queue = int64_t(transfer.getQueue());
           deps = transfer.getDeps();
           name = transfer.getName();
+          // A transfer occupies the link between the two arenas' devices.
+          resource = "link " + transfer.getLink();
         } else {
           continue;
         }
@@ -48,18 +60,34 @@ struct PlanSchedulePass
                             << " (run plan-estimate-costs first)";
           return signalPassFailure();
         }
-        double &free = queueFree[{device.getValue().str(), queue}];
-        double start = free;
-        for (Value dep : deps)
+        double &free = resourceFree[resource];
+        double start = free, ready = 0;
+        for (Value dep : deps) {
           start = std::max(start, signalled.lookup(dep));
+          ready = std::max(ready, cheapestFinish.lookup(dep));
+        }
         double end = start + cost.getValueAsDouble();
         op.setAttr("start_us", b.getF64FloatAttr(start));
         op.setAttr("end_us", b.getF64FloatAttr(end));
         signalled[op.getResult(0)] = end;
         free = end;
         makespan = std::max(makespan, end);
+
+        double cheapest = 0;
+        if (task) {
+          cheapest = cost.getValueAsDouble();
+          for (NamedAttribute c : costs)
+            if (auto f = dyn_cast<FloatAttr>(c.getValue()))
+              cheapest = std::min(cheapest, f.getValueAsDouble());
+          cheapestWork += cheapest;
+        }
+        cheapestFinish[op.getResult(0)] = ready + cheapest;
+        criticalPath = std::max(criticalPath, ready + cheapest);
       }
       schedule.setMakespanUsAttr(b.getF64FloatAttr(makespan));
+      double bound = std::max(criticalPath,
+                              numQueues ? cheapestWork / double(numQueues) : 0);
+      schedule->setAttr("lower_bound_us", b.getF64FloatAttr(bound));
     }
   }
 };

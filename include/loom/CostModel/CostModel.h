@@ -1,8 +1,12 @@
-//===- CostModel.h - Estimated time of a kernel on a device -----*- C++ -*-===//
+//===- CostModel.h - Estimated time of kernels and transfers ----*- C++ -*-===//
 //
-// A roofline estimate: the work of a kernel (FLOPs and bytes moved, from its
-// operand shapes) against a device's peak throughput and bandwidth, plus the
-// device's dispatch overhead. Plain C++, no MLIR.
+// A roofline estimate per kernel and device: the work of a kernel (FLOPs and
+// bytes moved, from its operand shapes) against the device's peak for the
+// kernel's compute element type, scaled by the efficiency of the kernel's op
+// class, and its memory bandwidth, plus the device's dispatch overhead.
+// Transfers cost what the link between two devices says. A measured cost
+// table, when given, overrides the estimates. docs/targets.md documents the
+// formulas. Plain C++ with LLVM Support types, no MLIR.
 //
 //===----------------------------------------------------------------------===//
 #ifndef LOOM_COSTMODEL_COSTMODEL_H
@@ -10,7 +14,11 @@
 
 #include "loom/Target/Target.h"
 
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +29,12 @@ namespace loom::cost {
 struct TensorDesc {
   std::vector<int64_t> shape;
   int64_t elementBytes = 4;
+  /// The element type in MLIR spelling: f32, f16, bf16, f64, i8, ui8, i1,
+  /// i64, complex<f32>, ...
+  std::string elementType = "f32";
+  /// Known at compile time (a weight): the `dynamic_rhs` qualifier asks this.
+  bool constant = false;
+
   int64_t numElements() const;
   int64_t bytes() const { return numElements() * elementBytes; }
 };
@@ -34,17 +48,79 @@ struct KernelDesc {
 
 /// The work of one kernel call.
 struct Work {
-  double flops = 0;
-  double bytes = 0;
-  bool dense = false; ///< a matmul/conv-class kernel (dense efficiency)
+  double flops = 0; ///< operations (FLOPs, or integer ops for i8 kernels)
+  double bytes = 0; ///< bytes read and written (every operand once)
+  target::OpClass opClass = target::OpClass::Other;
 };
 
 Work estimateWork(const KernelDesc &kernel);
 
+/// The element type whose peak a kernel runs at: for matmul- and conv-class
+/// kernels the type of the first input (the activation), for the others the
+/// widest floating-point type among all operands, else i8 (8-bit integers),
+/// else f32 (integer index/shape work, bools). f64 counts as f32.
+target::DType computeType(const KernelDesc &kernel);
+
+/// Whether `device` can run `kernel`: the kernel is in its `ops` and not in
+/// its `unsupported_ops` (qualifiers checked against the operands), and the
+/// device lists a peak for the kernel's compute type.
+bool isSupported(const KernelDesc &kernel, const target::DeviceDesc &device);
+
+class CostTable;
+
 /// Estimated µs of `kernel` on `device`; nullopt when the device cannot run
-/// it (every kernel runs on a CPU; other kinds arrive with their targets).
+/// it. A `table` entry for the kernel's signature on this device replaces
+/// the estimate (for a kernel the device can run).
 std::optional<double> estimateMicros(const KernelDesc &kernel,
-                                     const target::DeviceDesc &device);
+                                     const target::DeviceDesc &device,
+                                     const CostTable *table = nullptr);
+
+/// µs to make `bytes` written on device `from` readable on device `to`:
+/// 0 on the same device; over a shared-memory link its sync_us; over a copy
+/// link latency_us + bytes / bandwidth_gbs; with no link, one copy through
+/// the CPU's memory at the slower of the two devices' bandwidth_gbs. nullopt
+/// if a device is not in the target.
+std::optional<double> transferMicros(double bytes, llvm::StringRef from,
+                                     llvm::StringRef to,
+                                     const target::TargetDesc &target);
+
+/// The cost-table key of a kernel call: `name(in,...)->(out,...)` with each
+/// operand as `DIMSxTYPE` (`64x256xf32`, a scalar is `f32`, absent `none`).
+std::string kernelSignature(const KernelDesc &kernel);
+
+/// Measured kernel times (µs per device) keyed by kernel signature. File
+/// format (JSON, docs/targets.md):
+///   {"version": 1, "target": "NAME",
+///    "entries": [{"kernel": "matmul", "inputs": ["64x256xf32", ...],
+///                 "outputs": ["64x128xf32"], "us": {"cpu": 12.5}}, ...]}
+class CostTable {
+public:
+  /// The target the times were measured on (informational).
+  std::string target;
+
+  void set(const KernelDesc &kernel, llvm::StringRef device, double us);
+  std::optional<double> lookup(const KernelDesc &kernel,
+                               llvm::StringRef device) const;
+  std::optional<double> lookup(llvm::StringRef signature,
+                               llvm::StringRef device) const;
+  size_t size() const { return entries.size(); }
+
+  /// Errors read `FILE: entries[3].us.cpu: expected a non-negative number`.
+  static llvm::Expected<CostTable> parse(llvm::StringRef json,
+                                         llvm::StringRef fileName);
+  static llvm::Expected<CostTable> load(llvm::StringRef path);
+  /// Deterministic JSON (entries sorted by signature, devices by name).
+  std::string toJSON() const;
+  llvm::Error save(llvm::StringRef path) const;
+
+private:
+  struct Entry {
+    std::string kernel;
+    std::vector<std::string> inputs, outputs;
+    std::map<std::string, double> us;
+  };
+  std::map<std::string, Entry> entries; ///< by signature
+};
 
 } // namespace loom::cost
 

@@ -36,6 +36,12 @@ mlir::LogicalResult emitPlan(mlir::ModuleOp module, llvm::raw_ostream &planJson,
 /// start_us/end_us.
 mlir::LogicalResult emitTrace(mlir::ModuleOp module, llvm::raw_ostream &os);
 
+/// Writes report.html: a self-contained page with the predicted latency
+/// against the lower bound and the single-device plans, a Gantt chart (SVG)
+/// of every queue and link, per-device utilization, memory per arena and
+/// the tasks that fell back from their preferred device.
+mlir::LogicalResult emitReport(mlir::ModuleOp module, llvm::raw_ostream &os);
+
 } // namespace loom::emit
 
 #endif // LOOM_EMIT_PLANEMITTER_H

@@ -1,12 +1,19 @@
 //===- Target.h - Target descriptions (devices of a SoC) --------*- C++ -*-===//
 //
 // What the compiler knows about the machine a plan runs on: its devices, their
-// queues and the figures the cost model uses. Plain C++, no MLIR.
+// queues, the figures the cost model uses, what each device can run, and the
+// links between devices. Targets are YAML files (schema: docs/targets.md);
+// the built-in ones live in targets/*.yaml and are embedded into the library
+// at build time. Plain C++ with LLVM Support types, no MLIR.
 //
 //===----------------------------------------------------------------------===//
 #ifndef LOOM_TARGET_TARGET_H
 #define LOOM_TARGET_TARGET_H
 
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,31 +21,137 @@
 
 namespace loom::target {
 
+/// The element types a device's peak throughput is given for (`peak` keys).
+enum class DType { F32, F16, BF16, I8, I4 };
+inline constexpr size_t kNumDTypes = 5;
+/// "f32", "f16", "bf16", "i8", "i4".
+llvm::StringRef dtypeName(DType t);
+std::optional<DType> parseDType(llvm::StringRef name);
+
+/// Classes of kernels, each with its own fraction of peak (`efficiency`).
+enum class OpClass {
+  MatMul,
+  Conv,
+  Attention,
+  Elementwise,
+  Reduction,
+  Normalization,
+  DataMovement,
+  Other
+};
+inline constexpr size_t kNumOpClasses = 8;
+/// "matmul", "conv", "attention", "elementwise", "reduction",
+/// "normalization", "data_movement", "other".
+llvm::StringRef opClassName(OpClass c);
+std::optional<OpClass> parseOpClass(llvm::StringRef name);
+/// The efficiency a device gets for `c` when its `efficiency` map omits it.
+double defaultEfficiency(OpClass c);
+/// defaultEfficiency of every class, indexed by OpClass.
+std::array<double, kNumOpClasses> defaultEfficiencies();
+
+/// The class of a kernel (a `loom` op mnemonic, or `copy`); nullopt for a
+/// name Loom does not know. The table is in lib/Target/Kernels.cpp and
+/// documented in docs/targets.md.
+std::optional<OpClass> kernelClass(llvm::StringRef kernel);
+/// Every kernel name of the table, sorted.
+std::vector<llvm::StringRef> knownKernels();
+/// The operand index of the "right-hand side" (weights / B) of a kernel that
+/// has one (matmul, gemm, conv, ...: the operand the `dynamic_rhs` qualifier
+/// is about), else nullopt.
+std::optional<unsigned> rhsOperandIndex(llvm::StringRef kernel);
+
+/// Qualifiers of an `unsupported_ops` entry (`kernel:qualifier`).
+enum class OpQualifier {
+  None,       ///< the kernel in every form
+  DynamicRhs, ///< only when its rhs operand is not a constant (weight)
+};
+
+/// One `unsupported_ops` entry.
+struct OpRule {
+  std::string kernel;
+  OpQualifier qualifier = OpQualifier::None;
+};
+
 /// One device of a target and the figures its cost estimates come from.
 struct DeviceDesc {
-  std::string name;    ///< symbol in the plan: "cpu", "gpu", "npu"
-  std::string kind;    ///< cpu, gpu or npu
-  int queues = 1;      ///< in-order queues
-  double peakGflopsF32 = 0;  ///< peak f32 throughput, GFLOP/s
-  double bandwidthGBs = 0;   ///< memory bandwidth, GB/s
-  double dispatchUs = 0;     ///< fixed cost of launching one kernel, µs
-  /// Fraction of peak reached by dense kernels (matmul, conv, ...) and by
-  /// everything else (elementwise, data movement).
-  double denseEfficiency = 1, otherEfficiency = 1;
+  std::string name; ///< symbol in the plan: "cpu", "gpu", "npu"
+  std::string kind; ///< cpu, gpu or npu
+  int queues = 1;   ///< in-order queues
+  /// Peak throughput per element type in GOP/s (1 GOP/s = 1e3 op/µs); 0 for
+  /// an element type the device does not run.
+  std::array<double, kNumDTypes> peakGops{};
+  double bandwidthGBs = 0; ///< memory bandwidth, GB/s (1 GB/s = 1e3 B/µs)
+  double dispatchUs = 0;   ///< fixed cost of launching one kernel, µs
+  std::optional<double> memoryMB; ///< arena limit in MiB; nullopt: unlimited
+  /// Fraction of peak per op class, in (0, 1].
+  std::array<double, kNumOpClasses> efficiency = defaultEfficiencies();
+  bool allOps = true;           ///< `ops: all`
+  std::vector<std::string> ops; ///< supported kernels when !allOps
+  std::vector<OpRule> unsupportedOps;
+  std::vector<std::string> fusions; ///< fused patterns run as one kernel
+  bool staticShapesOnly = false;
+  std::optional<double> powerW, idlePowerW;
+
+  double peak(DType t) const { return peakGops[size_t(t)]; }
+  bool runs(DType t) const { return peak(t) > 0; }
+  double efficiencyOf(OpClass c) const { return efficiency[size_t(c)]; }
+  /// Whether `kernel` is listed by `ops` (or `ops: all`) and not ruled out
+  /// unconditionally by `unsupported_ops`. Qualified rules need the operands:
+  /// see cost::isSupported.
+  bool listsKernel(llvm::StringRef kernel) const;
+  /// Whether an `unsupported_ops` entry `kernel:q` exists.
+  bool hasRule(llvm::StringRef kernel, OpQualifier q) const;
+};
+
+/// A link between two devices (symmetric unless `directed`).
+struct LinkDesc {
+  std::string from, to;
+  bool directed = false;
+  /// Both devices address the same memory: a transfer is a cache flush /
+  /// sync (`syncUs`) and no copy.
+  bool sharedMemory = false;
+  double bandwidthGBs = 0; ///< copy links: GB/s
+  double latencyUs = 0;    ///< copy links: fixed cost per transfer, µs
+  double syncUs = 0;       ///< shared-memory links: cost of a sync, µs
+
+  bool connects(llvm::StringRef a, llvm::StringRef b) const {
+    return (from == a && to == b) || (!directed && from == b && to == a);
+  }
 };
 
 struct TargetDesc {
   std::string name;
-  std::string description; ///< where the figures come from
+  std::string description;
+  std::vector<std::string> sources; ///< where the figures come from
   std::vector<DeviceDesc> devices;
+  std::vector<LinkDesc> links;
 
   const DeviceDesc *findDevice(std::string_view deviceName) const;
+  /// The link carrying data from `from` to `to`, or nullptr.
+  const LinkDesc *findLink(llvm::StringRef from, llvm::StringRef to) const;
+  /// The first device of kind cpu (every valid target has one).
+  const DeviceDesc *firstCpu() const;
 };
 
+/// Parses and checks a target description (docs/targets.md). Errors read
+/// `FILE:LINE:COL: FIELD.PATH: message`, e.g.
+/// `ryzen.yaml:12:5: devices[1].peak.i8: expected a positive number`.
+llvm::Expected<TargetDesc> parseTarget(llvm::StringRef yamlText,
+                                       llvm::StringRef fileName);
+/// A built-in target by name, else the YAML file at `nameOrPath`. A name that
+/// is neither gives an error listing the built-in targets.
+llvm::Expected<TargetDesc> loadTarget(llvm::StringRef nameOrPath);
+/// Whether `name` is a built-in target.
+bool isBuiltinTarget(llvm::StringRef name);
+/// The YAML text of a built-in target (embedded from targets/NAME.yaml), or
+/// nullopt.
+std::optional<llvm::StringRef> builtinTargetText(llvm::StringRef name);
 /// The built-in target called `name`, or nullopt.
 std::optional<TargetDesc> getBuiltinTarget(std::string_view name);
 /// Names of the built-in targets, sorted.
 std::vector<std::string> builtinTargetNames();
+/// "a, b, c": the built-in names for messages.
+std::string builtinTargetList();
 
 } // namespace loom::target
 

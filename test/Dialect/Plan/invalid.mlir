@@ -115,3 +115,9 @@ plan.schedule @main {
   // expected-error @+1 {{output must name a plan.alloc buffer}}
   plan.output "y" %w : memref<4xf32>
 }
+
+// -----
+
+plan.device @cpu {kind = "cpu", queues = 1 : i64}
+// expected-error @+1 {{peak_bytes 128 exceeds the arena's capacity_bytes 64}}
+plan.arena @m {device = @cpu, alignment = 64 : i64, peak_bytes = 128 : i64, capacity_bytes = 64 : i64}

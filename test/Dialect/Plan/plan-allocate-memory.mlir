@@ -1,4 +1,4 @@
-// RUN: loom-opt %s -split-input-file -plan-allocate-memory | FileCheck %s
+// RUN: loom-opt %s -split-input-file -verify-diagnostics -plan-allocate-memory | FileCheck %s
 
 // A chain x -> a -> b -> c -> y of 16-byte buffers (alignment 64). Lifetimes
 // in steps: x [0, 4] and y [0, 4] (input and output: the whole run),
@@ -66,5 +66,21 @@ module {
     %t3 = plan.task "relu" on @cpu[1] ins(%c : memref<4xf32>) outs(%d : memref<4xf32>) after(%t2) {kernel_attrs = {}, name = "t3", ops = []}
     plan.output "b" %b : memref<4xf32>
     plan.output "d" %d : memref<4xf32>
+  }
+}
+
+// -----
+
+// Two 64-byte buffers alive together do not fit a 100-byte arena.
+module {
+  plan.device @cpu {kind = "cpu", queues = 1 : i64}
+  // expected-error @+1 {{the tensors alive at once on @cpu need 128 bytes, more than its 100 bytes of memory (capacity_bytes of arena @m)}}
+  plan.arena @m {device = @cpu, alignment = 64 : i64, capacity_bytes = 100 : i64}
+  plan.schedule @main {
+    %x = plan.alloc @m {name = "x"} : memref<16xf32>
+    plan.input "x" %x : memref<16xf32>
+    %y = plan.alloc @m {name = "y"} : memref<16xf32>
+    %t0 = plan.task "relu" on @cpu[0] ins(%x : memref<16xf32>) outs(%y : memref<16xf32>) {kernel_attrs = {}, name = "t0", ops = []}
+    plan.output "y" %y : memref<16xf32>
   }
 }
