@@ -84,7 +84,7 @@ def run_test(args, key, test_dir, const_names):
             set_dir = os.path.join(test_dir, s)
             out = os.path.join(tmp, "out" if not const_names else s)
             if compiled is None or const_names:
-                cmd = [args.loomc, model, "-o", out, "--quiet"]
+                cmd = [args.loomc, model, "-o", out, "--quiet"] + args.loomc_arg
                 for name in const_names:
                     if name not in inputs:
                         return ("fail", "compile", len(sets),
@@ -113,6 +113,8 @@ def main():
     ap.add_argument("--loomc", required=True, help="path of loomc")
     ap.add_argument("--loom-run", required=True, help="path of loom-run")
     ap.add_argument("--csv", help="write one line per test to this CSV file")
+    ap.add_argument("--loomc-arg", action="append", default=[],
+                    help="extra loomc flag, e.g. --loomc-arg=--target=ryzen-ai-300 (repeatable)")
     ap.add_argument("--xfail", default=os.path.join(HERE, "conformance_xfail.txt"))
     ap.add_argument("--const-inputs", default=os.path.join(HERE, "const_inputs.txt"))
     ap.add_argument("--filter", default="", help="only tests whose key matches this regex")

@@ -45,8 +45,20 @@ static cl::opt<std::string> outDir("o", cl::desc("Output directory"),
 static cl::opt<std::string>
     target("target",
            cl::desc("Target SoC: a built-in name or a YAML file, see "
-                    "docs/targets.md (default: host)"),
-           cl::value_desc("NAME|FILE"), cl::init("host"), cl::cat(loomCategory));
+                    "docs/targets.md (default: ryzen-ai-300)"),
+           cl::value_desc("NAME|FILE"), cl::init("ryzen-ai-300"),
+           cl::cat(loomCategory));
+static cl::opt<std::string> partitioner(
+    "partitioner",
+    cl::desc("How tasks are placed on the target's devices: auto (HEFT plus "
+             "local search, never worse than the best single device), heft, "
+             "greedy, exact (at most 20 tasks) or single:DEVICE"),
+    cl::value_desc("ALGORITHM"), cl::init("auto"), cl::cat(loomCategory));
+static cl::opt<bool> explainPlacement(
+    "explain-placement",
+    cl::desc("Print, per task, its estimated cost on every device, the "
+             "device chosen and why"),
+    cl::init(false), cl::cat(loomCategory));
 static cl::list<std::string>
     inputShapes("input-shape",
                 cl::desc("Shape of a graph input, e.g. images=1x3x640x640 "
@@ -81,6 +93,118 @@ static cl::opt<bool> quiet("quiet", cl::desc("Print no summary"),
                            cl::init(false), cl::cat(loomCategory));
 
 namespace {
+
+/// Per task: the estimate on every device, where it runs and why.
+void explain(ModuleOp module) {
+  auto &os = llvm::outs();
+  os << "placement (estimated us per device; * = chosen):\n";
+  module.walk([&](loom::plan::TaskOp task) {
+    auto costs = task.getCostUsAttr();
+    StringRef chosen = task.getDevice();
+    std::optional<double> here, best;
+    StringRef bestDevice;
+    unsigned capable = 0;
+    os << "  " << task.getName() << " (" << task.getKernel() << "):";
+    for (auto dev : module.getOps<loom::plan::DeviceOp>()) {
+      auto c = costs ? costs.getAs<FloatAttr>(dev.getSymName()) : nullptr;
+      os << " " << dev.getSymName() << (dev.getSymName() == chosen ? "*" : "")
+         << "=";
+      if (!c) {
+        os << "-";
+        continue;
+      }
+      ++capable;
+      double us = c.getValueAsDouble();
+      os << llvm::format("%.2f", us);
+      if (dev.getSymName() == chosen)
+        here = us;
+      if (!best || us < *best) {
+        best = us;
+        bestDevice = dev.getSymName();
+      }
+    }
+    os << " -> ";
+    if (capable == 1)
+      os << "only " << chosen << " can run it";
+    else if (here && best && *here <= *best)
+      os << "fastest on " << chosen;
+    else
+      os << "faster on " << bestDevice << ", but on " << chosen
+         << " the whole schedule ends sooner (data stays where it is, or "
+         << bestDevice << " is busy)";
+    if (auto why = task->getAttrOfType<StringAttr>("fallback"))
+      os << "; " << why.getValue();
+    os << "\n";
+  });
+}
+
+/// The closing summary: sizes, predicted latency against the lower bound
+/// and the best single-device plan, memory per device.
+void printSummary(ModuleOp module, bool emitPlan, bool emitTrace,
+                  bool emitReport, bool emitMlir, bool emitLoom) {
+  size_t inputs = 0, outputs = 0, tasks = 0, transfers = 0, weights = 0;
+  int64_t weightBytes = 0;
+  double makespan = 0, bound = 0;
+  std::optional<double> bestSingle;
+  std::string bestSingleDevice;
+  module->walk([&](Operation *op) {
+    if (isa<loom::plan::InputOp>(op))
+      ++inputs;
+    else if (isa<loom::plan::OutputOp>(op))
+      ++outputs;
+    else if (isa<loom::plan::TaskOp>(op))
+      ++tasks;
+    else if (isa<loom::plan::TransferOp>(op))
+      ++transfers;
+    else if (auto w = dyn_cast<loom::plan::WeightOp>(op)) {
+      ++weights;
+      weightBytes += w.getSizeInBytes();
+    } else if (auto s = dyn_cast<loom::plan::ScheduleOp>(op)) {
+      makespan = s.getMakespanUs() ? s.getMakespanUs()->convertToDouble() : 0;
+      if (auto b = s->getAttrOfType<FloatAttr>("lower_bound_us"))
+        bound = b.getValueAsDouble();
+      if (auto singles = s->getAttrOfType<DictionaryAttr>("single_device_us"))
+        for (NamedAttribute n : singles)
+          if (auto f = dyn_cast<FloatAttr>(n.getValue()))
+            if (!bestSingle || f.getValueAsDouble() < *bestSingle) {
+              bestSingle = f.getValueAsDouble();
+              bestSingleDevice = n.getName().str();
+            }
+    }
+  });
+  std::string memory;
+  for (auto a : module.getOps<loom::plan::ArenaOp>())
+    memory += (memory.empty() ? "" : ", ") + a.getDevice().str() + " " +
+              std::to_string(a.getPeakBytes().value_or(0));
+  std::string wrote;
+  auto add = [&](bool on, const char *file) {
+    if (on)
+      wrote += (wrote.empty() ? "" : ", ") + outDir + "/" + file;
+  };
+  add(emitPlan, "plan.json");
+  add(emitPlan, "weights.bin");
+  add(emitTrace, "trace.json");
+  add(emitReport, "report.html");
+  add(emitMlir, "model.mlir");
+  add(emitLoom, "model.loom.mlir");
+  auto &os = llvm::outs();
+  os << "loomc: compiled " << modelPath << " for target '" << target << "'\n"
+     << "  inputs:    " << inputs << "\n"
+     << "  outputs:   " << outputs << "\n"
+     << "  tasks:     " << tasks << " (+" << transfers << " transfers)\n"
+     << "  weights:   " << weights << " (" << weightBytes << " bytes)\n";
+  if (!memory.empty()) {
+    os << "  memory:    " << memory << " bytes peak\n"
+       << "  predicted: " << llvm::format("%.1f", makespan) << " us (lower bound "
+       << llvm::format("%.1f", bound) << " us";
+    if (bestSingle && makespan > 0)
+      os << "; best single device " << bestSingleDevice << " "
+         << llvm::format("%.1f", *bestSingle) << " us, speed-up "
+         << llvm::format("%.2f", *bestSingle / makespan) << "x";
+    os << ")\n";
+  }
+  os << "  wrote:     " << wrote << "\n";
+}
 /// Prints diagnostics as `loomc: error: <file>: node 'x': message`.
 void printDiagnostic(Diagnostic &diag) {
   llvm::raw_ostream &os = llvm::errs();
@@ -246,6 +370,12 @@ int main(int argc, char **argv) {
     planOptions.target = target;
     planPm.addPass(loom::plan::createPlanFromLoom(planOptions));
     planPm.addPass(loom::plan::createPlanEstimateCosts());
+    loom::plan::PlanPartitionOptions partitionOptions;
+    partitionOptions.algorithm = partitioner;
+    planPm.addPass(loom::plan::createPlanPartition(partitionOptions));
+    // Memory by predicted time: buffers of tasks that run side by side on
+    // different queues never share memory, and the dependencies reuse adds
+    // agree with the schedule.
     planPm.addPass(loom::plan::createPlanSchedule());
     planPm.addPass(loom::plan::createPlanAllocateMemory());
     planPm.addPass(loom::plan::createPlanVerify());
@@ -329,47 +459,9 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  if (!quiet) {
-    size_t inputs = 0, outputs = 0, tasks = 0, weights = 0;
-    int64_t weightBytes = 0, peak = 0;
-    double makespan = 0;
-    module->walk([&](Operation *op) {
-      if (isa<loom::plan::InputOp>(op))
-        ++inputs;
-      else if (isa<loom::plan::OutputOp>(op))
-        ++outputs;
-      else if (isa<loom::plan::TaskOp, loom::plan::TransferOp>(op))
-        ++tasks;
-      else if (auto w = dyn_cast<loom::plan::WeightOp>(op)) {
-        ++weights;
-        weightBytes += w.getSizeInBytes();
-      } else if (auto a = dyn_cast<loom::plan::ArenaOp>(op))
-        peak += int64_t(a.getPeakBytes().value_or(0));
-      else if (auto s = dyn_cast<loom::plan::ScheduleOp>(op))
-        makespan = s.getMakespanUs() ? s.getMakespanUs()->convertToDouble() : 0;
-    });
-    std::string wrote;
-    if (emitPlan)
-      wrote += outDir + "/plan.json, " + outDir + "/weights.bin";
-    if (emitTrace)
-      wrote += (wrote.empty() ? "" : ", ") + outDir + "/trace.json";
-    if (emitReport)
-      wrote += (wrote.empty() ? "" : ", ") + outDir + "/report.html";
-    if (emitMlir)
-      wrote += (wrote.empty() ? "" : ", ") + outDir + "/model.mlir";
-    if (emitLoom)
-      wrote += (wrote.empty() ? "" : ", ") + outDir + "/model.loom.mlir";
-    llvm::outs() << "loomc: compiled " << modelPath << " for target '"
-                 << target << "'\n"
-                 << "  inputs:    " << inputs << "\n"
-                 << "  outputs:   " << outputs << "\n"
-                 << "  tasks:     " << tasks << "\n"
-                 << "  weights:   " << weights << " (" << weightBytes
-                 << " bytes)\n"
-                 << "  memory:    " << peak << " bytes peak (arenas)\n"
-                 << "  predicted: " << llvm::format("%.1f", makespan)
-                 << " us\n"
-                 << "  wrote:     " << wrote << "\n";
-  }
+  if (explainPlacement && buildPlan)
+    explain(*module);
+  if (!quiet)
+    printSummary(*module, emitPlan, emitTrace, emitReport, emitMlir, emitLoom);
   return 0;
 }

@@ -7,6 +7,8 @@
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
 
+#include <tuple>
+
 namespace loom::plan {
 #define GEN_PASS_DEF_PLANALLOCATEMEMORY
 #include "Plan/Transforms/Passes.h.inc"
@@ -47,7 +49,34 @@ struct PlanAllocateMemoryPass
         auto [dev, q] = queueOf(&op);
         queues.insert({dev.str(), q});
       }
-    int64_t end = int64_t(steps.size());
+    // Ticks order the moments a step starts (writes) and ends (last reads).
+    // Without predicted times, step i starts and ends at tick i: a buffer
+    // last read at step i and one written at step j > i may share memory.
+    // With times (after plan-schedule), the ticks follow the predicted
+    // clock, so queues running side by side never share live memory, and
+    // the dependencies that reuse adds agree with the predicted schedule.
+    SmallVector<int64_t> startTick(steps.size()), endTick(steps.size());
+    bool timed = llvm::all_of(steps, [](Operation *op) {
+      return op->hasAttr("start_us") && op->hasAttr("end_us");
+    });
+    if (timed) {
+      // (time, kind, step): ends before starts at one instant, except a
+      // zero-length step's end, which follows every start at that instant.
+      std::vector<std::tuple<double, int, size_t, bool>> events;
+      for (auto [i, op] : llvm::enumerate(steps)) {
+        double s0 = op->getAttrOfType<FloatAttr>("start_us").getValueAsDouble();
+        double e0 = op->getAttrOfType<FloatAttr>("end_us").getValueAsDouble();
+        events.push_back({s0, 1, i, true});
+        events.push_back({e0, e0 > s0 ? 0 : 2, i, false});
+      }
+      llvm::sort(events);
+      for (auto [tick, e] : llvm::enumerate(events))
+        (std::get<3>(e) ? startTick : endTick)[std::get<2>(e)] = int64_t(tick);
+    } else {
+      for (size_t i = 0; i < steps.size(); ++i)
+        startTick[i] = endTick[i] = int64_t(i);
+    }
+    int64_t end = timed ? int64_t(2 * steps.size()) : int64_t(steps.size());
 
     // Lifetimes of the arena buffers, and the steps touching each. Graph
     // inputs and outputs live for the whole run.
@@ -64,10 +93,11 @@ struct PlanAllocateMemoryPass
       if (it == infos.end())
         return;
       Info &info = it->second;
-      if (write && (info.first < 0 || step < info.first))
-        info.first = step;
+      int64_t tick = write ? startTick[step] : endTick[step];
+      if (write && (info.first < 0 || tick < info.first))
+        info.first = tick;
       if (!write)
-        info.last = std::max(info.last, step);
+        info.last = std::max(info.last, tick);
       if (info.touching.empty() || info.touching.back() != steps[step])
         info.touching.push_back(steps[step]);
     };

@@ -87,8 +87,9 @@ def PlanAllocateMemory : Pass<"plan-allocate-memory", "mlir::ModuleOp"> {
   let summary = "Assign arena offsets by buffer liveness, and weights offsets";
   let description = [{
     Computes each buffer's lifetime over the schedule (first writer to last
-    reader; graph inputs and outputs live for the whole run, so they never
-    share memory with another buffer), places the
+    reader, by predicted time when the tasks have `start_us`/`end_us`, else
+    by position; graph inputs and outputs live for the whole run, so they
+    never share memory with another buffer), places the
     buffers of each arena with the greedy best-fit planner and sets their
     `offset` and the arena's `peak_bytes`. Where a buffer reuses memory of an
     earlier one and the tasks involved run on different queues, the first
@@ -108,7 +109,7 @@ def PlanVerify : Pass<"plan-verify", "mlir::ModuleOp"> {
     Checks the properties a runtime relies on, beyond what op verifiers can
     see: every task runs on a device that can run it (its `cost_us` entry
     there is a number), starts no earlier than each of its dependencies ends,
-    and overlaps no other task of its queue; every buffer a task reads is
+    and overlaps no other task of its queue (transfers: of its link); every buffer a task reads is
     written by one of its dependencies or earlier on its own queue; buffers
     of one arena never share memory while both are live (inputs and outputs
     live for the whole run). The first violation is an error on the

@@ -69,7 +69,7 @@ struct PlanVerifyPass : public loom::plan::impl::PlanVerifyBase<PlanVerifyPass> 
 
     // Devices, times, queue order.
     DenseMap<Value, Operation *> byEvent;
-    std::map<std::pair<std::string, int64_t>, Operation *> lastOnQueue;
+    std::map<std::string, Operation *> lastOnResource;
     DenseMap<Value, Operation *> writer;
     DenseMap<Operation *, int64_t> stepOf;
     for (auto [index, s] : llvm::enumerate(steps)) {
@@ -91,12 +91,18 @@ struct PlanVerifyPass : public loom::plan::impl::PlanVerifyBase<PlanVerifyPass> 
                  << " us, before its dependency '" << describe(d).name
                  << "' ends at " << depEnd << " us";
       }
-      Operation *&prev = lastOnQueue[{s.device.str(), s.queue}];
+      // Tasks occupy their queue, transfers their link (as plan-schedule
+      // predicts them).
+      auto transfer = dyn_cast<TransferOp>(s.op);
+      std::string resource =
+          transfer ? "link " + transfer.getLink()
+                   : "@" + s.device.str() + "[" + std::to_string(s.queue) + "]";
+      Operation *&prev = lastOnResource[resource];
       if (prev && start + kEpsilonUs < timeAttr(prev, "end_us"))
         return s.op->emitError("'")
                << s.name << "' starts at " << start << " us while '"
-               << describe(prev).name << "' still runs on @" << s.device << "["
-               << s.queue << "] until " << timeAttr(prev, "end_us") << " us";
+               << describe(prev).name << "' still runs on " << resource
+               << " until " << timeAttr(prev, "end_us") << " us";
       // Every buffer read is written by a dependency or earlier on this
       // queue (the runtime orders nothing else).
       llvm::SmallDenseSet<Operation *> depOps;
