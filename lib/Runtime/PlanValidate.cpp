@@ -37,6 +37,7 @@ public:
     checkOutputsHaveValues();
     checkPinnedBuffersAreNotShared();
     checkEvents();
+    checkOrderedReads();
   }
 
 private:
@@ -359,6 +360,32 @@ private:
                "cross-queue dependency on task " + std::to_string(d) +
                    " has no event");
       }
+  }
+
+  /// A task that reads a buffer written by a task on another queue must
+  /// depend on that writer (directly: the executor orders nothing else), or
+  /// it could read the buffer before it is written.
+  void checkOrderedReads() {
+    std::vector<std::optional<size_t>> lastWriter(p.buffers.size());
+    for (size_t i = 0; i < p.tasks.size(); ++i) {
+      const PlanTask &t = p.tasks[i];
+      for (size_t k = 0; k < t.inputs.size(); ++k) {
+        if (!t.inputs[k] || !lastWriter[*t.inputs[k]])
+          continue;
+        size_t w = *lastWriter[*t.inputs[k]];
+        const PlanTask &wt = p.tasks[w];
+        bool sameQueue = wt.deviceIndex == t.deviceIndex && wt.queue == t.queue;
+        if (!sameQueue &&
+            std::find(t.deps.begin(), t.deps.end(), w) == t.deps.end())
+          fail(elementPath(elementPath("tasks", i) + ".inputs", k),
+               "reads buffer " + std::to_string(*t.inputs[k]) +
+                   ", written by task " + std::to_string(w) +
+                   " on another queue, without depending on it");
+      }
+      for (const std::optional<size_t> &o : t.outputs)
+        if (o)
+          lastWriter[*o] = i;
+    }
   }
 
   Plan &p;

@@ -412,6 +412,17 @@ const std::vector<CorruptCase> &corruptCases() {
        "tasks[0].device: unknown device 'gpu'"},
       {"QueueOutOfRange", [](Variant &v) { v.plan["tasks"][0]["queue"] = 1; },
        "tasks[0].queue: queue 1 does not exist"},
+      {"RacyReadAcrossQueues",
+       [](Variant &v) {
+         // The Add moves to a second queue and forgets its MatMul dep.
+         v.plan["devices"][0]["queues"] = 2;
+         v.plan["tasks"][1]["queue"] = 1;
+         v.plan["tasks"][1]["deps"] = Json::array();
+         v.plan["tasks"][2]["deps"] = Json::array({1});
+         v.plan["events"] = Json::array(
+             {Json{{"id", 0}, {"task", 1}, {"waiters", Json::array({2})}}});
+       },
+       "tasks[1].inputs[0]: reads buffer"},
       {"TooManyQueues",
        [](Variant &v) { v.plan["devices"][0]["queues"] = 1000000000; },
        "devices[0].queues: queue count 1000000000 is too large"},
