@@ -16,7 +16,7 @@ config.substitutions.append(("%src", config.loom_src_root))
 llvm_config.with_system_environment(["HOME", "TMPDIR"])
 llvm_config.use_default_substitutions()
 tool_dirs = [config.loom_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["loom-opt", "loom-translate", "loomc", "loom-run"], tool_dirs)
+llvm_config.add_tool_substitutions(["loom-opt", "loom-translate", "loomc", "loom-run", "loom-profile"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.loom_tools_dir, append_path=True)
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):

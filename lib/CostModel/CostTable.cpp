@@ -1,7 +1,7 @@
 //===- CostTable.cpp - Measured kernel times (JSON) -----------------------===//
 //
-// The table and its file format (docs/targets.md, "Cost tables"). The tool
-// that measures kernels and writes these files comes later.
+// The table and its file format (docs/targets.md, "Cost tables"). loom-profile
+// (tools/loom-profile) measures kernels and writes these files.
 //
 //===----------------------------------------------------------------------===//
 #include "loom/CostModel/CostModel.h"

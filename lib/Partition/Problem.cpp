@@ -346,5 +346,106 @@ double loom::partition::lowerBound(const Problem &problem) {
       r = std::max(r, finish[size_t(v)]);
     }
   }
-  return std::max(path, work / double(problem.totalQueues()));
+  std::vector<std::vector<std::optional<double>>> costs;
+  costs.reserve(size_t(n));
+  for (int v = 0; v < n; ++v) {
+    std::vector<std::optional<double>> c(size_t(problem.numDevices()));
+    for (int d = 0; d < problem.numDevices(); ++d)
+      if (problem.allowed(v, d))
+        c[size_t(d)] = problem.tasks[size_t(v)].cost[size_t(d)];
+    costs.push_back(std::move(c));
+  }
+  std::vector<int> queues;
+  for (const Device &d : problem.devices)
+    queues.push_back(d.queues);
+  return std::max({path, work / double(problem.totalQueues()),
+                   workLowerBound(costs, queues)});
+}
+
+double loom::partition::workLowerBound(
+    const std::vector<std::vector<std::optional<double>>> &cost,
+    const std::vector<int> &queues) {
+  const size_t k = queues.size();
+  if (k == 0 || cost.empty())
+    return 0;
+  // The dual objective at weights w (normalized so Σ queues[d]·y[d] = 1).
+  auto dual = [&](const std::vector<double> &w) {
+    double norm = 0;
+    for (size_t d = 0; d < k; ++d)
+      norm += double(queues[d]) * w[d];
+    if (norm <= 0)
+      return 0.0;
+    double total = 0;
+    for (const auto &row : cost) {
+      double best = std::numeric_limits<double>::infinity();
+      for (size_t d = 0; d < k && d < row.size(); ++d)
+        if (row[d])
+          best = std::min(best, *row[d] * w[d] / norm);
+      if (std::isfinite(best))
+        total += best;
+    }
+    return total;
+  };
+  std::vector<double> bestW(k, 1.0);
+  double best = dual(bestW);
+  if (k == 1)
+    return best;
+  // Grid on the simplex (k ≤ 4 devices in practice), coarser for large
+  // graphs, then halving steps around the best point.
+  const size_t evaluations = cost.size() > 20000 ? 40 : 400;
+  int steps = 1;
+  auto gridSize = [&](int s) { // points with Σ = s over k coordinates
+    double c = 1;
+    for (size_t i = 1; i < k; ++i)
+      c = c * double(s + int(i)) / double(i);
+    return c;
+  };
+  while (gridSize(steps + 1) <= double(evaluations))
+    ++steps;
+  // Enumerate compositions of `steps` into k parts (no recursion).
+  std::vector<int> idx(k, 0);
+  idx[0] = steps;
+  while (true) {
+    std::vector<double> w(k);
+    for (size_t d = 0; d < k; ++d)
+      w[d] = double(idx[d]) / double(steps);
+    double v = dual(w);
+    if (v > best) {
+      best = v;
+      bestW = w;
+    }
+    // Next composition: move one unit from the first non-zero part (not
+    // the last) to its right neighbour, gathering the rest at the front.
+    size_t i = 0;
+    while (i + 1 < k && idx[i] == 0)
+      ++i;
+    if (i + 1 >= k)
+      break;
+    int carry = idx[i] - 1;
+    idx[i] = 0;
+    ++idx[i + 1];
+    idx[0] = carry;
+  }
+  // Local refinement: move weight between pairs of devices.
+  for (double delta = 0.5 / double(steps); delta > 1e-4; delta /= 2) {
+    bool improved = true;
+    for (int round = 0; improved && round < 20; ++round) {
+      improved = false;
+      for (size_t a = 0; a < k; ++a)
+        for (size_t b = 0; b < k; ++b) {
+          if (a == b || bestW[b] < delta)
+            continue;
+          std::vector<double> w = bestW;
+          w[a] += delta;
+          w[b] -= delta;
+          double v = dual(w);
+          if (v > best * (1 + 1e-12)) {
+            best = v;
+            bestW = w;
+            improved = true;
+          }
+        }
+    }
+  }
+  return best;
 }

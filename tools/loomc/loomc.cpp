@@ -54,6 +54,11 @@ static cl::opt<std::string> partitioner(
              "local search, never worse than the best single device), heft, "
              "greedy, exact (at most 20 tasks) or single:DEVICE"),
     cl::value_desc("ALGORITHM"), cl::init("auto"), cl::cat(loomCategory));
+static cl::opt<std::string> costTable(
+    "cost-table",
+    cl::desc("Measured kernel times (JSON, e.g. written by loom-profile) that "
+             "replace the cost model's estimates, see docs/targets.md"),
+    cl::value_desc("FILE"), cl::init(""), cl::cat(loomCategory));
 static cl::opt<bool> explainPlacement(
     "explain-placement",
     cl::desc("Print, per task, its estimated cost on every device, the "
@@ -369,7 +374,9 @@ int main(int argc, char **argv) {
     loom::plan::PlanFromLoomOptions planOptions;
     planOptions.target = target;
     planPm.addPass(loom::plan::createPlanFromLoom(planOptions));
-    planPm.addPass(loom::plan::createPlanEstimateCosts());
+    loom::plan::PlanEstimateCostsOptions costOptions;
+    costOptions.costTable = costTable;
+    planPm.addPass(loom::plan::createPlanEstimateCosts(costOptions));
     loom::plan::PlanPartitionOptions partitionOptions;
     partitionOptions.algorithm = partitioner;
     planPm.addPass(loom::plan::createPlanPartition(partitionOptions));

@@ -33,6 +33,8 @@ std::optional<loom::cost::TensorDesc> describe(Value v) {
 
 struct PlanEstimateCostsPass
     : public loom::plan::impl::PlanEstimateCostsBase<PlanEstimateCostsPass> {
+  using PlanEstimateCostsBase::PlanEstimateCostsBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto targetName = module->getAttrOfType<StringAttr>("plan.target");
@@ -59,6 +61,19 @@ struct PlanEstimateCostsPass
       }
       devices.push_back({dev.getSymNameAttr(), d});
     }
+    // A measured table, when given, replaces the estimates it has entries for.
+    std::optional<loom::cost::CostTable> table;
+    if (!costTable.empty()) {
+      llvm::Expected<loom::cost::CostTable> loaded =
+          loom::cost::CostTable::load(costTable);
+      if (!loaded) {
+        module.emitError("plan-estimate-costs: ")
+            << llvm::toString(loaded.takeError());
+        return signalPassFailure();
+      }
+      table = std::move(*loaded);
+    }
+    const loom::cost::CostTable *tablePtr = table ? &*table : nullptr;
     Builder b(module.getContext());
     module.walk([&](Operation *op) {
       loom::cost::KernelDesc k;
@@ -76,12 +91,17 @@ struct PlanEstimateCostsPass
         return;
       }
       SmallVector<NamedAttribute> costs;
+      bool measured = false;
       for (auto [name, d] : devices) {
-        std::optional<double> us = loom::cost::estimateMicros(k, *d);
+        std::optional<double> us = loom::cost::estimateMicros(k, *d, tablePtr);
+        if (us && tablePtr && tablePtr->lookup(k, d->name))
+          measured = true;
         costs.push_back(b.getNamedAttr(
             name, us ? Attribute(b.getF64FloatAttr(*us)) : b.getUnitAttr()));
       }
       op->setAttr("cost_us", b.getDictionaryAttr(costs));
+      if (measured)
+        ++numMeasured;
     });
   }
 };

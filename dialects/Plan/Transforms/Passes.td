@@ -38,8 +38,20 @@ def PlanEstimateCosts : Pass<"plan-estimate-costs", "mlir::ModuleOp"> {
     estimate of the cost model (FLOPs and bytes from the operand shapes
     against the device's figures in the target named by the module's
     `plan.target` attribute, plus its dispatch overhead), or `unit` where the
-    device cannot run the kernel.
+    device cannot run the kernel. With `cost-table=FILE` (a measured cost
+    table, docs/targets.md, e.g. written by `loom-profile`), a task whose
+    kernel signature has an entry for a device gets that measured time there
+    instead; the statistic `num-measured` counts the tasks and transfers that
+    found at least one entry.
   }];
+  let options = [
+    Option<"costTable", "cost-table", "std::string", "\"\"",
+           "measured cost table (JSON) whose entries replace the estimates">,
+  ];
+  let statistics = [
+    Statistic<"numMeasured", "num-measured",
+              "Number of tasks whose cost came from the cost table">,
+  ];
 }
 
 def PlanPartition : Pass<"plan-partition", "mlir::ModuleOp"> {
@@ -75,10 +87,12 @@ def PlanSchedule : Pass<"plan-schedule", "mlir::ModuleOp"> {
     `cost_us` on its device; a transfer occupies the link between its two
     arenas' devices instead of a queue. Sets `start_us`/`end_us` on every
     task and transfer, and on the schedule `makespan_us` and
-    `lower_bound_us`: the larger of the critical path with every task at its
-    cheapest device and free transfers, and the total cheapest work divided
+    `lower_bound_us`: the largest of the critical path with every task at
+    its cheapest device and free transfers, the total cheapest work divided
     by the number of queues of all devices (dividing by devices is not a
-    bound when a device has several queues). Tasks without a cost on their
+    bound when a device has several queues), and the work bound of the
+    fractional relaxation (`loom::partition::workLowerBound`), which
+    accounts for devices that are slower or cannot run a task. Tasks without a cost on their
     device are an error.
   }];
 }

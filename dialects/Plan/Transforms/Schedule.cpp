@@ -1,6 +1,8 @@
 //===- Schedule.cpp - Predicted start/end times in schedule order ---------===//
 #include "Plan/Transforms/Passes.h"
 
+#include "loom/Partition/Problem.h"
+
 #include "mlir/IR/Builders.h"
 
 #include <map>
@@ -22,8 +24,13 @@ struct PlanSchedulePass
     Builder b(module.getContext());
     // Work can spread over every queue of every device.
     int64_t numQueues = 0;
-    for (auto dev : module.getOps<DeviceOp>())
+    SmallVector<DeviceOp> devices;
+    std::vector<int> queues;
+    for (auto dev : module.getOps<DeviceOp>()) {
       numQueues += int64_t(dev.getQueues());
+      devices.push_back(dev);
+      queues.push_back(int(dev.getQueues()));
+    }
     for (auto schedule : module.getOps<ScheduleOp>()) {
       // When each resource (a device queue, or a link for transfers) is free
       // again, and when each event is signalled.
@@ -33,6 +40,7 @@ struct PlanSchedulePass
       // cheapest device and free transfers, and the total cheapest work.
       DenseMap<Value, double> cheapestFinish;
       double makespan = 0, criticalPath = 0, cheapestWork = 0;
+      std::vector<std::vector<std::optional<double>>> taskCosts;
       for (Operation &op : schedule.getBodyBlock()) {
         FlatSymbolRefAttr device;
         ValueRange deps;
@@ -80,13 +88,21 @@ struct PlanSchedulePass
             if (auto f = dyn_cast<FloatAttr>(c.getValue()))
               cheapest = std::min(cheapest, f.getValueAsDouble());
           cheapestWork += cheapest;
+          std::vector<std::optional<double>> row;
+          for (DeviceOp dev : devices) {
+            auto f = costs.getAs<FloatAttr>(dev.getSymName());
+            row.push_back(f ? std::optional<double>(f.getValueAsDouble())
+                            : std::nullopt);
+          }
+          taskCosts.push_back(std::move(row));
         }
         cheapestFinish[op.getResult(0)] = ready + cheapest;
         criticalPath = std::max(criticalPath, ready + cheapest);
       }
       schedule.setMakespanUsAttr(b.getF64FloatAttr(makespan));
-      double bound = std::max(criticalPath,
-                              numQueues ? cheapestWork / double(numQueues) : 0);
+      double bound = std::max(
+          {criticalPath, numQueues ? cheapestWork / double(numQueues) : 0,
+           loom::partition::workLowerBound(taskCosts, queues)});
       schedule->setAttr("lower_bound_us", b.getF64FloatAttr(bound));
     }
   }

@@ -148,6 +148,20 @@ std::string verify(const Problem &problem, const Schedule &schedule);
 /// relaxation). The problem must pass check(). O(tasks · devices + edges).
 double lowerBound(const Problem &problem);
 
+/// A lower bound on the makespan from work alone, tighter than (b) above
+/// when devices differ in speed or capability. The LP relaxation "split each
+/// task fractionally over the devices that can run it; minimize T with
+/// device d's load at most queues[d] · T" has the dual: maximize
+/// Σ_t min_d cost[t][d] · y[d] over y ≥ 0 with Σ_d queues[d] · y[d] = 1
+/// (devices that cannot run t are left out of its min). Every feasible y
+/// gives a valid bound (weak duality); this evaluates the uniform point
+/// y[d] = 1 / Σ queues (which is (b)) and a grid on the simplex refined
+/// around its best point, so it is never below (b). `cost[t][d]` nullopt:
+/// device d cannot run task t. O(tasks · devices · grid points), the grid
+/// shrinking as the task count grows (a few hundred evaluations at most).
+double workLowerBound(const std::vector<std::vector<std::optional<double>>> &cost,
+                      const std::vector<int> &queues);
+
 } // namespace loom::partition
 
 #endif // LOOM_PARTITION_PROBLEM_H

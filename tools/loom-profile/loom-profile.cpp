@@ -1,0 +1,460 @@
+//===- loom-profile.cpp - Measure a plan's kernels into a cost table ------===//
+//
+//   loom-profile OUT_DIR -o costs.json [--repeat N] [--device NAME]
+//                [--input NAME=FILE.pb ...] [--threads N] [--quiet] [--help]
+//
+// Loads a plan folder written by loomc with the runtime Session, binds its
+// inputs (from files, else deterministic pseudo-random values), runs it once
+// to warm up and then N times, and writes a cost table (docs/targets.md)
+// with, for every kernel signature of the plan, the median measured µs of
+// its tasks under the device they ran on. `loomc --cost-table=costs.json`
+// (the `cost-table` option of plan-estimate-costs) then uses these times
+// instead of the estimates. Exit codes: 0 success, 2 usage, load or run
+// error.
+//
+//===----------------------------------------------------------------------===//
+#include "loom/CostModel/CostModel.h"
+#include "loom/Runtime/Float16.h"
+#include "loom/Runtime/Session.h"
+#include "loom/Runtime/TensorProtoIO.h"
+
+#include "llvm/Support/Error.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+using namespace loom::rt;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitError = 2;
+
+const char *const kUsage = R"(usage: loom-profile OUT_DIR -o COSTS.json [options]
+
+Measures the kernels of the executable plan in OUT_DIR (plan.json +
+weights.bin, as written by loomc) and writes a cost table: for every kernel
+signature (kernel name and operand shapes/types) the median measured time in
+µs of its tasks, dispatch included, under the device they ran on. Compile
+again with `loomc --cost-table=COSTS.json` to use the measured times instead
+of the cost model's estimates (docs/targets.md, "Calibration").
+
+options:
+  -o FILE               the cost table to write (JSON, docs/targets.md)
+  --repeat N            measured runs after one warm-up run (default 20)
+  --device NAME         record every time under device NAME (default: the
+                        device each task runs on)
+  --input NAME=FILE.pb  bind input NAME from a TensorProto file (repeatable);
+                        other inputs get deterministic pseudo-random values
+                        (floats in [-1, 1], integers in [0, 3], bools 0/1):
+                        kernels whose time depends on the data (gather
+                        indices, non_zero, top_k, ...) may time differently
+                        on real inputs
+  --threads N           threads each kernel may use (default 1, as loom-run)
+  --quiet               print nothing on success
+  --help                print this help and exit
+
+Transfers are not measured. Tasks with the same signature on the same device
+get the median of all their measured times.
+
+exit codes: 0 success, 2 usage error, or the plan cannot be loaded or run.
+
+example:
+  loomc model.onnx -o out --target=host
+  loom-profile out -o costs.json
+  loomc model.onnx -o out --target=host --cost-table=costs.json
+)";
+
+/// An error that ends the tool with exit code 2.
+struct ToolError {
+  std::string message;
+};
+
+struct Options {
+  std::string planDir;
+  std::string output;
+  long repeat = 20;
+  std::string device;
+  std::vector<std::pair<std::string, std::string>> inputs;
+  long threads = 1;
+  bool quiet = false;
+};
+
+long parseCount(const std::string &flag, const std::string &text, long min,
+                long max) {
+  char *end = nullptr;
+  errno = 0;
+  long v = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end || errno || v < min || v > max)
+    throw ToolError{flag + " expects an integer in [" + std::to_string(min) +
+                    ", " + std::to_string(max) + "], got '" + text + "'"};
+  return v;
+}
+
+/// Parses argv; returns nullopt after printing --help.
+std::optional<Options> parseArgs(int argc, char **argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return std::nullopt;
+    }
+    if (arg.empty() || arg[0] != '-') {
+      if (!o.planDir.empty())
+        throw ToolError{"unexpected argument '" + arg +
+                        "' (the plan folder is '" + o.planDir + "')"};
+      o.planDir = arg;
+      continue;
+    }
+    // -o FILE, -oFILE, -o=FILE, --flag VALUE, --flag=VALUE.
+    std::string flag = arg, value;
+    bool inlineValue = false;
+    if (size_t eq = arg.find('='); eq != std::string::npos) {
+      flag = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      inlineValue = true;
+    } else if (arg.size() > 2 && arg[0] == '-' && arg[1] == 'o') {
+      flag = "-o";
+      value = arg.substr(2);
+      inlineValue = true;
+    }
+    if (flag == "--quiet") {
+      if (inlineValue)
+        throw ToolError{"--quiet takes no value"};
+      o.quiet = true;
+      continue;
+    }
+    if (flag != "-o" && flag != "--repeat" && flag != "--device" &&
+        flag != "--input" && flag != "--threads")
+      throw ToolError{"unknown option '" + flag + "' (see --help)"};
+    if (!inlineValue) {
+      if (i + 1 >= argc)
+        throw ToolError{flag + " expects a value"};
+      value = argv[++i];
+    }
+    if (flag == "-o") {
+      if (value.empty())
+        throw ToolError{"-o expects a file name"};
+      o.output = value;
+    } else if (flag == "--repeat") {
+      o.repeat = parseCount(flag, value, 1, 1000000);
+    } else if (flag == "--device") {
+      if (value.empty())
+        throw ToolError{"--device expects a device name"};
+      o.device = value;
+    } else if (flag == "--input") {
+      size_t eq = value.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == value.size())
+        throw ToolError{"--input expects NAME=FILE.pb, got '" + value + "'"};
+      o.inputs.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+    } else if (flag == "--threads") {
+      o.threads = parseCount(flag, value, 1, 1024);
+    }
+  }
+  if (o.planDir.empty())
+    throw ToolError{"missing the plan folder OUT_DIR (see --help)"};
+  if (o.output.empty())
+    throw ToolError{"missing -o COSTS.json (see --help)"};
+  return o;
+}
+
+//===----------------------------------------------------------------------===//
+// Inputs
+//===----------------------------------------------------------------------===//
+
+/// A deterministic pseudo-random tensor: floats in [-1, 1], integers in
+/// [0, 3], bools 0/1 (splitmix64, seeded by the input's position).
+Tensor randomTensor(DType dtype, const Shape &shape, uint64_t seed) {
+  Tensor t;
+  t.dtype = dtype;
+  t.shape = shape;
+  int64_t n = numElements(shape);
+  size_t size = dtypeSize(dtype);
+  t.bytes.assign(size_t(n) * size, 0);
+  uint64_t state = 0x9E3779B97F4A7C15ull * (seed + 1);
+  auto next = [&]() {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  };
+  for (int64_t i = 0; i < n; ++i) {
+    uint64_t r = next();
+    float f = float(double(r >> 11) / double(1ull << 53) * 2.0 - 1.0);
+    uint64_t small = r % 4;
+    uint8_t *p = t.bytes.data() + size_t(i) * size;
+    switch (dtype) {
+    case DType::F32:
+      std::memcpy(p, &f, 4);
+      break;
+    case DType::F64: {
+      double d = f;
+      std::memcpy(p, &d, 8);
+      break;
+    }
+    case DType::F16: {
+      uint16_t h = floatToHalfBits(f);
+      std::memcpy(p, &h, 2);
+      break;
+    }
+    case DType::BF16: {
+      uint16_t h = floatToBf16Bits(f);
+      std::memcpy(p, &h, 2);
+      break;
+    }
+    case DType::Bool:
+      *p = uint8_t(r & 1);
+      break;
+    default: // Integers, little-endian: small non-negative values.
+      std::memcpy(p, &small, size);
+      break;
+    }
+  }
+  return t;
+}
+
+/// Binds --input files, and pseudo-random values to the other inputs.
+void bindInputs(Session &session, const Options &o) {
+  const std::vector<TensorInfo> &infos = session.inputs();
+  std::vector<std::optional<std::string>> files(infos.size());
+  for (const auto &[name, file] : o.inputs) {
+    std::optional<size_t> index = session.findInput(name);
+    if (!index) {
+      std::string known;
+      for (const TensorInfo &info : infos)
+        known += (known.empty() ? "'" : ", '") + info.name + "'";
+      throw ToolError{"--input " + name + "=" + file +
+                      ": the plan has no input '" + name +
+                      "' (inputs: " + (known.empty() ? "none" : known) + ")"};
+    }
+    files[*index] = file;
+  }
+  for (size_t i = 0; i < infos.size(); ++i) {
+    if (!files[i]) {
+      if (!infos[i].folded)
+        session.setInput(i, randomTensor(infos[i].dtype, infos[i].shape, i));
+      continue;
+    }
+    std::error_code ec;
+    if (!fs::is_regular_file(*files[i], ec))
+      throw ToolError{*files[i] + ": no such file"};
+    Tensor value;
+    try {
+      value = readTensorFile(*files[i]);
+    } catch (const KernelError &e) {
+      throw ToolError{*files[i] + ": " + e.message};
+    }
+    // ONNX test data stores bfloat16 as uint16.
+    if (infos[i].dtype == DType::BF16 && value.dtype == DType::U16)
+      value.dtype = DType::BF16;
+    try {
+      session.setInput(i, value);
+    } catch (const SessionError &e) {
+      throw ToolError{*files[i] + ": " + e.what()};
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel signatures
+//===----------------------------------------------------------------------===//
+
+/// The MLIR spelling of a plan dtype, as the compiler's memref element types
+/// print (docs/plan-format.md names them; signed integers are signless).
+const char *mlirElementType(DType t) {
+  switch (t) {
+  case DType::F32: return "f32";
+  case DType::F64: return "f64";
+  case DType::F16: return "f16";
+  case DType::BF16: return "bf16";
+  case DType::I8: return "i8";
+  case DType::I16: return "i16";
+  case DType::I32: return "i32";
+  case DType::I64: return "i64";
+  case DType::U8: return "ui8";
+  case DType::U16: return "ui16";
+  case DType::U32: return "ui32";
+  case DType::U64: return "ui64";
+  case DType::Bool: return "i1";
+  }
+  return "?";
+}
+
+/// The kernel call of task `id` as plan-estimate-costs describes it from the
+/// IR (dialects/Plan/Transforms/EstimateCosts.cpp): the same kernel name,
+/// operands in order, absent ones nullopt, and `constant` for weights. The
+/// partitioner may have replaced a task's operand by a transfer's copy of
+/// it; the copy of a weight is still a weight, as it was when the costs
+/// were estimated.
+loom::cost::KernelDesc kernelDesc(const Plan &plan, size_t id,
+                                  const std::vector<bool> &constant) {
+  const PlanTask &task = plan.tasks[id];
+  auto describe = [&](std::optional<size_t> buffer)
+      -> std::optional<loom::cost::TensorDesc> {
+    if (!buffer)
+      return std::nullopt;
+    const PlanBuffer &b = plan.buffers[*buffer];
+    loom::cost::TensorDesc t;
+    t.shape.assign(b.shape.begin(), b.shape.end());
+    t.elementBytes = int64_t(dtypeSize(b.dtype));
+    t.elementType = mlirElementType(b.dtype);
+    t.constant = constant[*buffer];
+    return t;
+  };
+  loom::cost::KernelDesc k;
+  k.kernel = task.kernel;
+  for (std::optional<size_t> b : task.inputs)
+    k.inputs.push_back(describe(b));
+  for (std::optional<size_t> b : task.outputs)
+    k.outputs.push_back(describe(b));
+  return k;
+}
+
+/// Which buffers hold compile-time constants: weights, and transfer copies of
+/// them (tasks are in schedule order, so a copy's source is known first).
+std::vector<bool> constantBuffers(const Plan &plan) {
+  std::vector<bool> constant(plan.buffers.size(), false);
+  for (size_t b = 0; b < plan.buffers.size(); ++b)
+    constant[b] = plan.buffers[b].isWeights();
+  for (const PlanTask &task : plan.tasks)
+    if (task.kind == TaskKind::Transfer && task.inputs.size() == 1 &&
+        task.outputs.size() == 1 && task.inputs[0] && task.outputs[0] &&
+        constant[*task.inputs[0]])
+      constant[*task.outputs[0]] = true;
+  return constant;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+std::string formatDouble(double v, const char *format) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+//===----------------------------------------------------------------------===//
+// Measuring
+//===----------------------------------------------------------------------===//
+
+/// Each task's time in one run, dispatch included: from the moment it could
+/// start (the end of the previous task on its queue and of its deps, or the
+/// start of the run) to its end. Tasks that did not run are absent.
+std::vector<std::optional<double>> taskTimes(const Plan &plan,
+                                             const std::vector<TaskTiming> &ts) {
+  std::vector<std::optional<TaskTiming>> byTask(plan.tasks.size());
+  for (const TaskTiming &t : ts)
+    if (t.task < byTask.size())
+      byTask[t.task] = t;
+  std::map<std::pair<size_t, size_t>, double> queueEnd;
+  std::vector<std::optional<double>> out(plan.tasks.size());
+  for (size_t id = 0; id < plan.tasks.size(); ++id) {
+    if (!byTask[id])
+      continue;
+    const TaskTiming &t = *byTask[id];
+    double ready = 0;
+    auto q = queueEnd.find({t.device, t.queue});
+    if (q != queueEnd.end())
+      ready = q->second;
+    for (size_t dep : plan.tasks[id].deps)
+      if (byTask[dep])
+        ready = std::max(ready, byTask[dep]->endUs);
+    out[id] = t.endUs - std::min(t.startUs, std::max(ready, 0.0));
+    queueEnd[{t.device, t.queue}] = t.endUs;
+  }
+  return out;
+}
+
+int runTool(const Options &o) {
+  SessionOptions sessionOptions;
+  sessionOptions.threads = int(o.threads);
+  std::unique_ptr<Session> session = Session::load(o.planDir, sessionOptions);
+  const Plan &plan = session->plan();
+  bindInputs(*session, o);
+
+  session->run(); // Warm-up.
+  std::vector<std::vector<double>> samples(plan.tasks.size());
+  std::vector<double> latenciesUs;
+  for (long r = 0; r < o.repeat; ++r) {
+    auto start = std::chrono::steady_clock::now();
+    session->run();
+    latenciesUs.push_back(std::chrono::duration<double, std::micro>(
+                              std::chrono::steady_clock::now() - start)
+                              .count());
+    std::vector<std::optional<double>> times =
+        taskTimes(plan, session->lastTimings());
+    for (size_t id = 0; id < times.size(); ++id)
+      if (times[id])
+        samples[id].push_back(*times[id]);
+  }
+
+  // Per (signature, device): the kernel and every task's median.
+  struct Group {
+    loom::cost::KernelDesc kernel;
+    std::string device;
+    std::vector<double> us;
+  };
+  std::map<std::pair<std::string, std::string>, Group> groups;
+  std::vector<bool> constant = constantBuffers(plan);
+  size_t measured = 0;
+  for (size_t id = 0; id < plan.tasks.size(); ++id) {
+    const PlanTask &task = plan.tasks[id];
+    if (task.kind != TaskKind::Kernel || samples[id].empty())
+      continue;
+    loom::cost::KernelDesc k = kernelDesc(plan, id, constant);
+    std::string device = o.device.empty() ? task.device : o.device;
+    Group &g = groups[{loom::cost::kernelSignature(k), device}];
+    g.kernel = std::move(k);
+    g.device = device;
+    g.us.push_back(median(samples[id]));
+    ++measured;
+  }
+
+  loom::cost::CostTable table;
+  table.target = plan.target;
+  for (const auto &[key, g] : groups)
+    table.set(g.kernel, g.device, median(g.us));
+  if (llvm::Error e = table.save(o.output))
+    throw ToolError{llvm::toString(std::move(e))};
+  if (!o.quiet)
+    std::cout << "loom-profile: " << measured << " tasks, " << table.size()
+              << " kernel signatures, " << o.repeat << " runs: median "
+              << formatDouble(median(latenciesUs) / 1000, "%.3f")
+              << " ms measured, " << formatDouble(plan.makespanUs / 1000, "%.3f")
+              << " ms predicted by the plan; wrote " << o.output << "\n";
+  return kExitOk;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  try {
+    std::optional<Options> options = parseArgs(argc, argv);
+    if (!options)
+      return kExitOk;
+    return runTool(*options);
+  } catch (const ToolError &e) {
+    std::cerr << "loom-profile: error: " << e.message << "\n";
+  } catch (const KernelError &e) {
+    std::cerr << "loom-profile: error: " << e.message << "\n";
+  } catch (const std::exception &e) {
+    std::cerr << "loom-profile: error: " << e.what() << "\n";
+  }
+  return kExitError;
+}
