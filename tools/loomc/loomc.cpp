@@ -243,7 +243,18 @@ int main(int argc, char **argv) {
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
   loom::registerAllPasses();
-  cl::HideUnrelatedOptions({&loomCategory, &cl::getGeneralCategory()});
+  // libLLVM registers every backend's flags in the general category: show
+  // only loomc's own options and the MLIR debugging flags users need.
+  static cl::OptionCategory debugCategory("MLIR debugging options");
+  for (const char *name :
+       {"mlir-timing", "mlir-timing-display", "mlir-print-ir-after-all",
+        "mlir-print-ir-before-all", "mlir-print-ir-after-failure",
+        "mlir-pass-statistics", "mlir-print-debuginfo"}) {
+    auto &options = cl::getRegisteredOptions();
+    if (auto it = options.find(name); it != options.end())
+      it->second->addCategory(debugCategory);
+  }
+  cl::HideUnrelatedOptions({&loomCategory, &debugCategory});
   std::string errors;
   llvm::raw_string_ostream errStream(errors);
   if (!cl::ParseCommandLineOptions(
