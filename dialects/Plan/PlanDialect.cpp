@@ -47,6 +47,15 @@ llvm::StringRef loom::plan::arenaDevice(Value buffer) {
   return arena ? arena.getDevice() : "";
 }
 
+FailureOr<ScheduleOp> loom::plan::getPlanSchedule(ModuleOp module) {
+  auto schedules = llvm::to_vector(module.getOps<ScheduleOp>());
+  if (schedules.size() != 1)
+    return module.emitError("a plan module needs exactly one plan.schedule, "
+                            "found ")
+           << schedules.size();
+  return schedules.front();
+}
+
 std::string TransferOp::getLink() {
   return (arenaDevice(getSource()) + "->" + arenaDevice(getTarget())).str();
 }

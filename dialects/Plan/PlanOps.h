@@ -6,6 +6,7 @@
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
@@ -27,6 +28,9 @@ int64_t elementBytes(mlir::Type type);
 int64_t byteSize(mlir::ShapedType type);
 /// The device whose arena holds `buffer` ("" for weights and none).
 llvm::StringRef arenaDevice(mlir::Value buffer);
+/// The one plan.schedule of a plan module; an error on the module when there
+/// is not exactly one.
+mlir::FailureOr<ScheduleOp> getPlanSchedule(mlir::ModuleOp module);
 } // namespace loom::plan
 
 #endif // LOOM_DIALECT_PLANOPS_H

@@ -190,12 +190,10 @@ struct Emitter {
   const loom::emit::PlanEmitOptions &options;
 
   LogicalResult run(llvm::raw_ostream &os, llvm::raw_ostream &weights) {
-    auto schedules = llvm::to_vector(module.getOps<ScheduleOp>());
-    if (schedules.size() != 1)
-      return module.emitError("a plan module needs exactly one plan.schedule, "
-                              "found ")
-             << schedules.size();
-    ScheduleOp schedule = schedules.front();
+    FailureOr<ScheduleOp> found = getPlanSchedule(module);
+    if (failed(found))
+      return failure();
+    ScheduleOp schedule = *found;
     Block &body = schedule.getBodyBlock();
 
     // Ids: buffers and tasks by position; events are task results.

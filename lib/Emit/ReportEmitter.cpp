@@ -55,12 +55,10 @@ double attrUs(Operation *op, StringRef name) {
 } // namespace
 
 LogicalResult loom::emit::emitReport(ModuleOp module, llvm::raw_ostream &os) {
-  auto schedules = llvm::to_vector(module.getOps<ScheduleOp>());
-  if (schedules.size() != 1)
-    return module.emitError("a plan module needs exactly one plan.schedule, "
-                            "found ")
-           << schedules.size();
-  ScheduleOp schedule = schedules.front();
+  FailureOr<ScheduleOp> found = getPlanSchedule(module);
+  if (failed(found))
+    return failure();
+  ScheduleOp schedule = *found;
   Block &body = schedule.getBodyBlock();
   double makespan =
       schedule.getMakespanUs() ? schedule.getMakespanUs()->convertToDouble() : 0;

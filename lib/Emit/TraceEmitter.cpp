@@ -20,12 +20,10 @@ using namespace loom::plan;
 
 
 LogicalResult loom::emit::emitTrace(ModuleOp module, llvm::raw_ostream &os) {
-  auto schedules = llvm::to_vector(module.getOps<ScheduleOp>());
-  if (schedules.size() != 1)
-    return module.emitError("a plan module needs exactly one plan.schedule, "
-                            "found ")
-           << schedules.size();
-  Block &body = schedules.front().getBodyBlock();
+  FailureOr<ScheduleOp> schedule = getPlanSchedule(module);
+  if (failed(schedule))
+    return failure();
+  Block &body = schedule->getBodyBlock();
 
   std::map<std::string, int64_t> devicePid;
   SmallVector<DeviceOp> devices;

@@ -16,6 +16,7 @@
 #include "loom/CostModel/CostModel.h"
 #include "loom/Runtime/Float16.h"
 #include "loom/Runtime/Session.h"
+#include "../common/ToolSupport.h"
 #include "loom/Runtime/TensorProtoIO.h"
 
 #include "llvm/Support/Error.h"
@@ -36,6 +37,7 @@
 
 namespace fs = std::filesystem;
 using namespace loom::rt;
+using namespace loom::tools;
 
 namespace {
 
@@ -78,10 +80,6 @@ example:
 )";
 
 /// An error that ends the tool with exit code 2.
-struct ToolError {
-  std::string message;
-};
-
 struct Options {
   std::string planDir;
   std::string output;
@@ -91,17 +89,6 @@ struct Options {
   long threads = 1;
   bool quiet = false;
 };
-
-long parseCount(const std::string &flag, const std::string &text, long min,
-                long max) {
-  char *end = nullptr;
-  errno = 0;
-  long v = std::strtol(text.c_str(), &end, 10);
-  if (text.empty() || *end || errno || v < min || v > max)
-    throw ToolError{flag + " expects an integer in [" + std::to_string(min) +
-                    ", " + std::to_string(max) + "], got '" + text + "'"};
-  return v;
-}
 
 /// Parses argv; returns nullopt after printing --help.
 std::optional<Options> parseArgs(int argc, char **argv) {
@@ -230,41 +217,14 @@ Tensor randomTensor(DType dtype, const Shape &shape, uint64_t seed) {
 void bindInputs(Session &session, const Options &o) {
   const std::vector<TensorInfo> &infos = session.inputs();
   std::vector<std::optional<std::string>> files(infos.size());
-  for (const auto &[name, file] : o.inputs) {
-    std::optional<size_t> index = session.findInput(name);
-    if (!index) {
-      std::string known;
-      for (const TensorInfo &info : infos)
-        known += (known.empty() ? "'" : ", '") + info.name + "'";
-      throw ToolError{"--input " + name + "=" + file +
-                      ": the plan has no input '" + name +
-                      "' (inputs: " + (known.empty() ? "none" : known) + ")"};
-    }
-    files[*index] = file;
-  }
+  placeNamedInputs(session, o.inputs, files);
   for (size_t i = 0; i < infos.size(); ++i) {
     if (!files[i]) {
       if (!infos[i].folded)
         session.setInput(i, randomTensor(infos[i].dtype, infos[i].shape, i));
       continue;
     }
-    std::error_code ec;
-    if (!fs::is_regular_file(*files[i], ec))
-      throw ToolError{*files[i] + ": no such file"};
-    Tensor value;
-    try {
-      value = readTensorFile(*files[i]);
-    } catch (const KernelError &e) {
-      throw ToolError{*files[i] + ": " + e.message};
-    }
-    // ONNX test data stores bfloat16 as uint16.
-    if (infos[i].dtype == DType::BF16 && value.dtype == DType::U16)
-      value.dtype = DType::BF16;
-    try {
-      session.setInput(i, value);
-    } catch (const SessionError &e) {
-      throw ToolError{*files[i] + ": " + e.what()};
-    }
+    bindInputFile(session, i, *files[i]);
   }
 }
 
@@ -341,12 +301,6 @@ double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   size_t n = v.size();
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-std::string formatDouble(double v, const char *format) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
 }
 
 //===----------------------------------------------------------------------===//

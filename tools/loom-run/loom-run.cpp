@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #include "loom/Runtime/Compare.h"
 #include "loom/Runtime/Session.h"
+#include "../common/ToolSupport.h"
 #include "loom/Runtime/TensorProtoIO.h"
 
 #include <nlohmann/json.hpp>
@@ -32,6 +33,7 @@
 
 namespace fs = std::filesystem;
 using namespace loom::rt;
+using namespace loom::tools;
 
 namespace {
 
@@ -73,10 +75,6 @@ example:
 )";
 
 /// An error that ends the tool with exit code 2.
-struct ToolError {
-  std::string message;
-};
-
 struct Options {
   std::string planDir;
   std::string testData;
@@ -101,17 +99,6 @@ double parseTolerance(const std::string &flag, const std::string &text) {
   if (text.empty() || *end || errno || !std::isfinite(v) || v < 0)
     throw ToolError{flag + " expects a non-negative number, got '" + text +
                     "'"};
-  return v;
-}
-
-long parseCount(const std::string &flag, const std::string &text, long min,
-                long max) {
-  char *end = nullptr;
-  errno = 0;
-  long v = std::strtol(text.c_str(), &end, 10);
-  if (text.empty() || *end || errno || v < min || v > max)
-    throw ToolError{flag + " expects an integer in [" + std::to_string(min) +
-                    ", " + std::to_string(max) + "], got '" + text + "'"};
   return v;
 }
 
@@ -187,23 +174,6 @@ std::optional<Options> parseArgs(int argc, char **argv) {
 // Tensor files
 //===----------------------------------------------------------------------===//
 
-/// Reads a TensorProto file; the ONNX test data stores bfloat16 as uint16,
-/// so a u16 tensor is retagged bf16 when `declared` says bf16.
-Tensor readTensor(const std::string &path, DType declared) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec))
-    throw ToolError{path + ": no such file"};
-  Tensor t;
-  try {
-    t = readTensorFile(path);
-  } catch (const KernelError &e) {
-    throw ToolError{path + ": " + e.message};
-  }
-  if (declared == DType::BF16 && t.dtype == DType::U16)
-    t.dtype = DType::BF16;
-  return t;
-}
-
 /// Binds every input from --test-data and --input; fails naming the inputs
 /// that end up without a value.
 void bindInputs(Session &session, const Options &o) {
@@ -220,18 +190,7 @@ void bindInputs(Session &session, const Options &o) {
         files[i] = file.string();
     }
   }
-  for (const auto &[name, file] : o.inputs) {
-    std::optional<size_t> index = session.findInput(name);
-    if (!index) {
-      std::string known;
-      for (const TensorInfo &info : infos)
-        known += (known.empty() ? "'" : ", '") + info.name + "'";
-      throw ToolError{"--input " + name + "=" + file +
-                      ": the plan has no input '" + name +
-                      "' (inputs: " + (known.empty() ? "none" : known) + ")"};
-    }
-    files[*index] = file;
-  }
+  placeNamedInputs(session, o.inputs, files);
   std::string missing;
   for (size_t i = 0; i < infos.size(); ++i)
     if (!files[i] && !infos[i].folded)
@@ -239,27 +198,14 @@ void bindInputs(Session &session, const Options &o) {
   if (!missing.empty())
     throw ToolError{"no value for input(s) " + missing +
                     " (use --test-data DIR or --input NAME=FILE.pb)"};
-  for (size_t i = 0; i < infos.size(); ++i) {
-    if (!files[i])
-      continue;
-    Tensor value = readTensor(*files[i], infos[i].dtype);
-    try {
-      session.setInput(i, value);
-    } catch (const SessionError &e) {
-      throw ToolError{*files[i] + ": " + e.what()};
-    }
-  }
+  for (size_t i = 0; i < infos.size(); ++i)
+    if (files[i])
+      bindInputFile(session, i, *files[i]);
 }
 
 //===----------------------------------------------------------------------===//
 // Reports
 //===----------------------------------------------------------------------===//
-
-std::string formatDouble(double v, const char *format = "%.3g") {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
 
 /// Writes the last run's task times as a Chrome trace (keys in a fixed order).
 void writeProfile(const Session &session, const std::string &path) {
@@ -327,7 +273,7 @@ int runTool(const Options &o) {
   std::vector<Tensor> expected;
   if (!o.testData.empty())
     for (size_t i = 0; i < outInfos.size(); ++i)
-      expected.push_back(readTensor(
+      expected.push_back(readTensorAs(
           (fs::path(o.testData) / ("output_" + std::to_string(i) + ".pb"))
               .string(),
           outInfos[i].dtype));

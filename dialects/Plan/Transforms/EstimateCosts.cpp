@@ -37,19 +37,10 @@ struct PlanEstimateCostsPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto targetName = module->getAttrOfType<StringAttr>("plan.target");
-    if (!targetName) {
-      module.emitError("plan-estimate-costs: the module has no plan.target "
-                       "attribute (run plan-from-loom first)");
+    FailureOr<loom::target::TargetDesc> desc =
+        loadPlanTarget(module, getArgument());
+    if (failed(desc))
       return signalPassFailure();
-    }
-    // A built-in name or a YAML file (docs/targets.md).
-    llvm::Expected<loom::target::TargetDesc> desc =
-        loom::target::loadTarget(targetName.getValue());
-    if (!desc) {
-      module.emitError(llvm::toString(desc.takeError()));
-      return signalPassFailure();
-    }
     // The devices of the plan, each with its figures.
     SmallVector<std::pair<StringAttr, const loom::target::DeviceDesc *>> devices;
     for (auto dev : module.getOps<DeviceOp>()) {

@@ -34,17 +34,10 @@ struct PlanPartitionPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto targetName = module->getAttrOfType<StringAttr>("plan.target");
-    if (!targetName) {
-      module.emitError("plan-partition: the module has no plan.target "
-                       "attribute (run plan-from-loom first)");
+    FailureOr<loom::target::TargetDesc> target =
+        loadPlanTarget(module, getArgument());
+    if (failed(target))
       return signalPassFailure();
-    }
-    auto target = loom::target::loadTarget(targetName.getValue());
-    if (!target) {
-      module.emitError(llvm::toString(target.takeError()));
-      return signalPassFailure();
-    }
     for (auto schedule : llvm::make_early_inc_range(module.getOps<ScheduleOp>()))
       if (failed(partition(module, schedule, *target)))
         return signalPassFailure();

@@ -1,0 +1,101 @@
+//===- ToolSupport.h - Shared pieces of the runtime tools ------*- C++ -*-===//
+//
+// Argument parsing and input binding shared by loom-run and loom-profile,
+// which link only the runtime (no LLVM): errors as ToolError, integer flags,
+// TensorProto input files bound by name.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LOOM_TOOLS_TOOLSUPPORT_H
+#define LOOM_TOOLS_TOOLSUPPORT_H
+
+#include "loom/Runtime/Session.h"
+#include "loom/Runtime/TensorProtoIO.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace loom::tools {
+
+/// A usage or load error: the tool prints it and exits with code 2.
+struct ToolError {
+  std::string message;
+};
+
+/// Parses `text` as an integer in [min, max] for `flag`.
+inline long parseCount(const std::string &flag, const std::string &text,
+                       long min, long max) {
+  char *end = nullptr;
+  errno = 0;
+  long v = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end || errno || v < min || v > max)
+    throw ToolError{flag + " expects an integer in [" + std::to_string(min) +
+                    ", " + std::to_string(max) + "], got '" + text + "'"};
+  return v;
+}
+
+inline std::string formatDouble(double v, const char *format = "%.3g") {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+/// Reads a TensorProto file (an input or an expected output); the ONNX test
+/// data stores bfloat16 as uint16,
+/// so a u16 tensor is retagged bf16 when `declared` says bf16.
+inline rt::Tensor readTensorAs(const std::string &path, rt::DType declared) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw ToolError{path + ": no such file"};
+  rt::Tensor t;
+  try {
+    t = rt::readTensorFile(path);
+  } catch (const rt::KernelError &e) {
+    throw ToolError{path + ": " + e.message};
+  }
+  if (declared == rt::DType::BF16 && t.dtype == rt::DType::U16)
+    t.dtype = rt::DType::BF16;
+  return t;
+}
+
+/// Places `--input NAME=FILE` pairs at their input's index in `files`
+/// (one slot per input of `session`); an unknown name is an error listing
+/// the plan's inputs.
+inline void
+placeNamedInputs(const rt::Session &session,
+                 const std::vector<std::pair<std::string, std::string>> &inputs,
+                 std::vector<std::optional<std::string>> &files) {
+  const std::vector<rt::TensorInfo> &infos = session.inputs();
+  for (const auto &[name, file] : inputs) {
+    std::optional<size_t> index = session.findInput(name);
+    if (!index) {
+      std::string known;
+      for (const rt::TensorInfo &info : infos)
+        known += (known.empty() ? "'" : ", '") + info.name + "'";
+      throw ToolError{"--input " + name + "=" + file +
+                      ": the plan has no input '" + name +
+                      "' (inputs: " + (known.empty() ? "none" : known) + ")"};
+    }
+    files[*index] = file;
+  }
+}
+
+/// Reads `file` and binds it to input `index`; errors name the file.
+inline void bindInputFile(rt::Session &session, size_t index,
+                          const std::string &file) {
+  rt::Tensor value = readTensorAs(file, session.inputs()[index].dtype);
+  try {
+    session.setInput(index, value);
+  } catch (const rt::SessionError &e) {
+    throw ToolError{file + ": " + e.what()};
+  }
+}
+
+} // namespace loom::tools
+
+#endif // LOOM_TOOLS_TOOLSUPPORT_H
