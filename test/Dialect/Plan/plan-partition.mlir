@@ -75,3 +75,9 @@ module attributes {plan.target = "@TARGET@"} {
     %t0 = plan.task "relu" on @cpu[0] ins(%x : memref<4xf32>) outs(%x : memref<4xf32>) {cost_us = {cpu, npu}, kernel_attrs = {}, name = "a", ops = ["a"]}
   }
 }
+
+// -----
+
+// expected-error @+1 {{plan-partition: the module has no plan.target attribute (run plan-from-loom first)}}
+module {
+}
