@@ -38,8 +38,20 @@ int64_t loom::plan::byteSize(ShapedType type) {
   return type.getNumElements() * elementBytes(type.getElementType());
 }
 
+Value loom::plan::rootBuffer(Value buffer) {
+  if (auto view = buffer.getDefiningOp<ViewOp>())
+    return view.getSource();
+  return buffer;
+}
+
+int64_t loom::plan::offsetInRoot(Value buffer) {
+  if (auto view = buffer.getDefiningOp<ViewOp>())
+    return int64_t(view.getByteOffset());
+  return 0;
+}
+
 llvm::StringRef loom::plan::arenaDevice(Value buffer) {
-  auto alloc = buffer.getDefiningOp<AllocOp>();
+  auto alloc = rootBuffer(buffer).getDefiningOp<AllocOp>();
   if (!alloc)
     return "";
   auto arena = SymbolTable::lookupNearestSymbolFrom<ArenaOp>(
@@ -179,6 +191,27 @@ LogicalResult WeightOp::verify() {
   return success();
 }
 
+LogicalResult ViewOp::verify() {
+  if (!isa_and_nonnull<AllocOp, WeightOp>(getSource().getDefiningOp()))
+    return emitOpError("source must be a plan.alloc or plan.weight buffer");
+  auto from = cast<ShapedType>(getSource().getType());
+  auto to = cast<ShapedType>(getResult().getType());
+  if (from.getElementType() != to.getElementType())
+    return emitOpError("element type ")
+           << to.getElementType() << " differs from the source's "
+           << from.getElementType();
+  uint64_t offset = getByteOffset();
+  if (offset % uint64_t(elementBytes(to.getElementType())) != 0)
+    return emitOpError("byte_offset ")
+           << offset << " is not a multiple of the element size "
+           << elementBytes(to.getElementType());
+  if (offset + uint64_t(byteSize(to)) > uint64_t(byteSize(from)))
+    return emitOpError("bytes [")
+           << offset << ", " << offset + uint64_t(byteSize(to))
+           << ") lie outside the source's " << byteSize(from) << " bytes";
+  return success();
+}
+
 LogicalResult InputOp::verify() {
   Operation *def = getBuffer().getDefiningOp();
   if (getFolded() ? !isa_and_nonnull<WeightOp>(def)
@@ -206,7 +239,7 @@ LogicalResult TaskOp::verify() {
   if (getKernel().empty())
     return emitOpError("kernel name must not be empty");
   for (auto [i, out] : llvm::enumerate(getOutputs()))
-    if (isa_and_nonnull<WeightOp>(out.getDefiningOp()))
+    if (isa_and_nonnull<WeightOp>(rootBuffer(out).getDefiningOp()))
       return emitOpError("output ") << i << " writes a read-only plan.weight";
   if (failed(verifyCosts(*this, getCostUsAttr())))
     return failure();
@@ -223,8 +256,8 @@ LogicalResult TransferOp::verify() {
   if (from.getShape() != to.getShape() ||
       from.getElementType() != to.getElementType())
     return emitOpError("copies ") << from << " into a different type " << to;
-  if (!isa_and_nonnull<AllocOp>(getTarget().getDefiningOp()))
-    return emitOpError("target must be a plan.alloc buffer");
+  if (!isa_and_nonnull<AllocOp>(rootBuffer(getTarget()).getDefiningOp()))
+    return emitOpError("target must be a plan.alloc buffer or a view of one");
   if (failed(verifyCosts(*this, getCostUsAttr())))
     return failure();
   return verifyTimes(*this, getStartUs(), getEndUs());

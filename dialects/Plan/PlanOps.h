@@ -26,7 +26,12 @@ constexpr int64_t kWeightsAlignment = 64;
 int64_t elementBytes(mlir::Type type);
 /// Bytes of a statically shaped memref or tensor.
 int64_t byteSize(mlir::ShapedType type);
-/// The device whose arena holds `buffer` ("" for weights and none).
+/// The buffer `buffer` is part of: the source of a plan.view, else itself.
+mlir::Value rootBuffer(mlir::Value buffer);
+/// Byte offset of `buffer` inside rootBuffer(buffer) (0 unless a view).
+int64_t offsetInRoot(mlir::Value buffer);
+/// The device whose arena holds `buffer` or its root ("" for weights and
+/// none).
 llvm::StringRef arenaDevice(mlir::Value buffer);
 /// The one plan.schedule of a plan module; an error on the module when there
 /// is not exactly one.

@@ -143,6 +143,28 @@ def Plan_WeightOp : Plan_Op<"weight"> {
   }];
 }
 
+def Plan_ViewOp : Plan_Op<"view", [Pure]> {
+  let summary = "a contiguous part of a buffer";
+  let description = [{
+    The `result`'s bytes are `[byte_offset, byte_offset + size)` of `source`
+    (a plan.alloc or plan.weight buffer, not another view): the same memory,
+    with its own static shape. A task that works on a slice of a tensor (one
+    part of an op split across devices) reads or writes the slice in place,
+    so the parts' results form their tensor without a concat.
+
+    ```mlir
+    %lo = plan.view %y[0] : memref<8x4xf32> to memref<4x4xf32>
+    ```
+  }];
+  let arguments = (ins Plan_Buffer:$source,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$byte_offset);
+  let results = (outs Plan_Buffer:$result);
+  let assemblyFormat = [{
+    $source `[` $byte_offset `]` attr-dict `:` type($source) `to` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def Plan_NoneOp : Plan_Op<"none", [Pure]> {
   let summary = "an absent optional kernel operand";
   let results = (outs NoneType:$result);

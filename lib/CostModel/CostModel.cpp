@@ -178,13 +178,23 @@ loom::cost::estimateMicros(const KernelDesc &kernel,
   if (table)
     if (std::optional<double> us = table->lookup(kernel, device.name))
       return us;
+  return estimateRoofline(kernel, device)->totalUs();
+}
+
+std::optional<loom::cost::Roofline>
+loom::cost::estimateRoofline(const KernelDesc &kernel,
+                             const target::DeviceDesc &device) {
+  if (!isSupported(kernel, device))
+    return std::nullopt;
   Work w = estimateWork(kernel);
   double peak = device.peak(computeType(kernel));
   double efficiency = device.efficiencyOf(w.opClass);
   // GOP/s = 1e3 op/µs; GB/s = 1e3 B/µs.
-  double computeUs = w.flops / (peak * efficiency * 1e3);
-  double memoryUs = w.bytes / (device.bandwidthGBs * 1e3);
-  return device.dispatchUs + std::max(computeUs, memoryUs);
+  Roofline r;
+  r.dispatchUs = device.dispatchUs;
+  r.computeUs = w.flops / (peak * efficiency * 1e3);
+  r.memoryUs = w.bytes / (device.bandwidthGBs * 1e3);
+  return r;
 }
 
 std::optional<double>

@@ -200,7 +200,7 @@ struct Emitter {
     DenseMap<Value, int64_t> bufferId, taskId;
     SmallVector<Operation *> buffers, tasks;
     for (Operation &op : body) {
-      if (isa<AllocOp, WeightOp>(op)) {
+      if (isa<AllocOp, WeightOp, ViewOp>(op)) {
         bufferId[op.getResult(0)] = int64_t(buffers.size());
         buffers.push_back(&op);
       } else if (isa<TaskOp, TransferOp>(op)) {
@@ -340,6 +340,21 @@ struct Emitter {
             j.attribute("arena", a.getArena());
             j.attribute("offset", int64_t(*a.getOffset()));
             j.attribute("size_bytes", a.getSizeInBytes());
+          } else if (auto v = dyn_cast<ViewOp>(op)) {
+            Operation *src = v.getSource().getDefiningOp();
+            auto srcAlloc = dyn_cast<AllocOp>(src);
+            auto srcWeight = dyn_cast<WeightOp>(src);
+            std::optional<StringRef> srcName =
+                srcAlloc ? srcAlloc.getName() : srcWeight.getName();
+            j.attribute("name", (srcName.value_or("") + "[" +
+                                 Twine(v.getByteOffset()) + "]")
+                                    .str());
+            j.attribute("arena", srcAlloc ? srcAlloc.getArena() : "weights");
+            j.attribute("offset",
+                        int64_t((srcAlloc ? *srcAlloc.getOffset()
+                                          : *srcWeight.getOffset()) +
+                                v.getByteOffset()));
+            j.attribute("size_bytes", byteSize(type));
           } else {
             auto w = cast<WeightOp>(op);
             j.attribute("name", w.getName().value_or(""));
@@ -351,6 +366,8 @@ struct Emitter {
           j.attributeBegin("shape");
           shapeArray(j, type.getShape());
           j.attributeEnd();
+          if (auto v = dyn_cast<ViewOp>(op))
+            j.attribute("view_of", bufferId.lookup(v.getSource()));
         });
       }
     });

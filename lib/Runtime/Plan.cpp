@@ -381,6 +381,13 @@ PlanBuffer parseBuffer(const Node &n, size_t index) {
               std::to_string(numElements(b.shape)) + " elements x " +
               std::to_string(dtypeSize(b.dtype)) +
               " bytes = " + std::to_string(bytes));
+  if (auto view = n.optionalKey("view_of")) {
+    b.viewOf = parseRef(*view, "buffer id");
+    if (*b.viewOf >= index)
+      view->fail("buffer " + std::to_string(*b.viewOf) +
+                 " is not an earlier buffer (a view names the buffer it is "
+                 "part of, listed before it)");
+  }
   return b;
 }
 

@@ -115,7 +115,31 @@ private:
         limit = p.arenas[*b.arenaIndex].peakBytes;
         alignment = p.arenas[*b.arenaIndex].alignment;
       }
-      if (b.offset % alignment != 0)
+      if (b.viewOf) {
+        // A view: inside its source, element-aligned.
+        const PlanBuffer &src = p.buffers[*b.viewOf];
+        if (src.viewOf)
+          fail(path + ".view_of", "buffer " + std::to_string(*b.viewOf) +
+                                      " is itself a view");
+        if (src.arena != b.arena)
+          fail(path + ".arena", quoted(b.arena) + " differs from the arena " +
+                                    quoted(src.arena) + " of buffer " +
+                                    std::to_string(*b.viewOf) +
+                                    " it is a view of");
+        if (b.offset < src.offset ||
+            b.offset - src.offset > src.sizeBytes ||
+            b.sizeBytes > src.sizeBytes - (b.offset - src.offset))
+          fail(path, "bytes [" + std::to_string(b.offset) + ", " +
+                         std::to_string(b.offset + b.sizeBytes) +
+                         ") lie outside buffer " + std::to_string(*b.viewOf) +
+                         " [" + std::to_string(src.offset) + ", " +
+                         std::to_string(src.offset + src.sizeBytes) +
+                         ") it is a view of");
+        if (b.offset % dtypeSize(b.dtype) != 0)
+          fail(path + ".offset", std::to_string(b.offset) +
+                                     " is not a multiple of the element size " +
+                                     std::to_string(dtypeSize(b.dtype)));
+      } else if (b.offset % alignment != 0)
         fail(path + ".offset",
              std::to_string(b.offset) + " is not a multiple of the alignment " +
                  std::to_string(alignment) + " of " + quoted(b.arena));
@@ -149,6 +173,10 @@ private:
                                    (isInput ? "input" : "output") + " name " +
                                    quoted(v.name));
         const PlanBuffer &b = buffer(v.buffer, path + ".buffer");
+        if (b.viewOf)
+          fail(path + ".buffer", "buffer " + std::to_string(v.buffer) +
+                                     " is a view; inputs and outputs name "
+                                     "whole buffers");
         if (b.dtype != v.dtype || b.shape != v.shape)
           fail(path, "declared as " + shapeText(v.dtype, v.shape) +
                          " but buffer " + std::to_string(v.buffer) + " is " +
@@ -203,7 +231,7 @@ private:
           fail(opath, "buffer " + std::to_string(*t.outputs[j]) +
                           " is a weights buffer (read-only); no task may "
                           "write it");
-        if (inputBuffers.count(*t.outputs[j]))
+        if (inputBuffers.count(root(*t.outputs[j])))
           fail(opath, "buffer " + std::to_string(*t.outputs[j]) +
                           " holds a graph input; no task may write it");
       }
@@ -249,7 +277,7 @@ private:
     for (const PlanTask &t : p.tasks)
       for (const auto &o : t.outputs)
         if (o)
-          hasValue[*o] = true;
+          hasValue[root(*o)] = true;
     for (size_t i = 0; i < p.outputs.size(); ++i)
       if (!hasValue[p.outputs[i].buffer])
         fail(elementPath("outputs", i) + ".buffer",
@@ -299,11 +327,14 @@ private:
           overlap(path, id, maxEnd[lo - 1]);
         for (size_t k = lo;
              k < ids.size() && p.buffers[ids[k]].offset < end(id); ++k)
-          if (ids[k] != id)
+          if (root(ids[k]) != id)
             overlap(path, id, ids[k]);
       }
     }
   }
+
+  /// The buffer whose bytes `id` is part of: its view_of, else itself.
+  size_t root(size_t id) const { return p.buffers[id].viewOf.value_or(id); }
 
   uint64_t end(size_t id) const {
     return p.buffers[id].offset + p.buffers[id].sizeBytes;
@@ -366,25 +397,47 @@ private:
   /// depend on that writer (directly: the executor orders nothing else), or
   /// it could read the buffer before it is written.
   void checkOrderedReads() {
-    std::vector<std::optional<size_t>> lastWriter(p.buffers.size());
+    // Per buffer (views count as their source): the tasks whose writes are
+    // still visible, with their byte ranges; a write covering an earlier
+    // one replaces it.
+    struct Write {
+      size_t task;
+      uint64_t lo, hi;
+    };
+    std::vector<std::vector<Write>> writes(p.buffers.size());
     for (size_t i = 0; i < p.tasks.size(); ++i) {
       const PlanTask &t = p.tasks[i];
       for (size_t k = 0; k < t.inputs.size(); ++k) {
-        if (!t.inputs[k] || !lastWriter[*t.inputs[k]])
+        if (!t.inputs[k])
           continue;
-        size_t w = *lastWriter[*t.inputs[k]];
-        const PlanTask &wt = p.tasks[w];
-        bool sameQueue = wt.deviceIndex == t.deviceIndex && wt.queue == t.queue;
-        if (!sameQueue &&
-            std::find(t.deps.begin(), t.deps.end(), w) == t.deps.end())
-          fail(elementPath(elementPath("tasks", i) + ".inputs", k),
-               "reads buffer " + std::to_string(*t.inputs[k]) +
-                   ", written by task " + std::to_string(w) +
-                   " on another queue, without depending on it");
+        const PlanBuffer &b = p.buffers[*t.inputs[k]];
+        for (const Write &w : writes[root(*t.inputs[k])]) {
+          if (!(w.lo < b.offset + b.sizeBytes && b.offset < w.hi))
+            continue;
+          const PlanTask &wt = p.tasks[w.task];
+          bool sameQueue =
+              wt.deviceIndex == t.deviceIndex && wt.queue == t.queue;
+          if (!sameQueue &&
+              std::find(t.deps.begin(), t.deps.end(), w.task) == t.deps.end())
+            fail(elementPath(elementPath("tasks", i) + ".inputs", k),
+                 "reads buffer " + std::to_string(*t.inputs[k]) +
+                     ", written by task " + std::to_string(w.task) +
+                     " on another queue, without depending on it");
+        }
       }
-      for (const std::optional<size_t> &o : t.outputs)
-        if (o)
-          lastWriter[*o] = i;
+      for (const std::optional<size_t> &o : t.outputs) {
+        if (!o)
+          continue;
+        const PlanBuffer &b = p.buffers[*o];
+        uint64_t lo = b.offset, hi = b.offset + b.sizeBytes;
+        std::vector<Write> &list = writes[root(*o)];
+        list.erase(std::remove_if(list.begin(), list.end(),
+                                  [&](const Write &w) {
+                                    return lo <= w.lo && w.hi <= hi;
+                                  }),
+                   list.end());
+        list.push_back({i, lo, hi});
+      }
     }
   }
 

@@ -1,4 +1,5 @@
 // RUN: loom-translate --plan-to-json %s -split-input-file -verify-diagnostics | FileCheck %s
+// RUN: loom-translate --plan-to-json %s -split-input-file -verify-diagnostics | FileCheck %s --check-prefix=VIEW
 
 // A complete two-device plan: every section of plan.json, typed attributes,
 // a transfer, and the event for the one cross-queue dependency.
@@ -179,6 +180,51 @@ module attributes {loom.source = "/some/dir/m.onnx", loom.graph_name = "g", loom
     %y = plan.alloc @cpu_mem {name = "y", offset = 128 : i64} : memref<4xf32>
     %t2 = plan.task "neg" on @cpu[0] ins(%b : memref<4xf32>) outs(%y : memref<4xf32>) after(%t1) {cost_us = {cpu = 3.5 : f64, npu}, start_us = 3.0 : f64, end_us = 6.5 : f64, name = "op2", ops = ["n2"], kernel_attrs = {}}
     plan.output "y" %y : memref<4xf32>
+  }
+}
+
+// -----
+
+// Views (parts of an op split across devices): a buffer entry at the
+// source's offset plus the view's, with `view_of` naming the source; views
+// of weights lie in the weights file.
+
+// VIEW: "target": "host-views",
+// VIEW: "id": 1,
+// VIEW-NEXT: "name": "y",
+// VIEW-NEXT: "arena": "cpu_mem",
+// VIEW-NEXT: "offset": 64,
+// VIEW-NEXT: "size_bytes": 32,
+// VIEW: "id": 2,
+// VIEW-NEXT: "name": "y[16]",
+// VIEW-NEXT: "arena": "cpu_mem",
+// VIEW-NEXT: "offset": 80,
+// VIEW-NEXT: "size_bytes": 16,
+// VIEW-NEXT: "dtype": "f32",
+// VIEW-NEXT: "shape": [
+// VIEW-NEXT:   2,
+// VIEW-NEXT:   2
+// VIEW-NEXT: ],
+// VIEW-NEXT: "view_of": 1
+// VIEW: "id": 4,
+// VIEW-NEXT: "name": "w[8]",
+// VIEW-NEXT: "arena": "weights",
+// VIEW-NEXT: "offset": 72,
+// VIEW-NEXT: "size_bytes": 8,
+// VIEW: "view_of": 3
+module attributes {plan.target = "host-views"} {
+  plan.device @cpu {kind = "cpu", queues = 1 : i64}
+  plan.arena @cpu_mem {device = @cpu, alignment = 64 : i64, peak_bytes = 128 : i64}
+  plan.schedule @main attributes {makespan_us = 2.0 : f64} {
+    %x = plan.alloc @cpu_mem {name = "x", offset = 0 : i64} : memref<4x2xf32>
+    plan.input "x" %x : memref<4x2xf32>
+    %y = plan.alloc @cpu_mem {name = "y", offset = 64 : i64} : memref<4x2xf32>
+    %hi = plan.view %y[16] : memref<4x2xf32> to memref<2x2xf32>
+    %w = plan.weight dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32> {name = "w", offset = 64 : i64} : memref<4xf32>
+    %w2 = plan.view %w[8] : memref<4xf32> to memref<2xf32>
+    %xhi = plan.view %x[16] : memref<4x2xf32> to memref<2x2xf32>
+    %t0 = plan.task "add" on @cpu[0] ins(%xhi, %w2 : memref<2x2xf32>, memref<2xf32>) outs(%hi : memref<2x2xf32>) {cost_us = {cpu = 1.0 : f64}, start_us = 0.0 : f64, end_us = 1.0 : f64, name = "op0", ops = ["a"], kernel_attrs = {}}
+    plan.output "y" %y : memref<4x2xf32>
   }
 }
 

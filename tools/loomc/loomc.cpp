@@ -54,6 +54,12 @@ static cl::opt<std::string> partitioner(
              "local search, never worse than the best single device), heft, "
              "greedy, exact (at most 20 tasks) or single:DEVICE"),
     cl::value_desc("ALGORITHM"), cl::init("auto"), cl::cat(loomCategory));
+static cl::opt<bool> noSplit(
+    "no-split",
+    cl::desc("Never split a heavy MatMul/Gemm/Conv across two devices "
+             "(co-execution is tried by default and kept only when it lowers "
+             "the predicted latency)"),
+    cl::init(false), cl::cat(loomCategory));
 static cl::opt<std::string> costTable(
     "cost-table",
     cl::desc("Measured kernel times (JSON, e.g. written by loom-profile) that "
@@ -139,6 +145,8 @@ void explain(ModuleOp module) {
          << bestDevice << " is busy)";
     if (auto why = task->getAttrOfType<StringAttr>("fallback"))
       os << "; " << why.getValue();
+    if (auto split = task->getAttrOfType<StringAttr>("split"))
+      os << "; co-executed part: " << split.getValue();
     os << "\n";
   });
 }
@@ -147,7 +155,8 @@ void explain(ModuleOp module) {
 /// and the best single-device plan, memory per device.
 void printSummary(ModuleOp module, bool emitPlan, bool emitTrace,
                   bool emitReport, bool emitMlir, bool emitLoom) {
-  size_t inputs = 0, outputs = 0, tasks = 0, transfers = 0, weights = 0;
+  size_t inputs = 0, outputs = 0, tasks = 0, transfers = 0, weights = 0,
+         splitParts = 0;
   int64_t weightBytes = 0;
   double makespan = 0, bound = 0;
   std::optional<double> bestSingle;
@@ -157,8 +166,11 @@ void printSummary(ModuleOp module, bool emitPlan, bool emitTrace,
       ++inputs;
     else if (isa<loom::plan::OutputOp>(op))
       ++outputs;
-    else if (isa<loom::plan::TaskOp>(op))
+    else if (isa<loom::plan::TaskOp>(op)) {
       ++tasks;
+      if (op->hasAttr("split"))
+        ++splitParts;
+    }
     else if (isa<loom::plan::TransferOp>(op))
       ++transfers;
     else if (auto w = dyn_cast<loom::plan::WeightOp>(op)) {
@@ -196,7 +208,10 @@ void printSummary(ModuleOp module, bool emitPlan, bool emitTrace,
   os << "loomc: compiled " << modelPath << " for target '" << target << "'\n"
      << "  inputs:    " << inputs << "\n"
      << "  outputs:   " << outputs << "\n"
-     << "  tasks:     " << tasks << " (+" << transfers << " transfers)\n"
+     << "  tasks:     " << tasks << " (+" << transfers << " transfers)";
+  if (splitParts)
+    os << "; " << splitParts << " are parts of ops split across two devices";
+  os << "\n"
      << "  weights:   " << weights << " (" << weightBytes << " bytes)\n";
   if (!memory.empty()) {
     os << "  memory:    " << memory << " bytes peak\n"
@@ -390,6 +405,7 @@ int main(int argc, char **argv) {
     planPm.addPass(loom::plan::createPlanEstimateCosts(costOptions));
     loom::plan::PlanPartitionOptions partitionOptions;
     partitionOptions.algorithm = partitioner;
+    partitionOptions.split = !noSplit;
     planPm.addPass(loom::plan::createPlanPartition(partitionOptions));
     // Memory by predicted time: buffers of tasks that run side by side on
     // different queues never share memory, and the dependencies reuse adds

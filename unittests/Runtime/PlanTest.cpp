@@ -215,6 +215,119 @@ TEST(PlanSession, MultiQueuePlanIsCorrectAndRepeatable) {
 }
 
 //===----------------------------------------------------------------------===//
+// (b') Views: an op split across two devices writes one buffer in place
+//===----------------------------------------------------------------------===//
+
+/// x: f32[4, 2] (input). Task 0 on the CPU computes relu of x's rows 0..2
+/// into rows 0..2 of y; task 1 on the GPU computes neg of rows 2..4 into its
+/// own buffer, and transfer 2 copies it into rows 2..4 of y; task 3 computes
+/// z = abs(y). Outputs y and z.
+/// Buffers: 0 x, 1 y, 2 x[rows 0..2], 3 x[rows 2..4], 4 y[rows 0..2],
+/// 5 y[rows 2..4], 6 the GPU's part, 7 z.
+PlanFiles viewPlan() {
+  PlanFiles f;
+  f.plan = planSkeleton(0);
+  addDevice(f.plan, "cpu", "cpu", 1, 192);
+  addDevice(f.plan, "gpu", "gpu", 1, 64);
+  Json &b = f.plan["buffers"];
+  b.push_back(bufferJson(0, "x", "cpu", 0, "f32", {4, 2}));
+  b.push_back(bufferJson(1, "y", "cpu", 64, "f32", {4, 2}));
+  auto view = [&](int id, int of, uint64_t offset) {
+    Json v = bufferJson(id, "view", "cpu", offset, "f32", {2, 2});
+    v["view_of"] = of;
+    b.push_back(v);
+  };
+  view(2, 0, 0);
+  view(3, 0, 16);
+  view(4, 1, 64);
+  view(5, 1, 80);
+  b.push_back(bufferJson(6, "part", "gpu", 0, "f32", {2, 2}));
+  b.push_back(bufferJson(7, "z", "cpu", 128, "f32", {4, 2}));
+  f.plan["inputs"].push_back(valueJson("x", 0, "f32", {4, 2}));
+  f.plan["outputs"].push_back(valueJson("y", 1, "f32", {4, 2}));
+  f.plan["outputs"].push_back(valueJson("z", 7, "f32", {4, 2}));
+  Json &t = f.plan["tasks"];
+  t.push_back(taskJson(0, "lo", "kernel", "cpu", 0, "relu", {2}, {4}, Json::array()));
+  t.push_back(taskJson(1, "hi", "kernel", "gpu", 0, "neg", {3}, {6}, Json::array()));
+  Json copy = taskJson(2, "copy", "transfer", "gpu", 0, "copy", {6}, {5}, {1});
+  t.push_back(copy);
+  t.push_back(taskJson(3, "abs", "kernel", "cpu", 0, "abs", {1}, {7}, {2}));
+  f.plan["events"].push_back(Json{{"id", 0}, {"task", 2}, {"waiters", {3}}});
+  return f;
+}
+
+TEST(PlanSession, ViewsLetTwoDevicesWriteOneBuffer) {
+  TempDir tmp;
+  auto session = loadFiles(tmp, viewPlan());
+  std::vector<float> x = {-1, 2, 3, -4, 5, -6, -7, 8};
+  session->setInput("x", f32Tensor({4, 2}, x));
+  session->run();
+  // Rows 0..2: relu; rows 2..4: neg; z = |y|.
+  std::vector<float> y = {0, 2, 3, 0, -5, 6, 7, -8};
+  std::vector<float> z = {0, 2, 3, 0, 5, 6, 7, 8};
+  EXPECT_EQ(floatsOf(session->getOutput("y")), y);
+  EXPECT_EQ(floatsOf(session->getOutput("z")), z);
+}
+
+TEST(PlanLoad, BadViewsAreLoadErrors) {
+  struct Case {
+    const char *name;
+    std::function<void(Json &)> corrupt;
+    const char *expected;
+  };
+  const std::vector<Case> cases = {
+      {"outside its source",
+       [](Json &p) { p["buffers"][5]["offset"] = 112; },
+       "buffers[5]: bytes [112, 128) lie outside buffer 1 [64, 96) it is a "
+       "view of"},
+      {"before its source",
+       [](Json &p) { p["buffers"][4]["offset"] = 48; },
+       "buffers[4]: bytes [48, 64) lie outside buffer 1"},
+      {"view of a view",
+       [](Json &p) {
+         p["buffers"][5]["view_of"] = 4;
+       },
+       "buffers[5].view_of: buffer 4 is itself a view"},
+      {"view of a later buffer",
+       [](Json &p) { p["buffers"][2]["view_of"] = 7; },
+       "buffers[2].view_of: buffer 7 is not an earlier buffer"},
+      {"another arena",
+       [](Json &p) { p["buffers"][6]["view_of"] = 1; },
+       "buffers[6].arena: 'gpu' differs from the arena 'cpu' of buffer 1"},
+      {"not element-aligned",
+       [](Json &p) { p["buffers"][4]["offset"] = 66; },
+       "buffers[4].offset: 66 is not a multiple of the element size 4"},
+      {"an output naming a view",
+       [](Json &p) {
+         p["outputs"][0]["buffer"] = 4;
+         p["outputs"][0]["shape"] = {2, 2};
+       },
+       "outputs[0].buffer: buffer 4 is a view"},
+      {"a racy read of a view's rows",
+       [](Json &p) {
+         p["tasks"][3]["deps"] = Json::array();
+         p["events"] = Json::array();
+       },
+       "tasks[3].inputs[0]: reads buffer 1, written by task 2 on another "
+       "queue, without depending on it"},
+      {"writing a view of an input",
+       [](Json &p) { p["tasks"][0]["outputs"][0] = 3; },
+       "tasks[0].outputs[0]: buffer 3 holds a graph input"},
+  };
+  for (const Case &c : cases) {
+    PlanFiles f = viewPlan();
+    c.corrupt(f.plan);
+    TempDir tmp;
+    fs::path dir = tmp.sub("plan");
+    writePlanDir(dir, f.plan, f.weights);
+    std::string err = errorOf<PlanError>([&] { Session::load(dir.string()); });
+    std::string want = (dir / "plan.json").string() + ": " + c.expected;
+    EXPECT_NE(err.find(want), std::string::npos)
+        << c.name << ": message: " << err << "\nexpected to contain: " << want;
+  }
+}
+
+//===----------------------------------------------------------------------===//
 // (c) Folded inputs
 //===----------------------------------------------------------------------===//
 
@@ -633,7 +746,7 @@ TEST(PlanLoad, ValidPlansHaveNoErrors) {
   // The base of every corrupt case, and the other plans of this file, load.
   MlpData data;
   for (const PlanFiles &f :
-       {mlpPlan(data.w, data.b), multiQueuePlan(), foldedPlan()}) {
+       {mlpPlan(data.w, data.b), multiQueuePlan(), foldedPlan(), viewPlan()}) {
     TempDir tmp;
     EXPECT_NO_THROW(loadFiles(tmp, f));
   }

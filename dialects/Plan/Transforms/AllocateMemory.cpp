@@ -88,8 +88,9 @@ struct PlanAllocateMemoryPass
     for (Operation &op : body)
       if (auto alloc = dyn_cast<AllocOp>(op))
         infos[alloc.getBuffer()];
+    // A view's reads and writes are its source buffer's.
     auto touch = [&](Value v, int64_t step, bool write) {
-      auto it = infos.find(v);
+      auto it = infos.find(rootBuffer(v));
       if (it == infos.end())
         return;
       Info &info = it->second;

@@ -14,9 +14,7 @@ namespace loom::plan {
 using namespace mlir;
 using namespace loom::plan;
 
-namespace {
-
-std::optional<loom::cost::TensorDesc> describe(Value v) {
+static std::optional<loom::cost::TensorDesc> describe(Value v) {
   auto type = dyn_cast<MemRefType>(v.getType());
   if (!type)
     return std::nullopt;
@@ -26,10 +24,32 @@ std::optional<loom::cost::TensorDesc> describe(Value v) {
   t.elementType.clear();
   llvm::raw_string_ostream os(t.elementType);
   type.getElementType().print(os);
-  // Weights (and folded inputs) are known at compile time.
-  t.constant = v.getDefiningOp<WeightOp>() != nullptr;
+  // Weights (and folded inputs, and parts of them) are known at compile
+  // time.
+  t.constant = rootBuffer(v).getDefiningOp<WeightOp>() != nullptr;
   return t;
 }
+
+bool loom::plan::describeKernel(Operation *op, loom::cost::KernelDesc &k) {
+  k = {};
+  if (auto task = dyn_cast<TaskOp>(op)) {
+    k.kernel = task.getKernel().str();
+    for (Value v : task.getInputs())
+      k.inputs.push_back(describe(v));
+    for (Value v : task.getOutputs())
+      k.outputs.push_back(describe(v));
+    return true;
+  }
+  if (auto transfer = dyn_cast<TransferOp>(op)) {
+    k.kernel = "copy";
+    k.inputs.push_back(describe(transfer.getSource()));
+    k.outputs.push_back(describe(transfer.getTarget()));
+    return true;
+  }
+  return false;
+}
+
+namespace {
 
 struct PlanEstimateCostsPass
     : public loom::plan::impl::PlanEstimateCostsBase<PlanEstimateCostsPass> {
@@ -68,19 +88,8 @@ struct PlanEstimateCostsPass
     Builder b(module.getContext());
     module.walk([&](Operation *op) {
       loom::cost::KernelDesc k;
-      if (auto task = dyn_cast<TaskOp>(op)) {
-        k.kernel = task.getKernel().str();
-        for (Value v : task.getInputs())
-          k.inputs.push_back(describe(v));
-        for (Value v : task.getOutputs())
-          k.outputs.push_back(describe(v));
-      } else if (auto transfer = dyn_cast<TransferOp>(op)) {
-        k.kernel = "copy";
-        k.inputs.push_back(describe(transfer.getSource()));
-        k.outputs.push_back(describe(transfer.getTarget()));
-      } else {
+      if (!describeKernel(op, k))
         return;
-      }
       SmallVector<NamedAttribute> costs;
       bool measured = false;
       for (auto [name, d] : devices) {

@@ -43,28 +43,19 @@ struct PlanPartitionPass
         return signalPassFailure();
   }
 
-  LogicalResult partition(ModuleOp module, ScheduleOp schedule,
-                          const loom::target::TargetDesc &target) {
-    Builder b(module.getContext());
-    Block &body = schedule.getBodyBlock();
-    SmallVector<DeviceOp> devices = llvm::to_vector(module.getOps<DeviceOp>());
-    DenseMap<StringRef, int> deviceIndex;
-    std::map<std::string, ArenaOp> arenaOfDevice;
-    for (auto [i, d] : llvm::enumerate(devices))
-      deviceIndex[d.getSymName()] = int(i);
-    for (auto arena : module.getOps<ArenaOp>())
-      arenaOfDevice.emplace(arena.getDevice().str(), arena);
-    int hostDevice = -1;
-    for (auto [i, d] : llvm::enumerate(devices))
-      if (d.getKind() == "cpu") {
-        hostDevice = int(i);
-        break;
-      }
-    if (hostDevice < 0)
-      return module.emitError("plan-partition: the target has no cpu device");
-
-    // The problem: task 0 is the graph inputs, pinned to the host CPU.
+  /// The partitioning problem of one schedule: task 0 is the graph inputs,
+  /// pinned to the host CPU; task i + 1 is `tasks[i]`.
+  struct Built {
     part::Problem problem;
+    SmallVector<TaskOp> tasks;
+  };
+
+  FailureOr<Built> buildProblem(ScheduleOp schedule, ArrayRef<DeviceOp> devices,
+                                int hostDevice,
+                                const loom::target::TargetDesc &target) {
+    Built built;
+    part::Problem &problem = built.problem;
+    Block &body = schedule.getBodyBlock();
     for (DeviceOp d : devices) {
       part::Device dev;
       dev.name = d.getSymName().str();
@@ -78,11 +69,18 @@ struct PlanPartitionPass
     source.pinnedDevice = hostDevice;
     problem.tasks.push_back(source);
 
-    SmallVector<TaskOp> tasks;
-    DenseMap<Value, int> writer; // buffer -> problem task
+    // The writes into each buffer (a root buffer; parts of an op split
+    // across devices write views of it): problem task and byte range. A
+    // later write covering an earlier one replaces it.
+    struct Write {
+      int task;
+      int64_t lo, hi;
+    };
+    DenseMap<Value, SmallVector<Write, 1>> writes;
     for (Operation &op : body)
       if (auto in = dyn_cast<InputOp>(op); in && !in.getFolded())
-        writer[in.getBuffer()] = 0;
+        writes[in.getBuffer()].push_back(
+            {0, 0, byteSize(cast<ShapedType>(in.getBuffer().getType()))});
     for (Operation &op : body) {
       if (isa<TransferOp>(op))
         return op.emitError("plan-partition expects a plan without transfers");
@@ -105,26 +103,65 @@ struct PlanPartitionPass
                << task.getKernel() << ")";
       int index = int(problem.tasks.size());
       std::map<int, uint64_t> inBytes;
-      for (Value in : task.getInputs())
-        if (auto it = writer.find(in); it != writer.end())
-          inBytes[it->second] += uint64_t(byteSize(cast<ShapedType>(in.getType())));
+      for (Value in : task.getInputs()) {
+        if (!isa<MemRefType>(in.getType()))
+          continue;
+        auto it = writes.find(rootBuffer(in));
+        if (it == writes.end())
+          continue;
+        int64_t lo = offsetInRoot(in);
+        int64_t hi = lo + byteSize(cast<ShapedType>(in.getType()));
+        for (const Write &w : it->second)
+          if (w.lo < hi && lo < w.hi)
+            inBytes[w.task] += uint64_t(std::min(hi, w.hi) - std::max(lo, w.lo));
+      }
       for (auto [from, bytes] : inBytes)
         problem.edges.push_back({from, index, bytes});
       for (Value out : task.getOutputs())
         if (isa<MemRefType>(out.getType())) {
-          t.outputBytes += uint64_t(byteSize(cast<ShapedType>(out.getType())));
-          writer[out] = index;
+          int64_t size = byteSize(cast<ShapedType>(out.getType()));
+          t.outputBytes += uint64_t(size);
+          int64_t lo = offsetInRoot(out), hi = lo + size;
+          auto &list = writes[rootBuffer(out)];
+          llvm::erase_if(list, [&](const Write &w) {
+            return lo <= w.lo && w.hi <= hi;
+          });
+          list.push_back({index, lo, hi});
         }
       problem.tasks.push_back(t);
-      tasks.push_back(task);
+      built.tasks.push_back(task);
     }
-    problem.transfer = [&](int from, int to, uint64_t bytes) {
-      return loom::cost::transferMicros(double(bytes), problem.devices[from].name,
-                                        problem.devices[to].name, target)
+    problem.transfer = [&target, devs = problem.devices](int from, int to,
+                                                         uint64_t bytes) {
+      return loom::cost::transferMicros(double(bytes), devs[from].name,
+                                        devs[to].name, target)
           .value_or(0.0);
     };
     if (std::string err = problem.check(); !err.empty())
       return schedule.emitError("plan-partition: ") << err;
+    return built;
+  }
+
+  LogicalResult partition(ModuleOp module, ScheduleOp schedule,
+                          const loom::target::TargetDesc &target) {
+    Builder b(module.getContext());
+    SmallVector<DeviceOp> devices = llvm::to_vector(module.getOps<DeviceOp>());
+    std::map<std::string, ArenaOp> arenaOfDevice;
+    for (auto arena : module.getOps<ArenaOp>())
+      arenaOfDevice.emplace(arena.getDevice().str(), arena);
+    int hostDevice = -1;
+    for (auto [i, d] : llvm::enumerate(devices))
+      if (d.getKind() == "cpu") {
+        hostDevice = int(i);
+        break;
+      }
+    if (hostDevice < 0)
+      return module.emitError("plan-partition: the target has no cpu device");
+
+    FailureOr<Built> built = buildProblem(schedule, devices, hostDevice, target);
+    if (failed(built))
+      return failure();
+    const part::Problem &problem = built->problem;
 
     // Single-device plans (graph inputs stay in host memory), for the report
     // and for `auto`'s guarantee.
@@ -138,7 +175,6 @@ struct PlanPartitionPass
       if (r && (!bestSingle || r->makespan < bestSingle->makespan))
         bestSingle = *r;
     }
-    schedule->setAttr("single_device_us", b.getDictionaryAttr(singles));
 
     part::ScheduleResult result = solve(problem);
     if (!result)
@@ -151,9 +187,125 @@ struct PlanPartitionPass
     if (std::string err = part::verify(problem, *result); !err.empty())
       return schedule.emitError("plan-partition: the schedule of '")
              << algorithm << "' is invalid: " << err;
-    return rewrite(module, schedule, problem, *result, tasks, arenaOfDevice,
-                   target);
+
+    // Co-execution: the same plan with heavy tasks split across two
+    // devices, kept when its makespan is lower.
+    std::optional<Built> splitBuilt;
+    if (FailureOr<bool> better =
+            trySplitting(module, schedule, *built, devices, hostDevice, target,
+                         result->makespan, splitBuilt, result);
+        failed(better))
+      return failure();
+    else if (*better) {
+      ScheduleOp original = schedule;
+      schedule = cast<ScheduleOp>(splitBuilt->tasks.front()->getParentOp());
+      schedule.setSymName(original.getSymName());
+      original.erase();
+      built = std::move(*splitBuilt);
+    }
+    schedule->setAttr("single_device_us", b.getDictionaryAttr(singles));
+    return rewrite(module, schedule, built->problem, *result, built->tasks,
+                   arenaOfDevice, target);
   }
+
+  /// Splits the tasks for which co-execution on their two cheapest devices
+  /// looks worthwhile (see `candidateBounds`) in a copy of `schedule` and
+  /// solves the copy's problem. Returns true, with `splitBuilt` and `result`
+  /// replaced, when the copy's makespan is lower than `makespan` (and than
+  /// every single-device plan); otherwise erases the copy and returns false.
+  FailureOr<bool> trySplitting(ModuleOp module, ScheduleOp schedule,
+                               const Built &built, ArrayRef<DeviceOp> devices,
+                               int hostDevice,
+                               const loom::target::TargetDesc &target,
+                               double makespan, std::optional<Built> &splitBuilt,
+                               part::ScheduleResult &result) {
+    StringRef algo = algorithm;
+    if (!split || devices.size() < 2 || algo.starts_with("single:") ||
+        algo == "exact")
+      return false;
+    SmallVector<std::pair<size_t, SmallVector<int64_t>>> chosen;
+    SmallVector<std::string> names;
+    for (const part::Device &d : built.problem.devices)
+      names.push_back(d.name);
+    for (auto [i, task] : llvm::enumerate(built.tasks))
+      if (std::optional<SmallVector<int64_t>> bounds =
+              candidateBounds(task, built.problem.tasks[i + 1], names, target))
+        chosen.push_back({i, *bounds});
+    if (chosen.empty())
+      return false;
+
+    OpBuilder b(schedule);
+    auto copy = cast<ScheduleOp>(b.clone(*schedule));
+    SmallVector<TaskOp> copies = llvm::to_vector(copy.getBodyBlock().getOps<TaskOp>());
+    for (auto &[i, bounds] : chosen) {
+      std::optional<SplitGeometry> g = splitGeometry(copies[i]);
+      splitTask(copies[i], *g, bounds, target);
+    }
+    FailureOr<Built> candidate = buildProblem(copy, devices, hostDevice, target);
+    part::ScheduleResult r =
+        succeeded(candidate) ? solve(candidate->problem) : part::ScheduleResult();
+    bool keep = r && r->makespan < makespan * (1 - kMinSplitGain) &&
+                part::verify(candidate->problem, *r).empty();
+    if (!keep) {
+      copy.erase();
+      return false;
+    }
+    numSplit += chosen.size();
+    splitBuilt = std::move(*candidate);
+    result = std::move(r);
+    return true;
+  }
+
+  /// Row bounds splitting `task` in two for its two cheapest devices, in
+  /// proportion to their speeds, when (a) it can be split, (b) it costs at
+  /// least `split-min-us` on its cheapest device, (c) it is compute-bound on
+  /// both devices (they share one memory bus, so splitting a bandwidth-bound
+  /// op gains nothing), and (d) the slower part's estimate is below
+  /// (1 - kMinSplitGain) of the whole on the cheapest device. nullopt
+  /// otherwise.
+  std::optional<SmallVector<int64_t>>
+  candidateBounds(TaskOp task, const part::Task &t,
+                  ArrayRef<std::string> names,
+                  const loom::target::TargetDesc &target) {
+    std::optional<SplitGeometry> g = splitGeometry(task);
+    if (!g || g->extent < 2)
+      return std::nullopt;
+    SmallVector<int> order;
+    for (size_t d = 0; d < t.cost.size(); ++d)
+      if (t.cost[d])
+        order.push_back(int(d));
+    if (order.size() < 2)
+      return std::nullopt;
+    llvm::stable_sort(order, [&](int a, int c) { return *t.cost[a] < *t.cost[c]; });
+    int d1 = order[0], d2 = order[1];
+    double c1 = *t.cost[d1], c2 = *t.cost[d2];
+    if (c1 < splitMinUs)
+      return std::nullopt;
+    loom::cost::KernelDesc k;
+    describeKernel(task, k);
+    const auto *dev1 = target.findDevice(names[d1]);
+    const auto *dev2 = target.findDevice(names[d2]);
+    if (!dev1 || !dev2)
+      return std::nullopt;
+    std::optional<loom::cost::Roofline> r1 = loom::cost::estimateRoofline(k, *dev1);
+    std::optional<loom::cost::Roofline> r2 = loom::cost::estimateRoofline(k, *dev2);
+    if (!r1 || !r2 || !r1->computeBound() || !r2->computeBound())
+      return std::nullopt;
+    // Rows for the cheapest device so that both parts take about as long
+    // (dispatch overheads aside).
+    double share = c2 / (c1 + c2);
+    int64_t rows = std::clamp<int64_t>(int64_t(std::llround(share * double(g->extent))),
+                                       1, g->extent - 1);
+    double f = double(rows) / double(g->extent);
+    double part1 = r1->dispatchUs + f * (c1 - r1->dispatchUs);
+    double part2 = r2->dispatchUs + (1 - f) * (c2 - r2->dispatchUs);
+    if (std::max(part1, part2) >= c1 * (1 - kMinSplitGain))
+      return std::nullopt;
+    return SmallVector<int64_t>{0, rows, g->extent};
+  }
+
+  /// A split must lower the predicted makespan by at least this fraction.
+  static constexpr double kMinSplitGain = 0.05;
 
   /// Everything on `device`, the graph inputs in host memory.
   static part::ScheduleResult singleDevicePlan(const part::Problem &problem,
@@ -211,23 +363,50 @@ struct PlanPartitionPass
 
     // Sort key of every op that runs: (predicted start, original order).
     DenseMap<Operation *, std::pair<double, double>> key;
-    DenseMap<Value, int> producerDevice; // buffer -> device of its writer
+    // The device whose arena holds each root buffer's data.
+    DenseMap<Value, int> dataDevice;
     for (Operation &op : body)
       if (auto in = dyn_cast<InputOp>(op); in && !in.getFolded())
-        producerDevice[in.getBuffer()] = *problem.tasks[0].pinnedDevice;
+        dataDevice[in.getBuffer()] = *problem.tasks[0].pinnedDevice;
+    auto arenaRef = [&](int d) {
+      return FlatSymbolRefAttr::get(
+          ctx, arenaOfDevice.at(deviceName(d)).getSymName());
+    };
+    auto transferCosts = [&](Value buffer, int from, int to) {
+      double us = loom::cost::transferMicros(
+                      double(byteSize(cast<ShapedType>(buffer.getType()))),
+                      deviceName(from), deviceName(to), target)
+                      .value_or(0.0);
+      SmallVector<NamedAttribute> costs;
+      for (const part::Device &d : problem.devices)
+        costs.push_back(b.getNamedAttr(d.name, b.getF64FloatAttr(us)));
+      return b.getDictionaryAttr(costs);
+    };
+    auto bufferName = [](Value v) {
+      auto src = rootBuffer(v).getDefiningOp<AllocOp>();
+      return src && src.getName() ? src.getName()->str() : std::string("buffer");
+    };
 
-    // Devices, queues and output arenas.
+    // Devices, queues and output arenas. A buffer lives in the arena of the
+    // first task writing it; a part of a split task on another device
+    // writes its rows into a buffer of its own, copied into place.
+    SmallVector<std::pair<TaskOp, unsigned>> copyBack;
     for (auto [i, task] : llvm::enumerate(tasks)) {
       const part::ScheduledTask &s = solution.tasks[i + 1];
       task.setDeviceAttr(FlatSymbolRefAttr::get(ctx, deviceName(s.device)));
       task.setQueueAttr(b.getI64IntegerAttr(s.queue));
       key[task] = {s.start, double(i + 1)};
-      for (Value out : task.getOutputs())
-        if (auto alloc = out.getDefiningOp<AllocOp>()) {
-          alloc.setArenaAttr(FlatSymbolRefAttr::get(
-              ctx, arenaOfDevice.at(deviceName(s.device)).getSymName()));
-          producerDevice[out] = s.device;
-        }
+      for (auto [k, out] : llvm::enumerate(task.getOutputs())) {
+        Value root = rootBuffer(out);
+        auto alloc = root.getDefiningOp<AllocOp>();
+        if (!alloc)
+          continue;
+        auto [it, first] = dataDevice.try_emplace(root, s.device);
+        if (first)
+          alloc.setArenaAttr(arenaRef(s.device));
+        else if (it->second != s.device)
+          copyBack.push_back({task, unsigned(k)});
+      }
       // Devices that cannot run the task: a note for the report.
       SmallVector<std::string> cannot;
       for (auto [d, c] : llvm::enumerate(problem.tasks[i + 1].cost))
@@ -238,6 +417,48 @@ struct PlanPartitionPass
                       b.getStringAttr("no estimate on " + llvm::join(cannot, ", ") +
                                       " (kernel or dtype not supported there)"));
     }
+    DenseMap<Operation *, int> taskIndex;
+    for (auto [i, task] : llvm::enumerate(tasks))
+      taskIndex[task] = int(i);
+    for (auto [task, k] : copyBack) {
+      int i = taskIndex.lookup(task);
+      int dev = solution.tasks[i + 1].device;
+      Value view = task.getOutputs()[k];
+      b.setInsertionPoint(task);
+      std::string name = bufferName(view) + " part@" + deviceName(dev);
+      Value own = AllocOp::create(b, task.getLoc(), view.getType(), arenaRef(dev),
+                                  b.getStringAttr(name), nullptr);
+      task.getOutputsMutable()[k].set(own);
+      b.setInsertionPointAfter(task);
+      auto transfer = TransferOp::create(
+          b, task.getLoc(), b.getType<EventType>(), own, view,
+          FlatSymbolRefAttr::get(ctx, deviceName(dev)),
+          b.getI64IntegerAttr(solution.tasks[i + 1].queue),
+          ValueRange{task.getDone()}, b.getStringAttr("copy " + name),
+          transferCosts(view, dev, dataDevice.lookup(rootBuffer(view))), nullptr,
+          nullptr);
+      task.getDone().replaceAllUsesExcept(transfer.getDone(), transfer);
+      key[transfer] = {solution.tasks[i + 1].end, double(i + 1) + 0.25};
+      ++numTransfers;
+    }
+
+    // Does `writer` (a task or transfer) write bytes of `buffer`?
+    auto writesInto = [](Operation *writer, Value buffer) {
+      SmallVector<Value> outs;
+      if (auto t = dyn_cast<TaskOp>(writer))
+        outs.append(t.getOutputs().begin(), t.getOutputs().end());
+      else if (auto t = dyn_cast<TransferOp>(writer))
+        outs.push_back(t.getTarget());
+      int64_t lo = offsetInRoot(buffer);
+      int64_t hi = lo + byteSize(cast<ShapedType>(buffer.getType()));
+      return llvm::any_of(outs, [&](Value o) {
+        if (!isa<MemRefType>(o.getType()) || rootBuffer(o) != rootBuffer(buffer))
+          return false;
+        int64_t olo = offsetInRoot(o);
+        int64_t ohi = olo + byteSize(cast<ShapedType>(o.getType()));
+        return olo < hi && lo < ohi;
+      });
+    };
 
     // Transfers: one per (buffer, consumer device), just before the first
     // consumer on that device.
@@ -247,39 +468,29 @@ struct PlanPartitionPass
       SmallVector<Value> inputs(task.getInputs());
       bool changed = false;
       for (auto [k, in] : llvm::enumerate(inputs)) {
-        auto it = producerDevice.find(in);
-        if (it == producerDevice.end() || it->second == dev)
+        if (!isa<MemRefType>(in.getType()))
+          continue;
+        auto it = dataDevice.find(rootBuffer(in));
+        if (it == dataDevice.end() || it->second == dev)
           continue;
         auto copyKey = std::make_pair(in.getAsOpaquePointer(), dev);
         auto found = copies.find(copyKey);
         if (found == copies.end()) {
           b.setInsertionPoint(task);
-          auto src = in.getDefiningOp<AllocOp>();
-          std::string name = (src && src.getName() ? src.getName()->str() : "buffer") +
-                             "@" + deviceName(dev);
-          Value dst = AllocOp::create(
-              b, task.getLoc(), in.getType(),
-              FlatSymbolRefAttr::get(ctx, arenaOfDevice.at(deviceName(dev)).getSymName()),
-              b.getStringAttr(name), nullptr);
+          std::string name = bufferName(in) + "@" + deviceName(dev);
+          Value dst = AllocOp::create(b, task.getLoc(), in.getType(),
+                                      arenaRef(dev), b.getStringAttr(name),
+                                      nullptr);
           SmallVector<Value> deps;
           for (Value e : task.getDeps())
-            if (Operation *w = e.getDefiningOp())
-              if (auto wt = dyn_cast<TaskOp>(w);
-                  wt && llvm::is_contained(wt.getOutputs(), in))
-                deps.push_back(e);
-          double us = loom::cost::transferMicros(
-                          double(byteSize(cast<ShapedType>(in.getType()))),
-                          deviceName(it->second), deviceName(dev), target)
-                          .value_or(0.0);
-          SmallVector<NamedAttribute> costs;
-          for (const part::Device &d : problem.devices)
-            costs.push_back(b.getNamedAttr(d.name, b.getF64FloatAttr(us)));
+            if (Operation *w = e.getDefiningOp(); w && writesInto(w, in))
+              deps.push_back(e);
           auto transfer = TransferOp::create(
               b, task.getLoc(), b.getType<EventType>(), in, dst,
               FlatSymbolRefAttr::get(ctx, deviceName(dev)),
               b.getI64IntegerAttr(solution.tasks[i + 1].queue), deps,
-              b.getStringAttr("copy " + name), b.getDictionaryAttr(costs),
-              nullptr, nullptr);
+              b.getStringAttr("copy " + name),
+              transferCosts(in, it->second, dev), nullptr, nullptr);
           // Predicted start: the algorithm's transfer on this edge, if any.
           double start = key[task].first;
           for (const part::ScheduledTransfer &t : solution.transfers)
@@ -304,6 +515,15 @@ struct PlanPartitionPass
     SmallVector<Operation *> running, rest;
     for (Operation &op : body)
       (isa<TaskOp, TransferOp>(op) ? running : rest).push_back(&op);
+    // The body order is a valid order (dependencies first); a key below a
+    // dependency's (transfers the algorithm did not predict, such as the
+    // copy of a split part's rows into place) is raised to it, so the
+    // stable sort keeps every op after its dependencies.
+    for (Operation *op : running)
+      for (Value dep : op->getOperands())
+        if (isa<EventType>(dep.getType()))
+          if (Operation *d = dep.getDefiningOp(); d && key.count(d))
+            key[op] = std::max(key[op], key[d]);
     llvm::stable_sort(running, [&](Operation *a, Operation *c) {
       return key[a] < key[c];
     });

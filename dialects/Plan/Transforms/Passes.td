@@ -69,13 +69,29 @@ def PlanPartition : Pass<"plan-partition", "mlir::ModuleOp"> {
     algorithm's start times. Sets `single_device_us` on the schedule (the
     makespan of every single-device plan, `unit` where a device cannot run
     the whole graph) and `fallback` on tasks that some device cannot run.
+
+    Co-execution (`split`, not with `single:` or `exact`): a MatMul, Gemm or
+    Conv task costing at least `split-min-us` on its cheapest device, compute
+    bound on its two cheapest devices and predicted to run faster as two
+    parts in proportion to their speeds, is split into two tasks that each
+    compute a contiguous range of the output's rows into a `plan.view` of
+    the one output buffer (no concat; a part on another device than the
+    buffer's writes its rows into its own buffer and a transfer copies them
+    into place). The split plan is solved as a whole and kept only when its
+    makespan is at least 5% lower than the unsplit plan's.
   }];
   let options = [
     Option<"algorithm", "algorithm", "std::string", "\"auto\"",
            "auto, heft, greedy, exact or single:DEVICE">,
+    Option<"split", "split", "bool", "true",
+           "Try splitting heavy MatMul/Gemm/Conv tasks across two devices">,
+    Option<"splitMinUs", "split-min-us", "double", "50.0",
+           "Only tasks costing at least this many µs on their cheapest "
+           "device are split">,
   ];
   let statistics = [
     Statistic<"numTransfers", "num-transfers", "Number of transfers inserted">,
+    Statistic<"numSplit", "num-split", "Number of tasks split across two devices">,
   ];
 }
 

@@ -70,7 +70,17 @@ struct PlanVerifyPass : public loom::plan::impl::PlanVerifyBase<PlanVerifyPass> 
     // Devices, times, queue order.
     DenseMap<Value, Operation *> byEvent;
     std::map<std::string, Operation *> lastOnResource;
-    DenseMap<Value, Operation *> writer;
+    // The writes into each root buffer (views are parts of their source):
+    // writer and byte range; a write covering an earlier one replaces it.
+    struct Write {
+      Operation *op;
+      int64_t lo, hi;
+    };
+    DenseMap<Value, SmallVector<Write, 1>> writes;
+    auto range = [](Value v) {
+      int64_t lo = offsetInRoot(v);
+      return std::make_pair(lo, lo + byteSize(cast<ShapedType>(v.getType())));
+    };
     DenseMap<Operation *, int64_t> stepOf;
     for (auto [index, s] : llvm::enumerate(steps)) {
       stepOf[s.op] = int64_t(index);
@@ -109,19 +119,32 @@ struct PlanVerifyPass : public loom::plan::impl::PlanVerifyBase<PlanVerifyPass> 
       for (Value dep : s.deps)
         depOps.insert(dep.getDefiningOp());
       for (Value in : s.reads) {
-        Operation *w = writer.lookup(in);
-        if (!w || depOps.contains(w))
+        if (!isa<MemRefType>(in.getType()))
           continue;
-        Step ws = describe(w);
-        if (ws.device == s.device && ws.queue == s.queue)
+        auto it = writes.find(rootBuffer(in));
+        if (it == writes.end())
           continue;
-        return s.op->emitError("'")
-               << s.name << "' reads a buffer written by '" << ws.name
-               << "' on another queue without waiting for it";
+        auto [lo, hi] = range(in);
+        for (const Write &w : it->second) {
+          if (!(w.lo < hi && lo < w.hi) || depOps.contains(w.op))
+            continue;
+          Step ws = describe(w.op);
+          if (ws.device == s.device && ws.queue == s.queue)
+            continue;
+          return s.op->emitError("'")
+                 << s.name << "' reads a buffer written by '" << ws.name
+                 << "' on another queue without waiting for it";
+        }
       }
       for (Value out : s.writes)
-        if (isa<MemRefType>(out.getType()))
-          writer[out] = s.op;
+        if (isa<MemRefType>(out.getType())) {
+          auto [lo, hi] = range(out);
+          auto &list = writes[rootBuffer(out)];
+          llvm::erase_if(list, [&](const Write &w) {
+            return lo <= w.lo && w.hi <= hi;
+          });
+          list.push_back({s.op, lo, hi});
+        }
       prev = s.op;
     }
     return verifyMemory(body, steps, stepOf);
@@ -144,10 +167,11 @@ struct PlanVerifyPass : public loom::plan::impl::PlanVerifyBase<PlanVerifyPass> 
     for (const Step &s : steps) {
       int64_t step = stepOf.lookup(s.op);
       for (Value v : s.writes)
-        if (auto it = lives.find(v); it != lives.end() && it->second.first < 0)
+        if (auto it = lives.find(rootBuffer(v));
+            it != lives.end() && it->second.first < 0)
           it->second.first = step;
       for (Value v : s.reads)
-        if (auto it = lives.find(v); it != lives.end())
+        if (auto it = lives.find(rootBuffer(v)); it != lives.end())
           it->second.last = std::max(it->second.last, step);
     }
     for (Operation &op : body) {

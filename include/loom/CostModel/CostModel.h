@@ -17,6 +17,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -67,6 +68,18 @@ target::DType computeType(const KernelDesc &kernel);
 bool isSupported(const KernelDesc &kernel, const target::DeviceDesc &device);
 
 class CostTable;
+
+/// The terms of the roofline estimate of one kernel call on one device (µs).
+struct Roofline {
+  double dispatchUs = 0, computeUs = 0, memoryUs = 0;
+  double totalUs() const { return dispatchUs + std::max(computeUs, memoryUs); }
+  bool computeBound() const { return computeUs >= memoryUs; }
+};
+
+/// The roofline terms of `kernel` on `device` (no cost table); nullopt when
+/// the device cannot run it.
+std::optional<Roofline> estimateRoofline(const KernelDesc &kernel,
+                                         const target::DeviceDesc &device);
 
 /// Estimated µs of `kernel` on `device`; nullopt when the device cannot run
 /// it. A `table` entry for the kernel's signature on this device replaces

@@ -86,6 +86,10 @@ struct PlanBuffer {
   uint64_t sizeBytes = 0;
   DType dtype = DType::F32;
   Shape shape;
+  /// For a view (`view_of`): the buffer whose bytes it is part of (an
+  /// earlier buffer, not itself a view); `offset` is still the view's own
+  /// offset in the arena.
+  std::optional<size_t> viewOf;
 
   bool isWeights() const { return !arenaIndex.has_value(); }
 };

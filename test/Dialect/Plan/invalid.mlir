@@ -121,3 +121,54 @@ plan.schedule @main {
 plan.device @cpu {kind = "cpu", queues = 1 : i64}
 // expected-error @+1 {{peak_bytes 128 exceeds the arena's capacity_bytes 64}}
 plan.arena @m {device = @cpu, alignment = 64 : i64, peak_bytes = 128 : i64, capacity_bytes = 64 : i64}
+
+// -----
+
+plan.device @cpu {kind = "cpu", queues = 1 : i64}
+plan.arena @m {device = @cpu, alignment = 64 : i64}
+plan.schedule @main {
+  %a = plan.alloc @m : memref<8xf32>
+  // expected-error @+1 {{bytes [24, 40) lie outside the source's 32 bytes}}
+  %v = plan.view %a[24] : memref<8xf32> to memref<4xf32>
+}
+
+// -----
+
+plan.device @cpu {kind = "cpu", queues = 1 : i64}
+plan.arena @m {device = @cpu, alignment = 64 : i64}
+plan.schedule @main {
+  %a = plan.alloc @m : memref<8xf32>
+  // expected-error @+1 {{byte_offset 2 is not a multiple of the element size 4}}
+  %v = plan.view %a[2] : memref<8xf32> to memref<4xf32>
+}
+
+// -----
+
+plan.device @cpu {kind = "cpu", queues = 1 : i64}
+plan.arena @m {device = @cpu, alignment = 64 : i64}
+plan.schedule @main {
+  %a = plan.alloc @m : memref<8xf32>
+  // expected-error @+1 {{element type 'i32' differs from the source's 'f32'}}
+  %v = plan.view %a[0] : memref<8xf32> to memref<4xi32>
+}
+
+// -----
+
+plan.device @cpu {kind = "cpu", queues = 1 : i64}
+plan.arena @m {device = @cpu, alignment = 64 : i64}
+plan.schedule @main {
+  %a = plan.alloc @m : memref<8xf32>
+  %v = plan.view %a[0] : memref<8xf32> to memref<4xf32>
+  // expected-error @+1 {{source must be a plan.alloc or plan.weight buffer}}
+  %w = plan.view %v[0] : memref<4xf32> to memref<2xf32>
+}
+
+// -----
+
+plan.device @cpu {kind = "cpu", queues = 1 : i64}
+plan.schedule @main {
+  %w = plan.weight dense<1.0> : tensor<8xf32> : memref<8xf32>
+  %v = plan.view %w[16] : memref<8xf32> to memref<4xf32>
+  // expected-error @+1 {{output 0 writes a read-only plan.weight}}
+  %t = plan.task "relu" on @cpu[0] ins(%v : memref<4xf32>) outs(%v : memref<4xf32>) {kernel_attrs = {}, name = "r", ops = []}
+}

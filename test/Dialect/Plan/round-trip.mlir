@@ -36,3 +36,20 @@ plan.schedule @main attributes {makespan_us = 5.0 : f64} {
   // CHECK: plan.output "out" %{{.*}} : memref<4xf32>
   plan.output "out" %out : memref<4xf32>
 }
+
+// Views: two tasks each write one half of a buffer, the second through a
+// transfer from its own buffer into the view.
+// CHECK-LABEL: plan.schedule @halves
+plan.schedule @halves {
+  // CHECK: %[[Y:.*]] = plan.alloc @cpu_mem {name = "y"} : memref<4x2xf32>
+  %y = plan.alloc @cpu_mem {name = "y"} : memref<4x2xf32>
+  // CHECK: %[[LO:.*]] = plan.view %[[Y]][0] : memref<4x2xf32> to memref<2x2xf32>
+  %lo = plan.view %y[0] : memref<4x2xf32> to memref<2x2xf32>
+  // CHECK: %[[HI:.*]] = plan.view %[[Y]][16] : memref<4x2xf32> to memref<2x2xf32>
+  %hi = plan.view %y[16] : memref<4x2xf32> to memref<2x2xf32>
+  %own = plan.alloc @npu_mem : memref<2x2xf32>
+  %t0 = plan.task "fill" on @cpu[0] outs(%lo : memref<2x2xf32>) {kernel_attrs = {}, name = "lo", ops = []}
+  %t1 = plan.task "fill" on @npu[0] outs(%own : memref<2x2xf32>) {kernel_attrs = {}, name = "hi", ops = []}
+  // CHECK: plan.transfer %{{.*}} -> %[[HI]] on @npu[0] after(%{{.*}})
+  %t2 = plan.transfer %own -> %hi on @npu[0] after(%t1) {name = "copy"} : memref<2x2xf32> -> memref<2x2xf32>
+}
