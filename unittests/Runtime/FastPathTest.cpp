@@ -457,4 +457,103 @@ TEST_F(FastPath, LayerNormDeclines) {
   EXPECT_TRUE(fastAccepts(ok));
 }
 
+//===----------------------------------------------------------------------===//
+// fused_conv / fused_matmul (epilogue activation as a oneDNN post-op)
+//===----------------------------------------------------------------------===//
+
+/// The epilogue activations oneDNN expresses, with the parameters to set.
+struct FusedAct {
+  const char *name;
+  std::optional<double> alpha, beta;
+};
+const std::vector<FusedAct> kFusedActs = {
+    {"none", {}, {}},       {"relu", {}, {}},        {"leaky_relu", 0.2, {}},
+    {"leaky_relu", {}, {}}, {"clip", 0.0, 6.0},      {"clip", -0.3, 0.4},
+    {"sigmoid", {}, {}},    {"hard_swish", {}, {}},  {"tanh", {}, {}},
+    {"gelu", {}, {}},       {"gelu_tanh", {}, {}},   {"silu", {}, {}},
+};
+
+void setActivation(Attrs &at, const FusedAct &act) {
+  at.set("activation", std::string(act.name));
+  if (act.alpha)
+    at.set("activation_alpha", *act.alpha);
+  if (act.beta)
+    at.set("activation_beta", *act.beta);
+}
+
+TEST_F(FastPath, FusedConvMatchesReference) {
+  const std::vector<ConvCase> cases = {
+      {{1, 3, 8, 8}, {4, 3, 3, 3}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}, true},
+      {{2, 4, 9, 7}, {6, 2, 3, 3}, 2, {2, 1}, {1, 2}, {1, 0, 1, 2}, false},
+      {{1, 2, 12}, {3, 2, 3}, 1, {2}, {1}, {1, 1}, true}, // 1-D
+  };
+  for (const FusedAct &act : kFusedActs)
+    for (const ConvCase &c : cases) {
+      SCOPED_TRACE(act.name);
+      Call call{"fused_conv", {}, {rand(c.x), rand(c.w)}, {}};
+      if (c.bias)
+        call.inputs.push_back(rand({c.w[0]}));
+      call.attrs.set("group", c.group);
+      call.attrs.set("strides", c.strides);
+      call.attrs.set("dilations", c.dil);
+      call.attrs.set("pads", c.pads);
+      setActivation(call.attrs, act);
+      call.outputs = {convOut(c.x, c.w, c.strides, c.dil, c.pads)};
+      expectFastMatchesReference(call);
+    }
+}
+
+TEST_F(FastPath, FusedConvDeclines) {
+  auto conv = [&](const char *act) {
+    Call c{"fused_conv", {}, {rand({1, 1, 4, 4}), rand({1, 1, 3, 3})}, {Shape{1, 1, 2, 2}}};
+    c.attrs.set("activation", std::string(act));
+    return c;
+  };
+  EXPECT_FALSE(fastAccepts(conv("hard_sigmoid"))); // no oneDNN equivalent
+  EXPECT_FALSE(fastAccepts(conv("swish")));        // unknown: the reference reports it
+  EXPECT_FALSE(fastAccepts(conv("clip")));         // infinite default bounds
+  EXPECT_TRUE(fastAccepts(conv("relu")));
+}
+
+TEST_F(FastPath, FusedMatmulMatchesReference) {
+  struct Case {
+    Shape a, b, y;
+    bool ta, tb;
+    double alpha;
+    std::optional<Shape> bias;
+  };
+  const std::vector<Case> cases = {
+      {{3, 4}, {4, 5}, {3, 5}, false, false, 1.0, Shape{5}},
+      {{2, 4, 3}, {5, 4}, {2, 3, 5}, true, true, 0.5, Shape{5}},
+      {{2, 3, 4}, {2, 5, 4}, {2, 3, 5}, false, true, 2.0, Shape{3, 1}},
+      {{2, 1, 3, 4}, {3, 4, 2}, {2, 3, 3, 2}, false, false, 1.0, std::nullopt},
+      {{4}, {4, 3}, {3}, false, false, 1.5, std::nullopt},
+      {{17, 33}, {9, 33}, {17, 9}, false, true, 1.0, Shape{1, 9}},
+  };
+  for (const FusedAct &act : kFusedActs)
+    for (const Case &c : cases) {
+      SCOPED_TRACE(act.name);
+      Call call{"fused_matmul", {}, {rand(c.a), rand(c.b)}, {c.y}};
+      if (c.bias)
+        call.inputs.push_back(rand(*c.bias));
+      call.attrs.set("trans_a", int64_t(c.ta));
+      call.attrs.set("trans_b", int64_t(c.tb));
+      call.attrs.set("alpha", c.alpha);
+      setActivation(call.attrs, act);
+      expectFastMatchesReference(call);
+    }
+}
+
+TEST_F(FastPath, FusedMatmulDeclines) {
+  Call hs{"fused_matmul", {}, {rand({3, 4}), rand({4, 5})}, {Shape{3, 5}}};
+  hs.attrs.set("activation", std::string("hard_sigmoid"));
+  EXPECT_FALSE(fastAccepts(hs));
+  Call vecT{"fused_matmul", {}, {rand({4}), rand({4, 5})}, {Shape{5}}};
+  vecT.attrs.set("trans_a", int64_t(1));
+  EXPECT_FALSE(fastAccepts(vecT));
+  Call ok{"fused_matmul", {}, {rand({3, 4}), rand({4, 5}), rand({5})}, {Shape{3, 5}}};
+  ok.attrs.set("activation", std::string("gelu"));
+  EXPECT_TRUE(fastAccepts(ok));
+}
+
 } // namespace

@@ -2,7 +2,10 @@
 //
 // f32 fast paths backed by oneDNN 2.x (v2 API: op descriptor, then primitive
 // descriptor): Conv, ConvTranspose, MatMul, Gemm, MaxPool, AveragePool,
-// BatchNormalization (inference) and LayerNormalization.
+// BatchNormalization (inference) and LayerNormalization; and the fused ops
+// fused_conv and fused_matmul (docs/fused-ops.md), whose epilogue activation
+// becomes an eltwise post-op (the reference runs when oneDNN has no exact
+// equivalent, e.g. hard_sigmoid).
 //
 // Each kernel has a `plan` function that checks the call and builds the
 // oneDNN primitive descriptor over the caller's plain row-major buffers; it
@@ -17,6 +20,7 @@
 
 #if defined(LOOM_HAVE_DNNL) && LOOM_HAVE_DNNL
 
+#include "FusedUtil.h"
 #include "NNUtil.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -97,7 +101,9 @@ struct ConvPlan {
   bool hasBias = false;
 };
 
-std::optional<ConvPlan> planConv(const KernelArgs &a) {
+/// The conv plan of `a` with primitive attributes `attr` (post-ops of the
+/// fused_conv epilogue).
+std::optional<ConvPlan> planConvAttr(const KernelArgs &a, const dnnl::primitive_attr &attr) {
   if (!allF32(a) || a.inputs.size() < 2 || a.outputs.empty())
     return std::nullopt;
   const TensorRef &x = a.inputs[0], &w = a.inputs[1], &y = a.outputs[0];
@@ -158,7 +164,7 @@ std::optional<ConvPlan> planConv(const KernelArgs &a) {
                   : dnnl::convolution_forward::desc(
                         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
                         p.src, p.wei, p.dst, strides, dil, pl, pr);
-    p.pd = dnnl::convolution_forward::primitive_desc(d, cpuEngine(), true);
+    p.pd = dnnl::convolution_forward::primitive_desc(d, attr, cpuEngine(), true);
   } catch (const dnnl::error &) {
     return std::nullopt;
   }
@@ -167,10 +173,14 @@ std::optional<ConvPlan> planConv(const KernelArgs &a) {
   return p;
 }
 
-void convFast(KernelArgs &a) {
-  std::optional<ConvPlan> p = planConv(a);
+std::optional<ConvPlan> planConv(const KernelArgs &a) {
+  return planConvAttr(a, dnnl::primitive_attr());
+}
+
+/// Runs a conv plan on the buffers of `a`.
+void runConv(KernelArgs &a, const std::optional<ConvPlan> &p, const char *K) {
   if (!p)
-    noPlan("conv");
+    noPlan(K);
   std::unordered_map<int, memory> args = {
       {DNNL_ARG_SRC, wrap(p->src, a.inputs[0].data)},
       {DNNL_ARG_WEIGHTS, wrap(p->wei, a.inputs[1].data)},
@@ -179,6 +189,8 @@ void convFast(KernelArgs &a) {
     args[DNNL_ARG_BIAS] = wrap(p->bias, a.inputs[2].data);
   run(a.threads, dnnl::convolution_forward(p->pd), args);
 }
+
+void convFast(KernelArgs &a) { runConv(a, planConv(a), "conv"); }
 
 struct DeconvPlan {
   dnnl::deconvolution_forward::primitive_desc pd;
@@ -433,6 +445,181 @@ void gemmFast(KernelArgs &a) {
 }
 
 //===----------------------------------------------------------------------===//
+// fused_conv / fused_matmul: the epilogue as post-ops
+//===----------------------------------------------------------------------===//
+
+/// Appends the epilogue activation of `a` (docs/fused-ops.md) to `ops` as an
+/// eltwise post-op. False when oneDNN has no exact equivalent (hard_sigmoid,
+/// clip with an infinite or reversed range) or the activation is invalid
+/// (the reference kernel then reports the error).
+bool appendActivation(const KernelArgs &a, dnnl::post_ops &ops) {
+  fused::Activation act;
+  try {
+    act = fused::activationFromAttrs("fused", a.attrs);
+  } catch (const KernelError &) {
+    return false;
+  }
+  using alg = dnnl::algorithm;
+  auto add = [&](alg al, double alpha, double beta) {
+    ops.append_eltwise(1.0f, al, float(alpha), float(beta));
+    return true;
+  };
+  switch (act.kind) {
+  case fused::Act::None:
+    return true;
+  case fused::Act::Relu:
+    return add(alg::eltwise_relu, 0, 0);
+  case fused::Act::LeakyRelu:
+    return add(alg::eltwise_relu, act.alpha, 0);
+  case fused::Act::Clip:
+    if (!std::isfinite(act.alpha) || !std::isfinite(act.beta) || act.alpha > act.beta)
+      return false;
+    return add(alg::eltwise_clip_v2, act.alpha, act.beta);
+  case fused::Act::Sigmoid:
+    return add(alg::eltwise_logistic, 0, 0);
+  case fused::Act::HardSwish: // x * relu6(x + 3) / 6
+    return add(alg::eltwise_hardswish, 0, 0);
+  case fused::Act::Tanh:
+    return add(alg::eltwise_tanh, 0, 0);
+  case fused::Act::Gelu:
+    return add(alg::eltwise_gelu_erf, 0, 0);
+  case fused::Act::GeluTanh:
+    return add(alg::eltwise_gelu_tanh, 0, 0);
+  case fused::Act::Silu: // x * sigmoid(alpha * x)
+    return add(alg::eltwise_swish, 1, 0);
+  case fused::Act::HardSigmoid: // no hardsigmoid in oneDNN 2.6
+  case fused::Act::Elu:         // not an epilogue activation
+    return false;
+  }
+  return false;
+}
+
+std::optional<ConvPlan> planFusedConv(const KernelArgs &a) {
+  if (a.inputs.size() < 2 || a.inputs.size() > 3 || a.outputs.size() != 1)
+    return std::nullopt;
+  dnnl::post_ops ops;
+  if (!appendActivation(a, ops))
+    return std::nullopt;
+  try {
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
+    return planConvAttr(a, attr);
+  } catch (const dnnl::error &) {
+    return std::nullopt;
+  }
+}
+
+void fusedConvFast(KernelArgs &a) { runConv(a, planFusedConv(a), "fused_conv"); }
+
+struct FusedMatmulPlan {
+  dnnl::matmul::primitive_desc pd;
+  memory::desc a, b, c, bias;
+  bool hasBias = false;
+};
+
+/// fused_matmul: transposes are strided views, alpha the output scale, the
+/// bias a binary-add post-op (after the scale) and the activation an eltwise
+/// post-op.
+std::optional<FusedMatmulPlan> planFusedMatmul(const KernelArgs &a) {
+  if (!allF32(a) || a.inputs.size() < 2 || a.inputs.size() > 3 || a.outputs.size() != 1)
+    return std::nullopt;
+  const TensorRef &A = a.inputs[0], &B = a.inputs[1], &Y = a.outputs[0];
+  const TensorRef *bias = optInput(a, 2);
+  const bool ta = a.attrs.getInt("trans_a", 0) != 0, tb = a.attrs.getInt("trans_b", 0) != 0;
+  if (A.rank() == 0 || B.rank() == 0 || (ta && A.rank() < 2) || (tb && B.rank() < 2))
+    return std::nullopt;
+  // A bias broadcasts to Y; keep to ranks where Y is the full product shape.
+  if (bias && (A.rank() < 2 || B.rank() < 2))
+    return std::nullopt;
+  // Logical shapes (after the transposes) and the strides of the buffers.
+  Shape as = A.shape, bs = B.shape;
+  std::vector<int64_t> ast = stridesOf(A.shape), bst = stridesOf(B.shape);
+  if (ta) {
+    std::swap(as[as.size() - 2], as[as.size() - 1]);
+    std::swap(ast[ast.size() - 2], ast[ast.size() - 1]);
+  }
+  if (tb) {
+    std::swap(bs[bs.size() - 2], bs[bs.size() - 1]);
+    std::swap(bst[bst.size() - 2], bst[bst.size() - 1]);
+  }
+  if (as.size() == 1) {
+    as.insert(as.begin(), 1);
+    ast.insert(ast.begin(), as[1]);
+  }
+  if (bs.size() == 1) {
+    bs.push_back(1);
+    bst.push_back(1);
+  }
+  const size_t rank = std::max(as.size(), bs.size());
+  if (rank > 12)
+    return std::nullopt;
+  ast.insert(ast.begin(), rank - as.size(), numElements(as));
+  as.insert(as.begin(), rank - as.size(), 1);
+  bst.insert(bst.begin(), rank - bs.size(), numElements(bs));
+  bs.insert(bs.begin(), rank - bs.size(), 1);
+  if (as[rank - 1] != bs[rank - 2])
+    return std::nullopt;
+  Shape cs(rank);
+  for (size_t i = 0; i + 2 < rank; ++i) {
+    if (as[i] != bs[i] && as[i] != 1 && bs[i] != 1)
+      return std::nullopt;
+    cs[i] = std::max(as[i], bs[i]);
+  }
+  cs[rank - 2] = as[rank - 2];
+  cs[rank - 1] = bs[rank - 1];
+  if (numElements(cs) != Y.numElements() || numElements(cs) == 0)
+    return std::nullopt;
+  FusedMatmulPlan p;
+  p.a = memory::desc(Dims(as.begin(), as.end()), memory::data_type::f32,
+                     Dims(ast.begin(), ast.end()));
+  p.b = memory::desc(Dims(bs.begin(), bs.end()), memory::data_type::f32,
+                     Dims(bst.begin(), bst.end()));
+  p.c = plainDesc(cs);
+  try {
+    dnnl::primitive_attr attr;
+    const double alpha = a.attrs.getFloat("alpha", 1.0);
+    if (alpha != 1.0)
+      attr.set_output_scales(0, {float(alpha)});
+    dnnl::post_ops ops;
+    if (bias) {
+      if (Y.shape != cs || bias->rank() > rank)
+        return std::nullopt;
+      Shape bsh = bias->shape;
+      bsh.insert(bsh.begin(), rank - bsh.size(), 1);
+      for (size_t i = 0; i < rank; ++i)
+        if (bsh[i] != 1 && bsh[i] != cs[i])
+          return std::nullopt;
+      p.bias = plainDesc(bsh);
+      p.hasBias = true;
+      ops.append_binary(dnnl::algorithm::binary_add, p.bias);
+    }
+    if (!appendActivation(a, ops))
+      return std::nullopt;
+    attr.set_post_ops(ops);
+    dnnl::matmul::desc d(p.a, p.b, p.c);
+    p.pd = dnnl::matmul::primitive_desc(d, attr, cpuEngine(), true);
+  } catch (const dnnl::error &) {
+    return std::nullopt;
+  }
+  if (!p.pd)
+    return std::nullopt;
+  return p;
+}
+
+void fusedMatmulFast(KernelArgs &a) {
+  std::optional<FusedMatmulPlan> p = planFusedMatmul(a);
+  if (!p)
+    noPlan("fused_matmul");
+  std::unordered_map<int, memory> args = {
+      {DNNL_ARG_SRC, wrap(p->a, a.inputs[0].data)},
+      {DNNL_ARG_WEIGHTS, wrap(p->b, a.inputs[1].data)},
+      {DNNL_ARG_DST, wrap(p->c, a.outputs[0].data)}};
+  if (p->hasBias)
+    args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] = wrap(p->bias, a.inputs[2].data);
+  run(a.threads, dnnl::matmul(p->pd), args);
+}
+
+//===----------------------------------------------------------------------===//
 // Pooling
 //===----------------------------------------------------------------------===//
 
@@ -644,6 +831,8 @@ void registerDnnlKernels(KernelRegistry &r) {
   addFast(r, "conv_transpose", planDeconv, deconvFast);
   addFast(r, "matmul", planMatmul, matmulFast);
   addFast(r, "gemm", planGemm, gemmFast);
+  addFast(r, "fused_conv", planFusedConv, fusedConvFast);
+  addFast(r, "fused_matmul", planFusedMatmul, fusedMatmulFast);
   addFast(r, "max_pool", [](const KernelArgs &a) { return planPool(a, true); },
           [](KernelArgs &a) { poolFast(a, true); });
   addFast(r, "average_pool", [](const KernelArgs &a) { return planPool(a, false); },

@@ -31,6 +31,9 @@ void registerSignalKernels(KernelRegistry &registry);
 void registerQuantKernels(KernelRegistry &registry);
 /// NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss.
 void registerLossKernels(KernelRegistry &registry);
+/// The fused ops of docs/fused-ops.md (fused_conv, rms_norm, attention,
+/// fused_elementwise, ...).
+void registerFusedKernels(KernelRegistry &registry);
 /// oneDNN fast paths (empty when oneDNN is unavailable).
 void registerDnnlKernels(KernelRegistry &registry);
 

@@ -19,6 +19,7 @@ void registerBuiltinKernels() {
     registerSignalKernels(r);
     registerQuantKernels(r);
     registerLossKernels(r);
+    registerFusedKernels(r);
     registerDnnlKernels(r);
   });
 }
