@@ -60,6 +60,10 @@ struct PlanPartitionPass
       part::Device dev;
       dev.name = d.getSymName().str();
       dev.queues = int(d.getQueues());
+      if (withMemoryLimits)
+        for (auto arena : d->getParentOfType<ModuleOp>().getOps<ArenaOp>())
+          if (arena.getDevice() == d.getSymName() && arena.getCapacityBytes())
+            dev.memoryLimitBytes = *arena.getCapacityBytes();
       problem.devices.push_back(dev);
     }
     part::Task source;
@@ -161,6 +165,19 @@ struct PlanPartitionPass
     FailureOr<Built> built = buildProblem(schedule, devices, hostDevice, target);
     if (failed(built))
       return failure();
+    // The partitioner's memory rule is conservative (the sum of a device's
+    // task outputs, ignoring reuse): when no placement satisfies it, place
+    // without it and let plan-allocate-memory check the real peak.
+    if (llvm::any_of(built->problem.devices, [](const part::Device &d) {
+          return d.memoryLimitBytes.has_value();
+        }) &&
+        !solve(built->problem)) {
+      withMemoryLimits = false;
+      built = buildProblem(schedule, devices, hostDevice, target);
+      withMemoryLimits = true;
+      if (failed(built))
+        return failure();
+    }
     const part::Problem &problem = built->problem;
 
     // Single-device plans (graph inputs stay in host memory), for the report
@@ -303,6 +320,9 @@ struct PlanPartitionPass
       return std::nullopt;
     return SmallVector<int64_t>{0, rows, g->extent};
   }
+
+  /// Whether buildProblem gives devices the memory limits of their arenas.
+  bool withMemoryLimits = true;
 
   /// A split must lower the predicted makespan by at least this fraction.
   static constexpr double kMinSplitGain = 0.05;

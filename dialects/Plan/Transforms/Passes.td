@@ -70,6 +70,11 @@ def PlanPartition : Pass<"plan-partition", "mlir::ModuleOp"> {
     makespan of every single-device plan, `unit` where a device cannot run
     the whole graph) and `fallback` on tasks that some device cannot run.
 
+    Memory: a device whose arena has `capacity_bytes` may hold at most that
+    many bytes of task outputs (a conservative rule: buffer reuse is
+    ignored); when no placement satisfies it, the pass places without it and
+    leaves the real check to `plan-allocate-memory`.
+
     Co-execution (`split`, not with `single:` or `exact`): a MatMul, Gemm or
     Conv task costing at least `split-min-us` on its cheapest device, compute
     bound on its two cheapest devices and predicted to run faster as two
