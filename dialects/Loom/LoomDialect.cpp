@@ -11,7 +11,13 @@ using namespace loom;
 #include "Loom/LoomAllDialect.cpp.inc"
 #include "Loom/LoomInterfaces.cpp.inc"
 
-void LoomDialect::initialize() { registerLoomDialectOperations(this); }
+void LoomDialect::initialize() {
+  registerLoomDialectOperations(this);
+  addOperations<
+#define GET_OP_LIST
+#include "Loom/LoomFusedOps.cpp.inc"
+      >();
+}
 
 Operation *LoomDialect::materializeConstant(OpBuilder &builder,
                                             Attribute value, Type type,

@@ -38,12 +38,19 @@ llvm::LogicalResult verifyTypeVariable(mlir::Operation *op,
                                        llvm::StringRef typeVar,
                                        llvm::ArrayRef<mlir::Value> values);
 } // namespace detail
+
+/// The activations a fused producer's `activation` attribute may name
+/// (docs/fused-ops.md).
+bool isFusedActivation(llvm::StringRef name);
 } // namespace loom
 
 #include "Loom/LoomInterfaces.h.inc"
 
 #define GET_OP_CLASSES
 #include "Loom/LoomAll.h.inc"
+
+#define GET_OP_CLASSES
+#include "Loom/LoomFusedOps.h.inc"
 
 namespace loom {
 #include "Loom/LoomHandVerifiers.inc"

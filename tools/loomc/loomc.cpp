@@ -97,7 +97,7 @@ enum OptLevel { O0, O1, O2 };
 static cl::opt<OptLevel> optLevel(
     cl::desc("Optimization level:"),
     cl::values(clEnumValN(O0, "O0", "import, bind and fold only"),
-               clEnumValN(O1, "O1", "default"),
+               clEnumValN(O1, "O1", "default: also fuse (docs/fused-ops.md)"),
                clEnumValN(O2, "O2", "all optimizations")),
     cl::init(O1), cl::cat(loomCategory));
 static cl::opt<bool> quiet("quiet", cl::desc("Print no summary"),
@@ -379,6 +379,9 @@ int main(int argc, char **argv) {
   funcPm.addPass(createCSEPass());
   if (buildPlan)
     funcPm.addPass(loom::createLoomCheckStaticShapes());
+  // Fewer, larger kernels (docs/fused-ops.md).
+  if (optLevel >= O1)
+    loom::addFusionPasses(funcPm);
   if (failed(pm.run(*module)))
     return 1;
   // The optimized graph, before planning (printed now, written below).

@@ -13,6 +13,12 @@ namespace loom {
 
 #define GEN_PASS_REGISTRATION
 #include "Loom/Transforms/Passes.h.inc"
+
+/// Adds the fusion passes to a func.func pass manager in the order loomc
+/// runs them at -O1 and above (FusionPipeline.cpp).
+void addFusionPasses(mlir::OpPassManager &funcPm);
+/// Registers the pipeline `loom-fusion` (for loom-opt).
+void registerFusionPipeline();
 } // namespace loom
 
 #endif // LOOM_DIALECT_LOOM_TRANSFORMS_PASSES_H

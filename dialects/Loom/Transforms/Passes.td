@@ -68,4 +68,164 @@ def LoomCheckStaticShapes : Pass<"loom-check-static-shapes", "mlir::func::FuncOp
   }];
 }
 
+def LoomFoldBatchNorm : Pass<"loom-fold-batchnorm", "mlir::func::FuncOp"> {
+  let summary = "Fold BatchNormalization into the weights and bias of Conv/ConvTranspose/Gemm/MatMul";
+  let description = [{
+    An inference-mode BatchNormalization whose input is the only use of a
+    Conv, ConvTranspose, Gemm or MatMul with constant weights (and constant
+    BN parameters) is folded into that op: weights scaled per output channel,
+    bias = (bias - mean) · scale / sqrt(var + epsilon) + B. The producer gets
+    a bias operand when it had none (MatMul becomes `loom.fused_matmul`).
+    Implemented in FoldBatchNorm.cpp; see docs/fused-ops.md for the fused ops.
+  }];
+  let dependentDialects = ["::loom::LoomDialect"];
+  let statistics = [
+    Statistic<"numRewritten", "num-rewritten", "Number of patterns rewritten">,
+  ];
+}
+
+def LoomFoldConstantArith : Pass<"loom-fold-constant-arith", "mlir::func::FuncOp"> {
+  let summary = "Fold Add/Mul by constants into Conv/Gemm/MatMul bias and weights";
+  let description = [{
+    `producer + c` and `producer · c` (either operand order) where the
+    producer is a Conv, Gemm or MatMul/fused_matmul with constant weights,
+    has no other use, and `c` is a constant that broadcasts along the
+    producer's output channels only: an Add is folded into the bias, a Mul
+    scales the weights (and bias).
+    Implemented in FoldConstantArith.cpp; see docs/fused-ops.md for the fused ops.
+  }];
+  let dependentDialects = ["::loom::LoomDialect"];
+  let statistics = [
+    Statistic<"numRewritten", "num-rewritten", "Number of patterns rewritten">,
+  ];
+}
+
+def LoomFoldTranspose : Pass<"loom-fold-transpose", "mlir::func::FuncOp"> {
+  let summary = "Fold Transposes into MatMul/Gemm and merge consecutive Transposes/Reshapes";
+  let description = [{
+    A Transpose that swaps the last two dimensions of a MatMul operand
+    becomes `trans_a`/`trans_b` of a `loom.fused_matmul` (of a Gemm:
+    `transA`/`transB`); two consecutive Transposes become one (none when
+    they cancel); two consecutive Reshapes become one.
+    Implemented in FoldTranspose.cpp; see docs/fused-ops.md for the fused ops.
+  }];
+  let dependentDialects = ["::loom::LoomDialect"];
+  let statistics = [
+    Statistic<"numRewritten", "num-rewritten", "Number of patterns rewritten">,
+  ];
+}
+
+def LoomFuseEpilogue : Pass<"loom-fuse-epilogue", "mlir::func::FuncOp"> {
+  let summary = "Fuse a bias Add and an activation into Conv/ConvTranspose/Gemm/MatMul";
+  let description = [{
+    Conv, ConvTranspose, Gemm and MatMul followed by an Add of a bias that
+    broadcasts along the output channels (folded into the op's bias) and
+    then one of Relu, LeakyRelu, Clip (constant bounds), Sigmoid,
+    HardSigmoid, HardSwish, Tanh, GELU (`loom.gelu`), SiLU (`loom.silu`)
+    become one `loom.fused_conv` / `fused_conv_transpose` / `fused_gemm` /
+    `fused_matmul` with `activation` set. Intermediate values with other uses
+    stop the fusion.
+    Implemented in FuseEpilogue.cpp; see docs/fused-ops.md for the fused ops.
+  }];
+  let dependentDialects = ["::loom::LoomDialect"];
+  let statistics = [
+    Statistic<"numRewritten", "num-rewritten", "Number of patterns rewritten">,
+  ];
+}
+
+def LoomRecomposeActivations : Pass<"loom-recompose-activations", "mlir::func::FuncOp"> {
+  let summary = "Recognize GELU (erf and tanh forms), SiLU and HardSwish";
+  let description = [{
+    Decomposed forms as exporters write them, operands in either order and
+    constants as scalars or one-element tensors:
+    GELU erf: x · 0.5 · (1 + erf(x / √2)) (also x · (…) · 0.5, erf(x · 1/√2));
+    GELU tanh: 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))) (x³ as
+    Pow(x, 3) or x · x · x); SiLU: x · Sigmoid(x); HardSwish:
+    x · HardSigmoid(x) with alpha 1/6, beta 1/2, or x · Clip(x + 3, 0, 6) / 6.
+    They become `loom.gelu`, `loom.silu` and `loom.hard_swish`.
+    Implemented in RecomposeActivations.cpp; see docs/fused-ops.md for the fused ops.
+  }];
+  let dependentDialects = ["::loom::LoomDialect"];
+  let statistics = [
+    Statistic<"numRewritten", "num-rewritten", "Number of patterns rewritten">,
+  ];
+}
+
+def LoomRecomposeNorms : Pass<"loom-recompose-norms", "mlir::func::FuncOp"> {
+  let summary = "Recognize LayerNorm, RMSNorm and GroupNorm";
+  let description = [{
+    LayerNorm: ReduceMean / Sub / Pow(2) or Mul / ReduceMean / Add(eps) /
+    Sqrt / Div / Mul(scale) / Add(bias) over the last axes becomes
+    `loom.layer_normalization`; RMSNorm: Pow(2) / ReduceMean / Add(eps) /
+    Sqrt / Div (or Reciprocal + Mul) / Mul(scale) becomes `loom.rms_norm`;
+    GroupNorm exported as Reshape / InstanceNormalization / Reshape / Mul /
+    Add becomes `loom.group_norm`.
+    Implemented in RecomposeNorms.cpp; see docs/fused-ops.md for the fused ops.
+  }];
+  let dependentDialects = ["::loom::LoomDialect"];
+  let statistics = [
+    Statistic<"numRewritten", "num-rewritten", "Number of patterns rewritten">,
+  ];
+}
+
+def LoomFuseSkipNorm : Pass<"loom-fuse-skip-norm", "mlir::func::FuncOp"> {
+  let summary = "Fuse a residual Add into the LayerNorm/RMSNorm that follows it";
+  let description = [{
+    `layer_normalization(a + b)` and `rms_norm(a + b)` with a and b of one
+    shape become `loom.skip_layer_norm` / `loom.skip_rms_norm`; when the sum
+    has other uses (the residual stream), the fused op's second result
+    replaces it.
+    Implemented in FuseSkipNorm.cpp; see docs/fused-ops.md for the fused ops.
+  }];
+  let dependentDialects = ["::loom::LoomDialect"];
+  let statistics = [
+    Statistic<"numRewritten", "num-rewritten", "Number of patterns rewritten">,
+  ];
+}
+
+def LoomRecomposeAttention : Pass<"loom-recompose-attention", "mlir::func::FuncOp"> {
+  let summary = "Recognize scaled dot-product attention, including grouped-query attention";
+  let description = [{
+    MatMul(Q, Kᵀ) → scale (Mul or Div by a constant, on the scores or on Q
+    or K) → optional additive mask → Softmax(last axis) → MatMul(·, V)
+    becomes one `loom.attention` with the head layout explicit; key/value
+    heads repeated by Unsqueeze/Expand/Reshape (grouped-query attention) are
+    read unrepeated (`kv_heads` < `q_heads`).
+    Implemented in RecomposeAttention.cpp; see docs/fused-ops.md for the fused ops.
+  }];
+  let dependentDialects = ["::loom::LoomDialect"];
+  let statistics = [
+    Statistic<"numRewritten", "num-rewritten", "Number of patterns rewritten">,
+  ];
+}
+
+def LoomRecomposeSwiGlu : Pass<"loom-recompose-swiglu", "mlir::func::FuncOp"> {
+  let summary = "Recognize SwiGLU";
+  let description = [{
+    SiLU(x · W1) ⊙ (x · W3) (either operand order; SiLU as `loom.silu` or
+    x · Sigmoid(x)) with constant 2-D W1 and W3 becomes `loom.swiglu`.
+    Implemented in RecomposeSwiGlu.cpp; see docs/fused-ops.md for the fused ops.
+  }];
+  let dependentDialects = ["::loom::LoomDialect"];
+  let statistics = [
+    Statistic<"numRewritten", "num-rewritten", "Number of patterns rewritten">,
+  ];
+}
+
+def LoomFuseElementwise : Pass<"loom-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Fuse chains and trees of elementwise ops into loom.fused_elementwise";
+  let description = [{
+    Maximal groups of f32 elementwise ops (unary, binary with
+    broadcasting, Clip with constant bounds, the activation ops) whose
+    intermediate values are used only inside the group become one
+    `loom.fused_elementwise` whose body is the group; constants stay outside
+    as inputs. Groups of one op are left alone.
+    Implemented in FuseElementwise.cpp; see docs/fused-ops.md for the fused ops.
+  }];
+  let dependentDialects = ["::loom::LoomDialect"];
+  let statistics = [
+    Statistic<"numRewritten", "num-rewritten", "Number of patterns rewritten">,
+  ];
+}
+
 #endif // LOOM_TRANSFORMS_PASSES

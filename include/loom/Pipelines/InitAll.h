@@ -19,6 +19,7 @@ inline void registerAllDialects(mlir::DialectRegistry &registry) {
 /// Loom's passes plus the upstream ones its pipelines use.
 inline void registerAllPasses() {
   registerLoomPasses();
+  registerFusionPipeline();
   plan::registerPlanPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
