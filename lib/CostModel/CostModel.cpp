@@ -52,12 +52,28 @@ Work loom::cost::estimateWork(const KernelDesc &k) {
   // Elementwise, reductions, data movement, normalizations, and the kernels
   // below when their operands are missing: one operation per element.
   w.flops = double(std::max(inElems, outElems));
-  if (n == "matmul" || n == "matmul_integer" || n == "qlinear_matmul") {
+  if (n == "fused_matmul") {
+    // As matmul, with A possibly transposed: K = (A's last two dimensions)
+    // / M, whichever of them is M.
+    const auto &a = input(0);
+    int64_t m = dimFromEnd(k.outputs.empty() ? std::nullopt : k.outputs[0], 2);
+    int64_t kDim = 1;
+    if (a && a->shape.size() >= 2 && m > 0)
+      kDim = dimFromEnd(a, 1) * dimFromEnd(a, 2) / m;
+    else if (a && a->shape.size() == 1)
+      kDim = a->shape[0];
+    w.flops = 2.0 * double(outElems) * double(kDim) + double(outElems);
+  } else if (n == "swiglu") {
+    // X [..., K] · W1, W3 [K, N]: two products (2·K each per output
+    // element) and the gate (~5 operations per element).
+    int64_t kDim = dimFromEnd(input(0), 1);
+    w.flops = double(outElems) * (4.0 * double(kDim) + 5.0);
+  } else if (n == "matmul" || n == "matmul_integer" || n == "qlinear_matmul") {
     // [..., M, K] x [..., K, N]: 2·K operations per output element.
     const auto &a = input(0);
     int64_t kDim = a && !a->shape.empty() ? a->shape.back() : 1;
     w.flops = 2.0 * double(outElems) * double(kDim);
-  } else if (n == "gemm") {
+  } else if (n == "gemm" || n == "fused_gemm") {
     // Y[M, N] = A[M, K] B + C: K = |A| / M.
     int64_t m =
         !k.outputs.empty() && k.outputs[0] && !k.outputs[0]->shape.empty()
@@ -65,14 +81,15 @@ Work loom::cost::estimateWork(const KernelDesc &k) {
             : 1;
     int64_t kDim = m > 0 ? elems(input(0)) / m : 0;
     w.flops = 2.0 * double(outElems) * double(kDim);
-  } else if (n == "conv" || n == "conv_integer" || n == "qlinear_conv") {
+  } else if (n == "conv" || n == "conv_integer" || n == "qlinear_conv" ||
+             n == "fused_conv") {
     // W[M, C/g, k...]: each output element reads |W| / M weights.
     const auto &wt = input(*target::rhsOperandIndex(n));
     int64_t perOut = wt && !wt->shape.empty() && wt->shape[0] > 0
                          ? wt->numElements() / wt->shape[0]
                          : 0;
     w.flops = 2.0 * double(outElems) * double(perOut);
-  } else if (n == "conv_transpose") {
+  } else if (n == "conv_transpose" || n == "fused_conv_transpose") {
     // W[C, M/g, k...]: each input element scatters into |W| / C outputs.
     const auto &wt = input(1);
     int64_t perIn = wt && !wt->shape.empty() && wt->shape[0] > 0
@@ -83,8 +100,9 @@ Work loom::cost::estimateWork(const KernelDesc &k) {
     // Q [..., S, D], K [..., T, D], V [..., T, Dv]: Q·Kᵀ (2·S·T·D), softmax
     // (~5 operations per score), ·V (2·S·T·Dv), for each of the |Q| / (S·D)
     // batch-heads.
+    // T from V, whose layout does not depend on k_transposed.
     int64_t s = dimFromEnd(input(0), 2), d = dimFromEnd(input(0), 1);
-    int64_t t = dimFromEnd(input(1), 2), dv = dimFromEnd(input(2), 1);
+    int64_t t = dimFromEnd(input(2), 2), dv = dimFromEnd(input(2), 1);
     if (s > 0 && d > 0 && t > 0 && dv > 0) {
       double heads = double(elems(input(0))) / double(s * d);
       w.flops = heads * double(s) * double(t) *
@@ -159,6 +177,12 @@ DType loom::cost::computeType(const KernelDesc &k) {
 bool loom::cost::isSupported(const KernelDesc &k,
                              const target::DeviceDesc &device) {
   if (!device.listsKernel(k.kernel))
+    return false;
+  // A GPU or NPU runs a fused kernel only when its `fusions` list names the
+  // kernel's family; CPUs run them all (the runtime has the kernels).
+  if (std::optional<llvm::StringRef> family = target::fusionFamily(k.kernel);
+      family && device.kind != "cpu" &&
+      !llvm::is_contained(device.fusions, family->str()))
     return false;
   if (device.hasRule(k.kernel, target::OpQualifier::DynamicRhs)) {
     std::optional<unsigned> rhs = target::rhsOperandIndex(k.kernel);

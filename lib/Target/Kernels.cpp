@@ -107,8 +107,8 @@ struct KernelEntry {
 };
 
 // Sorted by name (checked by the unit tests through knownKernels()).
-// Every region-free `loom` op mnemonic, `attention` (the fused attention
-// kernel of the fusion passes) and `copy` (the kernel name the cost model
+// Every region-free `loom` op mnemonic, the fused ops of the fusion passes
+// (LoomFusedOps.td, docs/fused-ops.md, `fused_elementwise` included) and `copy` (the kernel name the cost model
 // gives plan.transfer).
 constexpr KernelEntry kKernels[] = {
     {"abs", OpClass::Elementwise},
@@ -158,15 +158,22 @@ constexpr KernelEntry kKernels[] = {
     {"eye_like", OpClass::DataMovement},
     {"flatten", OpClass::DataMovement},
     {"floor", OpClass::Elementwise},
+    {"fused_conv", OpClass::Conv},
+    {"fused_conv_transpose", OpClass::Conv},
+    {"fused_elementwise", OpClass::Elementwise},
+    {"fused_gemm", OpClass::MatMul},
+    {"fused_matmul", OpClass::MatMul},
     {"gather", OpClass::DataMovement},
     {"gather_elements", OpClass::DataMovement},
     {"gather_nd", OpClass::DataMovement},
+    {"gelu", OpClass::Elementwise},
     {"gemm", OpClass::MatMul},
     {"global_average_pool", OpClass::Reduction},
     {"global_max_pool", OpClass::Reduction},
     {"greater", OpClass::Elementwise},
     {"greater_or_equal", OpClass::Elementwise},
     {"grid_sample", OpClass::Other},
+    {"group_norm", OpClass::Normalization},
     {"gru", OpClass::Other},
     {"hamming_window", OpClass::Other},
     {"hann_window", OpClass::Other},
@@ -225,6 +232,7 @@ constexpr KernelEntry kKernels[] = {
     {"reshape", OpClass::DataMovement},
     {"resize", OpClass::DataMovement},
     {"reverse_sequence", OpClass::DataMovement},
+    {"rms_norm", OpClass::Normalization},
     {"rnn", OpClass::Other},
     {"roi_align", OpClass::Other},
     {"round", OpClass::Elementwise},
@@ -235,9 +243,12 @@ constexpr KernelEntry kKernels[] = {
     {"shrink", OpClass::Elementwise},
     {"sigmoid", OpClass::Elementwise},
     {"sign", OpClass::Elementwise},
+    {"silu", OpClass::Elementwise},
     {"sin", OpClass::Elementwise},
     {"sinh", OpClass::Elementwise},
     {"size", OpClass::DataMovement},
+    {"skip_layer_norm", OpClass::Normalization},
+    {"skip_rms_norm", OpClass::Normalization},
     {"slice", OpClass::DataMovement},
     {"softmax", OpClass::Normalization},
     {"softmax_cross_entropy_loss", OpClass::Other},
@@ -250,6 +261,7 @@ constexpr KernelEntry kKernels[] = {
     {"stft", OpClass::Other},
     {"sub", OpClass::Elementwise},
     {"sum", OpClass::Elementwise},
+    {"swiglu", OpClass::MatMul},
     {"tan", OpClass::Elementwise},
     {"tanh", OpClass::Elementwise},
     {"tfidf_vectorizer", OpClass::Other},
@@ -282,10 +294,26 @@ std::vector<llvm::StringRef> loom::target::knownKernels() {
   return names;
 }
 
+std::optional<llvm::StringRef>
+loom::target::fusionFamily(llvm::StringRef kernel) {
+  return llvm::StringSwitch<std::optional<llvm::StringRef>>(kernel)
+      .Cases({"fused_conv", "fused_conv_transpose"}, "conv_bias_act")
+      .Cases({"fused_matmul", "fused_gemm", "swiglu"}, "matmul_bias_act")
+      .Case("attention", "attention")
+      .Cases({"rms_norm", "group_norm", "skip_layer_norm", "skip_rms_norm"},
+             "layer_norm")
+      .Case("fused_elementwise", "elementwise")
+      .Default(std::nullopt);
+}
+
 std::optional<unsigned> loom::target::rhsOperandIndex(llvm::StringRef kernel) {
   return llvm::StringSwitch<std::optional<unsigned>>(kernel)
-      .Cases({"matmul", "matmul_integer", "gemm"}, 1u)
-      .Cases({"conv", "conv_integer", "conv_transpose"}, 1u)
+      .Cases({"matmul", "matmul_integer", "gemm", "fused_matmul", "fused_gemm",
+              "swiglu"},
+             1u)
+      .Cases({"conv", "conv_integer", "conv_transpose", "fused_conv",
+              "fused_conv_transpose"},
+             1u)
       // QLinear*(a, a_scale, a_zero_point, b, ...): b is operand 3.
       .Cases({"qlinear_matmul", "qlinear_conv"}, 3u)
       .Default(std::nullopt);

@@ -8,12 +8,15 @@
 #include "Plan/Transforms/Passes.h"
 
 #include "Loom/LoomOps.h"
+#include "Loom/LoomUtils.h"
 #include "loom/Target/Target.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
+
+#include <limits>
 
 namespace loom::plan {
 #define GEN_PASS_DEF_PLANFROMLOOM
@@ -45,6 +48,89 @@ DictionaryAttr kernelAttrs(Operation &op) {
         a.getName() != "resultSegmentSizes")
       attrs.push_back(a);
   return DictionaryAttr::get(op.getContext(), attrs);
+}
+
+/// The program of a loom.fused_elementwise body as the kernel's attributes
+/// (docs/fused-ops.md, "Elementwise regions"): values 0..n-1 are the inputs,
+/// n + i the result of instruction i.
+FailureOr<DictionaryAttr> elementwiseProgram(loom::FusedElementwiseOp op) {
+  Builder b(op.getContext());
+  Block &body = op.getBody().front();
+  DenseMap<Value, int64_t> number;
+  for (auto [i, arg] : llvm::enumerate(body.getArguments()))
+    number[arg] = int64_t(i);
+  SmallVector<Attribute> names;
+  SmallVector<int64_t> argc, args, paramc, results;
+  SmallVector<double> params;
+  int64_t next = int64_t(body.getNumArguments());
+  // A scalar constant operand of the op (Clip's bounds): the fused op's input
+  // bound to that block argument.
+  auto constantOf = [&](Value v) -> std::optional<double> {
+    auto arg = dyn_cast<BlockArgument>(v);
+    if (!arg)
+      return std::nullopt;
+    auto attr = dyn_cast_or_null<DenseElementsAttr>(
+        loom::toDense(loom::getConstantAttr(op.getInputs()[arg.getArgNumber()])));
+    if (!attr || attr.getNumElements() != 1 ||
+        !attr.getElementType().isF32())
+      return std::nullopt;
+    return double(*attr.getValues<float>().begin());
+  };
+  for (Operation &inner : body) {
+    if (auto yield = dyn_cast<loom::FusedYieldOp>(inner)) {
+      for (Value v : yield.getResults())
+        results.push_back(number.lookup(v));
+      continue;
+    }
+    if (isa<loom::NoneOp>(inner))
+      continue;
+    StringRef name = inner.getName().stripDialect();
+    SmallVector<double> p;
+    SmallVector<Value> operands(inner.getOperands());
+    if (auto g = dyn_cast<loom::GeluOp>(inner)) {
+      name = g.getApproximate() == "tanh" ? "gelu_tanh" : "gelu";
+    } else if (auto c = dyn_cast<loom::ClipOp>(inner)) {
+      std::optional<double> lo = -std::numeric_limits<double>::infinity();
+      std::optional<double> hi = std::numeric_limits<double>::infinity();
+      if (!loom::isNone(c.getMin()))
+        lo = constantOf(c.getMin());
+      if (!loom::isNone(c.getMax()))
+        hi = constantOf(c.getMax());
+      if (!lo || !hi)
+        return inner.emitError("clip bounds in a fused_elementwise body must "
+                               "be scalar f32 constants");
+      p = {*lo, *hi};
+      operands = {c.getInput()};
+    } else if (auto l = dyn_cast<loom::LeakyReluOp>(inner)) {
+      p = {l.getAlpha().convertToDouble()};
+    } else if (auto h = dyn_cast<loom::HardSigmoidOp>(inner)) {
+      p = {h.getAlpha().convertToDouble(), h.getBeta().convertToDouble()};
+    } else if (auto e = dyn_cast<loom::EluOp>(inner)) {
+      p = {e.getAlpha().convertToDouble()};
+    }
+    names.push_back(b.getStringAttr(name));
+    argc.push_back(int64_t(operands.size()));
+    for (Value v : operands) {
+      auto it = number.find(v);
+      if (it == number.end())
+        return inner.emitError("operand of a fused_elementwise body op is "
+                               "not an input or an earlier op");
+      args.push_back(it->second);
+    }
+    paramc.push_back(int64_t(p.size()));
+    params.append(p.begin(), p.end());
+    for (Value r : inner.getResults())
+      number[r] = next;
+    ++next;
+  }
+  SmallVector<NamedAttribute> attrs = {
+      b.getNamedAttr("body_ops", b.getArrayAttr(names)),
+      b.getNamedAttr("body_argc", b.getDenseI64ArrayAttr(argc)),
+      b.getNamedAttr("body_args", b.getDenseI64ArrayAttr(args)),
+      b.getNamedAttr("body_paramc", b.getDenseI64ArrayAttr(paramc)),
+      b.getNamedAttr("body_params", b.getDenseF64ArrayAttr(params)),
+      b.getNamedAttr("body_results", b.getDenseI64ArrayAttr(results))};
+  return b.getDictionaryAttr(attrs);
 }
 
 MemRefType bufferType(RankedTensorType t) {
@@ -187,7 +273,13 @@ struct PlanFromLoomPass
         ++numWeights;
         continue;
       }
-      if (op.getNumRegions() != 0)
+      DictionaryAttr attrs;
+      if (auto fe = dyn_cast<loom::FusedElementwiseOp>(op)) {
+        FailureOr<DictionaryAttr> program = elementwiseProgram(fe);
+        if (failed(program))
+          return failure();
+        attrs = *program;
+      } else if (op.getNumRegions() != 0)
         return op.emitError("cannot plan '")
                << op.getName()
                << "': control flow must be folded or unrolled first (bind "
@@ -241,7 +333,8 @@ struct PlanFromLoomPass
       auto task = TaskOp::create(
           b, op.getLoc(), eventType, b.getStringAttr(op.getName().stripDialect()),
           device, b.getI64IntegerAttr(0),
-          ins, outs, deps.takeVector(), b.getStringAttr(taskName), kernelAttrs(op),
+          ins, outs, deps.takeVector(), b.getStringAttr(taskName),
+          attrs ? attrs : kernelAttrs(op),
           b.getArrayAttr(opNames), /*cost_us=*/nullptr, /*start_us=*/nullptr,
           /*end_us=*/nullptr);
       for (Value out : outs)

@@ -49,6 +49,14 @@ double defaultEfficiency(OpClass c);
 /// defaultEfficiency of every class, indexed by OpClass.
 std::array<double, kNumOpClasses> defaultEfficiencies();
 
+/// The fusion family of a fused kernel (docs/fused-ops.md), as a device's
+/// `fusions` list names it: `conv_bias_act` (fused_conv,
+/// fused_conv_transpose), `matmul_bias_act` (fused_matmul, fused_gemm,
+/// swiglu), `attention`, `layer_norm` (rms_norm, group_norm,
+/// skip_layer_norm, skip_rms_norm) or `elementwise` (fused_elementwise);
+/// nullopt for every other kernel.
+std::optional<llvm::StringRef> fusionFamily(llvm::StringRef kernel);
+
 /// The class of a kernel (a `loom` op mnemonic, or `copy`); nullopt for a
 /// name Loom does not know. The table is in lib/Target/Kernels.cpp and
 /// documented in docs/targets.md.

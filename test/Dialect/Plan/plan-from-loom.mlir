@@ -117,3 +117,29 @@ module {
 // expected-error @+1 {{plan-from-loom: the module has no func.func @main with a body}}
 module {
 }
+
+// -----
+
+// A fused_elementwise region becomes one task whose attributes are the body
+// as a program (docs/fused-ops.md): values 0-2 are the inputs, 3.. the
+// instructions; Clip's constant bounds become parameters (an absent max is
+// +inf), GELU's tanh form is `gelu_tanh`, LeakyRelu keeps its alpha. The
+// task covers every node of the fused location.
+
+// CHECK-LABEL: plan.schedule @main
+// CHECK: plan.task "fused_elementwise" {{.*}}kernel_attrs = {body_argc = array<i64: 2, 1, 1, 1>, body_args = array<i64: 0, 1, 3, 4, 5>, body_ops = ["mul", "gelu_tanh", "leaky_relu", "clip"], body_paramc = array<i64: 0, 0, 1, 2>, body_params = array<f64: 0.10000000149011612, 0.000000e+00, 0x7FF0000000000000>, body_results = array<i64: 6>}, name = "m", ops = ["m", "g", "l", "c"]}
+module {
+  func.func @main(%x: tensor<8xf32> {loom.name = "x"}, %y: tensor<8xf32> {loom.name = "y"}) -> (tensor<8xf32> {loom.name = "r"}) {
+    %zero = loom.constant dense<0.0> : tensor<f32> loc("zero")
+    %r = loom.fused_elementwise(%x, %y, %zero) {
+    ^bb0(%a: tensor<8xf32>, %b: tensor<8xf32>, %lo: tensor<f32>):
+      %none = loom.none
+      %m = loom.mul(%a, %b) : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+      %g = loom.gelu(%m) {approximate = "tanh"} : (tensor<8xf32>) -> tensor<8xf32>
+      %l = loom.leaky_relu(%g) {alpha = 0.1 : f32} : (tensor<8xf32>) -> tensor<8xf32>
+      %c = loom.clip(%l, %lo, %none) : (tensor<8xf32>, tensor<f32>, none) -> tensor<8xf32>
+      loom.fused_yield %c : tensor<8xf32>
+    } : (tensor<8xf32>, tensor<8xf32>, tensor<f32>) -> tensor<8xf32> loc(fused["m", "g", "l", "c"])
+    return %r : tensor<8xf32>
+  }
+}
