@@ -125,6 +125,58 @@ TEST(CostModel, AttentionCountsBothProductsAndSoftmax) {
   EXPECT_DOUBLE_EQ(estimateWork(k).flops, 27136.0);
 }
 
+TEST(CostModel, AttentionTakesTheKeyLengthFromV) {
+  // K given transposed ([B, H, D, T], k_transposed = 1): T = 32 comes from V
+  // [1, 2, 32, 8], so the work equals the untransposed case above:
+  // 2 heads · 8 · 32 · (2·16 + 5 + 2·8) = 27136.
+  KernelDesc k{"attention",
+               {t({1, 2, 8, 16}), t({1, 2, 16, 32}), t({1, 2, 32, 8})},
+               {t({1, 2, 8, 8})}};
+  EXPECT_DOUBLE_EQ(estimateWork(k).flops, 27136.0);
+}
+
+TEST(CostModel, FusedMatMulIsOneKernelWithItsEpilogue) {
+  // [64, 256] x [256, 128] plus bias [128]: 2·64·128·256 = 4194304 FLOP
+  // plus one epilogue operation per output (8192) = 4202496, whether A is
+  // given as [64, 256] or transposed as [256, 64] (K = 256 either way).
+  // Bytes: the operands only (the intermediate product never touches
+  // memory): (16384 + 32768 + 128 + 8192)·4 = 229888.
+  for (auto a : {t({64, 256}), t({256, 64})}) {
+    KernelDesc k{"fused_matmul", {a, t({256, 128}), t({128})}, {t({64, 128})}};
+    Work w = estimateWork(k);
+    EXPECT_DOUBLE_EQ(w.flops, 4202496.0);
+    EXPECT_DOUBLE_EQ(w.bytes, 229888.0);
+    EXPECT_EQ(w.opClass, OpClass::MatMul);
+  }
+  // SwiGLU: X [4, 64], W1 and W3 [64, 32]: per output element two products
+  // of 2·64 operations and ~5 for the gate: 128·(4·64 + 5) = 33408.
+  KernelDesc s{"swiglu", {t({4, 64}), t({64, 32}), t({64, 32})}, {t({4, 32})}};
+  EXPECT_DOUBLE_EQ(estimateWork(s).flops, 33408.0);
+  // An elementwise region: inputs and output only, (1024·2 + 1024)·4 bytes.
+  KernelDesc e{"fused_elementwise", {t({1024}), t({1024})}, {t({1024})}};
+  EXPECT_DOUBLE_EQ(estimateWork(e).bytes, 12288.0);
+  EXPECT_EQ(estimateWork(e).opClass, OpClass::Elementwise);
+}
+
+TEST(CostModel, FusedKernelsNeedTheirFamilyOnGpusAndNpus) {
+  KernelDesc fm{"fused_matmul", {t({4, 8}), t({8, 8}, "f32", true), t({8})},
+                {t({4, 8})}};
+  KernelDesc gelu{"gelu", {t({4, 8})}, {t({4, 8})}};
+  loom::target::DeviceDesc gpu = device();
+  gpu.kind = "gpu";
+  // Not listed: the GPU cannot run the fused kernel; a plain kernel is
+  // unaffected.
+  EXPECT_FALSE(isSupported(fm, gpu));
+  EXPECT_TRUE(isSupported(gelu, gpu));
+  gpu.fusions = {"matmul_bias_act"};
+  EXPECT_TRUE(isSupported(fm, gpu));
+  // A CPU runs every fused kernel (the runtime has them), listed or not.
+  EXPECT_TRUE(isSupported(fm, device()));
+  EXPECT_EQ(*loom::target::fusionFamily("fused_conv"), "conv_bias_act");
+  EXPECT_EQ(*loom::target::fusionFamily("skip_rms_norm"), "layer_norm");
+  EXPECT_FALSE(loom::target::fusionFamily("matmul").has_value());
+}
+
 TEST(CostModel, ComputeTypeRules) {
   // Widest float among the operands for non-dense kernels.
   EXPECT_EQ(computeType({"cast", {t({4}, "f16")}, {t({4})}}), DType::F32);
