@@ -3,13 +3,18 @@
 // The rules of docs/plan-format.md ("Validation") that relate elements to
 // each other: names and ids resolve, buffers lie inside their arena, deps name
 // earlier tasks, nobody writes read-only memory, every output has a value,
-// input and output buffers are not shared, and the events are exactly the
-// cross-queue deps. Every failure names plan.json and the JSON path.
+// input and output buffers are not shared, the events are exactly the
+// cross-queue deps, cross-queue reads wait for their writers, and the
+// predicted schedule is one the plan allows (each task on a device that can
+// run it, after its deps, never overlapping another on its queue or link;
+// buffers of one arena never overlap while both are live). Every failure
+// names plan.json and the JSON path.
 //
 //===----------------------------------------------------------------------===//
 #include "PlanInternal.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -38,6 +43,8 @@ public:
     checkPinnedBuffersAreNotShared();
     checkEvents();
     checkOrderedReads();
+    checkPredictedSchedule();
+    checkLiveBuffersDoNotOverlap();
   }
 
 private:
@@ -437,6 +444,133 @@ private:
                                   }),
                    list.end());
         list.push_back({i, lo, hi});
+      }
+    }
+  }
+
+  /// Slack for comparing predicted times (sums of doubles, printed with
+  /// enough digits to round-trip).
+  static bool before(double a, double b) {
+    return a + 1e-6 + 1e-9 * std::abs(b) < b;
+  }
+
+  /// Each task runs on a device with a cost for it, takes [start_us,
+  /// end_us] with start <= end, starts after its deps end, and does not
+  /// overlap the previous task of its queue (kernels) or link (transfers, on
+  /// the link between their two arenas' devices).
+  void checkPredictedSchedule() {
+    std::map<std::string, size_t> lastOn;
+    for (size_t i = 0; i < p.tasks.size(); ++i) {
+      const PlanTask &t = p.tasks[i];
+      const std::string path = elementPath("tasks", i);
+      if (t.kind == TaskKind::Kernel) {
+        auto cost = std::find_if(t.costUs.begin(), t.costUs.end(),
+                                 [&](const auto &c) { return c.first == t.device; });
+        if (cost == t.costUs.end() || !cost->second)
+          fail(path + ".cost_us", "no cost on its device " + quoted(t.device) +
+                                      ": the device cannot run the task");
+      }
+      if (before(t.endUs, t.startUs))
+        fail(path + ".end_us", "ends at " + std::to_string(t.endUs) +
+                                   " us, before it starts at " +
+                                   std::to_string(t.startUs) + " us");
+      for (size_t d : t.deps)
+        if (before(t.startUs, p.tasks[d].endUs))
+          fail(path + ".start_us",
+               "starts at " + std::to_string(t.startUs) +
+                   " us, before its dependency task " + std::to_string(d) +
+                   " ends at " + std::to_string(p.tasks[d].endUs) + " us");
+      std::string resource;
+      if (t.kind == TaskKind::Kernel) {
+        resource = t.device + "[" + std::to_string(t.queue) + "]";
+      } else {
+        auto arenaOf = [&](const std::optional<size_t> &b) {
+          return b && !p.buffers[*b].isWeights()
+                     ? p.arenas[*p.buffers[*b].arenaIndex].device
+                     : std::string("weights");
+        };
+        resource = "link " + arenaOf(t.inputs.empty() ? std::nullopt : t.inputs[0]) +
+                   "->" + arenaOf(t.outputs.empty() ? std::nullopt : t.outputs[0]);
+      }
+      auto [it, first] = lastOn.emplace(resource, i);
+      if (!first) {
+        const PlanTask &prev = p.tasks[it->second];
+        if (before(t.startUs, prev.endUs))
+          fail(path + ".start_us",
+               "starts at " + std::to_string(t.startUs) + " us while task " +
+                   std::to_string(it->second) + " still runs on " + resource +
+                   " until " + std::to_string(prev.endUs) + " us");
+        it->second = i;
+      }
+    }
+  }
+
+  /// Two buffers of one arena (a view counts as its source) may share bytes
+  /// only when their lifetimes, in task order, do not meet: a buffer lives
+  /// from its first writer to its last reader; inputs and outputs for the
+  /// whole run. Checked per arena by a sweep over the buffers in order of
+  /// their first task, the live ones kept by offset (live buffers never
+  /// overlap, so a new one is compared with its neighbours only).
+  void checkLiveBuffersDoNotOverlap() {
+    const int64_t end = int64_t(p.tasks.size());
+    std::vector<int64_t> first(p.buffers.size(), -1), last(p.buffers.size(), -1);
+    for (size_t i = 0; i < p.tasks.size(); ++i) {
+      for (const auto &o : p.tasks[i].outputs)
+        if (o && first[root(*o)] < 0)
+          first[root(*o)] = int64_t(i);
+      for (const auto &in : p.tasks[i].inputs)
+        if (in)
+          last[root(*in)] = std::max(last[root(*in)], int64_t(i));
+    }
+    for (const PlanValue &v : p.inputs)
+      first[v.buffer] = 0, last[v.buffer] = end;
+    for (const PlanValue &v : p.outputs)
+      first[v.buffer] = 0, last[v.buffer] = end;
+    std::vector<std::vector<size_t>> byArena(p.arenas.size());
+    for (size_t i = 0; i < p.buffers.size(); ++i) {
+      const PlanBuffer &b = p.buffers[i];
+      if (b.isWeights() || b.viewOf || b.sizeBytes == 0)
+        continue;
+      if (first[i] < 0)
+        first[i] = 0;
+      if (last[i] < first[i])
+        last[i] = first[i];
+      byArena[*b.arenaIndex].push_back(i);
+    }
+    for (std::vector<size_t> &ids : byArena) {
+      std::stable_sort(ids.begin(), ids.end(),
+                       [&](size_t a, size_t b) { return first[a] < first[b]; });
+      std::vector<size_t> byLast = ids;
+      std::stable_sort(byLast.begin(), byLast.end(),
+                       [&](size_t a, size_t b) { return last[a] < last[b]; });
+      std::map<uint64_t, size_t> live; // offset -> buffer
+      size_t released = 0;
+      for (size_t id : ids) {
+        while (released < byLast.size() && last[byLast[released]] < first[id]) {
+          size_t r = byLast[released++];
+          auto it = live.find(p.buffers[r].offset);
+          if (it != live.end() && it->second == r)
+            live.erase(it);
+        }
+        const PlanBuffer &b = p.buffers[id];
+        auto clash = [&](size_t other) {
+          fail(elementPath("buffers", id),
+               "bytes [" + std::to_string(b.offset) + ", " +
+                   std::to_string(this->end(id)) + ") of arena " +
+                   quoted(b.arena) + " overlap buffer " + std::to_string(other) +
+                   " [" + std::to_string(p.buffers[other].offset) + ", " +
+                   std::to_string(this->end(other)) +
+                   ") while both are live (tasks " + std::to_string(first[id]) +
+                   ".." + std::to_string(last[id]) + " and " +
+                   std::to_string(first[other]) + ".." +
+                   std::to_string(last[other]) + ")");
+        };
+        auto next = live.lower_bound(b.offset);
+        if (next != live.end() && next->first < this->end(id))
+          clash(next->second);
+        if (next != live.begin() && this->end(std::prev(next)->second) > b.offset)
+          clash(std::prev(next)->second);
+        live[b.offset] = id;
       }
     }
   }

@@ -525,6 +525,29 @@ const std::vector<CorruptCase> &corruptCases() {
        "tasks[0].device: unknown device 'gpu'"},
       {"QueueOutOfRange", [](Variant &v) { v.plan["tasks"][0]["queue"] = 1; },
        "tasks[0].queue: queue 1 does not exist"},
+      {"TaskOnADeviceThatCannotRunIt",
+       [](Variant &v) { v.plan["tasks"][1]["cost_us"]["cpu"] = nullptr; },
+       "tasks[1].cost_us: no cost on its device 'cpu'"},
+      {"EndsBeforeItStarts",
+       [](Variant &v) { v.plan["tasks"][2]["end_us"] = 1.5; },
+       "tasks[2].end_us: ends at 1.500000 us, before it starts at 2.000000 us"},
+      {"StartsBeforeItsDependencyEnds",
+       [](Variant &v) { v.plan["tasks"][1]["start_us"] = 0.5; },
+       "tasks[1].start_us: starts at 0.500000 us, before its dependency task 0 "
+       "ends at 1.000000 us"},
+      {"OverlapsOnItsQueue",
+       [](Variant &v) {
+         // relu0 without its dep (same queue: order suffices) but predicted
+         // to start while add0 still runs.
+         v.plan["tasks"][2]["deps"] = Json::array();
+         v.plan["tasks"][2]["start_us"] = 1.5;
+       },
+       "tasks[2].start_us: starts at 1.500000 us while task 1 still runs on "
+       "cpu[0] until 2.000000 us"},
+      {"LiveBuffersShareMemory",
+       [](Variant &v) { v.plan["buffers"][4]["offset"] = 64; },
+       "buffers[4]: bytes [64, 96) of arena 'cpu' overlap buffer 3 [64, 96) "
+       "while both are live (tasks 1..2 and 0..1)"},
       {"RacyReadAcrossQueues",
        [](Variant &v) {
          // The Add moves to a second queue and forgets its MatMul dep.

@@ -145,8 +145,9 @@ inline Json taskJson(int id, const std::string &name, const std::string &kind,
               {"inputs", std::move(inputs)},
               {"outputs", std::move(outputs)},
               {"deps", std::move(deps)},
-              {"start_us", 0.0},
-              {"end_us", 1.0},
+              // Sequential predicted times: task i runs in [i, i + 1].
+              {"start_us", double(id)},
+              {"end_us", double(id) + 1.0},
               {"ops", Json::array({name})},
               {"cost_us", Json{{device, 1.0}}}};
 }
