@@ -142,7 +142,7 @@ TensorRef operandRef(const SessionImpl &s, const std::optional<size_t> &id) {
 }
 
 /// Builds task `id`'s arguments and chooses its kernel.
-BoundTask bindTask(const SessionImpl &s, size_t id) {
+BoundTask bindTask(SessionImpl &s, size_t id) {
   const PlanTask &t = s.plan.tasks[id];
   BoundTask bt{&t, id, nullptr,
                KernelArgs{t.attrs, {}, {}, std::max(1, s.options.threads)}};
@@ -170,6 +170,15 @@ BoundTask bindTask(const SessionImpl &s, size_t id) {
   }
   if (!bt.kernel)
     noKernel(s.plan, id, bt.args);
+  if (s.options.deviceKernels)
+    if (LoomKernelFn fn = s.options.deviceKernels(t)) {
+      auto entry = std::make_unique<KernelEntry>(*bt.kernel);
+      entry->name = t.kernel;
+      entry->fn = wrapDeviceKernel(fn, t, bt.kernel);
+      entry->accepts = nullptr;
+      bt.kernel = entry.get();
+      s.deviceKernels.push_back(std::move(entry));
+    }
   return bt;
 }
 

@@ -73,6 +73,8 @@ struct SessionImpl {
   //--- Built at load (Session.cpp) ----------------------------------------
   Plan plan;
   SessionOptions options;
+  /// Entries of the device kernels bound to tasks (SessionOptions).
+  std::vector<std::unique_ptr<KernelEntry>> deviceKernels;
   MappedMemory weights;
   std::vector<MappedMemory> arenas;
   /// Address of a zero-size buffer whose memory block is empty, so that a

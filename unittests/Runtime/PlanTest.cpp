@@ -328,6 +328,61 @@ TEST(PlanLoad, BadViewsAreLoadErrors) {
 }
 
 //===----------------------------------------------------------------------===//
+// (b'') Device kernels (DeviceKernel.h) replacing the registry's
+//===----------------------------------------------------------------------===//
+
+int gDeviceCalls = 0;
+std::string gSeen;
+
+/// Runs the CPU kernel, then records what the call looked like.
+extern "C" int recordingKernel(const LoomKernelCall *call) {
+  ++gDeviceCalls;
+  int rc = loom_cpu_kernel(call);
+  gSeen += std::string(call->device) + ":" + call->kernel + ":" + call->task +
+           "(" + std::to_string(call->num_inputs) + "->" +
+           std::to_string(call->num_outputs) + ",rank " +
+           std::to_string(call->inputs[0].rank) + ") ";
+  return rc;
+}
+
+/// Fails with a message.
+extern "C" int failingKernel(const LoomKernelCall *) {
+  loom_set_error("the accelerator is busy");
+  return 3;
+}
+
+TEST(PlanSession, DeviceKernelsReplaceTheRegistrysAndCanCallIt) {
+  MlpData data;
+  TempDir tmp;
+  SessionOptions options;
+  options.deviceKernels = [](const PlanTask &t) -> LoomKernelFn {
+    return t.kernel == "relu" || t.kernel == "add" ? recordingKernel : nullptr;
+  };
+  gDeviceCalls = 0;
+  gSeen.clear();
+  auto session = loadFiles(tmp, mlpPlan(data.w, data.b), options);
+  std::vector<float> x = {1, -2, 0.5f, 3, 0.25f, -1};
+  session->setInput("x", f32Tensor({2, 3}, x));
+  session->run();
+  // The results are the registry's (the device kernels call it).
+  expectFloats(session->getOutput("y"), data.expected(x));
+  EXPECT_EQ(gDeviceCalls, 2);
+  EXPECT_EQ(gSeen, "cpu:add:add0(2->1,rank 2) cpu:relu:relu0(1->1,rank 2) ");
+
+  options.deviceKernels = [](const PlanTask &t) -> LoomKernelFn {
+    return t.kernel == "relu" ? failingKernel : nullptr;
+  };
+  TempDir tmp2;
+  auto failing = loadFiles(tmp2, mlpPlan(data.w, data.b), options);
+  failing->setInput("x", f32Tensor({2, 3}, x));
+  std::string err = errorOf<SessionError>([&] { failing->run(); });
+  EXPECT_NE(err.find("task 2 'relu0' (kernel relu): device kernel for cpu "
+                     "failed: the accelerator is busy"),
+            std::string::npos)
+      << err;
+}
+
+//===----------------------------------------------------------------------===//
 // (c) Folded inputs
 //===----------------------------------------------------------------------===//
 

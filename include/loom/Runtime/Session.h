@@ -18,10 +18,12 @@
 #ifndef LOOM_RUNTIME_SESSION_H
 #define LOOM_RUNTIME_SESSION_H
 
+#include "loom/Runtime/DeviceKernel.h"
 #include "loom/Runtime/Kernel.h"
 #include "loom/Runtime/Plan.h"
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -49,7 +51,18 @@ struct SessionOptions {
   /// Use fast paths (e.g. oneDNN) where they accept the call; otherwise every
   /// task runs its reference kernel.
   bool allowFastPaths = true;
+  /// Device kernels (DeviceKernel.h) that replace the registry's: called at
+  /// load for every kernel task; a non-null result runs that task, and its
+  /// `loom_cpu_kernel` runs the kernel the registry chose. The stubs of
+  /// `loomc --emit=stubs` set this.
+  std::function<LoomKernelFn(const PlanTask &task)> deviceKernels;
 };
+
+/// The KernelFn that runs C device kernel `fn` for `task` (`cpu`: the
+/// registry's kernel its loom_cpu_kernel runs). Throws KernelError naming
+/// the device when `fn` returns non-zero.
+KernelFn wrapDeviceKernel(LoomKernelFn fn, const PlanTask &task,
+                          const KernelEntry *cpu);
 
 /// Name, dtype and shape of a graph input or output.
 struct TensorInfo {
