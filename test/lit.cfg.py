@@ -13,6 +13,11 @@ config.test_exec_root = os.path.join(config.loom_obj_root, "test")
 
 config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(("%src", config.loom_src_root))
+config.substitutions.append(("%loom_build", config.loom_obj_root))
+# Tests that install Loom and build a consumer project need cmake and ninja.
+import shutil
+if shutil.which("cmake") and shutil.which("ninja"):
+    config.available_features.add("cmake-install")
 llvm_config.with_system_environment(["HOME", "TMPDIR"])
 llvm_config.use_default_substitutions()
 tool_dirs = [config.loom_tools_dir, config.llvm_tools_dir]

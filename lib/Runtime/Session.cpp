@@ -171,7 +171,7 @@ BoundTask bindTask(SessionImpl &s, size_t id) {
   if (!bt.kernel)
     noKernel(s.plan, id, bt.args);
   if (s.options.deviceKernels)
-    if (LoomKernelFn fn = s.options.deviceKernels(t)) {
+    if (LoomKernelFn fn = s.options.deviceKernels(s.plan, t)) {
       auto entry = std::make_unique<KernelEntry>(*bt.kernel);
       entry->name = t.kernel;
       entry->fn = wrapDeviceKernel(fn, t, bt.kernel);

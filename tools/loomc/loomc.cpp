@@ -90,8 +90,10 @@ static cl::list<std::string>
                   "predicted schedule as a Chrome trace), report "
                   "(report.html), mlir (model.mlir, the plan-level IR), "
                   "loom-mlir (model.loom.mlir, the optimized graph before "
-                  "planning); default: plan,trace,report,mlir. With "
-                  "loom-mlir alone, no plan is built"),
+                  "planning), stubs (runtime/: the typed C++ API, the "
+                  "device kernels and a CMakeLists.txt, see docs/tools.md); "
+                  "default: plan,trace,report,mlir. With loom-mlir alone, no "
+                  "plan is built"),
          cl::value_desc("LIST"), cl::CommaSeparated, cl::cat(loomCategory));
 enum OptLevel { O0, O1, O2 };
 static cl::opt<OptLevel> optLevel(
@@ -100,6 +102,16 @@ static cl::opt<OptLevel> optLevel(
                clEnumValN(O1, "O1", "default: also fuse (docs/fused-ops.md)"),
                clEnumValN(O2, "O2", "all optimizations")),
     cl::init(O1), cl::cat(loomCategory));
+static cl::opt<std::string> stubName(
+    "stub-name",
+    cl::desc("Name of the model in the runtime stubs (--emit=stubs): file "
+             "names and the class name (default: the model file's name)"),
+    cl::value_desc("NAME"), cl::init(""), cl::cat(loomCategory));
+static cl::opt<bool> listDevices(
+    "list-devices",
+    cl::desc("Print the devices of --target, one per line, and exit (no "
+             "model needed; loom_add_model uses it to name the stub files)"),
+    cl::init(false), cl::cat(loomCategory));
 static cl::opt<bool> quiet("quiet", cl::desc("Print no summary"),
                            cl::init(false), cl::cat(loomCategory));
 
@@ -154,7 +166,8 @@ void explain(ModuleOp module) {
 /// The closing summary: sizes, predicted latency against the lower bound
 /// and the best single-device plan, memory per device.
 void printSummary(ModuleOp module, bool emitPlan, bool emitTrace,
-                  bool emitReport, bool emitMlir, bool emitLoom) {
+                  bool emitReport, bool emitMlir, bool emitLoom,
+                  bool emitStubs) {
   size_t inputs = 0, outputs = 0, tasks = 0, transfers = 0, weights = 0,
          splitParts = 0;
   int64_t weightBytes = 0;
@@ -204,6 +217,7 @@ void printSummary(ModuleOp module, bool emitPlan, bool emitTrace,
   add(emitReport, "report.html");
   add(emitMlir, "model.mlir");
   add(emitLoom, "model.loom.mlir");
+  add(emitStubs, "runtime/");
   auto &os = llvm::outs();
   os << "loomc: compiled " << modelPath << " for target '" << target << "'\n"
      << "  inputs:    " << inputs << "\n"
@@ -253,6 +267,10 @@ int usage(llvm::StringRef message) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
+  // Stamped into the runtime stubs (argv[0] as "loomc", whatever its path).
+  std::string commandLine = "loomc";
+  for (int i = 1; i < argc; ++i)
+    commandLine += std::string(" ") + argv[i];
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
@@ -282,12 +300,25 @@ int main(int argc, char **argv) {
     llvm::errs() << errors;
     return 2;
   }
+  if (listDevices) {
+    llvm::Expected<loom::target::TargetDesc> desc =
+        loom::target::loadTarget(target);
+    if (!desc) {
+      llvm::errs() << "loomc: error: " << llvm::toString(desc.takeError())
+                   << "\n";
+      return 1;
+    }
+    for (const auto &d : desc->devices)
+      llvm::outs() << d.name << "\n";
+    return 0;
+  }
   if (modelPath.empty())
     return usage("no model given");
   if (outDir.empty())
     return usage("no output directory given (-o OUT_DIR)");
   bool emitPlan = emit.empty(), emitMlir = emit.empty(),
-       emitTrace = emit.empty(), emitReport = emit.empty(), emitLoom = false;
+       emitTrace = emit.empty(), emitReport = emit.empty(), emitLoom = false,
+       emitStubs = false;
   for (const std::string &e : emit) {
     if (e == "plan")
       emitPlan = true;
@@ -299,11 +330,13 @@ int main(int argc, char **argv) {
       emitReport = true;
     else if (e == "loom-mlir")
       emitLoom = true;
+    else if (e == "stubs")
+      emitStubs = true;
     else
       return usage("--emit: unknown output '" + e +
-                   "' (known: plan, trace, report, mlir, loom-mlir)");
+                   "' (known: plan, trace, report, mlir, loom-mlir, stubs)");
   }
-  bool buildPlan = emitPlan || emitMlir || emitTrace || emitReport;
+  bool buildPlan = emitPlan || emitMlir || emitTrace || emitReport || emitStubs;
   // A built-in name or a YAML file: neither is a usage error, a file that
   // does not parse a compile error.
   if (!loom::target::isBuiltinTarget(target) &&
@@ -479,6 +512,27 @@ int main(int argc, char **argv) {
       return 1;
     *os << loomIR;
   }
+  if (emitStubs) {
+    loom::emit::StubEmitOptions stubOptions;
+    stubOptions.producer = "loomc " LOOM_VERSION;
+    stubOptions.modelName =
+        stubName.empty() ? llvm::sys::path::stem(modelPath).str() : stubName;
+    stubOptions.commandLine = commandLine;
+    auto files = loom::emit::emitStubs(*module, stubOptions);
+    if (failed(files)) {
+      llvm::sys::fs::remove_directories(tmp);
+      return 1;
+    }
+    llvm::SmallString<256> dir(tmp);
+    llvm::sys::path::append(dir, "runtime");
+    llvm::sys::fs::create_directories(dir);
+    for (auto &[name, text] : *files) {
+      std::unique_ptr<llvm::raw_fd_ostream> os;
+      if (!openOutput(("runtime/" + name), os))
+        return 1;
+      *os << text;
+    }
+  }
   if (emitMlir) {
     std::unique_ptr<llvm::raw_fd_ostream> os;
     if (!openOutput("model.mlir", os))
@@ -499,6 +553,7 @@ int main(int argc, char **argv) {
   if (explainPlacement && buildPlan)
     explain(*module);
   if (!quiet)
-    printSummary(*module, emitPlan, emitTrace, emitReport, emitMlir, emitLoom);
+    printSummary(*module, emitPlan, emitTrace, emitReport, emitMlir, emitLoom,
+                 emitStubs);
   return 0;
 }

@@ -355,7 +355,7 @@ TEST(PlanSession, DeviceKernelsReplaceTheRegistrysAndCanCallIt) {
   MlpData data;
   TempDir tmp;
   SessionOptions options;
-  options.deviceKernels = [](const PlanTask &t) -> LoomKernelFn {
+  options.deviceKernels = [](const Plan &, const PlanTask &t) -> LoomKernelFn {
     return t.kernel == "relu" || t.kernel == "add" ? recordingKernel : nullptr;
   };
   gDeviceCalls = 0;
@@ -369,7 +369,7 @@ TEST(PlanSession, DeviceKernelsReplaceTheRegistrysAndCanCallIt) {
   EXPECT_EQ(gDeviceCalls, 2);
   EXPECT_EQ(gSeen, "cpu:add:add0(2->1,rank 2) cpu:relu:relu0(1->1,rank 2) ");
 
-  options.deviceKernels = [](const PlanTask &t) -> LoomKernelFn {
+  options.deviceKernels = [](const Plan &, const PlanTask &t) -> LoomKernelFn {
     return t.kernel == "relu" ? failingKernel : nullptr;
   };
   TempDir tmp2;

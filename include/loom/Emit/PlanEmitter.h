@@ -11,6 +11,8 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace loom::emit {
 
@@ -41,6 +43,22 @@ mlir::LogicalResult emitTrace(mlir::ModuleOp module, llvm::raw_ostream &os);
 /// of every queue and link, per-device utilization, memory per arena and
 /// the tasks that fell back from their preferred device.
 mlir::LogicalResult emitReport(mlir::ModuleOp module, llvm::raw_ostream &os);
+
+struct StubEmitOptions {
+  /// The model's name (file names, class name): e.g. "tiny_cnn" gives
+  /// tiny_cnn.h and class TinyCnn.
+  std::string modelName = "model";
+  std::string producer = "loomc";
+  /// Stamped into every file.
+  std::string commandLine;
+};
+
+/// The runtime stubs of a plan (`loomc --emit=stubs`, OUT_DIR/runtime/): the
+/// typed API (<model>.h/.cpp), one file of C device kernels per device of
+/// the target (weak defaults running the runtime's CPU kernel) and a
+/// CMakeLists.txt. Returns (file name, contents) in a fixed order.
+mlir::FailureOr<std::vector<std::pair<std::string, std::string>>>
+emitStubs(mlir::ModuleOp module, const StubEmitOptions &options);
 
 } // namespace loom::emit
 

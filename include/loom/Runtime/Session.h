@@ -55,7 +55,8 @@ struct SessionOptions {
   /// load for every kernel task; a non-null result runs that task, and its
   /// `loom_cpu_kernel` runs the kernel the registry chose. The stubs of
   /// `loomc --emit=stubs` set this.
-  std::function<LoomKernelFn(const PlanTask &task)> deviceKernels;
+  std::function<LoomKernelFn(const Plan &plan, const PlanTask &task)>
+      deviceKernels;
 };
 
 /// The KernelFn that runs C device kernel `fn` for `task` (`cpu`: the
