@@ -58,9 +58,9 @@ LogicalResult FusedMatMulOp::verify() {
 }
 
 LogicalResult RmsNormOp::verify() {
-  int64_t r = rankOf(getX());
-  if (getAxis() < -r || getAxis() >= r)
-    return emitOpError("axis ") << getAxis() << " is out of range for rank " << r;
+  int64_t r = rankOf(getX()), axis = int64_t(getAxis());
+  if (axis < -r || axis >= r)
+    return emitOpError("axis ") << axis << " is out of range for rank " << r;
   return success();
 }
 
@@ -68,20 +68,19 @@ LogicalResult GroupNormOp::verify() {
   auto x = cast<RankedTensorType>(getX().getType());
   if (x.getRank() < 2)
     return emitOpError("expects X of rank >= 2 ([N, C, ...])");
-  int64_t c = x.getDimSize(1);
-  if (getNumGroups() <= 0 || (!ShapedType::isDynamic(c) && c % getNumGroups()))
+  int64_t c = x.getDimSize(1), groups = int64_t(getNumGroups());
+  if (groups <= 0 || (!ShapedType::isDynamic(c) && c % groups))
     return emitOpError("num_groups ")
-           << getNumGroups() << " does not divide the " << c << " channels";
+           << groups << " does not divide the " << c << " channels";
   return success();
 }
 
 template <typename OpTy> static LogicalResult verifySkipNorm(OpTy op) {
   if (op.getX().getType() != op.getS().getType())
     return op.emitOpError("X and S must have one type");
-  int64_t r = rankOf(op.getX());
-  if (op.getAxis() < -r || op.getAxis() >= r)
-    return op.emitOpError("axis ") << op.getAxis() << " is out of range for rank "
-                                   << r;
+  int64_t r = rankOf(op.getX()), axis = int64_t(op.getAxis());
+  if (axis < -r || axis >= r)
+    return op.emitOpError("axis ") << axis << " is out of range for rank " << r;
   return success();
 }
 
@@ -103,16 +102,16 @@ LogicalResult AttentionOp::verify() {
   auto v = cast<RankedTensorType>(getV().getType());
   if (q.getRank() != 4 || k.getRank() != 4 || v.getRank() != 4)
     return emitOpError("expects 4-D Q, K and V ([batch, heads, seq, dim])");
-  if (getQHeads() <= 0 || getKvHeads() <= 0 || getQHeads() % getKvHeads())
-    return emitOpError("q_heads ") << getQHeads()
+  int64_t qh = int64_t(getQHeads()), kvh = int64_t(getKvHeads());
+  if (qh <= 0 || kvh <= 0 || qh % kvh)
+    return emitOpError("q_heads ") << qh
                                    << " must be a positive multiple of kv_heads "
-                                   << getKvHeads();
+                                   << kvh;
   auto staticNe = [](int64_t a, int64_t b) {
     return !ShapedType::isDynamic(a) && a != b;
   };
-  if (staticNe(q.getDimSize(1), getQHeads()) ||
-      staticNe(k.getDimSize(1), getKvHeads()) ||
-      staticNe(v.getDimSize(1), getKvHeads()))
+  if (staticNe(q.getDimSize(1), qh) || staticNe(k.getDimSize(1), kvh) ||
+      staticNe(v.getDimSize(1), kvh))
     return emitOpError("head dimensions do not match q_heads/kv_heads");
   return success();
 }

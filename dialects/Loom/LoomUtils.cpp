@@ -5,6 +5,8 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 
+#include <cmath>
+
 using namespace mlir;
 
 DenseElementsAttr loom::toDense(Attribute attr) {
@@ -81,4 +83,27 @@ FailureOr<SmallVector<int64_t>> loom::broadcastShapes(ArrayRef<int64_t> a,
       return failure();
   }
   return out;
+}
+
+std::optional<double> loom::getScalarConstant(Value v) {
+  DenseElementsAttr dense = toDense(getConstantAttr(v));
+  if (!dense || dense.getNumElements() != 1)
+    return std::nullopt;
+  Type element = dense.getElementType();
+  if (isa<FloatType>(element))
+    return (*dense.getValues<APFloat>().begin()).convertToDouble();
+  if (auto it = dyn_cast<IntegerType>(element))
+    return it.isUnsigned()
+               ? double((*dense.getValues<APInt>().begin()).getZExtValue())
+               : double((*dense.getValues<APInt>().begin()).getSExtValue());
+  return std::nullopt;
+}
+
+bool loom::isScalarConstant(Value v, double want) {
+  std::optional<double> got = getScalarConstant(v);
+  if (!got)
+    return false;
+  if (want == 0.0)
+    return std::fabs(*got) <= 1e-6;
+  return std::fabs(*got - want) <= 1e-4 * std::fabs(want);
 }

@@ -26,6 +26,13 @@ std::optional<llvm::SmallVector<int64_t>> getConstantInts(mlir::Value v);
 /// The constant attribute defining `v`, if any.
 mlir::Attribute getConstantAttr(mlir::Value v);
 
+/// The value of a one-element (scalar or [1, ...]) numeric constant.
+std::optional<double> getScalarConstant(mlir::Value v);
+/// Whether `v` is a one-element constant equal to `want` within a relative
+/// 1e-4 (an absolute 1e-6 when `want` is 0): how the fusion passes recognize
+/// the constants exporters write (0.5, √2, 0.044715, ...).
+bool isScalarConstant(mlir::Value v, double want);
+
 /// ONNX multidirectional broadcasting of two shapes (dynamic dims allowed).
 /// Fails when two static dimensions differ and neither is 1.
 llvm::FailureOr<llvm::SmallVector<int64_t>>

@@ -7,6 +7,7 @@
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
 
+#include <set>
 #include <tuple>
 
 namespace loom::plan {
@@ -83,6 +84,9 @@ struct PlanAllocateMemoryPass
     struct Info {
       int64_t first = -1, last = -1;
       SmallVector<Operation *> touching;
+      /// The steps writing it: one, or the parts of a split op writing
+      /// views of it (possibly on different queues, unordered).
+      SmallVector<Operation *> writers;
     };
     llvm::MapVector<Value, Info> infos;
     for (Operation &op : body)
@@ -101,6 +105,8 @@ struct PlanAllocateMemoryPass
         info.last = std::max(info.last, tick);
       if (info.touching.empty() || info.touching.back() != steps[step])
         info.touching.push_back(steps[step]);
+      if (write && !llvm::is_contained(info.writers, steps[step]))
+        info.writers.push_back(steps[step]);
     };
     for (auto [step, op] : llvm::enumerate(steps)) {
       if (auto task = dyn_cast<TaskOp>(op)) {
@@ -173,6 +179,11 @@ struct PlanAllocateMemoryPass
       if (queues.size() > 1)
         addReuseDependencies(bufs, lifetimes, plan, infos);
     }
+    // A dependency just added may point to an op listed later (the memory
+    // order follows the predicted clock, the list the partitioner's): list
+    // the steps again in a topological order by predicted start.
+    if (timed && queues.size() > 1)
+      reorderSteps(body, steps);
 
     // Weights: consecutive, aligned offsets in weights.bin.
     int64_t offset = 0;
@@ -184,6 +195,40 @@ struct PlanAllocateMemoryPass
         offset += w.getSizeInBytes();
       }
     return success();
+  }
+
+  /// Moves the steps (tasks and transfers, at the end of the body) into a
+  /// topological order of their event dependencies, earliest predicted start
+  /// first (ties: the current order). Each queue keeps its order: its steps
+  /// never overlap in time, and every dependency ends before its user starts.
+  static void reorderSteps(Block &body, ArrayRef<Operation *> steps) {
+    DenseMap<Operation *, size_t> index;
+    for (auto [i, op] : llvm::enumerate(steps))
+      index[op] = i;
+    std::vector<size_t> pending(steps.size(), 0);
+    std::vector<SmallVector<size_t>> users(steps.size());
+    for (auto [i, op] : llvm::enumerate(steps))
+      for (Value v : op->getOperands())
+        if (isa<EventType>(v.getType()))
+          if (auto it = index.find(v.getDefiningOp()); it != index.end()) {
+            ++pending[i];
+            users[it->second].push_back(i);
+          }
+    auto start = [&](size_t i) {
+      return steps[i]->getAttrOfType<FloatAttr>("start_us").getValueAsDouble();
+    };
+    std::set<std::pair<double, size_t>> ready;
+    for (size_t i = 0; i < steps.size(); ++i)
+      if (pending[i] == 0)
+        ready.insert({start(i), i});
+    while (!ready.empty()) {
+      size_t i = ready.begin()->second;
+      ready.erase(ready.begin());
+      steps[i]->moveBefore(&body, body.end());
+      for (size_t u : users[i])
+        if (--pending[u] == 0)
+          ready.insert({start(u), u});
+    }
   }
 
   template <typename InfoMap>
@@ -199,22 +244,24 @@ struct PlanAllocateMemoryPass
         uint64_t oa = plan.offsets[i], oc = plan.offsets[j];
         if (!(oa < oc + c.size && oc < oa + a.size))
           continue;
-        // bufs[j] reuses memory of bufs[i]: its first writer waits.
+        // bufs[j] reuses memory of bufs[i]: every writer of bufs[j] waits
+        // (its readers wait for its writers). A buffer written by the parts
+        // of a split op has several writers that need not be ordered with
+        // each other, so waiting in the first one alone would not do.
         auto &later = infos[bufs[j]];
-        if (later.touching.empty())
-          continue;
-        Operation *writer = later.touching.front();
-        auto writerQueue = queueOf(writer);
-        for (Operation *earlier : infos[bufs[i]].touching) {
-          if (queueOf(earlier) == writerQueue || earlier == writer)
-            continue;
-          Value event = earlier->getResult(0);
-          if (auto task = dyn_cast<TaskOp>(writer)) {
-            if (!llvm::is_contained(task.getDeps(), event))
-              task.getDepsMutable().append(event);
-          } else if (auto transfer = dyn_cast<TransferOp>(writer)) {
-            if (!llvm::is_contained(transfer.getDeps(), event))
-              transfer.getDepsMutable().append(event);
+        for (Operation *writer : later.writers) {
+          auto writerQueue = queueOf(writer);
+          for (Operation *earlier : infos[bufs[i]].touching) {
+            if (queueOf(earlier) == writerQueue || earlier == writer)
+              continue;
+            Value event = earlier->getResult(0);
+            if (auto task = dyn_cast<TaskOp>(writer)) {
+              if (!llvm::is_contained(task.getDeps(), event))
+                task.getDepsMutable().append(event);
+            } else if (auto transfer = dyn_cast<TransferOp>(writer)) {
+              if (!llvm::is_contained(transfer.getDeps(), event))
+                transfer.getDepsMutable().append(event);
+            }
           }
         }
       }

@@ -84,3 +84,40 @@ module {
     plan.output "y" %y : memref<16xf32>
   }
 }
+
+// -----
+
+// Memory reuse with a buffer written in parts (an op split across queues):
+// c reuses a's memory once a's last reader (t1, queue 0, 0-2 us) is done.
+// c is written by two parts on different queues (t2 on queue 0 and t3 on
+// queue 1, both from 3 us), so each writer waits for t1 — not only the
+// first. The steps are then listed by predicted start (t3's new dependency
+// is listed before it).
+
+// CHECK-LABEL: plan.schedule @main
+// CHECK-DAG: plan.alloc @m {name = "a", offset = [[OFF:[0-9]+]] : i64}
+// CHECK-DAG: plan.alloc @m {name = "c", offset = [[OFF]] : i64}
+// CHECK: %[[T1:.*]] = plan.task "neg" on @cpu[0] {{.*}}name = "t1"
+// CHECK: plan.task "relu" on @cpu[1] {{.*}}after({{.*}}%[[T1]]) {{.*}}name = "t3"
+module {
+  plan.device @cpu {kind = "cpu", queues = 2 : i64}
+  plan.arena @m {device = @cpu, alignment = 64 : i64}
+  plan.schedule @main {
+    %x = plan.alloc @m {name = "x"} : memref<8xf32>
+    plan.input "x" %x : memref<8xf32>
+    %a = plan.alloc @m {name = "a"} : memref<8xf32>
+    %b = plan.alloc @m {name = "b"} : memref<8xf32>
+    %c = plan.alloc @m {name = "c"} : memref<8xf32>
+    %lo = plan.view %c[0] : memref<8xf32> to memref<4xf32>
+    %hi = plan.view %c[16] : memref<8xf32> to memref<4xf32>
+    %xlo = plan.view %x[0] : memref<8xf32> to memref<4xf32>
+    %xhi = plan.view %x[16] : memref<8xf32> to memref<4xf32>
+    %y = plan.alloc @m {name = "y"} : memref<8xf32>
+    %t0 = plan.task "relu" on @cpu[0] ins(%x : memref<8xf32>) outs(%a : memref<8xf32>) {kernel_attrs = {}, name = "t0", ops = [], start_us = 0.0 : f64, end_us = 1.0 : f64}
+    %t1 = plan.task "neg" on @cpu[0] ins(%a : memref<8xf32>) outs(%b : memref<8xf32>) after(%t0) {kernel_attrs = {}, name = "t1", ops = [], start_us = 1.0 : f64, end_us = 2.0 : f64}
+    %t3 = plan.task "relu" on @cpu[1] ins(%xhi : memref<4xf32>) outs(%hi : memref<4xf32>) {kernel_attrs = {}, name = "t3", ops = [], start_us = 3.0 : f64, end_us = 4.0 : f64}
+    %t2 = plan.task "relu" on @cpu[0] ins(%xlo : memref<4xf32>) outs(%lo : memref<4xf32>) after(%t1) {kernel_attrs = {}, name = "t2", ops = [], start_us = 3.0 : f64, end_us = 4.0 : f64}
+    %t4 = plan.task "add" on @cpu[0] ins(%b, %c : memref<8xf32>, memref<8xf32>) outs(%y : memref<8xf32>) after(%t1, %t2, %t3) {kernel_attrs = {}, name = "t4", ops = [], start_us = 4.0 : f64, end_us = 5.0 : f64}
+    plan.output "y" %y : memref<8xf32>
+  }
+}
