@@ -1,7 +1,8 @@
 # loom_add_model(<target> MODEL <file.onnx>
 #                [TARGET <soc|file.yaml>] [NAME <name>]
 #                [INPUT_SHAPES <name=DIMS>...] [QUANTIZE <mode>]
-#                [CALIBRATION_DATA <dir>] [OPTIONS <loomc flags>...])
+#                [CALIBRATION_DATA <dir>] [EMBED_WEIGHTS]
+#                [OPTIONS <loomc flags>...])
 #
 # Runs loomc at build time (only when the model, the target file, the options
 # or loomc itself change) into ${CMAKE_CURRENT_BINARY_DIR}/<target>.loom/ —
@@ -9,11 +10,10 @@
 # static library <target>: the stubs linked with Loom::runtime. Consumers
 # include "<name>.h" (class <Name>, default name: the target's) and load the
 # plan from the directory in the compile definition <TARGET>_PLAN_DIR (also
-# the target property LOOM_PLAN_DIR). A model that does not compile fails the
-# build with loomc's message, which names the model.
-#
-# EMBED_WEIGHTS (plan and weights inside the library) is not supported yet:
-# it is an error rather than silently ignored.
+# the target property LOOM_PLAN_DIR). With EMBED_WEIGHTS the library also
+# holds plan.json and weights.bin (<Name>::loadEmbedded(), no files needed at
+# run time). A model that does not compile fails the build with loomc's
+# message, which names the model.
 if(NOT TARGET Loom::loomc)
   message(FATAL_ERROR "loom_add_model needs loomc: this Loom was built "
                       "without the compiler (LOOM_BUILD_COMPILER=OFF)")
@@ -29,10 +29,6 @@ function(loom_add_model target)
   endif()
   if(NOT ARG_MODEL)
     message(FATAL_ERROR "${where}: MODEL <file.onnx> is required")
-  endif()
-  if(ARG_EMBED_WEIGHTS)
-    message(FATAL_ERROR "${where}: EMBED_WEIGHTS is not supported yet; load "
-                        "the plan from ${target}_PLAN_DIR")
   endif()
   get_filename_component(model "${ARG_MODEL}" ABSOLUTE
                          BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
@@ -88,6 +84,10 @@ function(loom_add_model target)
     get_filename_component(cal "${ARG_CALIBRATION_DATA}" ABSOLUTE
                            BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
     list(APPEND args "--calibration-data=${cal}")
+  endif()
+  if(ARG_EMBED_WEIGHTS)
+    list(APPEND args --embed-weights)
+    list(APPEND sources "${out}/runtime/${base}_embedded.cpp")
   endif()
   list(APPEND args ${ARG_OPTIONS})
   add_custom_command(

@@ -239,6 +239,7 @@ loom::emit::emitStubs(ModuleOp module, const StubEmitOptions &options) {
         "  /// Loads the plan folder written by loomc. Throws loom::rt::PlanError.\n"
         "  static std::unique_ptr<{2}> load(const std::string &planDir,\n"
         "{3}loom::rt::SessionOptions options = {{}});\n"
+        "{4}"
         "  /// Runs the model once. Throws loom::rt::SessionError (a wrong input\n"
         "  /// size names the input).\n"
         "  void run(const {2}Inputs &inputs, {2}Outputs &outputs);\n"
@@ -248,7 +249,13 @@ loom::emit::emitStubs(ModuleOp module, const StubEmitOptions &options) {
         "      : session_(std::move(session)) {{}}\n"
         "  std::unique_ptr<loom::rt::Session> session_;\n"
         "}};\n",
-        options.modelName, base, cls, std::string(cls.size() + 32, ' '));
+        options.modelName, base, cls, std::string(cls.size() + 32, ' '),
+        options.embedFrom.empty()
+            ? std::string()
+            : fmt::format("  /// Loads the plan embedded in the program ({}_embedded.cpp).\n"
+                          "  static std::unique_ptr<{}> loadEmbedded(\n"
+                          "      loom::rt::SessionOptions options = {{}});\n",
+                          base, cls));
     files.push_back({base + ".h", h});
   }
 
@@ -275,8 +282,12 @@ loom::emit::emitStubs(ModuleOp module, const StubEmitOptions &options) {
     if (stubs.empty())
       c += "    {nullptr, nullptr, nullptr, nullptr},\n";
     c += "};\n\n"
-         "LoomKernelFn findKernel(const loom::rt::Plan &plan,\n"
-         "                        const loom::rt::PlanTask &task) {\n"
+         "} // namespace\n\n";
+    c += fmt::format("/// The device kernel of a task of this plan (null: the registry's).\n"
+                     "LoomKernelFn {0}_device_kernel(const loom::rt::Plan &plan,\n"
+                     "{1}const loom::rt::PlanTask &task) {{\n",
+                     base, std::string(base.size() + 27, ' '));
+    c += ""
          "  std::string_view dtype = \"none\";\n"
          "  for (const auto &in : task.inputs)\n"
          "    if (in) {\n"
@@ -289,6 +300,7 @@ loom::emit::emitStubs(ModuleOp module, const StubEmitOptions &options) {
          "      return k.fn;\n"
          "  return nullptr; // not in the plan this code was generated for\n"
          "}\n\n"
+         "namespace {\n\n"
          "template <typename T>\n"
          "loom::rt::Tensor toTensor(const std::vector<T> &v, loom::rt::DType dtype,\n"
          "                          const int64_t *shape, size_t rank) {\n"
@@ -310,12 +322,12 @@ loom::emit::emitStubs(ModuleOp module, const StubEmitOptions &options) {
     c += fmt::format(
         "std::unique_ptr<{0}> {0}::load(const std::string &planDir,\n"
         "{1}loom::rt::SessionOptions options) {{\n"
-        "  options.deviceKernels = findKernel;\n"
+        "  options.deviceKernels = {2}_device_kernel;\n"
         "  return std::unique_ptr<{0}>(\n"
         "      new {0}(loom::rt::Session::load(planDir, std::move(options))));\n"
         "}}\n\n"
         "void {0}::run(const {0}Inputs &inputs, {0}Outputs &outputs) {{\n",
-        cls, std::string(2 * cls.size() + 25, ' '));
+        cls, std::string(2 * cls.size() + 25, ' '), base);
     for (const Value_ &v : inputs) {
       if (v.folded)
         continue;
@@ -370,11 +382,52 @@ loom::emit::emitStubs(ModuleOp module, const StubEmitOptions &options) {
     files.push_back({file, c});
   }
 
+  // <model>_embedded.cpp: plan.json and weights.bin inside the program.
+  if (!options.embedFrom.empty()) {
+    std::string c = header(base + "_embedded.cpp", options,
+                           "plan.json and weights.bin of model '" +
+                               options.modelName +
+                               "' embedded in the program (assembler .incbin), "
+                               "and " + cls + "::loadEmbedded.");
+    c += fmt::format("#include \"{0}.h\"\n\n"
+                     "LoomKernelFn {0}_device_kernel(const loom::rt::Plan &plan,\n"
+                     "{1}const loom::rt::PlanTask &task);\n\n",
+                     base, std::string(base.size() + 27, ' '));
+    auto incbin = [&](StringRef sym, StringRef file) {
+      return fmt::format(
+          "__asm__(\".section .rodata\\n\"\n"
+          "        \".balign 64\\n\"\n"
+          "        \".global {0}\\n{0}:\\n\"\n"
+          "        \".incbin \\\"{1}/{2}\\\"\\n\"\n"
+          "        \".global {0}_end\\n{0}_end:\\n\"\n"
+          "        \".byte 0\\n\"\n"
+          "        \".previous\\n\");\n",
+          sym.str(), options.embedFrom, file.str());
+    };
+    c += incbin("loom_" + base + "_plan_json", "plan.json");
+    c += incbin("loom_" + base + "_weights", "weights.bin");
+    c += fmt::format(
+        "\nextern \"C\" const char loom_{0}_plan_json[], loom_{0}_plan_json_end[];\n"
+        "extern \"C\" const unsigned char loom_{0}_weights[], loom_{0}_weights_end[];\n\n"
+        "std::unique_ptr<{1}> {1}::loadEmbedded(loom::rt::SessionOptions options) {{\n"
+        "  std::string_view plan(loom_{0}_plan_json,\n"
+        "                        size_t(loom_{0}_plan_json_end - loom_{0}_plan_json));\n"
+        "  size_t weights = size_t(loom_{0}_weights_end - loom_{0}_weights);\n"
+        "  options.deviceKernels = {0}_device_kernel;\n"
+        "  return std::unique_ptr<{1}>(new {1}(loom::rt::Session::loadEmbedded(\n"
+        "      plan, loom_{0}_weights, weights, \"{2}\", std::move(options))));\n"
+        "}}\n",
+        base, cls, options.modelName);
+    files.push_back({base + "_embedded.cpp", c});
+  }
+
   // CMakeLists.txt
   {
     std::string sources = base + ".cpp";
     for (const std::string &device : devices)
       sources += " " + base + "_" + identifier(device) + ".cpp";
+    if (!options.embedFrom.empty())
+      sources += " " + base + "_embedded.cpp";
     std::string m = fmt::format(
         "# CMakeLists.txt - generated by {0}; do not edit.\n"
         "# Command: {1}\n"

@@ -35,6 +35,7 @@ MappedMemory &MappedMemory::operator=(MappedMemory &&other) noexcept {
     reset();
     data = other.data;
     size = other.size;
+    owned = other.owned;
     other.data = nullptr;
     other.size = 0;
   }
@@ -42,7 +43,7 @@ MappedMemory &MappedMemory::operator=(MappedMemory &&other) noexcept {
 }
 
 void MappedMemory::reset() {
-  if (data && size)
+  if (data && size && owned)
     ::munmap(data, size);
   data = nullptr;
   size = 0;
@@ -199,10 +200,35 @@ std::unique_ptr<Session> Session::load(const std::string &dir,
   SessionImpl &s = *impl;
   s.plan = loadPlan(dir);
   s.options = options;
-  const Plan &plan = s.plan;
+  s.weights = mapWeights(s.plan);
+  return start(std::move(impl));
+}
 
-  // Memory: weights, arenas, and every buffer's address.
-  s.weights = mapWeights(plan);
+std::unique_ptr<Session> Session::loadEmbedded(std::string_view planJson,
+                                               const void *weights,
+                                               size_t weightsSize,
+                                               const std::string &name,
+                                               SessionOptions options) {
+  registerBuiltinKernels();
+  auto impl = std::make_unique<SessionImpl>();
+  SessionImpl &s = *impl;
+  s.plan = parsePlan(planJson, name + "/plan.json");
+  s.plan.dir = name;
+  if (s.plan.weights.sizeBytes != weightsSize)
+    detail::planFail(s.plan.planPath, "weights.size_bytes",
+                     std::to_string(s.plan.weights.sizeBytes) +
+                         ", but the embedded weights have " +
+                         std::to_string(weightsSize) + " bytes");
+  s.options = options;
+  s.weights = MappedMemory::borrowed(weights, weightsSize);
+  return start(std::move(impl));
+}
+
+std::unique_ptr<Session>
+Session::start(std::unique_ptr<detail::SessionImpl> impl) {
+  SessionImpl &s = *impl;
+  const Plan &plan = s.plan;
+  // Memory: arenas, and every buffer's address.
   for (size_t i = 0; i < plan.arenas.size(); ++i)
     s.arenas.push_back(mapArena(plan, i));
   for (const PlanBuffer &b : plan.buffers) {

@@ -27,6 +27,12 @@ class MappedMemory {
 public:
   MappedMemory() = default;
   MappedMemory(void *data, size_t size) : data(data), size(size) {}
+  /// Memory the session does not own (embedded weights): never unmapped.
+  static MappedMemory borrowed(const void *data, size_t size) {
+    MappedMemory m(const_cast<void *>(data), size);
+    m.owned = false;
+    return m;
+  }
   MappedMemory(MappedMemory &&other) noexcept { *this = std::move(other); }
   MappedMemory &operator=(MappedMemory &&other) noexcept;
   MappedMemory(const MappedMemory &) = delete;
@@ -39,6 +45,7 @@ public:
 private:
   void *data = nullptr;
   size_t size = 0;
+  bool owned = true;
 };
 
 /// One task, ready to execute: its kernel and arguments, built once at load.

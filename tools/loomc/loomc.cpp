@@ -107,6 +107,12 @@ static cl::opt<std::string> stubName(
     cl::desc("Name of the model in the runtime stubs (--emit=stubs): file "
              "names and the class name (default: the model file's name)"),
     cl::value_desc("NAME"), cl::init(""), cl::cat(loomCategory));
+static cl::opt<bool> embedWeights(
+    "embed-weights",
+    cl::desc("With --emit=stubs: also write runtime/NAME_embedded.cpp, which "
+             "embeds plan.json and weights.bin (from OUT_DIR, by absolute "
+             "path) into the program, and give the class loadEmbedded()"),
+    cl::init(false), cl::cat(loomCategory));
 static cl::opt<bool> listDevices(
     "list-devices",
     cl::desc("Print the devices of --target, one per line, and exit (no "
@@ -300,6 +306,8 @@ int main(int argc, char **argv) {
     llvm::errs() << errors;
     return 2;
   }
+  if (embedWeights && !llvm::is_contained(emit, std::string("stubs")))
+    return usage("--embed-weights needs --emit=stubs");
   if (listDevices) {
     llvm::Expected<loom::target::TargetDesc> desc =
         loom::target::loadTarget(target);
@@ -518,6 +526,12 @@ int main(int argc, char **argv) {
     stubOptions.modelName =
         stubName.empty() ? llvm::sys::path::stem(modelPath).str() : stubName;
     stubOptions.commandLine = commandLine;
+    if (embedWeights) {
+      llvm::SmallString<256> abs(outDir);
+      llvm::sys::fs::make_absolute(abs);
+      llvm::sys::path::remove_dots(abs, /*remove_dot_dot=*/true);
+      stubOptions.embedFrom = abs.str().str();
+    }
     auto files = loom::emit::emitStubs(*module, stubOptions);
     if (failed(files)) {
       llvm::sys::fs::remove_directories(tmp);

@@ -51,6 +51,10 @@ struct StubEmitOptions {
   std::string producer = "loomc";
   /// Stamped into every file.
   std::string commandLine;
+  /// When set: also write <model>_embedded.cpp, which embeds plan.json and
+  /// weights.bin from this (absolute) folder into the program (.incbin), and
+  /// give the class `loadEmbedded()`.
+  std::string embedFrom;
 };
 
 /// The runtime stubs of a plan (`loomc --emit=stubs`, OUT_DIR/runtime/): the

@@ -91,6 +91,16 @@ public:
   /// a task without a kernel (naming the task id, name and kernel).
   static std::unique_ptr<Session> load(const std::string &dir,
                                        SessionOptions options = {});
+  /// Loads a plan embedded in the program (loomc --emit=stubs
+  /// --embed-weights): plan.json's text and weights.bin's bytes, which must
+  /// stay valid while the session lives. `name` stands for the folder in
+  /// messages. Throws PlanError as load() does.
+  static std::unique_ptr<Session> loadEmbedded(std::string_view planJson,
+                                               const void *weights,
+                                               size_t weightsSize,
+                                               const std::string &name,
+                                               SessionOptions options = {});
+
   ~Session();
   Session(const Session &) = delete;
   Session &operator=(const Session &) = delete;
@@ -131,6 +141,8 @@ public:
 
 private:
   explicit Session(std::unique_ptr<detail::SessionImpl> impl);
+  /// Arenas, buffers, tasks and workers of a plan whose weights are mapped.
+  static std::unique_ptr<Session> start(std::unique_ptr<detail::SessionImpl> impl);
   std::unique_ptr<detail::SessionImpl> impl;
 };
 
