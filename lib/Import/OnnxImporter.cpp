@@ -379,13 +379,21 @@ void checkGraph(const onnx::GraphProto &graph,
            "' is not a graph input, an initializer or an output of an earlier "
            "node");
     }
-    std::vector<std::set<std::string>> inner = scopes;
-    inner.push_back(defined);
-    for (const auto &a : node.attribute()) {
-      if (a.has_g())
-        checkGraph(a.g(), inner);
-      for (const auto &g : a.graphs())
-        checkGraph(g, inner);
+    // Subgraphs see every enclosing scope; the (growing) set of names is
+    // copied only for nodes that have subgraphs, so a flat graph is checked
+    // in O(n log n).
+    bool hasSubgraph = llvm::any_of(node.attribute(), [](const auto &a) {
+      return a.has_g() || a.graphs_size() > 0;
+    });
+    if (hasSubgraph) {
+      std::vector<std::set<std::string>> inner = scopes;
+      inner.push_back(defined);
+      for (const auto &a : node.attribute()) {
+        if (a.has_g())
+          checkGraph(a.g(), inner);
+        for (const auto &g : a.graphs())
+          checkGraph(g, inner);
+      }
     }
     for (const auto &o : node.output())
       if (!o.empty()) {
