@@ -45,6 +45,7 @@ public:
     checkOrderedReads();
     checkPredictedSchedule();
     checkLiveBuffersDoNotOverlap();
+    checkMemoryHazards();
   }
 
 private:
@@ -572,6 +573,123 @@ private:
           clash(std::prev(next)->second);
         live[b.offset] = id;
       }
+    }
+  }
+
+  /// No two tasks on different queues touch the same bytes of an arena
+  /// (through any buffers: memory is reused) with at least one writing,
+  /// unless one is ordered before the other by the dependencies (directly
+  /// or through other tasks). Order is tracked with vector clocks: for each
+  /// task, the last position on every queue known to have finished when it
+  /// starts. Memory is tracked per arena as byte segments with their last
+  /// writer and the readers since. O((tasks + accesses) · queues · log).
+  void checkMemoryHazards() {
+    // Queues and positions.
+    std::map<std::pair<size_t, size_t>, size_t> queueId;
+    std::vector<size_t> queueOf(p.tasks.size()), posOf(p.tasks.size());
+    std::vector<int64_t> lastOnQueue;
+    std::vector<std::optional<size_t>> prevOnQueue(p.tasks.size());
+    for (size_t i = 0; i < p.tasks.size(); ++i) {
+      auto key = std::make_pair(p.tasks[i].deviceIndex, p.tasks[i].queue);
+      auto [it, added] = queueId.emplace(key, lastOnQueue.size());
+      if (added)
+        lastOnQueue.push_back(-1);
+      size_t q = it->second;
+      queueOf[i] = q;
+      if (lastOnQueue[q] >= 0)
+        prevOnQueue[i] = size_t(lastOnQueue[q]);
+      posOf[i] = prevOnQueue[i] ? posOf[*prevOnQueue[i]] + 1 : 0;
+      lastOnQueue[q] = int64_t(i);
+    }
+    const size_t queues = lastOnQueue.size();
+    // clock[i * queues + q]: positions on queue q finished before task i.
+    std::vector<int64_t> clock(p.tasks.size() * queues, -1);
+    auto join = [&](size_t into, size_t from) {
+      for (size_t q = 0; q < queues; ++q)
+        clock[into * queues + q] =
+            std::max(clock[into * queues + q], clock[from * queues + q]);
+      int64_t &own = clock[into * queues + queueOf[from]];
+      own = std::max(own, int64_t(posOf[from]));
+    };
+    for (size_t i = 0; i < p.tasks.size(); ++i) {
+      if (prevOnQueue[i])
+        join(i, *prevOnQueue[i]);
+      for (size_t d : p.tasks[i].deps)
+        join(i, d);
+    }
+    auto ordered = [&](size_t earlier, size_t later) {
+      return queueOf[earlier] == queueOf[later] ||
+             clock[later * queues + queueOf[earlier]] >= int64_t(posOf[earlier]);
+    };
+
+    struct Segment {
+      uint64_t end;
+      std::optional<size_t> writer;
+      std::vector<size_t> readers;
+    };
+    std::vector<std::map<uint64_t, Segment>> memory(p.arenas.size());
+    // Splits the segments of `arena` at `at` so that one starts there.
+    auto split = [&](std::map<uint64_t, Segment> &m, uint64_t at) {
+      auto it = m.upper_bound(at);
+      if (it == m.begin())
+        return;
+      --it;
+      if (it->first < at && at < it->second.end) {
+        Segment tail = it->second;
+        it->second.end = at;
+        m.emplace(at, std::move(tail));
+      }
+    };
+    auto access = [&](size_t task, size_t buffer, bool write,
+                      const std::string &path) {
+      const PlanBuffer &b = p.buffers[buffer];
+      if (b.isWeights() || b.sizeBytes == 0)
+        return;
+      auto &m = memory[*b.arenaIndex];
+      uint64_t lo = b.offset, hi = b.offset + b.sizeBytes;
+      split(m, lo);
+      split(m, hi);
+      // Fill gaps so that [lo, hi) is covered by segments.
+      uint64_t at = lo;
+      for (auto it = m.lower_bound(lo); at < hi;) {
+        if (it == m.end() || it->first > at) {
+          uint64_t end = it == m.end() ? hi : std::min(hi, it->first);
+          it = m.emplace(at, Segment{end, std::nullopt, {}}).first;
+        }
+        Segment &s = it->second;
+        auto clash = [&](size_t other, const char *what) {
+          fail(path, std::string(write ? "writes" : "reads") + " bytes [" +
+                         std::to_string(it->first) + ", " +
+                         std::to_string(s.end) + ") of arena " +
+                         quoted(b.arena) + " that task " +
+                         std::to_string(other) + " " + what +
+                         " on another queue, with no dependency ordering "
+                         "the two");
+        };
+        if (s.writer && !ordered(*s.writer, task))
+          clash(*s.writer, "writes");
+        if (write) {
+          for (size_t r : s.readers)
+            if (r != task && !ordered(r, task))
+              clash(r, "reads");
+          s.writer = task;
+          s.readers.clear();
+        } else if (s.readers.empty() || s.readers.back() != task) {
+          s.readers.push_back(task);
+        }
+        at = s.end;
+        ++it;
+      }
+    };
+    for (size_t i = 0; i < p.tasks.size(); ++i) {
+      const PlanTask &t = p.tasks[i];
+      const std::string path = elementPath("tasks", i);
+      for (size_t k = 0; k < t.inputs.size(); ++k)
+        if (t.inputs[k])
+          access(i, *t.inputs[k], false, elementPath(path + ".inputs", k));
+      for (size_t k = 0; k < t.outputs.size(); ++k)
+        if (t.outputs[k])
+          access(i, *t.outputs[k], true, elementPath(path + ".outputs", k));
     }
   }
 

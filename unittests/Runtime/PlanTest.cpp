@@ -269,6 +269,53 @@ TEST(PlanSession, ViewsLetTwoDevicesWriteOneBuffer) {
   EXPECT_EQ(floatsOf(session->getOutput("z")), z);
 }
 
+/// a and b share memory (a's lifetime ends before b's begins in task
+/// order), but b's writer runs on the GPU queue: unless it depends on a's
+/// last reader, it may overwrite a while the CPU still writes or reads it
+/// (the first conflict found is a's writer, task 0).
+PlanFiles reusePlan(bool ordered) {
+  PlanFiles f;
+  f.plan = planSkeleton(0);
+  addDevice(f.plan, "cpu", "cpu", 1, 256);
+  addDevice(f.plan, "gpu", "gpu", 1, 64);
+  Json &b = f.plan["buffers"];
+  b.push_back(bufferJson(0, "x", "cpu", 0, "f32", {4}));
+  b.push_back(bufferJson(1, "a", "cpu", 64, "f32", {4}));
+  b.push_back(bufferJson(2, "y", "cpu", 128, "f32", {4}));
+  b.push_back(bufferJson(3, "b", "cpu", 64, "f32", {4}));
+  b.push_back(bufferJson(4, "z", "cpu", 192, "f32", {4}));
+  f.plan["inputs"].push_back(valueJson("x", 0, "f32", {4}));
+  f.plan["outputs"].push_back(valueJson("y", 2, "f32", {4}));
+  f.plan["outputs"].push_back(valueJson("z", 4, "f32", {4}));
+  Json &t = f.plan["tasks"];
+  t.push_back(taskJson(0, "a", "kernel", "cpu", 0, "relu", {0}, {1}, Json::array()));
+  t.push_back(taskJson(1, "y", "kernel", "cpu", 0, "neg", {1}, {2}, {0}));
+  t.push_back(taskJson(2, "b", "kernel", "gpu", 0, "relu", {0}, {3},
+                       ordered ? Json::array({1}) : Json::array()));
+  t.push_back(taskJson(3, "z", "kernel", "cpu", 0, "abs", {3}, {4}, {2}));
+  if (ordered)
+    f.plan["events"].push_back(Json{{"id", 0}, {"task", 1}, {"waiters", {2}}});
+  f.plan["events"].push_back(
+      Json{{"id", ordered ? 1 : 0}, {"task", 2}, {"waiters", {3}}});
+  return f;
+}
+
+TEST(PlanLoad, MemoryReusedAcrossQueuesNeedsAnOrder) {
+  TempDir ok;
+  EXPECT_NO_THROW(loadFiles(ok, reusePlan(/*ordered=*/true)));
+  TempDir tmp;
+  fs::path dir = tmp.sub("plan");
+  PlanFiles f = reusePlan(/*ordered=*/false);
+  writePlanDir(dir, f.plan, f.weights);
+  std::string err = errorOf<PlanError>([&] { Session::load(dir.string()); });
+  std::string want = (dir / "plan.json").string() +
+                     ": tasks[2].outputs[0]: writes bytes [64, 80) of arena "
+                     "'cpu' that task 0 writes on another queue, with no "
+                     "dependency ordering the two";
+  EXPECT_NE(err.find(want), std::string::npos)
+      << "message: " << err << "\nexpected to contain: " << want;
+}
+
 TEST(PlanLoad, BadViewsAreLoadErrors) {
   struct Case {
     const char *name;
