@@ -12,6 +12,8 @@
 //===----------------------------------------------------------------------===//
 #include "Families.h"
 #include "FusedUtil.h"
+
+#include <algorithm>
 #include "KernelUtil.h"
 #include "NNUtil.h"
 
@@ -110,17 +112,22 @@ void checkF32(const char *k, const KernelArgs &a) {
                   dtypeName(a.outputs[i].dtype) + ", expected f32");
 }
 
-/// Runs the registered reference kernel `ref` on `ins`/`outs`. Its errors
-/// are re-thrown prefixed with the fused kernel's name `k`.
+/// Runs the registered kernel `ref` on `ins`/`outs`: its fast path (e.g.
+/// oneDNN) when one accepts the call, else its reference. Its errors are
+/// re-thrown prefixed with the fused kernel's name `k`.
 void callReference(const char *k, const char *ref, const Attrs &attrs,
-                   std::vector<TensorRef> ins, std::vector<TensorRef> outs) {
-  std::vector<DType> dts;
-  for (const TensorRef &t : ins)
-    dts.push_back(t.dtype);
-  const KernelEntry *e = KernelRegistry::global().lookupReference(ref, dts);
+                   std::vector<TensorRef> ins, std::vector<TensorRef> outs,
+                   int threads = 1) {
+  KernelArgs args{attrs, std::move(ins), std::move(outs), std::max(1, threads)};
+  const KernelRegistry &registry = KernelRegistry::global();
+  const KernelEntry *e = nullptr;
+  try {
+    e = registry.lookup(ref, args, /*allowFast=*/true);
+  } catch (const KernelError &) {
+    e = registry.lookup(ref, args, /*allowFast=*/false);
+  }
   if (!e)
-    fail(k, std::string("reference kernel '") + ref + "' is not registered");
-  KernelArgs args{attrs, std::move(ins), std::move(outs), 1};
+    fail(k, std::string("kernel '") + ref + "' is not registered");
   try {
     e->fn(args);
   } catch (const KernelError &err) {
@@ -175,7 +182,7 @@ void producerWithEpilogue(const char *k, const char *ref, KernelArgs &a) {
   checkF32(k, a);
   const Activation act = activationFromAttrs(k, a.attrs);
   const TensorRef &y = a.outputs[0];
-  callReference(k, ref, a.attrs, a.inputs, {y});
+  callReference(k, ref, a.attrs, a.inputs, {y}, a.threads);
   applyActivation(act, y.as<float>(), y.numElements());
 }
 
@@ -200,7 +207,7 @@ void fusedMatmul(KernelArgs &a) {
   if (bias && !broadcastsTo(bias->shape, Y.shape))
     fail(k, "bias of shape " + shapeStr(bias->shape) +
                 " does not broadcast to the product's shape " + shapeStr(Y.shape));
-  callReference(k, "matmul", a.attrs, {A, B}, {Y});
+  callReference(k, "matmul", a.attrs, {A, B}, {Y}, a.threads);
   float *y = Y.as<float>();
   const int64_t n = Y.numElements();
   if (alpha != 1.0) {
@@ -343,7 +350,8 @@ void skipLayerNorm(KernelArgs &a) {
   std::vector<TensorRef> ins = {viewOf(a.inputs[0].shape, sum), a.inputs[2]};
   if (kern::hasInput(a, 3))
     ins.push_back(a.inputs[3]);
-  callReference(k, "layer_normalization", a.attrs, std::move(ins), {a.outputs[0]});
+  callReference(k, "layer_normalization", a.attrs, std::move(ins), {a.outputs[0]},
+                a.threads);
 }
 
 /// skip_rms_norm(X, S, scale) -> (Y, Sum?).
@@ -503,8 +511,8 @@ void swiglu(KernelArgs &a) {
   kern::checkShape(k, "Y", y, want);
   const size_t n = size_t(y.numElements());
   std::vector<float> h1(n), h3(n);
-  callReference(k, "matmul", a.attrs, {x, w1}, {viewOf(want, h1.data())});
-  callReference(k, "matmul", a.attrs, {x, w3}, {viewOf(want, h3.data())});
+  callReference(k, "matmul", a.attrs, {x, w1}, {viewOf(want, h1.data())}, a.threads);
+  callReference(k, "matmul", a.attrs, {x, w3}, {viewOf(want, h3.data())}, a.threads);
   const Activation silu{Act::Silu, 0, 0};
   float *py = y.as<float>();
   for (size_t i = 0; i < n; ++i)
