@@ -308,18 +308,26 @@ int main(int argc, char **argv) {
   }
   if (embedWeights && !llvm::is_contained(emit, std::string("stubs")))
     return usage("--embed-weights needs --emit=stubs");
+  // A built-in name or a YAML file: neither is a usage error, a file that
+  // does not parse a compile error.
+  if (!loom::target::isBuiltinTarget(target) &&
+      !llvm::sys::fs::exists(target))
+    return usage("--target: unknown target '" + target +
+                 "' (built-in targets: " + loom::target::builtinTargetList() +
+                 "; or the path of a YAML target file)");
+  llvm::Expected<loom::target::TargetDesc> desc =
+      loom::target::loadTarget(target);
+  if (!desc) {
+    llvm::errs() << "loomc: error: " << llvm::toString(desc.takeError())
+                 << "\n";
+    return 1;
+  }
   if (listDevices) {
-    llvm::Expected<loom::target::TargetDesc> desc =
-        loom::target::loadTarget(target);
-    if (!desc) {
-      llvm::errs() << "loomc: error: " << llvm::toString(desc.takeError())
-                   << "\n";
-      return 1;
-    }
     for (const auto &d : desc->devices)
       llvm::outs() << d.name << "\n";
     return 0;
   }
+
   if (modelPath.empty())
     return usage("no model given");
   if (outDir.empty())
@@ -345,21 +353,6 @@ int main(int argc, char **argv) {
                    "' (known: plan, trace, report, mlir, loom-mlir, stubs)");
   }
   bool buildPlan = emitPlan || emitMlir || emitTrace || emitReport || emitStubs;
-  // A built-in name or a YAML file: neither is a usage error, a file that
-  // does not parse a compile error.
-  if (!loom::target::isBuiltinTarget(target) &&
-      !llvm::sys::fs::exists(target))
-    return usage("--target: unknown target '" + target +
-                 "' (built-in targets: " + loom::target::builtinTargetList() +
-                 "; or the path of a YAML target file)");
-  if (llvm::Expected<loom::target::TargetDesc> desc =
-          loom::target::loadTarget(target);
-      !desc) {
-    llvm::errs() << "loomc: error: " << llvm::toString(desc.takeError())
-                 << "\n";
-    return 1;
-  }
-
   loom::ImportOptions options;
   for (const std::string &f : inputShapes) {
     auto parsed = loom::parseInputShapeFlag(f);

@@ -117,3 +117,46 @@ func.func @negative_gather_axis(%x: tensor<2x3xf32>, %i: tensor<2xi64>) -> tenso
   %y = loom.gather(%x, %i) {axis = 2 : i64} : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<*xf32>
   return %y : tensor<*xf32>
 }
+
+// -----
+
+// Fused ops (docs/fused-ops.md) check what their runtime kernels rely on.
+func.func @fused_matmul_bad_activation(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>) -> tensor<2x4xf32> {
+  %none = loom.none
+  // expected-error @+1 {{unknown activation 'swish2'}}
+  %y = loom.fused_matmul(%a, %b, %none) {activation = "swish2"} : (tensor<2x3xf32>, tensor<3x4xf32>, none) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @rms_norm_bad_axis(%x: tensor<2x8xf32>, %s: tensor<8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{axis -3 is out of range for rank 2}}
+  %y = loom.rms_norm(%x, %s) {axis = -3 : i64} : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+func.func @group_norm_bad_groups(%x: tensor<1x6x4xf32>, %s: tensor<6xf32>) -> tensor<1x6x4xf32> {
+  // expected-error @+1 {{num_groups 4 does not divide the 6 channels}}
+  %y = loom.group_norm(%x, %s, %s) {num_groups = 4 : i64} : (tensor<1x6x4xf32>, tensor<6xf32>, tensor<6xf32>) -> tensor<1x6x4xf32>
+  return %y : tensor<1x6x4xf32>
+}
+
+// -----
+
+func.func @attention_bad_heads(%q: tensor<1x6x4x8xf32>, %k: tensor<1x4x4x8xf32>) -> tensor<1x6x4x8xf32> {
+  %none = loom.none
+  // expected-error @+1 {{q_heads 6 must be a positive multiple of kv_heads 4}}
+  %y = loom.attention(%q, %k, %k, %none) {scale = 0.5 : f32, q_heads = 6 : i64, kv_heads = 4 : i64} : (tensor<1x6x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>, none) -> tensor<1x6x4x8xf32>
+  return %y : tensor<1x6x4x8xf32>
+}
+
+// -----
+
+func.func @gelu_bad_approximate(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{approximate must be 'none' or 'tanh', not 'fast'}}
+  %y = loom.gelu(%x) {approximate = "fast"} : (tensor<4xf32>) -> tensor<4xf32>
+  return %y : tensor<4xf32>
+}
