@@ -27,6 +27,23 @@ struct ToolError {
   std::string message;
 };
 
+/// One command-line flag: `--flag=value` gives the value inline; `--flag`
+/// alone leaves it to the next argument.
+struct FlagArg {
+  std::string flag, value;
+  bool inlineValue = false;
+};
+
+inline FlagArg splitFlag(const std::string &arg) {
+  FlagArg f{arg, "", false};
+  if (size_t eq = arg.find('='); eq != std::string::npos) {
+    f.flag = arg.substr(0, eq);
+    f.value = arg.substr(eq + 1);
+    f.inlineValue = true;
+  }
+  return f;
+}
+
 /// Parses `text` as an integer in [min, max] for `flag`.
 inline long parseCount(const std::string &flag, const std::string &text,
                        long min, long max) {

@@ -107,13 +107,8 @@ std::optional<Options> parseArgs(int argc, char **argv) {
       continue;
     }
     // -o FILE, -oFILE, -o=FILE, --flag VALUE, --flag=VALUE.
-    std::string flag = arg, value;
-    bool inlineValue = false;
-    if (size_t eq = arg.find('='); eq != std::string::npos) {
-      flag = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-      inlineValue = true;
-    } else if (arg.size() > 2 && arg[0] == '-' && arg[1] == 'o') {
+    auto [flag, value, inlineValue] = splitFlag(arg);
+    if (!inlineValue && arg.size() > 2 && arg[0] == '-' && arg[1] == 'o') {
       flag = "-o";
       value = arg.substr(2);
       inlineValue = true;

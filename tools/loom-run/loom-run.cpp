@@ -119,13 +119,7 @@ std::optional<Options> parseArgs(int argc, char **argv) {
       continue;
     }
     // --flag VALUE or --flag=VALUE.
-    std::string flag = arg, value;
-    bool inlineValue = false;
-    if (size_t eq = arg.find('='); eq != std::string::npos) {
-      flag = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-      inlineValue = true;
-    }
+    auto [flag, value, inlineValue] = splitFlag(arg);
     if (flag == "--quiet") {
       if (inlineValue)
         throw ToolError{"--quiet takes no value"};
