@@ -20,11 +20,10 @@
 
 using namespace mlir;
 using namespace loom::plan;
+using loom::emit::dtypeName;
 
-namespace {
-
-/// The plan-format name of an element type ("" when it has none).
-std::string dtypeName(Type t) {
+/// The plan-format name of an element type (PlanEmitter.h).
+std::string loom::emit::dtypeName(Type t) {
   if (t.isF32()) return "f32";
   if (t.isF64()) return "f64";
   if (t.isF16()) return "f16";
@@ -38,6 +37,8 @@ std::string dtypeName(Type t) {
   }
   return "";
 }
+
+namespace {
 
 /// The bytes of a constant as the runtime stores them (row-major,
 /// little-endian, bool one byte per element). Fails for attributes whose

@@ -56,17 +56,6 @@ std::string pascalCase(StringRef name) {
   return out.empty() || llvm::isDigit(out[0]) ? "Model" + out : out;
 }
 
-/// plan.json's dtype name of a buffer's element type.
-std::string dtypeOf(Type t) {
-  if (t.isF32()) return "f32";
-  if (t.isF64()) return "f64";
-  if (t.isF16()) return "f16";
-  if (t.isBF16()) return "bf16";
-  if (t.isInteger(1)) return "bool";
-  if (auto i = dyn_cast<IntegerType>(t))
-    return (i.isUnsigned() ? "u" : "i") + std::to_string(i.getWidth());
-  return "";
-}
 
 /// The C++ element type of a dtype (16-bit floats and bool as raw bits).
 std::string cxxType(StringRef dtype) {
@@ -163,7 +152,7 @@ loom::emit::emitStubs(ModuleOp module, const StubEmitOptions &options) {
     auto type = cast<MemRefType>(buffer.getType());
     Value_ v;
     v.onnxName = name.str();
-    v.dtype = dtypeOf(type.getElementType());
+    v.dtype = loom::emit::dtypeName(type.getElementType());
     if (cxxType(v.dtype).empty())
       return op.emitError("no C++ type for ") << type.getElementType();
     v.shape.assign(type.getShape().begin(), type.getShape().end());
@@ -189,7 +178,7 @@ loom::emit::emitStubs(ModuleOp module, const StubEmitOptions &options) {
     std::string dtype = "none";
     for (Value in : task.getInputs())
       if (auto t = dyn_cast<MemRefType>(in.getType())) {
-        dtype = dtypeOf(t.getElementType());
+        dtype = loom::emit::dtypeName(t.getElementType());
         break;
       }
     Stub &s = stubs[{task.getDevice().str(), task.getKernel().str(), dtype}];

@@ -16,6 +16,10 @@
 
 namespace loom::emit {
 
+/// The plan-format name of an element type (f32, i64, bool, ...; "" when
+/// the format has none).
+std::string dtypeName(mlir::Type type);
+
 /// The plan format version this emitter writes.
 constexpr int kPlanFormatVersion = 1;
 
