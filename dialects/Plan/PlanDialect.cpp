@@ -50,6 +50,11 @@ int64_t loom::plan::offsetInRoot(Value buffer) {
   return 0;
 }
 
+std::pair<int64_t, int64_t> loom::plan::bytesInRoot(Value buffer) {
+  int64_t lo = offsetInRoot(buffer);
+  return {lo, lo + byteSize(cast<ShapedType>(buffer.getType()))};
+}
+
 llvm::StringRef loom::plan::arenaDevice(Value buffer) {
   auto alloc = rootBuffer(buffer).getDefiningOp<AllocOp>();
   if (!alloc)

@@ -30,6 +30,8 @@ int64_t byteSize(mlir::ShapedType type);
 mlir::Value rootBuffer(mlir::Value buffer);
 /// Byte offset of `buffer` inside rootBuffer(buffer) (0 unless a view).
 int64_t offsetInRoot(mlir::Value buffer);
+/// The bytes [first, second) of rootBuffer(buffer) that `buffer` covers.
+std::pair<int64_t, int64_t> bytesInRoot(mlir::Value buffer);
 /// The device whose arena holds `buffer` or its root ("" for weights and
 /// none).
 llvm::StringRef arenaDevice(mlir::Value buffer);

@@ -113,8 +113,7 @@ struct PlanPartitionPass
         auto it = writes.find(rootBuffer(in));
         if (it == writes.end())
           continue;
-        int64_t lo = offsetInRoot(in);
-        int64_t hi = lo + byteSize(cast<ShapedType>(in.getType()));
+        auto [lo, hi] = bytesInRoot(in);
         for (const Write &w : it->second)
           if (w.lo < hi && lo < w.hi)
             inBytes[w.task] += uint64_t(std::min(hi, w.hi) - std::max(lo, w.lo));
@@ -123,9 +122,8 @@ struct PlanPartitionPass
         problem.edges.push_back({from, index, bytes});
       for (Value out : task.getOutputs())
         if (isa<MemRefType>(out.getType())) {
-          int64_t size = byteSize(cast<ShapedType>(out.getType()));
-          t.outputBytes += uint64_t(size);
-          int64_t lo = offsetInRoot(out), hi = lo + size;
+          auto [lo, hi] = bytesInRoot(out);
+          t.outputBytes += uint64_t(hi - lo);
           auto &list = writes[rootBuffer(out)];
           llvm::erase_if(list, [&](const Write &w) {
             return lo <= w.lo && w.hi <= hi;
@@ -469,13 +467,11 @@ struct PlanPartitionPass
         outs.append(t.getOutputs().begin(), t.getOutputs().end());
       else if (auto t = dyn_cast<TransferOp>(writer))
         outs.push_back(t.getTarget());
-      int64_t lo = offsetInRoot(buffer);
-      int64_t hi = lo + byteSize(cast<ShapedType>(buffer.getType()));
-      return llvm::any_of(outs, [&](Value o) {
+      auto [lo, hi] = bytesInRoot(buffer);
+      return llvm::any_of(outs, [&, lo = lo, hi = hi](Value o) {
         if (!isa<MemRefType>(o.getType()) || rootBuffer(o) != rootBuffer(buffer))
           return false;
-        int64_t olo = offsetInRoot(o);
-        int64_t ohi = olo + byteSize(cast<ShapedType>(o.getType()));
+        auto [olo, ohi] = bytesInRoot(o);
         return olo < hi && lo < ohi;
       });
     };

@@ -77,10 +77,6 @@ struct PlanVerifyPass : public loom::plan::impl::PlanVerifyBase<PlanVerifyPass> 
       int64_t lo, hi;
     };
     DenseMap<Value, SmallVector<Write, 1>> writes;
-    auto range = [](Value v) {
-      int64_t lo = offsetInRoot(v);
-      return std::make_pair(lo, lo + byteSize(cast<ShapedType>(v.getType())));
-    };
     DenseMap<Operation *, int64_t> stepOf;
     for (auto [index, s] : llvm::enumerate(steps)) {
       stepOf[s.op] = int64_t(index);
@@ -124,7 +120,7 @@ struct PlanVerifyPass : public loom::plan::impl::PlanVerifyBase<PlanVerifyPass> 
         auto it = writes.find(rootBuffer(in));
         if (it == writes.end())
           continue;
-        auto [lo, hi] = range(in);
+        auto [lo, hi] = bytesInRoot(in);
         for (const Write &w : it->second) {
           if (!(w.lo < hi && lo < w.hi) || depOps.contains(w.op))
             continue;
@@ -138,7 +134,7 @@ struct PlanVerifyPass : public loom::plan::impl::PlanVerifyBase<PlanVerifyPass> 
       }
       for (Value out : s.writes)
         if (isa<MemRefType>(out.getType())) {
-          auto [lo, hi] = range(out);
+          auto [lo, hi] = bytesInRoot(out);
           auto &list = writes[rootBuffer(out)];
           llvm::erase_if(list, [&](const Write &w) {
             return lo <= w.lo && w.hi <= hi;
