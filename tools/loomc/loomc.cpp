@@ -16,6 +16,7 @@
 #include "loom/Emit/PlanEmitter.h"
 #include "loom/Import/OnnxImporter.h"
 #include "loom/Pipelines/InitAll.h"
+#include "loom/Pipelines/Pipelines.h"
 #include "loom/Target/Target.h"
 #include "Loom/LoomOps.h"
 #include "Plan/PlanOps.h"
@@ -398,24 +399,10 @@ int main(int argc, char **argv) {
   if (failed(applyPassManagerCLOptions(pm)))
     return 2;
   pm.enableTiming(timing);
-  auto &funcPm = pm.nest<func::FuncOp>();
-  // Folding can expose new constants (e.g. an If's condition or a Loop's trip
-  // count), and inlining a branch or unrolling a loop can expose new shapes:
-  // two rounds reach the fixed point for the graphs exporters produce. Loops
-  // and scans are unrolled between the rounds (the runtime has no control
-  // flow), so the second round refines what the unrolled bodies compute.
-  for (int round = 0; round < 2; ++round) {
-    if (round == 1)
-      funcPm.addPass(loom::createLoomUnrollControlFlow());
-    funcPm.addPass(loom::createLoomPropagateShapes());
-    funcPm.addPass(createCanonicalizerPass());
-  }
-  funcPm.addPass(createCSEPass());
-  if (buildPlan)
-    funcPm.addPass(loom::createLoomCheckStaticShapes());
-  // Fewer, larger kernels (docs/fused-ops.md).
-  if (optLevel >= O1)
-    loom::addFusionPasses(funcPm);
+  loom::GraphPipelineOptions graphOptions;
+  graphOptions.optLevel = loom::OptLevel(int(optLevel));
+  graphOptions.requireStaticShapes = buildPlan;
+  loom::addGraphPipeline(pm, graphOptions);
   if (failed(pm.run(*module)))
     return 1;
   // The optimized graph, before planning (printed now, written below).
@@ -434,22 +421,12 @@ int main(int argc, char **argv) {
     if (failed(applyPassManagerCLOptions(planPm)))
       return 2;
     planPm.enableTiming(timing);
-    loom::plan::PlanFromLoomOptions planOptions;
+    loom::PlanPipelineOptions planOptions;
     planOptions.target = target;
-    planPm.addPass(loom::plan::createPlanFromLoom(planOptions));
-    loom::plan::PlanEstimateCostsOptions costOptions;
-    costOptions.costTable = costTable;
-    planPm.addPass(loom::plan::createPlanEstimateCosts(costOptions));
-    loom::plan::PlanPartitionOptions partitionOptions;
-    partitionOptions.algorithm = partitioner;
-    partitionOptions.split = !noSplit;
-    planPm.addPass(loom::plan::createPlanPartition(partitionOptions));
-    // Memory by predicted time: buffers of tasks that run side by side on
-    // different queues never share memory, and the dependencies reuse adds
-    // agree with the schedule.
-    planPm.addPass(loom::plan::createPlanSchedule());
-    planPm.addPass(loom::plan::createPlanAllocateMemory());
-    planPm.addPass(loom::plan::createPlanVerify());
+    planOptions.partitioner = partitioner;
+    planOptions.split = !noSplit;
+    planOptions.costTable = costTable;
+    loom::addPlanPipeline(planPm, planOptions);
     if (failed(planPm.run(*module)))
       return 1;
   }
