@@ -21,6 +21,8 @@ def Loom_Dialect : Dialect {
     Shapes are static after import and shape propagation.
   }];
   let hasConstantMaterializer = 1;
+  // Quantized tensors use the quant dialect's types (LoomQuantOps.td).
+  let dependentDialects = ["::mlir::quant::QuantDialect"];
 }
 
 /// Base class of every loom op.

@@ -2,6 +2,7 @@
 #include "Loom/LoomDialect.h"
 #include "Loom/LoomOps.h"
 
+#include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 
@@ -16,6 +17,10 @@ void LoomDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
 #include "Loom/LoomFusedOps.cpp.inc"
+      >();
+  addOperations<
+#define GET_OP_LIST
+#include "Loom/LoomQuantOps.cpp.inc"
       >();
 }
 

@@ -5,6 +5,7 @@
 #include "Loom/LoomDialect.h"
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
@@ -42,6 +43,11 @@ llvm::LogicalResult verifyTypeVariable(mlir::Operation *op,
 /// The activations a fused producer's `activation` attribute may name
 /// (docs/fused-ops.md).
 bool isFusedActivation(llvm::StringRef name);
+/// The quantized element type of a tensor type (or a quantized scalar type),
+/// or null.
+mlir::quant::QuantizedType quantElementType(mlir::Type t);
+/// Whether `t` is quantized per tensor (one scale and zero point).
+bool isPerTensorQuant(mlir::Type t);
 } // namespace loom
 
 #include "Loom/LoomInterfaces.h.inc"
@@ -51,6 +57,9 @@ bool isFusedActivation(llvm::StringRef name);
 
 #define GET_OP_CLASSES
 #include "Loom/LoomFusedOps.h.inc"
+
+#define GET_OP_CLASSES
+#include "Loom/LoomQuantOps.h.inc"
 
 namespace loom {
 #include "Loom/LoomHandVerifiers.inc"

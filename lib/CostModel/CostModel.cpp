@@ -68,7 +68,8 @@ Work loom::cost::estimateWork(const KernelDesc &k) {
     // element) and the gate (~5 operations per element).
     int64_t kDim = dimFromEnd(input(0), 1);
     w.flops = double(outElems) * (4.0 * double(kDim) + 5.0);
-  } else if (n == "matmul" || n == "matmul_integer" || n == "qlinear_matmul") {
+  } else if (n == "matmul" || n == "matmul_integer" || n == "qlinear_matmul" ||
+             n == "qmatmul") {
     // [..., M, K] x [..., K, N]: 2·K operations per output element.
     const auto &a = input(0);
     int64_t kDim = a && !a->shape.empty() ? a->shape.back() : 1;
@@ -89,6 +90,16 @@ Work loom::cost::estimateWork(const KernelDesc &k) {
                          ? wt->numElements() / wt->shape[0]
                          : 0;
     w.flops = 2.0 * double(outElems) * double(perOut);
+  } else if (n == "qconv") {
+    // As conv; a packed int4 W (1-D, two weights per byte) holds 2·|W|
+    // weights, M from its scale (operand 4, [M, ...]).
+    const auto &wt = input(3), &x = input(0), &scale = input(4);
+    bool packed = wt && x && wt->shape.size() != x->shape.size();
+    int64_t weights = elems(wt) * (packed ? 2 : 1);
+    int64_t m = scale && !scale->shape.empty() ? scale->shape[0] : 0;
+    if (!packed && wt && !wt->shape.empty())
+      m = wt->shape[0];
+    w.flops = m > 0 ? 2.0 * double(outElems) * double(weights / m) : 0.0;
   } else if (n == "conv_transpose" || n == "fused_conv_transpose") {
     // W[C, M/g, k...]: each input element scatters into |W| / C outputs.
     const auto &wt = input(1);

@@ -192,6 +192,41 @@ LogicalResult loom::emit::emitReport(ModuleOp module, llvm::raw_ostream &os) {
          << "</td></tr>\n";
     os << "</table>\n";
   }
+  // Accuracy of a quantized model against the float one (loomc --quantize).
+  if (auto q = module->getAttrOfType<DictionaryAttr>("loom.quantization")) {
+    auto str = [&](StringRef key) {
+      auto a = q.getAs<StringAttr>(key);
+      return a ? a.getValue().str() : std::string();
+    };
+    auto num = [&](StringRef key) {
+      auto a = q.getAs<IntegerAttr>(key);
+      return a ? a.getInt() : int64_t(0);
+    };
+    os << "<h2>Quantization</h2>\n<p>Mode <code>" << escape(str("mode"))
+       << "</code>, " << num("quantized_kernels")
+       << " quantized kernels; quantized vs float plan on " << num("input_sets")
+       << " input sets (" << escape(str("inputs")) << ").</p>\n"
+       << "<table><tr><th>output</th><th>SQNR (dB)</th><th>max abs error</th>"
+          "<th>top-1 agreement</th></tr>\n";
+    if (auto outputs = q.getAs<ArrayAttr>("outputs"))
+      for (Attribute a : outputs) {
+        auto d = dyn_cast<DictionaryAttr>(a);
+        if (!d)
+          continue;
+        auto f = [&](StringRef key) -> std::string {
+          auto v = d.getAs<FloatAttr>(key);
+          return v ? fmt::format("{:.3g}", v.getValueAsDouble()) : "-";
+        };
+        auto top1 = d.getAs<FloatAttr>("top1_agreement");
+        os << "<tr><td>" << escape(d.getAs<StringAttr>("name").getValue().str())
+           << "</td><td>" << f("sqnr_db") << "</td><td>" << f("max_abs_error")
+           << "</td><td>"
+           << (top1 ? fmt::format("{:.1f}%", 100 * top1.getValueAsDouble())
+                    : std::string("-"))
+           << "</td></tr>\n";
+      }
+    os << "</table>\n";
+  }
   os << "</body></html>\n";
   return success();
 }

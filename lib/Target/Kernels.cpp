@@ -213,8 +213,10 @@ constexpr KernelEntry kKernels[] = {
     {"pad", OpClass::DataMovement},
     {"pow", OpClass::Elementwise},
     {"prelu", OpClass::Elementwise},
+    {"qconv", OpClass::Conv},
     {"qlinear_conv", OpClass::Conv},
     {"qlinear_matmul", OpClass::MatMul},
+    {"qmatmul", OpClass::MatMul},
     {"quantize_linear", OpClass::Elementwise},
     {"range", OpClass::DataMovement},
     {"reciprocal", OpClass::Elementwise},
@@ -315,6 +317,6 @@ std::optional<unsigned> loom::target::rhsOperandIndex(llvm::StringRef kernel) {
               "fused_conv_transpose"},
              1u)
       // QLinear*(a, a_scale, a_zero_point, b, ...): b is operand 3.
-      .Cases({"qlinear_matmul", "qlinear_conv"}, 3u)
+      .Cases({"qlinear_matmul", "qlinear_conv", "qmatmul", "qconv"}, 3u)
       .Default(std::nullopt);
 }

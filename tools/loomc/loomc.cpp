@@ -119,6 +119,40 @@ static cl::opt<bool> listDevices(
     cl::desc("Print the devices of --target, one per line, and exit (no "
              "model needed; loom_add_model uses it to name the stub files)"),
     cl::init(false), cl::cat(loomCategory));
+static cl::opt<std::string> quantizeMode(
+    "quantize",
+    cl::desc("Quantize MatMul/Gemm/Conv after fusion: w8, w4 (weight-only), "
+             "int8 (static, needs --calibration-data), awq-w4 (needs "
+             "--calibration-data), dynamic, auto (int8 where the target's "
+             "cost model says it pays, needs --calibration-data); the report "
+             "gives the SQNR against the float model, see "
+             "docs/quantization.md"),
+    cl::value_desc("MODE"), cl::init(""), cl::cat(loomCategory));
+static cl::list<std::string> calibrationData(
+    "calibration-data",
+    cl::desc("Input sets for calibration: a folder in the ONNX test-data "
+             "layout (test_data_set_*/input_*.pb) or a folder of .pb inputs "
+             "(repeatable, comma-separated)"),
+    cl::value_desc("DIR"), cl::CommaSeparated, cl::cat(loomCategory));
+static cl::opt<std::string> calibrationMethod(
+    "calibration-method",
+    cl::desc("How activation ranges are chosen: minmax (default), "
+             "percentile, entropy"),
+    cl::value_desc("METHOD"), cl::init("minmax"), cl::cat(loomCategory));
+static cl::opt<double> calibrationPercentile(
+    "calibration-percentile",
+    cl::desc("Percentile of --calibration-method=percentile (default 99.99)"),
+    cl::init(99.99), cl::cat(loomCategory));
+static cl::opt<int64_t> groupSize(
+    "group-size",
+    cl::desc("Weights per scale along the reduction axis for w4 / awq-w4 "
+             "(default 128)"),
+    cl::init(128), cl::cat(loomCategory));
+static cl::list<std::string> evalData(
+    "eval-data",
+    cl::desc("Input sets the quantization accuracy is measured on (default: "
+             "the calibration data, else seeded random inputs)"),
+    cl::value_desc("DIR"), cl::CommaSeparated, cl::cat(loomCategory));
 static cl::opt<bool> quiet("quiet", cl::desc("Print no summary"),
                            cl::init(false), cl::cat(loomCategory));
 
@@ -244,6 +278,25 @@ void printSummary(ModuleOp module, bool emitPlan, bool emitTrace,
          << llvm::format("%.2f", *bestSingle / makespan) << "x";
     os << ")\n";
   }
+  if (auto q = module->getAttrOfType<DictionaryAttr>("loom.quantization")) {
+    os << "  quantized: " << q.getAs<StringAttr>("mode").getValue() << ", "
+       << q.getAs<IntegerAttr>("quantized_kernels").getInt()
+       << " quantized kernels; vs float on "
+       << q.getAs<IntegerAttr>("input_sets").getInt() << " input sets ("
+       << q.getAs<StringAttr>("inputs").getValue() << "):\n";
+    for (Attribute a : q.getAs<ArrayAttr>("outputs")) {
+      auto d = cast<DictionaryAttr>(a);
+      os << "    " << d.getAs<StringAttr>("name").getValue() << ": SQNR "
+         << llvm::format("%.1f", d.getAs<FloatAttr>("sqnr_db").getValueAsDouble())
+         << " dB, max abs error "
+         << llvm::format("%.3g",
+                         d.getAs<FloatAttr>("max_abs_error").getValueAsDouble());
+      if (auto t = d.getAs<FloatAttr>("top1_agreement"))
+        os << ", top-1 agreement "
+           << llvm::format("%.1f", 100 * t.getValueAsDouble()) << "%";
+      os << "\n";
+    }
+  }
   os << "  wrote:     " << wrote << "\n";
 }
 /// Prints diagnostics as `loomc: error: <file>: node 'x': message`.
@@ -309,6 +362,22 @@ int main(int argc, char **argv) {
   }
   if (embedWeights && !llvm::is_contained(emit, std::string("stubs")))
     return usage("--embed-weights needs --emit=stubs");
+  if (!quantizeMode.empty() && !loom::isQuantizeMode(quantizeMode))
+    return usage("--quantize: unknown mode '" + quantizeMode +
+                 "' (known: w8, w4, int8, awq-w4, dynamic, auto)");
+  if (loom::modeNeedsCalibration(quantizeMode) && calibrationData.empty())
+    return usage("--quantize=" + quantizeMode +
+                 " needs --calibration-data=DIR (input sets to calibrate on)");
+  if (quantizeMode.empty() && (!calibrationData.empty() || !evalData.empty()))
+    return usage("--calibration-data / --eval-data need --quantize=MODE");
+  if (!llvm::is_contained({"minmax", "percentile", "entropy"},
+                          calibrationMethod.getValue()))
+    return usage("--calibration-method: unknown method '" + calibrationMethod +
+                 "' (known: minmax, percentile, entropy)");
+  if (!(calibrationPercentile > 0 && calibrationPercentile <= 100))
+    return usage("--calibration-percentile must be in (0, 100]");
+  if (groupSize <= 0)
+    return usage("--group-size must be > 0");
   // A built-in name or a YAML file: neither is a usage error, a file that
   // does not parse a compile error.
   if (!loom::target::isBuiltinTarget(target) &&
@@ -405,6 +474,19 @@ int main(int argc, char **argv) {
   loom::addGraphPipeline(pm, graphOptions);
   if (failed(pm.run(*module)))
     return 1;
+  if (!quantizeMode.empty()) {
+    TimingScope quantTiming = timing.nest("quantize");
+    loom::QuantizeOptions q;
+    q.mode = quantizeMode;
+    q.groupSize = groupSize;
+    q.calibrationData.assign(calibrationData.begin(), calibrationData.end());
+    q.calibrationMethod = calibrationMethod;
+    q.percentile = calibrationPercentile;
+    q.evalData.assign(evalData.begin(), evalData.end());
+    q.target = target;
+    if (failed(loom::quantizeModule(*module, q)))
+      return 1;
+  }
   // The optimized graph, before planning (printed now, written below).
   std::string loomIR;
   if (emitLoom) {

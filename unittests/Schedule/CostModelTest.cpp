@@ -109,6 +109,32 @@ TEST(CostModel, ConvCountsWeightsPerOutput) {
   EXPECT_EQ(computeType(q), DType::I8);
 }
 
+TEST(CostModel, QuantizedKernels) {
+  // qmatmul(A, a_scale, a_zp, W, ...): 2·K per output; the compute type is
+  // A's: i8 for a u8 activation, f32 for weight-only quantization.
+  KernelDesc mm{"qmatmul",
+                {t({4, 64}, "ui8"), t({}), t({}, "ui8"), t({64, 32}, "i8"),
+                 t({1, 32})},
+                {t({4, 32})}};
+  EXPECT_DOUBLE_EQ(estimateWork(mm).flops, 2.0 * 4 * 32 * 64);
+  EXPECT_EQ(computeType(mm), DType::I8);
+  KernelDesc weightOnly = mm;
+  weightOnly.inputs[0] = t({4, 64});
+  EXPECT_EQ(computeType(weightOnly), DType::F32);
+  // qconv with a packed int4 W (1-D, 16·8·3·3 / 2 bytes): 72 weights per
+  // output, M = 16 from the scale [16, 1, 1, 1]; the bytes read are the
+  // packed ones.
+  KernelDesc cv{"qconv",
+                {t({1, 8, 12, 12}), std::nullopt, std::nullopt,
+                 t({576}, "i8"), t({16, 1, 1, 1})},
+                {t({1, 16, 10, 10})}};
+  EXPECT_DOUBLE_EQ(estimateWork(cv).flops, 2.0 * 1600 * 72);
+  KernelDesc cv8 = cv;
+  cv8.inputs[3] = t({16, 8, 3, 3}, "i8");
+  EXPECT_DOUBLE_EQ(estimateWork(cv8).flops, 2.0 * 1600 * 72);
+  EXPECT_LT(estimateWork(cv).bytes, estimateWork(cv8).bytes);
+}
+
 TEST(CostModel, GemmUsesInnerDimension) {
   // A [8, 32], Y [8, 16]: K = 32.
   KernelDesc k{"gemm", {t({8, 32}), t({32, 16})}, {t({8, 16})}};

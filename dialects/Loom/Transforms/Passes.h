@@ -17,6 +17,9 @@ namespace loom {
 /// Adds the fusion passes to a func.func pass manager in the order loomc
 /// runs them at -O1 and above (FusionPipeline.cpp).
 void addFusionPasses(mlir::OpPassManager &funcPm);
+/// Whether loom-quantize quantizes `op` (MatMul/Gemm/Conv and their fused
+/// forms) and so loom-calibrate observes its operand 0.
+bool isQuantizationCandidate(mlir::Operation *op);
 /// Registers the pipeline `loom-fusion` (for loom-opt).
 void registerFusionPipeline();
 } // namespace loom

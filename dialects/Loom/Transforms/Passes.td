@@ -228,4 +228,62 @@ def LoomFuseElementwise : Pass<"loom-fuse-elementwise", "mlir::func::FuncOp"> {
   ];
 }
 
+def LoomQuantize : Pass<"loom-quantize", "mlir::func::FuncOp"> {
+  let summary = "Quantize MatMul/Gemm/Conv weights (and activations) by mode";
+  let description = [{
+    Inserts `loom.qconstant` + `loom.dequantize` for the constant weights of
+    `matmul`, `fused_matmul`, `gemm`, `fused_gemm`, `conv` and `fused_conv`
+    (a Gemm, or a MatMul with a transposed weight, becomes a `fused_matmul`
+    whose stored weight is [K, N]), and for `int8` also `loom.quantize` +
+    `loom.dequantize` on the activation (operand 0). Modes:
+    `w8`: symmetric i8 per output channel; `w4`: symmetric i4 in groups of
+    `group-size` along the reduction axis (K of [K, N]; axis 1 of a Conv
+    weight), per output channel when the axis does not divide;
+    `int8`: w8 weights and u8 activations per tensor (asymmetric) from the
+    range `loom.calib_range` that loom-calibrate left on the op;
+    `awq-w4`: per-input-channel scales s from the activations sampled by
+    loom-calibrate (`loom.calib_sample`) by AWQ's grid search; the weight
+    rows are multiplied by s and the activation divided by s (a constant
+    `loom.mul`), then `w4` (Conv weights: plain `w4`);
+    `dynamic`: w8 weights, and the op is marked `loom.dynamic` so that
+    loom-fold-qdq forms a kernel that quantizes the activation at run time;
+    `auto`: `int8` for each op whose best int8 time on `target` (the cost
+    model over every device) beats its best float time, the others float.
+    docs/quantization.md has the details. Implemented in Quantize.cpp.
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", "\"w8\"",
+           "w8, w4, int8, awq-w4, dynamic or auto">,
+    Option<"groupSize", "group-size", "int64_t", "128",
+           "Weights per scale along the reduction axis for w4 / awq-w4">,
+    Option<"target", "target", "std::string", "\"\"",
+           "Target (built-in name or YAML file) whose cost model `auto` asks">,
+  ];
+  let dependentDialects = ["::loom::LoomDialect"];
+  let statistics = [
+    Statistic<"numQuantized", "num-quantized", "Number of ops quantized">,
+  ];
+}
+
+def LoomFoldQdq : Pass<"loom-fold-qdq", "mlir::func::FuncOp"> {
+  let summary = "Form quantized kernels from quantize/dequantize patterns";
+  let description = [{
+    ONNX `QuantizeLinear` / `DequantizeLinear` with constant scale and zero
+    point (per tensor or per axis) become `loom.quantize` /
+    `loom.dequantize` with the quant dialect's types (a constant integer
+    input becomes a `loom.qconstant`); then a `matmul` / `fused_matmul`
+    (no transposes, alpha 1) whose B is a dequantized 2-D constant becomes
+    `loom.qmatmul`, and a `conv` / `fused_conv` whose W is a dequantized
+    constant becomes `loom.qconv`: a dequantized per-tensor activation
+    operand is taken quantized, a result used only by one per-tensor
+    `loom.quantize` is produced quantized, and an op marked `loom.dynamic`
+    gets `dynamic` = 1. Dequantize/quantize pairs left unused are erased.
+    Implemented in FoldQdq.cpp.
+  }];
+  let dependentDialects = ["::loom::LoomDialect"];
+  let statistics = [
+    Statistic<"numRewritten", "num-rewritten", "Number of patterns rewritten">,
+  ];
+}
+
 #endif // LOOM_TRANSFORMS_PASSES

@@ -12,7 +12,10 @@
 #include "loom/Target/Target.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -133,8 +136,151 @@ FailureOr<DictionaryAttr> elementwiseProgram(loom::FusedElementwiseOp op) {
   return b.getDictionaryAttr(attrs);
 }
 
+/// The element type a tensor is stored with: a quantized type's storage
+/// integer (i8 for signed, ui8 for unsigned), else the element type itself.
+Type storedElementType(Type t) {
+  if (auto q = dyn_cast<quant::QuantizedType>(t))
+    return IntegerType::get(t.getContext(), 8,
+                            q.isSigned() ? IntegerType::Signless
+                                         : IntegerType::Unsigned);
+  return t;
+}
+
 MemRefType bufferType(RankedTensorType t) {
-  return MemRefType::get(t.getShape(), t.getElementType());
+  return MemRefType::get(t.getShape(), storedElementType(t.getElementType()));
+}
+
+/// The quantization parameters of a tensor type as the runtime kernels take
+/// them (docs/fused-ops.md, "Quantized kernels"): `scale` (f32) and
+/// `zeroPoint` (the stored dtype). With `asWeight`, both have the tensor's
+/// rank and each dim divides the tensor's (per tensor: all ones; per axis:
+/// the axis' size; sub-channel: shape / block sizes); otherwise (the ONNX
+/// QuantizeLinear / DequantizeLinear form) a per-tensor scale is a scalar, a
+/// per-axis one 1-D along `axis`, and a sub-channel one is blocked along
+/// the one axis with a block size > 1 (`blockSize`).
+struct KernelQuantParams {
+  DenseElementsAttr scale, zeroPoint;
+  int64_t axis = 0, blockSize = 0;
+};
+
+FailureOr<KernelQuantParams> kernelQuantParams(Operation *op,
+                                               RankedTensorType type,
+                                               bool asWeight) {
+  auto q = cast<quant::QuantizedType>(type.getElementType());
+  MLIRContext *ctx = op->getContext();
+  Type zpType = storedElementType(q);
+  auto zpValue = [&](int64_t zp) {
+    return APInt(8, uint64_t(zp), /*isSigned=*/q.isSigned());
+  };
+  int64_t rank = type.getRank();
+  KernelQuantParams p;
+  if (auto u = dyn_cast<quant::UniformQuantizedType>(q)) {
+    SmallVector<int64_t> shape(asWeight ? rank : 0, 1);
+    p.scale = DenseElementsAttr::get(RankedTensorType::get(shape, Float32Type::get(ctx)),
+                                     float(u.getScale()));
+    p.zeroPoint = DenseElementsAttr::get(RankedTensorType::get(shape, zpType),
+                                         zpValue(u.getZeroPoint()));
+    return p;
+  }
+  if (auto a = dyn_cast<quant::UniformQuantizedPerAxisType>(q)) {
+    int64_t axis = a.getQuantizedDimension();
+    SmallVector<int64_t> shape = {int64_t(a.getScales().size())};
+    if (asWeight) {
+      shape.assign(rank, 1);
+      shape[axis] = int64_t(a.getScales().size());
+    }
+    SmallVector<float> scales;
+    for (double v : a.getScales())
+      scales.push_back(float(v));
+    SmallVector<APInt> zps;
+    for (int64_t z : a.getZeroPoints())
+      zps.push_back(zpValue(z));
+    p.scale = DenseElementsAttr::get(
+        RankedTensorType::get(shape, Float32Type::get(ctx)), ArrayRef(scales));
+    p.zeroPoint =
+        DenseElementsAttr::get(RankedTensorType::get(shape, zpType), zps);
+    p.axis = axis;
+    return p;
+  }
+  auto sub = dyn_cast<quant::UniformQuantizedSubChannelType>(q);
+  if (!sub)
+    return op->emitError("unsupported quantized type ") << q;
+  DenseElementsAttr scales = sub.getScales(), zps = sub.getZeroPoints();
+  SmallVector<float> scaleValues;
+  for (APFloat v : scales.getValues<APFloat>())
+    scaleValues.push_back(float(v.convertToDouble()));
+  SmallVector<APInt> zpValues;
+  for (APInt v : zps.getValues<APInt>())
+    zpValues.push_back(zpValue(v.getSExtValue()));
+  ArrayRef<int64_t> shape = scales.getType().getShape();
+  if (!asWeight) {
+    int blocked = 0;
+    for (auto [d, n] : llvm::enumerate(shape))
+      if (n != type.getDimSize(d)) {
+        ++blocked;
+        p.axis = int64_t(d);
+        p.blockSize = type.getDimSize(d) / n;
+      }
+    if (blocked > 1)
+      return op->emitError("a quantized type blocked along more than one "
+                           "axis needs a quantized kernel: ")
+             << q;
+  }
+  p.scale = DenseElementsAttr::get(
+      RankedTensorType::get(shape, Float32Type::get(ctx)), ArrayRef(scaleValues));
+  p.zeroPoint =
+      DenseElementsAttr::get(RankedTensorType::get(shape, zpType), zpValues);
+  return p;
+}
+
+/// The stored integers of a quantized constant as weights.bin holds them:
+/// 8-bit storage as is (the attribute itself when its element type is the
+/// stored one: no copy of a large blob); 4-bit storage packed two per byte
+/// (element i in byte i/2, low nibble when i is even), as a 1-D i8 tensor.
+FailureOr<ElementsAttr> storedWeight(loom::QConstantOp c) {
+  ElementsAttr value = c.getValue();
+  mlir::quant::QuantizedType q = loom::quantElementType(c.getType());
+  auto type = cast<RankedTensorType>(c.getType());
+  Type stored = storedElementType(q);
+  if (q.getStorageTypeIntegralWidth() == 8) {
+    if (value.getElementType() == stored)
+      return value;
+    auto dense = dyn_cast_or_null<DenseElementsAttr>(loom::toDense(value));
+    if (!dense)
+      return c.emitError("cannot read the qconstant's values");
+    return cast<ElementsAttr>(DenseElementsAttr::get(
+        RankedTensorType::get(type.getShape(), stored),
+        llvm::to_vector(dense.getValues<APInt>())));
+  }
+  if (q.getStorageTypeIntegralWidth() != 4)
+    return c.emitError("unsupported storage width ")
+           << q.getStorageTypeIntegralWidth();
+  // The stored values, one byte each.
+  SmallVector<int8_t> values;
+  if (auto r = dyn_cast<DenseResourceElementsAttr>(value)) {
+    AsmResourceBlob *blob = r.getRawHandle().getBlob();
+    if (!blob || int64_t(blob->getData().size()) != type.getNumElements())
+      return c.emitError("cannot read the qconstant's blob");
+    values.assign(blob->getData().begin(), blob->getData().end());
+  } else if (auto d = dyn_cast<DenseElementsAttr>(value)) {
+    for (APInt v : d.getValues<APInt>())
+      values.push_back(int8_t(v.getSExtValue()));
+  } else {
+    return c.emitError("cannot read the qconstant's values");
+  }
+  int64_t n = type.getNumElements();
+  SmallVector<int8_t> bytes((n + 1) / 2, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t x = values[i];
+    if (x < -8 || x > 7)
+      return c.emitError("int4 value ") << x << " out of [-8, 7]";
+    uint8_t nibble = uint8_t(x) & 0xF;
+    bytes[i / 2] = int8_t(uint8_t(bytes[i / 2]) | (i % 2 ? nibble << 4 : nibble));
+  }
+  return cast<ElementsAttr>(DenseElementsAttr::get(
+      RankedTensorType::get({int64_t(bytes.size())},
+                            IntegerType::get(c.getContext(), 8)),
+      ArrayRef(bytes)));
 }
 
 struct PlanFromLoomPass
@@ -273,7 +419,116 @@ struct PlanFromLoomPass
         ++numWeights;
         continue;
       }
+      if (auto qc = dyn_cast<loom::QConstantOp>(op)) {
+        if (qc->use_empty())
+          continue;
+        FailureOr<ElementsAttr> stored = storedWeight(qc);
+        if (failed(stored))
+          return failure();
+        StringAttr name = names.empty() ? StringAttr() : b.getStringAttr(names[0]);
+        auto type = cast<ShapedType>(stored->getType());
+        buffers[qc.getResult()] = WeightOp::create(
+            b, qc.getLoc(), MemRefType::get(type.getShape(), type.getElementType()),
+            *stored, name, /*offset=*/nullptr);
+        ++numWeights;
+        continue;
+      }
       DictionaryAttr attrs;
+      StringRef kernel = op.getName().stripDialect();
+      std::string taskName = names.empty()
+                                 ? (op.getName().stripDialect() + "#" +
+                                    std::to_string(index)).str()
+                                 : names[0].str();
+      // Quantized ops: the quantization parameters of their types become
+      // weights, passed to the kernel as operands (docs/fused-ops.md).
+      std::optional<SmallVector<Value>> quantIns;
+      if (isa<loom::QuantizeOp, loom::DequantizeOp, loom::QMatMulOp,
+              loom::QConvOp>(op)) {
+        NamedAttrList extra(kernelAttrs(op));
+        SmallVector<Value> list;
+        // asWeight: W's contract; else the ONNX op form, whose per-tensor
+        // scale is a scalar (a kernel's activation parameters: setAxis off).
+        auto addParams = [&](Value v, bool asWeight, StringRef what,
+                             bool setAxis = true) -> LogicalResult {
+          auto type = cast<RankedTensorType>(v.getType());
+          FailureOr<KernelQuantParams> p =
+              kernelQuantParams(&op, type, asWeight);
+          if (failed(p))
+            return failure();
+          for (auto [attr, suffix] :
+               {std::pair{p->scale, "_scale"}, {p->zeroPoint, "_zero_point"}}) {
+            auto t = cast<ShapedType>(attr.getType());
+            list.push_back(WeightOp::create(
+                b, op.getLoc(), MemRefType::get(t.getShape(), t.getElementType()),
+                attr, b.getStringAttr(taskName + ":" + what.str() + suffix),
+                /*offset=*/nullptr));
+            numWeights++;
+          }
+          if (!asWeight && setAxis) {
+            extra.set("axis", b.getI64IntegerAttr(p->axis));
+            if (p->blockSize)
+              extra.set("block_size", b.getI64IntegerAttr(p->blockSize));
+          }
+          return success();
+        };
+        // A packed int4 weight: its logical shape for the kernel.
+        auto notePacked = [&](Value w) {
+          quant::QuantizedType q = loom::quantElementType(w.getType());
+          if (q && q.getStorageTypeIntegralWidth() == 4) {
+            extra.set("w_bits", b.getI64IntegerAttr(4));
+            extra.set("w_shape", b.getDenseI64ArrayAttr(
+                                     cast<ShapedType>(w.getType()).getShape()));
+          }
+        };
+        auto isQuant = [](Value v) {
+          return bool(loom::quantElementType(v.getType()));
+        };
+        auto producer3 = [&](Value x, Value w, Value bias, Value y,
+                             StringRef xName) -> LogicalResult {
+          list.push_back(x);
+          if (isQuant(x)) {
+            if (failed(addParams(x, /*asWeight=*/false, xName, false)))
+              return failure();
+          } else {
+            list.push_back(Value());
+            list.push_back(Value());
+          }
+          list.push_back(w);
+          if (failed(addParams(w, /*asWeight=*/true, "w")))
+            return failure();
+          notePacked(w);
+          list.push_back(bias);
+          if (isQuant(y))
+            return addParams(y, /*asWeight=*/false, "y", false);
+          return success();
+        };
+        LogicalResult ok = success();
+        if (auto qz = dyn_cast<loom::QuantizeOp>(op)) {
+          kernel = "quantize_linear";
+          list.push_back(qz.getInput());
+          ok = addParams(qz.getOutput(), /*asWeight=*/false, "y");
+        } else if (auto dq = dyn_cast<loom::DequantizeOp>(op)) {
+          kernel = "dequantize_linear";
+          list.push_back(dq.getInput());
+          ok = addParams(dq.getInput(), /*asWeight=*/false, "x");
+          notePacked(dq.getInput());
+        } else if (auto mm = dyn_cast<loom::QMatMulOp>(op)) {
+          ok = producer3(mm.getA(), mm.getW(), mm.getBias(), mm.getY(), "a");
+        } else if (auto cv = dyn_cast<loom::QConvOp>(op)) {
+          ok = producer3(cv.getX(), cv.getW(), cv.getBias(), cv.getY(), "x");
+        }
+        if (failed(ok))
+          return failure();
+        // A quantized result is stored per tensor; int4 only as a weight.
+        for (Value r : op.getResults())
+          if (quant::QuantizedType q = loom::quantElementType(r.getType());
+              q && q.getStorageTypeIntegralWidth() != 8)
+            return op.emitError("cannot plan a ")
+                   << q.getStorageTypeIntegralWidth()
+                   << "-bit quantized activation; only weights may be int4";
+        quantIns = std::move(list);
+        attrs = extra.getDictionary(op.getContext());
+      }
       if (auto fe = dyn_cast<loom::FusedElementwiseOp>(op)) {
         FailureOr<DictionaryAttr> program = elementwiseProgram(fe);
         if (failed(program))
@@ -289,13 +544,19 @@ struct PlanFromLoomPass
         return op.emitError("cannot plan '") << op.getName()
                                              << "': not a loom op";
 
-      std::string taskName = names.empty()
-                                 ? (op.getName().stripDialect() + "#" +
-                                    std::to_string(index)).str()
-                                 : names[0].str();
       SmallVector<Value> ins, outs;
       llvm::SetVector<Value> deps;
-      for (Value operand : op.getOperands()) {
+      SmallVector<Value> operandList =
+          quantIns ? *quantIns : llvm::to_vector(op.getOperands());
+      for (Value operand : operandList) {
+        if (!operand) { // an absent quantization parameter
+          ins.push_back(getNone());
+          continue;
+        }
+        if (operand.getDefiningOp<WeightOp>()) { // one made above
+          ins.push_back(operand);
+          continue;
+        }
         Value buf = buffers.lookup(operand);
         if (!buf)
           return op.emitError("operand defined outside the graph body");
@@ -331,8 +592,7 @@ struct PlanFromLoomPass
       if (opNames.empty())
         opNames.push_back(b.getStringAttr(taskName));
       auto task = TaskOp::create(
-          b, op.getLoc(), eventType, b.getStringAttr(op.getName().stripDialect()),
-          device, b.getI64IntegerAttr(0),
+          b, op.getLoc(), eventType, b.getStringAttr(kernel), device, b.getI64IntegerAttr(0),
           ins, outs, deps.takeVector(), b.getStringAttr(taskName),
           attrs ? attrs : kernelAttrs(op),
           b.getArrayAttr(opNames), /*cost_us=*/nullptr, /*start_us=*/nullptr,

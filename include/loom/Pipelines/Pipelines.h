@@ -9,9 +9,11 @@
 #ifndef LOOM_PIPELINES_PIPELINES_H
 #define LOOM_PIPELINES_PIPELINES_H
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 
 #include <string>
+#include <vector>
 
 namespace loom {
 
@@ -46,6 +48,35 @@ struct PlanPipelineOptions {
 /// plan-partition, plan-schedule, plan-allocate-memory, plan-verify.
 void addPlanPipeline(mlir::OpPassManager &pm,
                      const PlanPipelineOptions &options);
+
+/// What quantizeModule does (loomc --quantize, docs/quantization.md).
+struct QuantizeOptions {
+  /// w8, w4, int8, awq-w4, dynamic or auto.
+  std::string mode;
+  int64_t groupSize = 128;
+  /// Input-set folders for loom-calibrate (needed by int8, awq-w4, auto).
+  std::vector<std::string> calibrationData;
+  std::string calibrationMethod = "minmax";
+  double percentile = 99.99;
+  /// Input-set folders the accuracy is measured on (default: the
+  /// calibration data; without either, seeded random inputs).
+  std::vector<std::string> evalData;
+  /// The target `auto` asks the cost model about.
+  std::string target;
+};
+
+/// The quantization modes, and whether a mode needs calibration data.
+bool isQuantizeMode(llvm::StringRef mode);
+bool modeNeedsCalibration(llvm::StringRef mode);
+
+/// Quantizes `module` (a loom graph after the graph pipeline): loom-calibrate
+/// when the mode needs it, loom-quantize, loom-fold-qdq, canonicalize. Then
+/// runs the float graph (as it was before) and the quantized one on the
+/// host on the same inputs and records, per graph output, the SQNR (dB), the
+/// max abs error and (for [N, C] outputs, C > 1) the top-1 agreement in the
+/// module attribute `loom.quantization` (the report shows it).
+mlir::LogicalResult quantizeModule(mlir::ModuleOp module,
+                                   const QuantizeOptions &options);
 
 } // namespace loom
 

@@ -29,6 +29,9 @@ void registerImageKernels(KernelRegistry &registry);
 void registerSignalKernels(KernelRegistry &registry);
 /// Quantize/Dequantize, QLinear*, *Integer.
 void registerQuantKernels(KernelRegistry &registry);
+/// qmatmul, qconv: the quantized kernels of the quantization passes
+/// (docs/fused-ops.md, "Quantized kernels").
+void registerQuantizedKernels(KernelRegistry &registry);
 /// NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss.
 void registerLossKernels(KernelRegistry &registry);
 /// The fused ops of docs/fused-ops.md (fused_conv, rms_norm, attention,

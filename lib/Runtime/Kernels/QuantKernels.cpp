@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "Families.h"
 #include "NNUtil.h"
+#include "QuantizedUtil.h"
 
 #include <limits>
 
@@ -91,11 +92,60 @@ void quantizeKernel(KernelArgs &a) {
   }
 }
 
+/// dequantize_linear with `block_size` > 0 (ONNX opset 21 blocked
+/// quantization): the scale and zero point have x's shape except along
+/// `axis`, where their dimension is ceil(dim / block_size); element i along
+/// the axis uses parameter index i / block_size.
+void dequantizeBlocked(const char *K, const TensorRef &x, const TensorRef &y,
+                       const TensorRef &scale, const TensorRef *zp, int64_t axisAttr,
+                       int64_t block) {
+  const int64_t rank = int64_t(x.rank());
+  if (rank == 0)
+    fail(K, "block_size needs an input of rank >= 1");
+  const int64_t axis = normAxis(axisAttr, rank, K);
+  Shape ps = x.shape;
+  ps[size_t(axis)] = (x.shape[size_t(axis)] + block - 1) / block;
+  if (scale.shape != ps)
+    fail(K, "x_scale of shape " + kern::shapeStr(scale.shape) + " must have shape " +
+                kern::shapeStr(ps) + " for block_size " + std::to_string(block) +
+                " along axis " + std::to_string(axis));
+  if (zp && zp->shape != ps)
+    fail(K, "x_zero_point of shape " + kern::shapeStr(zp->shape) + " must have x_scale's shape " +
+                kern::shapeStr(ps));
+  const int64_t dim = x.shape[size_t(axis)], pdim = ps[size_t(axis)];
+  int64_t inner = 1;
+  for (int64_t d = axis + 1; d < rank; ++d)
+    inner *= x.shape[size_t(d)];
+  for (int64_t i = 0; i < x.numElements(); ++i) {
+    const int64_t r = i % inner, j = (i / inner) % dim, o = i / (inner * dim);
+    const int64_t p = (o * pdim + j / block) * inner + r;
+    storeD(y, i, (loadD(x, i) - (zp ? loadD(*zp, p) : 0.0)) * loadD(scale, p));
+  }
+}
+
 void dequantizeKernel(KernelArgs &a) {
   const char *K = "dequantize_linear";
-  const TensorRef &x = input(a, 0, K), &y = output(a, 0, K);
+  TensorRef x = input(a, 0, K);
+  const TensorRef &y = output(a, 0, K);
+  // Packed int4 input (w_bits = 4): a 1-D i8 buffer holding w_shape's
+  // elements two per byte; unpacked to i8 values of shape w_shape.
+  std::vector<int8_t> unpacked;
+  if (a.attrs.getInt("w_bits", 8) != 8) {
+    qnt::LogicalWeights lw = qnt::logicalWeights(K, "x", x, a.attrs);
+    unpacked = std::move(lw.values);
+    x = TensorRef{DType::I8, lw.shape, unpacked.data(), true};
+    if (y.shape != x.shape)
+      fail(K, "y has shape " + kern::shapeStr(y.shape) + ", expected w_shape " +
+                  kern::shapeStr(x.shape));
+  }
   // The axis is only checked when the parameters are per-axis.
   const int64_t axis = a.attrs.getInt("axis", 1);
+  if (const int64_t block = a.attrs.getInt("block_size", 0); block != 0) {
+    if (block < 0)
+      fail(K, "block_size must be >= 0, got " + std::to_string(block));
+    dequantizeBlocked(K, x, y, input(a, 1, K), optInput(a, 2), axis, block);
+    return;
+  }
   AxisParam scale(input(a, 1, K), x.shape, axis, K, "x_scale");
   AxisParam zp;
   zp.values = {0.0};

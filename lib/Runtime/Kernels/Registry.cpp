@@ -18,6 +18,7 @@ void registerBuiltinKernels() {
     registerImageKernels(r);
     registerSignalKernels(r);
     registerQuantKernels(r);
+    registerQuantizedKernels(r);
     registerLossKernels(r);
     registerFusedKernels(r);
     registerDnnlKernels(r);

@@ -1,0 +1,491 @@
+//===- Quantize.cpp - Insert quantize/dequantize by mode ------------------===//
+//
+// loom-quantize: the weights of MatMul/Gemm/Conv become quantized constants
+// behind a `loom.dequantize`, and (int8) the activations a quantize /
+// dequantize pair; loom-fold-qdq then forms the quantized kernels. The
+// numbers (scales, zero points, AWQ's search) come from the LoomQuant
+// library; see the pass description in Passes.td and docs/quantization.md.
+//
+//===----------------------------------------------------------------------===//
+#include "Loom/Transforms/Passes.h"
+
+#include "Loom/LoomOps.h"
+#include "Loom/LoomUtils.h"
+#include "ProducerFold.h"
+#include "loom/CostModel/CostModel.h"
+#include "loom/Quant/Quant.h"
+#include "loom/Target/Target.h"
+
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/StringSwitch.h"
+
+namespace loom {
+#define GEN_PASS_DEF_LOOMQUANTIZE
+#include "Loom/Transforms/Passes.h.inc"
+} // namespace loom
+
+using namespace mlir;
+using namespace loom;
+namespace lq = loom::quant;
+
+namespace {
+
+enum class Mode { W8, W4, Int8, AwqW4, Dynamic, Auto };
+
+std::optional<Mode> parseMode(StringRef m) {
+  return llvm::StringSwitch<std::optional<Mode>>(m)
+      .Case("w8", Mode::W8)
+      .Case("w4", Mode::W4)
+      .Case("int8", Mode::Int8)
+      .Case("awq-w4", Mode::AwqW4)
+      .Case("dynamic", Mode::Dynamic)
+      .Case("auto", Mode::Auto)
+      .Default(std::nullopt);
+}
+
+/// A MatMul-like op in the canonical form the quantized kernel takes:
+/// Y = act(A @ W + bias) with W [K, N] and bias [N] (or none).
+struct MatmulSite {
+  Operation *op;
+  Value a;
+  std::vector<float> w; ///< [K, N] row-major
+  int64_t k = 0, n = 0;
+  Value bias; ///< f32 [N] or null
+  StringAttr activation;
+  FloatAttr alpha, beta;
+  double cBeta = 1.0; ///< Gemm's beta, scaling the bias
+};
+
+/// A Conv-like op: W is operand 1.
+struct ConvSite {
+  Operation *op;
+  std::vector<float> w;
+  SmallVector<int64_t> shape;
+};
+
+bool isF32Tensor(Value v) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  return t && t.getElementType().isF32() && t.hasStaticShape();
+}
+
+/// The transpose of a row-major [rows, cols] matrix.
+std::vector<float> transposed(ArrayRef<float> m, int64_t rows, int64_t cols) {
+  std::vector<float> t(m.size());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      t[c * rows + r] = m[r * cols + c];
+  return t;
+}
+
+/// A bias usable as the kernel's [N] bias: none, or a constant with N
+/// elements laid along the last axis ([N], [1, N]); std::nullopt otherwise.
+std::optional<Value> kernelBias(OpBuilder &b, Location loc, Value c, int64_t n,
+                                double beta) {
+  if (isNone(c))
+    return Value();
+  auto type = dyn_cast<RankedTensorType>(c.getType());
+  if (!type || !type.hasStaticShape() || type.getNumElements() != n ||
+      type.getShape().back() != n)
+    return std::nullopt;
+  std::optional<std::vector<float>> values = producer_fold::readF32(c);
+  if (!values)
+    return std::nullopt;
+  if (beta == 1.0 && type.getRank() == 1)
+    return c;
+  for (float &v : *values)
+    v = float(v * beta);
+  return producer_fold::createF32Constant(b, loc, {n}, *values, "bias");
+}
+
+std::optional<MatmulSite> matmulSite(Operation *op) {
+  MatmulSite s;
+  s.op = op;
+  Value bValue;
+  bool transB = false;
+  if (auto m = dyn_cast<MatMulOp>(op)) {
+    s.a = m.getA();
+    bValue = m.getB();
+  } else if (auto m = dyn_cast<FusedMatMulOp>(op)) {
+    if (m.getTransA() || m.getAlpha().convertToDouble() != 1.0)
+      return std::nullopt;
+    s.a = m.getA();
+    bValue = m.getB();
+    transB = m.getTransB();
+    if (!isNone(m.getBias()))
+      s.bias = m.getBias();
+    s.activation = m.getActivationAttr();
+    s.alpha = m.getActivationAlphaAttr();
+    s.beta = m.getActivationBetaAttr();
+  } else if (isa<GemmOp, FusedGemmOp>(op)) {
+    auto get = [&](auto g) {
+      if (g.getTransA() || g.getAlpha().convertToDouble() != 1.0)
+        return false;
+      s.a = g.getA();
+      bValue = g.getB();
+      transB = g.getTransB();
+      if (!isNone(g.getC()))
+        s.bias = g.getC();
+      s.cBeta = g.getBeta().convertToDouble();
+      return cast<RankedTensorType>(g.getA().getType()).getRank() == 2;
+    };
+    if (auto g = dyn_cast<GemmOp>(op); g && !get(g))
+      return std::nullopt;
+    if (auto g = dyn_cast<FusedGemmOp>(op)) {
+      if (!get(g))
+        return std::nullopt;
+      s.activation = g.getActivationAttr();
+      s.alpha = g.getActivationAlphaAttr();
+      s.beta = g.getActivationBetaAttr();
+    }
+  } else {
+    return std::nullopt;
+  }
+  if (!isF32Tensor(s.a) || !isF32Tensor(bValue) ||
+      !isF32Tensor(op->getResult(0)))
+    return std::nullopt;
+  auto bType = cast<RankedTensorType>(bValue.getType());
+  if (bType.getRank() != 2)
+    return std::nullopt;
+  std::optional<std::vector<float>> w = producer_fold::readF32(bValue);
+  if (!w)
+    return std::nullopt;
+  int64_t rows = bType.getDimSize(0), cols = bType.getDimSize(1);
+  s.k = transB ? cols : rows;
+  s.n = transB ? rows : cols;
+  s.w = transB ? transposed(*w, rows, cols) : std::move(*w);
+  return s;
+}
+
+std::optional<ConvSite> convSite(Operation *op) {
+  if (!isa<ConvOp, FusedConvOp>(op))
+    return std::nullopt;
+  Value w = op->getOperand(1);
+  if (!isF32Tensor(op->getOperand(0)) || !isF32Tensor(w) ||
+      !isF32Tensor(op->getResult(0)))
+    return std::nullopt;
+  std::optional<std::vector<float>> values = producer_fold::readF32(w);
+  if (!values)
+    return std::nullopt;
+  auto type = cast<RankedTensorType>(w.getType());
+  return ConvSite{op, std::move(*values), llvm::to_vector(type.getShape())};
+}
+
+/// The quant type of weights quantized with `blockShape` (one scale per
+/// block; symmetric, zero point 0).
+mlir::quant::QuantizedType weightType(MLIRContext *ctx, ArrayRef<int64_t> shape,
+                                ArrayRef<int64_t> blockShape, int bits,
+                                const lq::QuantizedWeights &q) {
+  Type storage = IntegerType::get(ctx, bits);
+  Type f32 = Float32Type::get(ctx);
+  int64_t qmin = bits == 4 ? -8 : -128, qmax = bits == 4 ? 7 : 127;
+  unsigned flags = mlir::quant::QuantizationFlags::Signed;
+  // Which axes are blocked (block < dim) and which are per element.
+  SmallVector<int64_t> perAxis;
+  for (auto [d, blk] : llvm::enumerate(blockShape))
+    if (blk < shape[d])
+      perAxis.push_back(int64_t(d));
+  bool perTensor = llvm::all_of(llvm::enumerate(blockShape), [&](auto e) {
+    return e.value() == shape[e.index()];
+  });
+  if (perTensor)
+    return mlir::quant::UniformQuantizedType::get(flags, storage, f32, q.scales[0], 0,
+                                            qmin, qmax);
+  // One axis with one scale per element along it: per axis.
+  int64_t axis = -1;
+  int numFine = 0, numCoarse = 0;
+  for (auto [d, blk] : llvm::enumerate(blockShape)) {
+    if (blk == 1 && shape[d] > 1) {
+      axis = int64_t(d);
+      ++numFine;
+    } else if (blk < shape[d]) {
+      ++numCoarse;
+    }
+  }
+  if (numFine == 1 && numCoarse == 0) {
+    SmallVector<double> scales(q.scales.begin(), q.scales.end());
+    SmallVector<int64_t> zps(scales.size(), 0);
+    return mlir::quant::UniformQuantizedPerAxisType::get(flags, storage, f32, scales,
+                                                   zps, int32_t(axis), qmin,
+                                                   qmax);
+  }
+  // Sub-channel: scales of shape shape / blockShape.
+  auto scaleType = RankedTensorType::get(q.scaleShape, f32);
+  auto scales = DenseElementsAttr::get(scaleType, ArrayRef<float>(q.scales));
+  auto zps = DenseElementsAttr::get(
+      RankedTensorType::get(q.scaleShape, storage),
+      APInt(bits, 0, /*isSigned=*/true));
+  SmallVector<int32_t> dims;
+  SmallVector<int64_t> sizes;
+  for (auto [d, blk] : llvm::enumerate(blockShape))
+    if (blk > 1) {
+      dims.push_back(int32_t(d));
+      sizes.push_back(blk);
+    }
+  return mlir::quant::UniformQuantizedSubChannelType::get(
+      flags, storage, f32, scales, zps, dims, sizes, qmin, qmax);
+}
+
+/// The stored integers as a constant attribute (a blob beyond 64 values).
+ElementsAttr storedValues(MLIRContext *ctx, ArrayRef<int64_t> shape,
+                          ArrayRef<int8_t> values) {
+  auto type = RankedTensorType::get(shape, IntegerType::get(ctx, 8));
+  if (values.size() <= 64)
+    return DenseElementsAttr::get(type, values);
+  auto &manager = DenseResourceElementsHandle::getManagerInterface(ctx);
+  ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
+                       values.size());
+  return DenseResourceElementsAttr::get(
+      type, manager.insert("qweight", HeapAsmResourceBlob::allocateAndCopyWithAlign(
+                                          bytes, alignof(uint64_t))));
+}
+
+/// qconstant + dequantize for `w` quantized symmetric with `blockShape`.
+Value quantizedWeight(OpBuilder &b, Location loc, ArrayRef<float> w,
+                      ArrayRef<int64_t> shape, ArrayRef<int64_t> blockShape,
+                      int bits, bool searchClip) {
+  std::vector<int64_t> shapeV(shape.begin(), shape.end());
+  std::vector<int64_t> blockV(blockShape.begin(), blockShape.end());
+  lq::QuantizedWeights q =
+      lq::quantizeWeights(w.data(), shapeV, blockV, bits, searchClip);
+  mlir::quant::QuantizedType type =
+      weightType(b.getContext(), shape, blockShape, bits, q);
+  auto qType = RankedTensorType::get(shape, type);
+  Value c = QConstantOp::create(b, loc, qType,
+                                storedValues(b.getContext(), shape, q.values));
+  return DequantizeOp::create(b, loc, RankedTensorType::get(shape, b.getF32Type()),
+                              c);
+}
+
+/// dequantize(quantize(x)) per tensor, u8, asymmetric over [lo, hi].
+Value quantizedActivation(OpBuilder &b, Location loc, Value x, float lo,
+                          float hi) {
+  lq::QParams p = lq::chooseAsymmetric(lo, hi, lq::Storage::U8);
+  auto t = cast<RankedTensorType>(x.getType());
+  auto q = mlir::quant::UniformQuantizedType::get(
+      /*flags=*/0, IntegerType::get(b.getContext(), 8), b.getF32Type(),
+      p.scale, p.zeroPoint, 0, 255);
+  Value qx = QuantizeOp::create(b, loc, RankedTensorType::get(t.getShape(), q), x);
+  return DequantizeOp::create(b, loc, t, qx);
+}
+
+/// The blocks of a w4 [K, N] matmul weight: `group` rows per scale when it
+/// divides K, else per output channel.
+SmallVector<int64_t> matmulBlocks(int64_t k, int64_t group, int bits) {
+  if (bits == 4 && group > 0 && group < k && k % group == 0)
+    return {group, 1};
+  return {k, 1};
+}
+
+struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
+  using LoomQuantizeBase::LoomQuantizeBase;
+
+  void runOnOperation() override {
+    std::optional<Mode> m = parseMode(mode);
+    if (!m) {
+      getOperation().emitError("loom-quantize: unknown mode '")
+          << mode << "' (known: w8, w4, int8, awq-w4, dynamic, auto)";
+      return signalPassFailure();
+    }
+    if (groupSize <= 0) {
+      getOperation().emitError("loom-quantize: group-size must be > 0");
+      return signalPassFailure();
+    }
+    std::optional<target::TargetDesc> desc;
+    if (*m == Mode::Auto) {
+      if (target.empty()) {
+        getOperation().emitError("loom-quantize: mode auto needs a target");
+        return signalPassFailure();
+      }
+      llvm::Expected<target::TargetDesc> d = target::loadTarget(target);
+      if (!d) {
+        getOperation().emitError(llvm::toString(d.takeError()));
+        return signalPassFailure();
+      }
+      desc = std::move(*d);
+    }
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (isQuantizationCandidate(op))
+        ops.push_back(op);
+    });
+    for (Operation *op : ops) {
+      Mode opMode = *m;
+      if (opMode == Mode::Auto) {
+        if (!paysOff(op, *desc))
+          continue;
+        opMode = Mode::Int8;
+      }
+      FailureOr<bool> done = quantize(op, opMode);
+      if (failed(done))
+        return signalPassFailure();
+      if (*done)
+        ++numQuantized;
+    }
+    // The calibration results are consumed here (they would otherwise reach
+    // the kernels as attributes).
+    getOperation().walk([](Operation *op) {
+      op->removeAttr("loom.calib_range");
+      op->removeAttr("loom.calib_sample");
+    });
+  }
+
+  /// Plain w4 searches each group's clip ratio (a little clipping of the
+  /// largest weights for finer steps); awq-w4 keeps round-to-nearest with
+  /// the max, the quantizer its scale search assumed; 8 bits gain nothing.
+  static bool clipSearch(Mode m, int bits) { return m == Mode::W4 && bits == 4; }
+
+  /// The activation range loom-calibrate left on `op`.
+  FailureOr<std::pair<float, float>> calibRange(Operation *op) {
+    auto r = op->getAttrOfType<DenseF32ArrayAttr>("loom.calib_range");
+    if (!r || r.size() != 2)
+      return op->emitError("loom-quantize: mode ")
+             << mode << " needs the activation range of this op "
+             << "(loom.calib_range, from loom-calibrate / "
+                "--calibration-data)";
+    return std::pair{r[0], r[1]};
+  }
+
+  FailureOr<bool> quantize(Operation *op, Mode m) {
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    int bits = (m == Mode::W4 || m == Mode::AwqW4) ? 4 : 8;
+    std::optional<std::pair<float, float>> range;
+    if (m == Mode::Int8) {
+      FailureOr<std::pair<float, float>> r = calibRange(op);
+      if (failed(r))
+        return failure();
+      range = *r;
+    }
+    if (std::optional<ConvSite> c = convSite(op)) {
+      // A reduction shorter than one group (depthwise and small convs)
+      // keeps 8 bits: a 4-bit scale over a handful of weights costs more
+      // accuracy than it saves bytes.
+      int64_t reduction = 1;
+      for (int64_t d : ArrayRef<int64_t>(c->shape).drop_front())
+        reduction *= d;
+      if (bits == 4 && reduction < groupSize)
+        bits = 8;
+      // Reduction blocks along axis 1 (input channels) for w4.
+      SmallVector<int64_t> blocks(c->shape.begin(), c->shape.end());
+      blocks[0] = 1;
+      if (bits == 4 && groupSize < c->shape[1] && c->shape[1] % groupSize == 0)
+        blocks[1] = groupSize;
+      Value w = quantizedWeight(b, loc, c->w, c->shape, blocks, bits,
+                                clipSearch(m, bits));
+      op->setOperand(1, w);
+      if (range)
+        op->setOperand(0, quantizedActivation(b, loc, op->getOperand(0),
+                                              range->first, range->second));
+      if (m == Mode::Dynamic)
+        op->setAttr("loom.dynamic", b.getUnitAttr());
+      return true;
+    }
+    std::optional<MatmulSite> s = matmulSite(op);
+    if (!s)
+      return false;
+    std::optional<Value> bias =
+        s->bias ? kernelBias(b, loc, s->bias, s->n, s->cBeta)
+                : std::optional<Value>(Value());
+    if (!bias)
+      return false; // a bias the kernel cannot take: stays float
+    Value a = s->a;
+    if (m == Mode::AwqW4) {
+      auto sample = op->getAttrOfType<DenseElementsAttr>("loom.calib_sample");
+      if (!sample || sample.getType().getRank() != 2 ||
+          sample.getType().getDimSize(1) != s->k)
+        return op->emitError("loom-quantize: mode awq-w4 needs activation "
+                             "samples of this op (loom.calib_sample [T, ")
+               << s->k << "], from loom-calibrate / --calibration-data)";
+      std::vector<float> x(sample.getValues<float>().begin(),
+                           sample.getValues<float>().end());
+      int64_t t = sample.getType().getDimSize(0);
+      SmallVector<int64_t> blocks = matmulBlocks(s->k, groupSize, 4);
+      std::vector<float> scales =
+          lq::awqScales(s->w.data(), s->k, s->n, x.data(), t, blocks[0], 4);
+      if (llvm::any_of(scales, [](float v) { return v != 1.0f; })) {
+        for (int64_t k = 0; k < s->k; ++k)
+          for (int64_t n = 0; n < s->n; ++n)
+            s->w[k * s->n + n] *= scales[k];
+        std::vector<float> inv(scales.size());
+        for (size_t i = 0; i < scales.size(); ++i)
+          inv[i] = 1.0f / scales[i];
+        Value invC = producer_fold::createF32Constant(b, loc, {s->k}, inv,
+                                                      "awq_scale");
+        a = MulOp::create(b, loc, a.getType(), a, invC);
+      }
+    }
+    if (range)
+      a = quantizedActivation(b, loc, a, range->first, range->second);
+    if (bits == 4 && s->k < groupSize)
+      bits = 8; // as for convs: shorter than one group keeps 8 bits
+    Value w = quantizedWeight(b, loc, s->w, {s->k, s->n},
+                              matmulBlocks(s->k, groupSize, bits), bits,
+                              clipSearch(m, bits));
+    Value biasValue = *bias ? *bias : Value(NoneOp::create(b, loc, b.getNoneType()));
+    auto fused = FusedMatMulOp::create(
+        b, loc, op->getResult(0).getType(), a, w, biasValue,
+        /*trans_a=*/0, /*trans_b=*/0, /*alpha=*/b.getF32FloatAttr(1.0f),
+        s->activation ? s->activation : b.getStringAttr("none"), s->alpha,
+        s->beta);
+    if (m == Mode::Dynamic)
+      fused->setAttr("loom.dynamic", b.getUnitAttr());
+    op->getResult(0).replaceAllUsesWith(fused.getResult());
+    op->erase();
+    return true;
+  }
+
+  /// Whether int8 beats float on the target's best device for `op`.
+  bool paysOff(Operation *op, const target::TargetDesc &desc) {
+    auto shapeOf = [](Value v) {
+      auto t = cast<RankedTensorType>(v.getType());
+      return std::vector<int64_t>(t.getShape().begin(), t.getShape().end());
+    };
+    auto tensor = [](std::vector<int64_t> shape, const char *type, int64_t bytes,
+                     bool constant) {
+      cost::TensorDesc d;
+      d.shape = std::move(shape);
+      d.elementType = type;
+      d.elementBytes = bytes;
+      d.constant = constant;
+      return std::optional<cost::TensorDesc>(d);
+    };
+    cost::KernelDesc f, q;
+    std::vector<int64_t> x, w, y = shapeOf(op->getResult(0));
+    if (std::optional<ConvSite> c = convSite(op)) {
+      x = shapeOf(op->getOperand(0));
+      w = std::vector<int64_t>(c->shape.begin(), c->shape.end());
+      f.kernel = "fused_conv";
+      q.kernel = "qconv";
+    } else if (std::optional<MatmulSite> s = matmulSite(op)) {
+      x = shapeOf(s->a);
+      w = {s->k, s->n};
+      f.kernel = "fused_matmul";
+      q.kernel = "qmatmul";
+    } else {
+      return false;
+    }
+    std::vector<int64_t> one(w.size(), 1);
+    f.inputs = {tensor(x, "f32", 4, false), tensor(w, "f32", 4, true)};
+    f.outputs = {tensor(y, "f32", 4, false)};
+    q.inputs = {tensor(x, "ui8", 1, false), tensor({}, "f32", 4, true),
+                tensor({}, "ui8", 1, true), tensor(w, "i8", 1, true),
+                tensor(one, "f32", 4, true)};
+    q.outputs = {tensor(y, "f32", 4, false)};
+    std::optional<double> best[2];
+    for (const auto &d : desc.devices)
+      for (int i = 0; i < 2; ++i)
+        if (std::optional<double> us = cost::estimateMicros(i ? q : f, d))
+          best[i] = best[i] ? std::min(*best[i], *us) : *us;
+    return best[1] && (!best[0] || *best[1] < *best[0]);
+  }
+};
+
+} // namespace
+
+bool loom::isQuantizationCandidate(Operation *op) {
+  return isa<MatMulOp, FusedMatMulOp, GemmOp, FusedGemmOp, ConvOp,
+             FusedConvOp>(op);
+}

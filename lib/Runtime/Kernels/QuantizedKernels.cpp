@@ -1,0 +1,757 @@
+//===- QuantizedKernels.cpp - qmatmul, qconv ------------------------------===//
+//
+// The quantized kernels the quantization passes (loom-fold-qdq) emit; the
+// contract is docs/fused-ops.md, "Quantized kernels".
+//
+//   qmatmul(A, a_scale?, a_zero_point?, W, w_scale, w_zero_point?, bias?,
+//           y_scale?, y_zero_point?) -> Y
+//   qconv  (X, x_scale?, x_zero_point?, W, w_scale, w_zero_point?, bias?,
+//           y_scale?, y_zero_point?) -> Y
+//
+// Each has a reference kernel (dequantize everything to double, plain
+// loops, double accumulation) and a fast kernel:
+//  - weight-only (f32 activations): W is dequantized to f32 and the
+//    registered fused_matmul / fused_conv kernel (oneDNN when available)
+//    runs with the bias and the epilogue activation;
+//  - integer (u8/i8 activations, or f32 activations quantized at run time
+//    with `dynamic` = 1): (a - a_zp) * (w - w_zp) is accumulated exactly in
+//    int32 per block of the weight scale along the reduction axes, then
+//    scaled by a_scale * w_scale and summed over the blocks.
+// The output is f32, or u8/i8 when y_scale is given.
+//
+//===----------------------------------------------------------------------===//
+#include "Families.h"
+#include "FusedUtil.h"
+#include "KernelUtil.h"
+#include "NNUtil.h"
+#include "QuantizedUtil.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <thread>
+
+namespace loom::rt {
+namespace {
+
+using kern::fail;
+using kern::shapeStr;
+using qnt::BlockMap;
+using qnt::LogicalWeights;
+
+/// Operand names in error messages.
+struct Names {
+  const char *kernel, *act, *actScale, *actZp;
+};
+const Names kMatmul{"qmatmul", "A", "a_scale", "a_zero_point"};
+const Names kConv{"qconv", "X", "x_scale", "x_zero_point"};
+
+const TensorRef *opt(const KernelArgs &a, size_t i) { return nn::optInput(a, i); }
+
+/// The f32 value of a one-element f32 tensor `what`.
+float scalarF32(const Names &n, const char *what, const TensorRef &t) {
+  if (t.dtype != DType::F32)
+    fail(n.kernel, std::string(what) + " must be f32, got " + dtypeName(t.dtype));
+  if (t.numElements() != 1)
+    fail(n.kernel, std::string(what) + " must have exactly one element (per-tensor), got shape " +
+                       shapeStr(t.shape));
+  return t.as<float>()[0];
+}
+
+/// The value of a one-element u8/i8 zero point `what` that must have dtype
+/// `want`.
+int32_t scalarZp(const Names &n, const char *what, const TensorRef &t, DType want) {
+  if (t.dtype != want)
+    fail(n.kernel, std::string(what) + " must have dtype " + dtypeName(want) + ", got " +
+                       dtypeName(t.dtype));
+  if (t.numElements() != 1)
+    fail(n.kernel, std::string(what) + " must have exactly one element (per-tensor), got shape " +
+                       shapeStr(t.shape));
+  return int32_t(nn::loadI(t, 0));
+}
+
+/// Everything common to qmatmul and qconv, checked.
+struct QCall {
+  const Names *names = nullptr;
+  const TensorRef *act = nullptr; ///< A or X.
+  bool actQuant = false;          ///< A is u8/i8.
+  bool dynamic = false;           ///< A is f32, quantized at run time.
+  float actScale = 1;
+  int32_t actZp = 0;
+  LogicalWeights w;               ///< values only when unpacked.
+  const float *wScale = nullptr;
+  BlockMap wMap;
+  const int8_t *wZp = nullptr;    ///< null = 0; shape of w_scale.
+  const TensorRef *bias = nullptr;
+  const TensorRef *y = nullptr;
+  bool yQuant = false;
+  float yScale = 1;
+  int32_t yZp = 0;
+  fused::Activation actFn;
+
+  bool integerPath() const { return actQuant || dynamic; }
+};
+
+/// Checks the operands shared by both kernels; `channels` (from the logical
+/// weight shape) is the bias length. Unpacks W when `unpack`.
+QCall parseCommon(const Names &n, const KernelArgs &a, bool unpack) {
+  const char *K = n.kernel;
+  kern::checkArity(K, a, 1, 9, 1, 1);
+  for (size_t i : {size_t(0), size_t(3), size_t(4)})
+    if (!opt(a, i))
+      fail(K, "required input " + std::to_string(i) + " (" +
+                  (i == 0 ? n.act : i == 3 ? "W" : "w_scale") + ") is absent");
+  if (!nn::optOutput(a, 0))
+    fail(K, "the output Y is absent");
+  QCall c;
+  c.names = &n;
+  c.act = &a.inputs[0];
+  c.dynamic = a.attrs.getInt("dynamic", 0) != 0;
+  const DType ad = c.act->dtype;
+  if (ad == DType::F32) {
+    if (opt(a, 1) || opt(a, 2))
+      fail(K, std::string(n.actScale) + "/" + n.actZp + " given but " + n.act +
+                  " is f32 (weight-only or dynamic)");
+  } else if (ad == DType::U8 || ad == DType::I8) {
+    if (c.dynamic)
+      fail(K, std::string("dynamic = 1 requires an f32 ") + n.act + ", got " + dtypeName(ad));
+    if (!opt(a, 1))
+      fail(K, std::string(n.act) + " is quantized (" + dtypeName(ad) + ") but " + n.actScale +
+                  " is absent");
+    c.actQuant = true;
+    c.actScale = scalarF32(n, n.actScale, a.inputs[1]);
+    if (const TensorRef *z = opt(a, 2))
+      c.actZp = scalarZp(n, n.actZp, *z, ad);
+  } else {
+    fail(K, std::string(n.act) + " must be f32, u8 or i8, got " + dtypeName(ad));
+  }
+  // Weights: dtype, packing, scale blocks, zero point.
+  if (unpack) {
+    c.w = qnt::logicalWeights(K, "W", a.inputs[3], a.attrs);
+  } else {
+    // Same checks without unpacking (accepts of the fast path).
+    const TensorRef &w = a.inputs[3];
+    const int64_t bits = a.attrs.getInt("w_bits", 8);
+    if (bits == 4 && w.dtype == DType::I8 && a.attrs.has("w_shape")) {
+      Shape ws = a.attrs.getInts("w_shape");
+      bool ok = std::all_of(ws.begin(), ws.end(), [](int64_t d) { return d >= 0; });
+      if (!ok || w.rank() != 1 || w.shape[0] != (numElements(ws) + 1) / 2)
+        c.w = qnt::logicalWeights(K, "W", w, a.attrs); // throws
+      c.w.shape = ws;
+      c.w.bits = 4;
+    } else if (bits == 8 && w.dtype == DType::I8) {
+      c.w.shape = w.shape;
+    } else {
+      c.w = qnt::logicalWeights(K, "W", w, a.attrs); // throws
+    }
+  }
+  const TensorRef &s = a.inputs[4];
+  if (s.dtype != DType::F32)
+    fail(K, std::string("w_scale must be f32, got ") + dtypeName(s.dtype));
+  c.wMap = qnt::blockMap(K, "w_scale", s.shape, c.w.shape);
+  c.wScale = s.as<float>();
+  if (const TensorRef *z = opt(a, 5)) {
+    if (z->dtype != DType::I8)
+      fail(K, std::string("w_zero_point must be i8, got ") + dtypeName(z->dtype));
+    if (z->shape != s.shape)
+      fail(K, "w_zero_point of shape " + shapeStr(z->shape) + " must have w_scale's shape " +
+                  shapeStr(s.shape));
+    c.wZp = z->as<int8_t>();
+  }
+  if (const TensorRef *b = opt(a, 6)) {
+    if (b->dtype != DType::F32)
+      fail(K, std::string("bias must be f32, got ") + dtypeName(b->dtype));
+    c.bias = b;
+  }
+  // Output.
+  c.y = &a.outputs[0];
+  if (const TensorRef *ys = opt(a, 7)) {
+    c.yQuant = true;
+    c.yScale = scalarF32(n, "y_scale", *ys);
+    if (c.y->dtype != DType::U8 && c.y->dtype != DType::I8)
+      fail(K, std::string("Y must be u8 or i8 when y_scale is given, got ") +
+                  dtypeName(c.y->dtype));
+    if (const TensorRef *z = opt(a, 8))
+      c.yZp = scalarZp(n, "y_zero_point", *z, c.y->dtype);
+  } else {
+    if (c.y->dtype != DType::F32)
+      fail(K, std::string("Y must be f32 when y_scale is absent, got ") + dtypeName(c.y->dtype));
+    if (opt(a, 8))
+      fail(K, "y_zero_point given without y_scale");
+  }
+  c.actFn = fused::activationFromAttrs(K, a.attrs);
+  return c;
+}
+
+/// Checks the bias length against the number of output channels.
+void checkBias(const QCall &c, int64_t channels) {
+  if (c.bias && c.bias->numElements() != channels)
+    fail(c.names->kernel, "bias of shape " + shapeStr(c.bias->shape) + " must have " +
+                              std::to_string(channels) + " elements (one per output channel)");
+}
+
+/// Writes one output value: + bias, activation, then f32 or quantized.
+struct Epilogue {
+  const QCall &c;
+  const float *bias;
+  explicit Epilogue(const QCall &call)
+      : c(call), bias(call.bias ? call.bias->as<float>() : nullptr) {}
+  /// `v` is the product (before bias) of output element `i`, channel `ch`.
+  void store(int64_t i, int64_t ch, double v) const {
+    if (bias)
+      v += bias[ch];
+    v = fused::activate(c.actFn, v);
+    storeFinal(i, v);
+  }
+  /// `v` already includes bias and activation.
+  void storeFinal(int64_t i, double v) const {
+    if (!c.yQuant) {
+      c.y->as<float>()[i] = float(v);
+      return;
+    }
+    const int32_t q = qnt::saturateRound(std::nearbyint(v / double(c.yScale)) + c.yZp,
+                                         c.y->dtype);
+    if (c.y->dtype == DType::U8)
+      c.y->as<uint8_t>()[i] = uint8_t(q);
+    else
+      c.y->as<int8_t>()[i] = int8_t(q);
+  }
+};
+
+/// ONNX DynamicQuantizeLinear of `x` to u8 (f32 arithmetic): scale =
+/// (max(0, max x) - min(0, min x)) / 255, zp = saturate(round(-min / scale)).
+/// An all-zero x (scale 0) gets scale 1, zp 0 (all values 0).
+struct DynQuant {
+  std::vector<uint8_t> q;
+  float scale = 1;
+  int32_t zp = 0;
+};
+DynQuant dynamicQuantize(const TensorRef &x) {
+  DynQuant d;
+  const float *p = x.as<float>();
+  const int64_t n = x.numElements();
+  float lo = 0, hi = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    lo = std::min(lo, p[i]);
+    hi = std::max(hi, p[i]);
+  }
+  d.q.assign(size_t(n), 0);
+  const float scale = (hi - lo) / 255.0f;
+  if (scale == 0 || !std::isfinite(scale))
+    return d; // scale 1, zp 0: every value is 0 (or non-finite input).
+  d.scale = scale;
+  d.zp = qnt::saturateRound(double(-lo / scale), DType::U8);
+  for (int64_t i = 0; i < n; ++i)
+    d.q[size_t(i)] =
+        uint8_t(qnt::saturateRound(std::nearbyint(double(p[i] / scale)) + d.zp, DType::U8));
+  return d;
+}
+
+/// The activation operand dequantized to double (f32 as is).
+std::vector<double> dequantActivation(const QCall &c) {
+  const TensorRef &x = *c.act;
+  const int64_t n = x.numElements();
+  std::vector<double> out(static_cast<size_t>(n));
+  if (c.dynamic) {
+    DynQuant d = dynamicQuantize(x);
+    for (int64_t i = 0; i < n; ++i)
+      out[size_t(i)] = (double(d.q[size_t(i)]) - d.zp) * double(d.scale);
+  } else if (c.actQuant) {
+    for (int64_t i = 0; i < n; ++i)
+      out[size_t(i)] = (nn::loadD(x, i) - c.actZp) * double(c.actScale);
+  } else {
+    const float *p = x.as<float>();
+    for (int64_t i = 0; i < n; ++i)
+      out[size_t(i)] = p[i];
+  }
+  return out;
+}
+
+/// Calls `f(flatIndex, paramIndex)` for every element of the weight.
+template <typename F> void forEachWeight(const BlockMap &m, F &&f) {
+  const Shape &shape = m.tensorShape;
+  const int64_t n = numElements(shape);
+  if (n == 0)
+    return;
+  std::vector<int64_t> idx(shape.size(), 0);
+  for (int64_t i = 0; i < n; ++i) {
+    f(i, m.at(idx));
+    kern::nextIndex(idx, shape);
+  }
+}
+
+/// The weights dequantized: (w - w_zp[block]) * w_scale[block].
+template <typename T> std::vector<T> dequantWeights(const QCall &c) {
+  std::vector<T> out(c.w.values.size());
+  if (c.wMap.tensorShape.size() == 2) {
+    // [rows, cols]: one scale row per block of rows.
+    const int64_t R = c.wMap.tensorShape[0], C = c.wMap.tensorShape[1];
+    const int64_t br = c.wMap.block[0], bc = c.wMap.block[1], sc = c.wMap.paramShape[1];
+    std::vector<T> s(static_cast<size_t>(C)), z(static_cast<size_t>(C));
+    for (int64_t r = 0; r < R; ++r) {
+      if (r % br == 0)
+        for (int64_t j = 0; j < C; ++j) {
+          const int64_t p = (r / br) * sc + j / bc;
+          s[size_t(j)] = T(c.wScale[p]);
+          z[size_t(j)] = T(c.wZp ? c.wZp[p] : 0);
+        }
+      const int8_t *q = c.w.values.data() + r * C;
+      T *o = out.data() + r * C;
+      for (int64_t j = 0; j < C; ++j)
+        o[j] = (T(q[j]) - z[size_t(j)]) * s[size_t(j)];
+    }
+    return out;
+  }
+  forEachWeight(c.wMap, [&](int64_t i, int64_t p) {
+    const double z = c.wZp ? c.wZp[p] : 0;
+    out[size_t(i)] = T((double(c.w.values[size_t(i)]) - z) * double(c.wScale[p]));
+  });
+  return out;
+}
+
+/// Splits [0, n) into chunks run on up to `threads` threads.
+template <typename F> void parallelFor(int threads, int64_t n, int64_t work, F &&f) {
+  const int64_t t = std::min<int64_t>({int64_t(std::max(threads, 1)), n,
+                                       std::max<int64_t>(1, work / (1 << 16))});
+  if (t <= 1) {
+    f(int64_t(0), n);
+    return;
+  }
+  std::vector<std::thread> pool;
+  const int64_t chunk = (n + t - 1) / t;
+  for (int64_t i = 1; i < t; ++i) {
+    const int64_t b = i * chunk, e = std::min(n, b + chunk);
+    if (b < e)
+      pool.emplace_back([&f, b, e] { f(b, e); });
+  }
+  f(int64_t(0), std::min(n, chunk));
+  for (std::thread &th : pool)
+    th.join();
+}
+
+/// Runs registered kernel `name` (its fast path when one accepts the call);
+/// errors are re-thrown prefixed with `k`.
+void callRegistered(const char *k, const char *name, const Attrs &attrs,
+                    std::vector<TensorRef> ins, std::vector<TensorRef> outs, int threads) {
+  KernelArgs args{attrs, std::move(ins), std::move(outs), std::max(1, threads)};
+  const KernelRegistry &r = KernelRegistry::global();
+  const KernelEntry *e = nullptr;
+  try {
+    e = r.lookup(name, args, true);
+  } catch (const KernelError &) {
+    e = r.lookup(name, args, false);
+  }
+  if (!e)
+    fail(k, std::string("kernel '") + name + "' is not registered");
+  try {
+    e->fn(args);
+  } catch (const KernelError &err) {
+    throw KernelError{std::string(k) + ": " + err.message};
+  }
+}
+
+/// The epilogue attributes (and, for conv, the Conv attributes) of `a`.
+Attrs forwardedAttrs(const Attrs &a, bool conv) {
+  Attrs out;
+  std::vector<const char *> keys = {"activation", "activation_alpha", "activation_beta"};
+  if (conv)
+    for (const char *k : {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"})
+      keys.push_back(k);
+  for (const char *k : keys)
+    if (const AttrValue *v = a.find(k))
+      out.set(k, *v);
+  return out;
+}
+
+/// Writes a finished f32 result (bias and activation applied) into Y.
+void storeAll(const QCall &c, const std::vector<float> &v) {
+  Epilogue ep(c);
+  for (size_t i = 0; i < v.size(); ++i)
+    ep.storeFinal(int64_t(i), v[i]);
+}
+
+//===----------------------------------------------------------------------===//
+// int32 dot products
+//===----------------------------------------------------------------------===//
+
+/// Σ a[i] * b[i] in int32 (exact for |a|, |b| <= 255 and n < 33025).
+inline int32_t dot16(const int16_t *a, const int16_t *b, int64_t n) {
+  int32_t acc = 0;
+#pragma omp simd reduction(+ : acc)
+  for (int64_t i = 0; i < n; ++i)
+    acc += int32_t(a[i]) * int32_t(b[i]);
+  return acc;
+}
+
+/// Four dot products of `a` with b0..b3.
+inline void dot16x4(const int16_t *a, const int16_t *b0, const int16_t *b1, const int16_t *b2,
+                    const int16_t *b3, int64_t n, int32_t out[4]) {
+  int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t av = a[i];
+    s0 += av * int32_t(b0[i]);
+    s1 += av * int32_t(b1[i]);
+    s2 += av * int32_t(b2[i]);
+    s3 += av * int32_t(b3[i]);
+  }
+  out[0] = s0;
+  out[1] = s1;
+  out[2] = s2;
+  out[3] = s3;
+}
+
+//===----------------------------------------------------------------------===//
+// qmatmul
+//===----------------------------------------------------------------------===//
+
+struct MatmulDims {
+  int64_t rows = 0, K = 0, N = 0;
+};
+
+MatmulDims checkMatmul(const QCall &c) {
+  const char *K = "qmatmul";
+  if (c.w.shape.size() != 2)
+    fail(K, "W must be 2-D [K, N] (logical shape), got " + shapeStr(c.w.shape));
+  const TensorRef &A = *c.act;
+  MatmulDims d;
+  d.K = c.w.shape[0];
+  d.N = c.w.shape[1];
+  if (A.rank() < 1 || A.shape.back() != d.K)
+    fail(K, "A of shape " + shapeStr(A.shape) + " does not match W " + shapeStr(c.w.shape) +
+                " (last dimension of A must be K = " + std::to_string(d.K) + ")");
+  Shape ys(A.shape.begin(), A.shape.end() - 1);
+  ys.push_back(d.N);
+  if (c.y->shape != ys)
+    fail(K, "Y has shape " + shapeStr(c.y->shape) + ", expected " + shapeStr(ys));
+  d.rows = d.K ? A.numElements() / d.K : numElements(Shape(A.shape.begin(), A.shape.end() - 1));
+  checkBias(c, d.N);
+  return d;
+}
+
+/// Reference: everything dequantized to double, triple loop.
+void qmatmulReference(KernelArgs &a) {
+  QCall c = parseCommon(kMatmul, a, true);
+  const MatmulDims d = checkMatmul(c);
+  const std::vector<double> A = dequantActivation(c), W = dequantWeights<double>(c);
+  Epilogue ep(c);
+  std::vector<double> row(static_cast<size_t>(d.N));
+  for (int64_t r = 0; r < d.rows; ++r) {
+    std::fill(row.begin(), row.end(), 0.0);
+    for (int64_t k = 0; k < d.K; ++k) {
+      const double av = A[size_t(r * d.K + k)];
+      for (int64_t n = 0; n < d.N; ++n)
+        row[size_t(n)] += av * W[size_t(k * d.N + n)];
+    }
+    for (int64_t n = 0; n < d.N; ++n)
+      ep.store(r * d.N + n, n, row[size_t(n)]);
+  }
+}
+
+/// Weight-only fast path: W dequantized to f32, then fused_matmul (oneDNN).
+void qmatmulWeightOnly(KernelArgs &a, QCall &c, const MatmulDims &d) {
+  std::vector<float> W = dequantWeights<float>(c);
+  TensorRef wRef{DType::F32, {d.K, d.N}, W.data(), true};
+  std::vector<TensorRef> ins = {*c.act, wRef};
+  if (c.bias)
+    ins.push_back(TensorRef{DType::F32, {d.N}, c.bias->data, true});
+  std::vector<float> tmp;
+  TensorRef out = *c.y;
+  if (c.yQuant) {
+    tmp.resize(size_t(d.rows * d.N));
+    out = TensorRef{DType::F32, c.y->shape, tmp.data(), true};
+  }
+  callRegistered("qmatmul", "fused_matmul", forwardedAttrs(a.attrs, false), std::move(ins),
+                 {out}, a.threads);
+  if (c.yQuant)
+    storeAll(c, tmp);
+}
+
+/// Integer fast path: int16 operands with the zero points subtracted, int32
+/// dot products per K block, scaled per block in double.
+void qmatmulInteger(KernelArgs &a, QCall &c, const MatmulDims &d) {
+  const int64_t rows = d.rows, K = d.K, N = d.N;
+  // Activations minus their zero point.
+  std::vector<int16_t> A(static_cast<size_t>(rows * K));
+  float aScale = c.actScale;
+  if (c.dynamic) {
+    DynQuant dq = dynamicQuantize(*c.act);
+    aScale = dq.scale;
+    for (size_t i = 0; i < A.size(); ++i)
+      A[i] = int16_t(int32_t(dq.q[i]) - dq.zp);
+  } else if (c.act->dtype == DType::U8) {
+    const uint8_t *p = c.act->as<uint8_t>();
+    for (size_t i = 0; i < A.size(); ++i)
+      A[i] = int16_t(int32_t(p[i]) - c.actZp);
+  } else {
+    const int8_t *p = c.act->as<int8_t>();
+    for (size_t i = 0; i < A.size(); ++i)
+      A[i] = int16_t(int32_t(p[i]) - c.actZp);
+  }
+  // Weights minus their zero point, transposed to [N, K].
+  std::vector<int16_t> Wt(static_cast<size_t>(N * K));
+  forEachWeight(c.wMap, [&](int64_t i, int64_t p) {
+    const int64_t k = i / N, n = i % N;
+    Wt[size_t(n * K + k)] = int16_t(int32_t(c.w.values[size_t(i)]) - (c.wZp ? c.wZp[p] : 0));
+  });
+  // Per (K block, column) multipliers a_scale * w_scale.
+  const int64_t nkb = c.wMap.paramShape[0], bk = c.wMap.block[0], bn = c.wMap.block[1];
+  const int64_t sn = c.wMap.paramShape[1];
+  std::vector<double> mult(static_cast<size_t>(nkb * N));
+  for (int64_t kb = 0; kb < nkb; ++kb)
+    for (int64_t n = 0; n < N; ++n)
+      mult[size_t(kb * N + n)] = double(aScale) * double(c.wScale[kb * sn + n / bn]);
+  Epilogue ep(c);
+  auto work = [&](int64_t rb, int64_t re) {
+    int32_t acc[4];
+    for (int64_t r = rb; r < re; ++r) {
+      const int16_t *ar = A.data() + r * K;
+      int64_t n = 0;
+      for (; n + 4 <= N; n += 4) {
+        double v[4] = {0, 0, 0, 0};
+        for (int64_t kb = 0; kb < nkb; ++kb) {
+          const int64_t o = kb * bk;
+          dot16x4(ar + o, Wt.data() + n * K + o, Wt.data() + (n + 1) * K + o,
+                  Wt.data() + (n + 2) * K + o, Wt.data() + (n + 3) * K + o, bk, acc);
+          for (int j = 0; j < 4; ++j)
+            v[j] += double(acc[j]) * mult[size_t(kb * N + n + j)];
+        }
+        for (int j = 0; j < 4; ++j)
+          ep.store(r * N + n + j, n + j, v[j]);
+      }
+      for (; n < N; ++n) {
+        double v = 0;
+        for (int64_t kb = 0; kb < nkb; ++kb)
+          v += double(dot16(ar + kb * bk, Wt.data() + n * K + kb * bk, bk)) *
+               mult[size_t(kb * N + n)];
+        ep.store(r * N + n, n, v);
+      }
+    }
+  };
+  if (rows >= 2 * std::max(1, a.threads) || N < 64) {
+    parallelFor(a.threads, rows, rows * K * N, work);
+  } else {
+    // Few rows (e.g. one token): split the columns instead, in groups of 4.
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t groups = (N + 3) / 4;
+      parallelFor(a.threads, groups, K * N, [&](int64_t gb, int64_t ge) {
+        const int16_t *ar = A.data() + r * K;
+        for (int64_t n = gb * 4; n < std::min(N, ge * 4); ++n) {
+          double v = 0;
+          for (int64_t kb = 0; kb < nkb; ++kb)
+            v += double(dot16(ar + kb * bk, Wt.data() + n * K + kb * bk, bk)) *
+                 mult[size_t(kb * N + n)];
+          ep.store(r * N + n, n, v);
+        }
+      });
+    }
+  }
+}
+
+void qmatmulFast(KernelArgs &a) {
+  QCall c = parseCommon(kMatmul, a, true);
+  const MatmulDims d = checkMatmul(c);
+  if (c.integerPath())
+    qmatmulInteger(a, c, d);
+  else
+    qmatmulWeightOnly(a, c, d);
+}
+
+bool qmatmulAccepts(const KernelArgs &a) {
+  try {
+    QCall c = parseCommon(kMatmul, a, false);
+    checkMatmul(c);
+    return true;
+  } catch (const KernelError &) {
+    return false;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// qconv
+//===----------------------------------------------------------------------===//
+
+nn::ConvGeometry checkConv(const QCall &c, const Attrs &attrs) {
+  const char *K = "qconv";
+  const TensorRef &x = *c.act;
+  if (x.rank() < 3 || x.rank() > 5)
+    fail(K, "X must be N x C x D1 [x D2 [x D3]], got " + shapeStr(x.shape));
+  if (c.w.shape.size() != x.rank())
+    fail(K, "W (logical shape " + shapeStr(c.w.shape) + ") must have X's rank " +
+                std::to_string(x.rank()));
+  nn::ConvGeometry g = nn::convGeometry(attrs, x.shape, c.w.shape, c.y->shape, K);
+  // The output spatial sizes must be Conv's.
+  const size_t n = x.rank() - 2;
+  nn::Window win = nn::readWindow(attrs, n, K, Shape(c.w.shape.begin() + 2, c.w.shape.end()));
+  nn::applyAutoPad(win, attrs, Shape(x.shape.begin() + 2, x.shape.end()), K);
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t ext = (win.kernel[i] - 1) * win.dilations[i] + 1;
+    const int64_t expect =
+        (x.shape[2 + i] + win.pads[i] + win.pads[n + i] - ext) / win.strides[i] + 1;
+    if (expect != c.y->shape[2 + i])
+      fail(K, "Y has shape " + shapeStr(c.y->shape) + " but Conv gives spatial size " +
+                  std::to_string(expect) + " along dimension " + std::to_string(2 + i));
+  }
+  checkBias(c, g.outChannels);
+  return g;
+}
+
+void qconvReference(KernelArgs &a) {
+  QCall c = parseCommon(kConv, a, true);
+  const nn::ConvGeometry g = checkConv(c, a.attrs);
+  const std::vector<double> X = dequantActivation(c), W = dequantWeights<double>(c);
+  std::vector<double> Y(static_cast<size_t>(c.y->numElements()));
+  nn::convForward(g, X.data(), W.data(), nullptr, Y.data());
+  const int64_t plane = g.out[0] * g.out[1] * g.out[2];
+  Epilogue ep(c);
+  for (size_t i = 0; i < Y.size(); ++i)
+    ep.store(int64_t(i), (int64_t(i) / plane) % g.outChannels, Y[i]);
+}
+
+void qconvWeightOnly(KernelArgs &a, QCall &c) {
+  std::vector<float> W = dequantWeights<float>(c);
+  TensorRef wRef{DType::F32, c.w.shape, W.data(), true};
+  std::vector<TensorRef> ins = {*c.act, wRef};
+  if (c.bias)
+    ins.push_back(TensorRef{DType::F32, {c.w.shape[0]}, c.bias->data, true});
+  std::vector<float> tmp;
+  TensorRef out = *c.y;
+  if (c.yQuant) {
+    tmp.resize(size_t(c.y->numElements()));
+    out = TensorRef{DType::F32, c.y->shape, tmp.data(), true};
+  }
+  callRegistered("qconv", "fused_conv", forwardedAttrs(a.attrs, true), std::move(ins), {out},
+                 a.threads);
+  if (c.yQuant)
+    storeAll(c, tmp);
+}
+
+/// Integer direct convolution: int32 accumulators, one per block of the
+/// weight scale along the reduction dims (input channel, kernel).
+void qconvInteger(KernelArgs &a, QCall &c, const nn::ConvGeometry &g) {
+  const TensorRef &x = *c.act;
+  std::vector<int16_t> X(static_cast<size_t>(x.numElements()));
+  float xScale = c.actScale;
+  if (c.dynamic) {
+    DynQuant dq = dynamicQuantize(x);
+    xScale = dq.scale;
+    for (size_t i = 0; i < X.size(); ++i)
+      X[i] = int16_t(int32_t(dq.q[i]) - dq.zp);
+  } else {
+    for (size_t i = 0; i < X.size(); ++i)
+      X[i] = int16_t(nn::loadI(x, int64_t(i)) - c.actZp);
+  }
+  const int64_t O = g.outChannels, cPerG = g.inChannels / g.group, mPerG = O / g.group;
+  const int64_t kSize = g.kernel[0] * g.kernel[1] * g.kernel[2];
+  const int64_t red = cPerG * kSize; // reduction elements per output channel
+  std::vector<int16_t> W(c.w.values.size());
+  forEachWeight(c.wMap, [&](int64_t i, int64_t p) {
+    W[size_t(i)] = int16_t(int32_t(c.w.values[size_t(i)]) - (c.wZp ? c.wZp[p] : 0));
+  });
+  // Reduction blocks: the scale index is o-block * nrb + rb(j).
+  const int64_t nrb = c.wMap.paramShape.empty()
+                          ? 1
+                          : numElements(Shape(c.wMap.paramShape.begin() + 1,
+                                              c.wMap.paramShape.end()));
+  std::vector<int32_t> rbOf(static_cast<size_t>(red));
+  {
+    Shape redShape(c.w.shape.begin() + 1, c.w.shape.end());
+    BlockMap rm;
+    rm.tensorShape = redShape;
+    rm.paramShape = Shape(c.wMap.paramShape.begin() + 1, c.wMap.paramShape.end());
+    rm.block = Shape(c.wMap.block.begin() + 1, c.wMap.block.end());
+    rm.paramStrides = kern::stridesOf(rm.paramShape);
+    forEachWeight(rm, [&](int64_t i, int64_t p) { rbOf[size_t(i)] = int32_t(p); });
+  }
+  const int64_t bo = c.wMap.block[0];
+  const int64_t inSize = g.in[0] * g.in[1] * g.in[2];
+  const int64_t outSize = g.out[0] * g.out[1] * g.out[2];
+  Epilogue ep(c);
+  auto work = [&](int64_t jb, int64_t je) {
+    std::vector<int32_t> acc(static_cast<size_t>(nrb));
+    for (int64_t job = jb; job < je; ++job) {
+      const int64_t n = job / O, m = job % O, grp = m / mPerG;
+      const int16_t *wm = W.data() + m * red;
+      const float *sm = c.wScale + (m / bo) * nrb;
+      for (int64_t o0 = 0; o0 < g.out[0]; ++o0)
+        for (int64_t o1 = 0; o1 < g.out[1]; ++o1)
+          for (int64_t o2 = 0; o2 < g.out[2]; ++o2) {
+            std::fill(acc.begin(), acc.end(), 0);
+            const int64_t b0 = o0 * g.strides[0] - g.padBegin[0];
+            const int64_t b1 = o1 * g.strides[1] - g.padBegin[1];
+            const int64_t b2 = o2 * g.strides[2] - g.padBegin[2];
+            for (int64_t ci = 0; ci < cPerG; ++ci) {
+              const int16_t *xc = X.data() + (n * g.inChannels + grp * cPerG + ci) * inSize;
+              const int64_t jc = ci * kSize;
+              for (int64_t k0 = 0; k0 < g.kernel[0]; ++k0) {
+                const int64_t i0 = b0 + k0 * g.dilations[0];
+                if (i0 < 0 || i0 >= g.in[0])
+                  continue;
+                for (int64_t k1 = 0; k1 < g.kernel[1]; ++k1) {
+                  const int64_t i1 = b1 + k1 * g.dilations[1];
+                  if (i1 < 0 || i1 >= g.in[1])
+                    continue;
+                  const int16_t *xr = xc + (i0 * g.in[1] + i1) * g.in[2];
+                  const int64_t jr = jc + (k0 * g.kernel[1] + k1) * g.kernel[2];
+                  for (int64_t k2 = 0; k2 < g.kernel[2]; ++k2) {
+                    const int64_t i2 = b2 + k2 * g.dilations[2];
+                    if (i2 < 0 || i2 >= g.in[2])
+                      continue;
+                    const int64_t j = jr + k2;
+                    acc[size_t(nrb == 1 ? 0 : rbOf[size_t(j)])] +=
+                        int32_t(xr[i2]) * int32_t(wm[j]);
+                  }
+                }
+              }
+            }
+            double v = 0;
+            for (int64_t b = 0; b < nrb; ++b)
+              v += double(acc[size_t(b)]) * double(sm[b]);
+            v *= double(xScale);
+            ep.store((n * O + m) * outSize + (o0 * g.out[1] + o1) * g.out[2] + o2, m, v);
+          }
+    }
+  };
+  parallelFor(a.threads, g.batch * O, g.batch * O * outSize * red, work);
+}
+
+void qconvFast(KernelArgs &a) {
+  QCall c = parseCommon(kConv, a, true);
+  const nn::ConvGeometry g = checkConv(c, a.attrs);
+  if (c.integerPath())
+    qconvInteger(a, c, g);
+  else
+    qconvWeightOnly(a, c);
+}
+
+bool qconvAccepts(const KernelArgs &a) {
+  try {
+    QCall c = parseCommon(kConv, a, false);
+    checkConv(c, a.attrs);
+    return true;
+  } catch (const KernelError &) {
+    return false;
+  }
+}
+
+void add(KernelRegistry &r, const char *name, KernelImpl impl, KernelFn fn,
+         std::function<bool(const KernelArgs &)> accepts) {
+  KernelEntry e;
+  e.name = name;
+  e.impl = impl;
+  e.fn = std::move(fn);
+  e.accepts = std::move(accepts);
+  r.add(std::move(e));
+}
+
+} // namespace
+
+/// Registers qmatmul and qconv: a reference and a fast path each.
+void registerQuantizedKernels(KernelRegistry &r) {
+  add(r, "qmatmul", KernelImpl::Reference, qmatmulReference, nullptr);
+  add(r, "qmatmul", KernelImpl::Fast, qmatmulFast, qmatmulAccepts);
+  add(r, "qconv", KernelImpl::Reference, qconvReference, nullptr);
+  add(r, "qconv", KernelImpl::Fast, qconvFast, qconvAccepts);
+}
+
+} // namespace loom::rt

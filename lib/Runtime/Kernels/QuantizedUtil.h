@@ -1,0 +1,126 @@
+//===- QuantizedUtil.h - Packed int4 and blocked quantization parameters -*- C++ -*-===//
+//
+// Helpers shared by the quantized kernels (QuantizedKernels.cpp: qmatmul,
+// qconv) and the blocked / packed-int4 form of dequantize_linear
+// (QuantKernels.cpp). docs/fused-ops.md, "Quantized kernels", is the
+// contract.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LOOM_RUNTIME_KERNELS_QUANTIZEDUTIL_H
+#define LOOM_RUNTIME_KERNELS_QUANTIZEDUTIL_H
+
+#include "KernelUtil.h"
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace loom::rt::qnt {
+
+/// The signed int4 stored in nibble `i` of a packed buffer: element i is in
+/// byte i/2, low nibble when i is even, two's complement in [-8, 7].
+inline int8_t int4At(const int8_t *packed, int64_t i) {
+  const uint8_t byte = uint8_t(packed[i >> 1]);
+  const uint8_t nib = (i & 1) ? uint8_t(byte >> 4) : uint8_t(byte & 0x0F);
+  return int8_t(nib >= 8 ? int(nib) - 16 : int(nib));
+}
+
+/// The weight operand of a quantized kernel as logical i8 values: either
+/// the i8 tensor itself (`w_bits` = 8, its shape is the logical shape) or
+/// the unpacked packed-int4 buffer (`w_bits` = 4, logical shape `w_shape`).
+/// Throws naming `kernel` and `what` (e.g. "W") on a wrong dtype, a missing
+/// `w_shape` or a buffer of the wrong size.
+struct LogicalWeights {
+  Shape shape;
+  std::vector<int8_t> values;
+  int bits = 8;
+};
+
+inline LogicalWeights logicalWeights(std::string_view kernel, const char *what,
+                                     const TensorRef &w, const Attrs &attrs) {
+  LogicalWeights lw;
+  const int64_t bits = attrs.getInt("w_bits", 8);
+  if (bits != 8 && bits != 4)
+    kern::fail(kernel, "w_bits must be 8 or 4, got " + std::to_string(bits));
+  lw.bits = int(bits);
+  if (w.dtype != DType::I8)
+    kern::fail(kernel, std::string(what) + " must be i8 (" +
+                           (bits == 4 ? "packed int4" : "int8") + " weights), got " +
+                           dtypeName(w.dtype));
+  if (bits == 8) {
+    lw.shape = w.shape;
+    const int8_t *p = w.as<int8_t>();
+    lw.values.assign(p, p + w.numElements());
+    return lw;
+  }
+  if (!attrs.has("w_shape"))
+    kern::fail(kernel, std::string(what) +
+                           ": w_bits = 4 requires the w_shape attribute (the logical shape)");
+  lw.shape = attrs.getInts("w_shape");
+  for (int64_t d : lw.shape)
+    if (d < 0)
+      kern::fail(kernel, std::string(what) + ": negative dimension in w_shape " +
+                             kern::shapeStr(lw.shape));
+  const int64_t n = numElements(lw.shape);
+  if (w.rank() != 1 || w.shape[0] != (n + 1) / 2)
+    kern::fail(kernel, std::string(what) + ": packed int4 buffer must be 1-D with " +
+                           std::to_string((n + 1) / 2) + " bytes for w_shape " +
+                           kern::shapeStr(lw.shape) + ", got shape " + kern::shapeStr(w.shape));
+  lw.values.resize(size_t(n));
+  const int8_t *p = w.as<int8_t>();
+  for (int64_t i = 0; i < n; ++i)
+    lw.values[size_t(i)] = int4At(p, i);
+  return lw;
+}
+
+/// Blocked per-element parameters: `shape` has the rank of the quantized
+/// tensor and each of its dims divides the tensor's; element idx uses
+/// parameter idx / block.
+struct BlockMap {
+  Shape tensorShape, paramShape, block;
+  std::vector<int64_t> paramStrides;
+
+  /// The parameter index of the element at multi-index `idx`.
+  int64_t at(const std::vector<int64_t> &idx) const {
+    int64_t o = 0;
+    for (size_t d = 0; d < idx.size(); ++d)
+      o += (idx[d] / block[d]) * paramStrides[d];
+    return o;
+  }
+};
+
+/// Checks that `param` (described as `what`) has the rank of `shape` and
+/// that each of its dims divides the tensor's; throws naming `kernel`.
+inline BlockMap blockMap(std::string_view kernel, const char *what, const Shape &param,
+                         const Shape &shape) {
+  BlockMap m;
+  if (param.size() != shape.size())
+    kern::fail(kernel, std::string(what) + " of shape " + kern::shapeStr(param) +
+                           " must have the rank of the weight " + kern::shapeStr(shape));
+  for (size_t d = 0; d < shape.size(); ++d)
+    if (param[d] <= 0 || shape[d] % param[d] != 0)
+      kern::fail(kernel, std::string(what) + " of shape " + kern::shapeStr(param) +
+                             ": dimension " + std::to_string(d) + " (" +
+                             std::to_string(param[d]) + ") does not divide the weight's " +
+                             kern::shapeStr(shape));
+  m.tensorShape = shape;
+  m.paramShape = param;
+  m.block.resize(shape.size());
+  for (size_t d = 0; d < shape.size(); ++d)
+    m.block[d] = shape[d] / param[d];
+  m.paramStrides = kern::stridesOf(param);
+  return m;
+}
+
+/// Rounds half to even and saturates to u8 or i8.
+inline int32_t saturateRound(double v, DType t) {
+  const double lo = t == DType::U8 ? 0 : -128, hi = t == DType::U8 ? 255 : 127;
+  if (std::isnan(v))
+    return 0;
+  return int32_t(std::min(hi, std::max(lo, std::nearbyint(v))));
+}
+
+} // namespace loom::rt::qnt
+
+#endif // LOOM_RUNTIME_KERNELS_QUANTIZEDUTIL_H

@@ -1,0 +1,92 @@
+// RUN: loom-opt %s -split-input-file -loom-fold-qdq | FileCheck %s
+
+// Weight-only: B = dequantize(qconstant) -> qmatmul with an f32 A.
+// CHECK-LABEL: func @weight_only
+// CHECK: %[[W:.*]] = loom.qconstant
+// CHECK: %[[Y:.*]] = loom.qmatmul(%arg0, %[[W]], %{{.*}}) {activation = "relu"} : (tensor<3x4xf32>, tensor<4x2x!quant.uniform<i8:f32:1, {1.000000e-01,2.000000e-01}>>, none) -> tensor<3x2xf32>
+// CHECK: return %[[Y]]
+func.func @weight_only(%a: tensor<3x4xf32>) -> tensor<3x2xf32> {
+  %q = loom.qconstant dense<1> : tensor<4x2xi8> -> tensor<4x2x!quant.uniform<i8:f32:1, {0.1, 0.2}>>
+  %w = loom.dequantize %q : tensor<4x2x!quant.uniform<i8:f32:1, {0.1, 0.2}>> -> tensor<4x2xf32>
+  %n = loom.none
+  %y = loom.fused_matmul(%a, %w, %n) {activation = "relu"} : (tensor<3x4xf32>, tensor<4x2xf32>, none) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+// Static int8: the dequantized activation is taken quantized; a result used
+// only by a per-tensor quantize is produced quantized.
+// CHECK-LABEL: func @int8_quantized_output
+// CHECK: %[[A:.*]] = loom.quantize %arg0
+// CHECK: %[[Y:.*]] = loom.qmatmul(%[[A]], %{{.*}}, %{{.*}}) : (tensor<3x4x!quant.uniform<u8:f32, 5.000000e-02:10>>, tensor<4x2x!quant.uniform<i8:f32, 1.000000e-01>>, tensor<2xf32>) -> tensor<3x2x!quant.uniform<u8:f32, 2.000000e-01:3>>
+// CHECK: %[[D:.*]] = loom.dequantize %[[Y]]
+// CHECK: return %[[D]]
+func.func @int8_quantized_output(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
+  %xq = loom.quantize %x : tensor<3x4xf32> -> tensor<3x4x!quant.uniform<u8:f32, 0.05:10>>
+  %a = loom.dequantize %xq : tensor<3x4x!quant.uniform<u8:f32, 0.05:10>> -> tensor<3x4xf32>
+  %q = loom.qconstant dense<3> : tensor<4x2xi8> -> tensor<4x2x!quant.uniform<i8:f32, 0.1>>
+  %w = loom.dequantize %q : tensor<4x2x!quant.uniform<i8:f32, 0.1>> -> tensor<4x2xf32>
+  %b = loom.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  %y = loom.matmul(%a, %w) : (tensor<3x4xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
+  %yb = loom.fused_matmul(%a, %w, %b) : (tensor<3x4xf32>, tensor<4x2xf32>, tensor<2xf32>) -> tensor<3x2xf32>
+  %yq = loom.quantize %yb : tensor<3x2xf32> -> tensor<3x2x!quant.uniform<u8:f32, 0.2:3>>
+  %yd = loom.dequantize %yq : tensor<3x2x!quant.uniform<u8:f32, 0.2:3>> -> tensor<3x2xf32>
+  return %yd : tensor<3x2xf32>
+}
+
+// -----
+
+// Imported ONNX QDQ: a DequantizeLinear of an integer initializer becomes a
+// qconstant, a QuantizeLinear/DequantizeLinear pair with the same constant
+// parameters a typed quantize/dequantize; then the conv folds.
+// CHECK-LABEL: func @onnx_qdq_conv
+// CHECK: %[[X:.*]] = loom.quantize %arg0 : tensor<1x2x3x3xf32> -> tensor<1x2x3x3x!quant.uniform<u8:f32, 2.500000e-01:128>>
+// CHECK: %[[W:.*]] = loom.qconstant dense<{{.*}}> : tensor<4x2x1x1xi8> -> tensor<4x2x1x1x!quant.uniform<i8:f32:0, {5.000000e-01,5.000000e-01,2.500000e-01,2.500000e-01}>>
+// CHECK: loom.qconv(%[[X]], %[[W]], %{{.*}}) {{.*}}: (tensor<1x2x3x3x!quant.uniform<u8:f32, 2.500000e-01:128>>, {{.*}}) -> tensor<1x4x3x3xf32>
+// CHECK-NOT: loom.dequantize_linear
+// CHECK-NOT: loom.quantize_linear
+func.func @onnx_qdq_conv(%x: tensor<1x2x3x3xf32>) -> tensor<1x4x3x3xf32> {
+  %s = loom.constant dense<0.25> : tensor<f32>
+  %z = loom.constant dense<128> : tensor<ui8>
+  %q = loom.quantize_linear(%x, %s, %z) : (tensor<1x2x3x3xf32>, tensor<f32>, tensor<ui8>) -> tensor<1x2x3x3xui8>
+  %xd = loom.dequantize_linear(%q, %s, %z) : (tensor<1x2x3x3xui8>, tensor<f32>, tensor<ui8>) -> tensor<1x2x3x3xf32>
+  %wi = loom.constant dense<[[[[1]], [[2]]], [[[3]], [[4]]], [[[-5]], [[6]]], [[[7]], [[-8]]]]> : tensor<4x2x1x1xi8>
+  %ws = loom.constant dense<[0.5, 0.5, 0.25, 0.25]> : tensor<4xf32>
+  %wz = loom.constant dense<0> : tensor<4xi8>
+  %wd = loom.dequantize_linear(%wi, %ws, %wz) {axis = 0 : i64} : (tensor<4x2x1x1xi8>, tensor<4xf32>, tensor<4xi8>) -> tensor<4x2x1x1xf32>
+  %n = loom.none
+  %y = loom.conv(%xd, %wd, %n) : (tensor<1x2x3x3xf32>, tensor<4x2x1x1xf32>, none) -> tensor<1x4x3x3xf32>
+  return %y : tensor<1x4x3x3xf32>
+}
+
+// -----
+
+// dynamic: the kernel quantizes A at run time; the marker is consumed.
+// CHECK-LABEL: func @dynamic
+// CHECK: loom.qmatmul(%arg0, %{{.*}}, %{{.*}}) {dynamic = 1 : i64}
+// CHECK-NOT: loom.dynamic
+func.func @dynamic(%a: tensor<3x4xf32>) -> tensor<3x2xf32> {
+  %q = loom.qconstant dense<1> : tensor<4x2xi8> -> tensor<4x2x!quant.uniform<i8:f32:1, {0.1, 0.2}>>
+  %w = loom.dequantize %q : tensor<4x2x!quant.uniform<i8:f32:1, {0.1, 0.2}>> -> tensor<4x2xf32>
+  %y = loom.matmul(%a, %w) {loom.dynamic} : (tensor<3x4xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+// A transposed weight, or a bias the kernel cannot take, stays as it is.
+// CHECK-LABEL: func @negative_trans_b_and_bias
+// CHECK-NOT: loom.qmatmul
+// CHECK: loom.fused_matmul
+// CHECK: loom.fused_matmul
+func.func @negative_trans_b_and_bias(%a: tensor<3x4xf32>, %b2: tensor<3x2xf32>) -> (tensor<3x4xf32>, tensor<3x2xf32>) {
+  %q = loom.qconstant dense<1> : tensor<4x4xi8> -> tensor<4x4x!quant.uniform<i8:f32, 0.1>>
+  %w = loom.dequantize %q : tensor<4x4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x4xf32>
+  %n = loom.none
+  %y = loom.fused_matmul(%a, %w, %n) {trans_b = 1 : i64} : (tensor<3x4xf32>, tensor<4x4xf32>, none) -> tensor<3x4xf32>
+  %q2 = loom.qconstant dense<1> : tensor<4x2xi8> -> tensor<4x2x!quant.uniform<i8:f32, 0.1>>
+  %w2 = loom.dequantize %q2 : tensor<4x2x!quant.uniform<i8:f32, 0.1>> -> tensor<4x2xf32>
+  %y2 = loom.fused_matmul(%a, %w2, %b2) : (tensor<3x4xf32>, tensor<4x2xf32>, tensor<3x2xf32>) -> tensor<3x2xf32>
+  return %y, %y2 : tensor<3x4xf32>, tensor<3x2xf32>
+}

@@ -1,0 +1,13 @@
+// RUN: loom-opt %s -split-input-file -verify-diagnostics -loom-quantize=mode=int8
+// RUN: not loom-opt %s -loom-quantize=mode=awq-w4 2>&1 | FileCheck %s --check-prefix=AWQ
+// RUN: not loom-opt %s -loom-quantize=mode=w3 2>&1 | FileCheck %s --check-prefix=MODE
+
+// MODE: loom-quantize: unknown mode 'w3' (known: w8, w4, int8, awq-w4, dynamic, auto)
+// AWQ: mode awq-w4 needs activation samples of this op (loom.calib_sample [T, 4]
+
+func.func @int8_without_range(%a: tensor<3x4xf32>) -> tensor<3x2xf32> {
+  %w = loom.constant dense<1.0> : tensor<4x2xf32>
+  // expected-error @+1 {{loom-quantize: mode int8 needs the activation range of this op (loom.calib_range, from loom-calibrate / --calibration-data)}}
+  %y = loom.matmul(%a, %w) : (tensor<3x4xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}

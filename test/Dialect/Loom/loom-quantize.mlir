@@ -1,0 +1,89 @@
+// RUN: loom-opt %s -split-input-file -loom-quantize=mode=w8 | FileCheck %s --check-prefix=W8
+// RUN: loom-opt %s -split-input-file -loom-quantize="mode=w4 group-size=2" | FileCheck %s --check-prefix=W4
+// RUN: loom-opt %s -split-input-file -loom-quantize=mode=int8 | FileCheck %s --check-prefix=INT8
+// RUN: loom-opt %s -split-input-file -loom-quantize=mode=dynamic | FileCheck %s --check-prefix=DYN
+// RUN: loom-opt %s -split-input-file -loom-quantize="mode=awq-w4 group-size=2" | FileCheck %s --check-prefix=AWQ
+
+// W [K=4, N=2]. w8, per output channel (axis 1): column 0 has max |w| 4
+// (scale 4/127), column 1 max 8 (scale 8/127); values round half to even of
+// w / scale: column 0 [31.75, 63.5, 95.25, 127], column 1 [31.75, 63.5,
+// 79.375, 127].
+// W8-LABEL: func @matmul
+// W8: %[[W:.*]] = loom.qconstant dense<{{\[\[}}32, 32], [64, 64], [95, 79], [127, 127]]> : tensor<4x2xi8> -> tensor<4x2x!quant.uniform<i8:f32:1, {0.031496062{{[0-9]*}},0.062992125{{[0-9]*}}}>>
+// W8: %[[D:.*]] = loom.dequantize %[[W]]
+// W8: loom.fused_matmul(%arg0, %[[D]], %{{.*}}) :
+// w4, groups of 2 along K: scales [K/2, N], each r * max|w| / 7 with the
+// clip ratio r of least squared error: rows 0-1 of column 0 ({1, 2}): r = 1
+// gives scale 2/7 and values {3.5 -> 4, 7}, error 0.143^2 = 0.0204; r = 0.975
+// gives 0.2786, values {4, 7}, error 0.114^2 + 0.05^2 = 0.0155; r = 0.95
+// gives 0.0174, so 0.975 (column 1, {2, 4}, likewise). Rows 2-3: r = 1
+// ({3, 4}: 0.0204 vs 0.046 at 0.975).
+// W4-LABEL: func @matmul
+// W4: loom.qconstant dense<{{\[\[}}4, 4], [7, 7], [5, 4], [7, 7]]> : tensor<4x2xi8> -> tensor<4x2x!quant.uniform<i4:f32:{0:2}, {{.*}}0.278571{{[0-9]*}}, 0.557142{{[0-9]*}}}, {0.571428{{[0-9]*}}, 1.142857{{[0-9]*}}}}>>
+// int8: the activation range [-1, 3] -> u8 scale 4/255, zero point 64.
+// INT8-LABEL: func @matmul
+// INT8: %[[Q:.*]] = loom.quantize %arg0 : tensor<3x4xf32> -> tensor<3x4x!quant.uniform<u8:f32, 0.015686{{[0-9]*}}:64>>
+// INT8: %[[A:.*]] = loom.dequantize %[[Q]]
+// INT8: loom.fused_matmul(%[[A]],
+// INT8-NOT: loom.calib_range
+// DYN-LABEL: func @matmul
+// DYN: loom.fused_matmul{{.*}}loom.dynamic
+func.func @matmul(%a: tensor<3x4xf32>) -> tensor<3x2xf32> {
+  %w = loom.constant dense<[[1.0, 2.0], [2.0, 4.0], [3.0, 5.0], [4.0, 8.0]]> : tensor<4x2xf32>
+  %y = loom.matmul(%a, %w) {loom.calib_range = array<f32: -1.0, 3.0>, loom.calib_sample = dense<[[1.0, 1.0, 1.0, 1.0]]> : tensor<1x4xf32>} : (tensor<3x4xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+// Gemm with transB = 1 and a bias: a fused_matmul over the stored [K, N]
+// weight (the transpose of B), the bias as is.
+// W8-LABEL: func @gemm_trans_b
+// W8: loom.qconstant dense<{{\[\[}}127, 0], [0, 127]]> : tensor<2x2xi8> -> tensor<2x2x!quant.uniform<i8:f32:1, {0.007874{{[0-9]*}},0.015748{{[0-9]*}}}>>
+// W8: loom.fused_matmul(%arg0, %{{.*}}, %{{.*}}) {{.*}}activation = "relu"
+// W8-NOT: loom.fused_gemm
+func.func @gemm_trans_b(%a: tensor<3x2xf32>) -> tensor<3x2xf32> {
+  %w = loom.constant dense<[[1.0, 0.0], [0.0, 2.0]]> : tensor<2x2xf32>
+  %c = loom.constant dense<[0.5, -0.5]> : tensor<2xf32>
+  %y = loom.fused_gemm(%a, %w, %c) {transB = 1 : i64, activation = "relu", loom.calib_range = array<f32: -1.0, 1.0>, loom.calib_sample = dense<[[1.0, 1.0]]> : tensor<1x2xf32>} : (tensor<3x2xf32>, tensor<2x2xf32>, tensor<2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+// Conv: per output channel along axis 0.
+// W8-LABEL: func @conv
+// W8: loom.qconstant {{.*}} -> tensor<2x1x1x1x!quant.uniform<i8:f32:0, {0.007874{{[0-9]*}},0.023622{{[0-9]*}}}>>
+// W8: loom.conv(%arg0, %{{.*}}, %{{.*}})
+func.func @conv(%x: tensor<1x1x4x4xf32>) -> tensor<2x1x4x4xf32> {
+  %w = loom.constant dense<[[[[1.0]]], [[[-3.0]]]]> : tensor<2x1x1x1xf32>
+  %n = loom.none
+  %y = loom.conv(%x, %w, %n) {loom.calib_range = array<f32: 0.0, 1.0>} : (tensor<1x1x4x4xf32>, tensor<2x1x1x1xf32>, none) -> tensor<2x1x4x4xf32>
+  return %y : tensor<2x1x4x4xf32>
+}
+
+// -----
+
+// A weight that is not a constant stays float.
+// W8-LABEL: func @negative_dynamic_weight
+// W8-NOT: loom.qconstant
+// W8: loom.matmul
+func.func @negative_dynamic_weight(%a: tensor<3x4xf32>, %w: tensor<4x2xf32>) -> tensor<3x2xf32> {
+  %y = loom.matmul(%a, %w) {loom.calib_range = array<f32: -1.0, 3.0>} : (tensor<3x4xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+// awq-w4: the activation sample has one large channel; the weight rows are
+// scaled and the activation divided by the same scales (a loom.mul).
+// AWQ-LABEL: func @awq
+// AWQ: %[[S:.*]] = loom.constant {{.*}} : tensor<4xf32>
+// AWQ: %[[M:.*]] = loom.mul(%arg0, %[[S]])
+// AWQ: loom.qconstant {{.*}}!quant.uniform<i4:f32:{0:2}
+// AWQ: loom.fused_matmul(%[[M]],
+func.func @awq(%a: tensor<3x4xf32>) -> tensor<3x2xf32> {
+  %w = loom.constant dense<[[0.13, 0.47], [0.7, -0.3], [0.2, 0.5], [-0.6, 0.9]]> : tensor<4x2xf32>
+  %y = loom.matmul(%a, %w) {loom.calib_range = array<f32: -1.0, 30.0>, loom.calib_sample = dense<[[30.0, 0.1, 0.2, -0.1], [25.0, -0.2, 0.1, 0.3], [28.0, 0.3, -0.1, 0.2]]> : tensor<3x4xf32>} : (tensor<3x4xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
