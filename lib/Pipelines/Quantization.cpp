@@ -2,6 +2,7 @@
 #include "loom/Pipelines/Pipelines.h"
 
 #include "Loom/Transforms/Passes.h"
+#include "loom/Emit/PlanEmitter.h"
 #include "loom/Pipelines/HostRun.h"
 #include "loom/Pipelines/Passes.h"
 #include "loom/Quant/Quant.h"
@@ -29,7 +30,7 @@ bool loom::modeNeedsCalibration(llvm::StringRef mode) {
 namespace {
 
 /// Seeded inputs for an accuracy check without data: f32 inputs N(0, 1),
-/// other inputs zero (token ids, masks).
+/// inputs of other types zero (token ids, masks, quantized values).
 std::vector<loom::InputSet> randomInputs(ModuleOp module, int sets) {
   std::vector<loom::InputSet> result;
   auto func = module.lookupSymbol<func::FuncOp>("main");
@@ -43,12 +44,7 @@ std::vector<loom::InputSet> randomInputs(ModuleOp module, int sets) {
       loom::rt::Tensor tensor;
       tensor.shape.assign(t.getShape().begin(), t.getShape().end());
       Type e = t.getElementType();
-      std::string dtype = e.isF32() ? "f32"
-                          : e.isInteger(64) ? "i64"
-                          : e.isInteger(32) ? "i32"
-                          : e.isInteger(1)  ? "bool"
-                                            : "";
-      auto parsed = loom::rt::parseDType(dtype);
+      auto parsed = loom::rt::parseDType(loom::emit::dtypeName(e));
       if (!parsed)
         continue; // left unbound: the run reports it
       tensor.dtype = *parsed;
