@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 
 using namespace loom::rt;
@@ -25,6 +26,8 @@ struct Call {
   std::vector<std::optional<Tensor>> inputs;
   std::vector<std::optional<Shape>> outputs;
   DType outType = DType::F32;
+  /// Threads the fast path may use (the reference is serial).
+  int threads = 1;
 };
 
 Tensor randomTensor(const Shape &shape, std::mt19937 &rng, float lo = -1, float hi = 1,
@@ -44,7 +47,7 @@ Tensor randomTensor(const Shape &shape, std::mt19937 &rng, float lo = -1, float 
 }
 
 KernelArgs makeArgs(const Call &call, std::vector<Tensor> &outs) {
-  KernelArgs args{call.attrs, {}, {}};
+  KernelArgs args{call.attrs, {}, {}, call.threads};
   for (const std::optional<Tensor> &in : call.inputs) {
     if (!in) {
       args.inputs.push_back(TensorRef{DType::F32, {}, nullptr, false});
@@ -114,6 +117,8 @@ void expectFastMatchesReference(const Call &call) {
     int64_t bad = 0;
     for (int64_t i = 0; i < n; ++i) {
       double tol = 1e-4 * std::max(1.0, std::fabs(double(r[i])));
+      if (std::isnan(r[i]) && std::isnan(f[i]))
+        continue;
       if (!(std::fabs(double(f[i]) - double(r[i])) <= tol)) {
         if (bad++ < 5)
           ADD_FAILURE() << "output " << o << " element " << i << ": fast " << f[i]
@@ -554,6 +559,303 @@ TEST_F(FastPath, FusedMatmulDeclines) {
   Call ok{"fused_matmul", {}, {rand({3, 4}), rand({4, 5}), rand({5})}, {Shape{3, 5}}};
   ok.attrs.set("activation", std::string("gelu"));
   EXPECT_TRUE(fastAccepts(ok));
+}
+
+//===----------------------------------------------------------------------===//
+// Cached plans and blocked layouts (DnnlCache.h)
+//===----------------------------------------------------------------------===//
+
+/// Convolutions at the sizes of real networks, where oneDNN picks blocked
+/// layouts (reorders of the activations, cached reordered weights): plain,
+/// pointwise, depthwise 3x3/5x5, strided, padded, dilated, grouped, the first
+/// conv of a CNN (3 channels), 1-D, with and without bias and epilogues, on
+/// 1 and 2 threads.
+TEST_F(FastPath, ConvBlockedLayoutsMatchReference) {
+  struct Case {
+    ConvCase c;
+    const char *act; // nullptr: plain conv
+  };
+  const std::vector<Case> cases = {
+      {{{1, 3, 32, 32}, {16, 3, 3, 3}, 1, {2, 2}, {1, 1}, {1, 1, 1, 1}, true}, "hard_swish"},
+      {{{1, 16, 20, 20}, {16, 1, 3, 3}, 16, {1, 1}, {1, 1}, {1, 1, 1, 1}, true}, "relu"},
+      {{{1, 24, 15, 15}, {24, 1, 5, 5}, 24, {2, 2}, {1, 1}, {2, 2, 2, 2}, true}, "hard_swish"},
+      {{{1, 32, 14, 14}, {40, 32, 1, 1}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}, true}, nullptr},
+      {{{2, 16, 12, 12}, {32, 16, 1, 1}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}, false}, "relu"},
+      {{{1, 24, 7, 9}, {72, 24, 1, 1}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}, true}, "hard_swish"},
+      {{{2, 40, 5, 5}, {16, 40, 1, 1}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}, true}, "sigmoid"},
+      {{{1, 16, 9, 9}, {24, 16, 1, 1}, 1, {2, 2}, {1, 1}, {0, 0, 0, 0}, true}, "relu"}, // strided 1x1
+      {{{1, 16, 9, 9}, {24, 16, 1, 1}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}, true}, nullptr}, // padded 1x1
+      {{{1, 16, 40}, {24, 16, 1}, 1, {1}, {1}, {0, 0}, true}, "gelu_tanh"},           // 1-D 1x1
+      {{{1, 32, 17, 13}, {32, 32, 3, 3}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}, true}, nullptr},
+      {{{1, 16, 16, 16}, {32, 16, 3, 3}, 1, {2, 2}, {2, 2}, {2, 2, 2, 2}, true}, "silu"},
+      {{{1, 32, 10, 10}, {32, 8, 3, 3}, 4, {1, 1}, {1, 1}, {1, 0, 1, 0}, true}, "clip"},
+      {{{1, 64, 9, 9}, {64, 64, 3, 3}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}, false}, "gelu"},
+      {{{1, 16, 50}, {32, 16, 3}, 1, {1}, {1}, {1, 1}, true}, "gelu"}, // 1-D (whisper)
+      {{{1, 32, 50}, {32, 32, 3}, 1, {2}, {1}, {1, 1}, true}, nullptr},
+  };
+  for (int threads : {1, 2})
+    for (const Case &k : cases) {
+      const ConvCase &c = k.c;
+      SCOPED_TRACE(std::string(k.act ? k.act : "conv") + " threads " +
+                   std::to_string(threads) + " x " + std::to_string(c.x[1]) + " w " +
+                   std::to_string(c.w[0]));
+      Call call{k.act ? "fused_conv" : "conv", {}, {rand(c.x), rand(c.w)}, {}};
+      if (c.bias)
+        call.inputs.push_back(rand({c.w[0]}));
+      call.attrs.set("group", c.group);
+      call.attrs.set("strides", c.strides);
+      call.attrs.set("dilations", c.dil);
+      call.attrs.set("pads", c.pads);
+      if (k.act) {
+        call.attrs.set("activation", std::string(k.act));
+        if (std::string(k.act) == "clip") {
+          call.attrs.set("activation_alpha", 0.0);
+          call.attrs.set("activation_beta", 6.0);
+        }
+      }
+      call.outputs = {convOut(c.x, c.w, c.strides, c.dil, c.pads)};
+      call.threads = threads;
+      expectFastMatchesReference(call);
+    }
+}
+
+/// The weights a conv keeps reordered are revalidated on every call: new
+/// values at the same address, and a new tensor of the same shape, are used.
+TEST_F(FastPath, ConvCachedWeightsFollowTheirBuffer) {
+  const Shape xs = {1, 16, 12, 12}, ws = {32, 16, 3, 3}, ys = {1, 32, 12, 12};
+  Call call{"fused_conv", {}, {rand(xs), rand(ws), rand({32})}, {ys}};
+  call.attrs.set("pads", std::vector<int64_t>{1, 1, 1, 1});
+  call.attrs.set("activation", std::string("relu"));
+  expectFastMatchesReference(call);
+  // Same buffer, new weights.
+  Tensor &w = *call.inputs[1];
+  Tensor fresh = rand(ws);
+  std::memcpy(w.bytes.data(), fresh.bytes.data(), w.bytes.size());
+  expectFastMatchesReference(call);
+  // Only one value changes.
+  reinterpret_cast<float *>(w.bytes.data())[100] += 0.75f;
+  expectFastMatchesReference(call);
+  // Another tensor (another address) of the same shape.
+  call.inputs[1] = rand(ws);
+  expectFastMatchesReference(call);
+}
+
+/// A cached fast path gives the same bytes on every call (deterministic).
+TEST_F(FastPath, CachedCallsAreDeterministic) {
+  std::vector<Call> calls;
+  Call conv{"fused_conv", {}, {rand({1, 24, 14, 14}), rand({24, 1, 5, 5}), rand({24})},
+            {Shape{1, 24, 14, 14}}};
+  conv.attrs.set("group", int64_t(24));
+  conv.attrs.set("pads", std::vector<int64_t>{2, 2, 2, 2});
+  conv.attrs.set("activation", std::string("hard_swish"));
+  calls.push_back(conv);
+  Call mm{"fused_matmul", {}, {rand({2, 40, 64}), rand({64, 96}), rand({96})},
+          {Shape{2, 40, 96}}};
+  mm.attrs.set("activation", std::string("gelu"));
+  calls.push_back(mm);
+  Call att{"attention", {}, {rand({1, 4, 33, 16}), rand({1, 2, 40, 16}), rand({1, 2, 40, 8})},
+           {Shape{1, 4, 33, 8}}};
+  calls.push_back(att);
+  for (int threads : {1, 2})
+    for (Call &c : calls) {
+      SCOPED_TRACE(c.kernel + " threads " + std::to_string(threads));
+      c.threads = threads;
+      std::vector<Tensor> out1, out2;
+      KernelArgs a1 = makeArgs(c, out1), a2 = makeArgs(c, out2);
+      const KernelEntry *e = registry().lookup(c.kernel, a1, true);
+      ASSERT_TRUE(e && e->impl == KernelImpl::Fast);
+      for (int rep = 0; rep < 3; ++rep) {
+        e->fn(a1);
+        e->fn(a2);
+        EXPECT_EQ(out1[0].bytes, out2[0].bytes);
+      }
+    }
+}
+
+//===----------------------------------------------------------------------===//
+// attention (GEMMs + oneDNN softmax, DnnlAttention.cpp)
+//===----------------------------------------------------------------------===//
+
+TEST_F(FastPath, AttentionMatchesReference) {
+  struct Case {
+    int64_t B, Hq, Hkv, Sq, Sk, D, Dv;
+    bool kT;
+    std::optional<double> scale;
+    std::optional<Shape> mask;
+    bool causal; // mask values -inf above the diagonal (else random)
+  };
+  const std::vector<Case> cases = {
+      {1, 2, 2, 5, 7, 8, 8, false, std::nullopt, std::nullopt, false},
+      {2, 4, 4, 16, 16, 16, 16, false, 0.25, Shape{2, 4, 16, 16}, false},
+      {1, 8, 2, 12, 12, 16, 8, false, std::nullopt, Shape{1, 1, 12, 12}, true}, // GQA, causal
+      {1, 4, 1, 9, 20, 8, 12, true, 0.5, Shape{20}, false},                      // k_transposed, MQA
+      {2, 3, 3, 6, 10, 4, 4, true, std::nullopt, Shape{2, 1, 1, 10}, false},      // padding mask
+      {1, 2, 2, 7, 9, 8, 8, false, 1.0, Shape{1, 2, 7, 1}, false},                // broadcast over Sk
+      {1, 4, 2, 200, 300, 32, 16, false, std::nullopt, Shape{200, 300}, true},    // several blocks
+      {1, 2, 1, 1, 64, 16, 16, false, std::nullopt, std::nullopt, false},         // decode
+  };
+  for (int threads : {1, 2})
+    for (const Case &c : cases) {
+      SCOPED_TRACE("attention Hq " + std::to_string(c.Hq) + " Hkv " + std::to_string(c.Hkv) +
+                   " Sq " + std::to_string(c.Sq) + " Sk " + std::to_string(c.Sk) +
+                   " threads " + std::to_string(threads));
+      Shape ks = c.kT ? Shape{c.B, c.Hkv, c.D, c.Sk} : Shape{c.B, c.Hkv, c.Sk, c.D};
+      Call call{"attention", {},
+                {randomTensor({c.B, c.Hq, c.Sq, c.D}, rng, -2, 2), randomTensor(ks, rng, -2, 2),
+                 rand({c.B, c.Hkv, c.Sk, c.Dv})},
+                {Shape{c.B, c.Hq, c.Sq, c.Dv}}};
+      if (c.mask) {
+        Tensor m = rand(*c.mask);
+        if (c.causal) {
+          const int64_t cols = c.mask->back(), rows = c.mask->size() >= 2
+                                                          ? (*c.mask)[c.mask->size() - 2]
+                                                          : 1;
+          float *pm = reinterpret_cast<float *>(m.bytes.data());
+          for (int64_t i = 0; i < numElements(*c.mask); ++i) {
+            const int64_t row = (i / cols) % rows, col = i % cols;
+            pm[i] = col > row + (cols - rows) ? -std::numeric_limits<float>::infinity() : 0.0f;
+          }
+        }
+        call.inputs.push_back(std::move(m));
+      }
+      if (c.kT)
+        call.attrs.set("k_transposed", int64_t(1));
+      if (c.scale)
+        call.attrs.set("scale", *c.scale);
+      call.attrs.set("q_heads", c.Hq);
+      call.attrs.set("kv_heads", c.Hkv);
+      call.threads = threads;
+      expectFastMatchesReference(call);
+    }
+}
+
+/// Rows whose scores are all -inf are NaN, as in the reference; other rows
+/// of the same block are unaffected.
+TEST_F(FastPath, AttentionFullyMaskedRowsAreNaN) {
+  const float inf = std::numeric_limits<float>::infinity();
+  Tensor mask = rand({4, 6});
+  float *pm = reinterpret_cast<float *>(mask.bytes.data());
+  for (int j = 0; j < 6; ++j)
+    pm[1 * 6 + j] = -inf; // row 1 fully masked
+  pm[2 * 6 + 3] = -inf;   // row 2 partly
+  Call call{"attention", {}, {rand({1, 2, 4, 8}), rand({1, 2, 6, 8}), rand({1, 2, 6, 8}), mask},
+            {Shape{1, 2, 4, 8}}};
+  expectFastMatchesReference(call);
+  std::vector<Tensor> out;
+  KernelArgs args = makeArgs(call, out);
+  registry().lookup("attention", args, true)->fn(args);
+  const float *y = reinterpret_cast<const float *>(out[0].bytes.data());
+  EXPECT_TRUE(std::isnan(y[1 * 8]));
+  EXPECT_FALSE(std::isnan(y[2 * 8]));
+}
+
+TEST_F(FastPath, AttentionDeclines) {
+  // Mismatched head dimension: the reference reports the error.
+  Call badD{"attention", {}, {rand({1, 2, 4, 8}), rand({1, 2, 6, 4}), rand({1, 2, 6, 8})},
+            {Shape{1, 2, 4, 8}}};
+  EXPECT_FALSE(fastAccepts(badD));
+  // Hq not a multiple of Hkv.
+  Call badH{"attention", {}, {rand({1, 3, 4, 8}), rand({1, 2, 6, 8}), rand({1, 2, 6, 8})},
+            {Shape{1, 3, 4, 8}}};
+  EXPECT_FALSE(fastAccepts(badH));
+  // A mask that does not broadcast.
+  Call badM{"attention", {},
+            {rand({1, 2, 4, 8}), rand({1, 2, 6, 8}), rand({1, 2, 6, 8}), rand({4, 5})},
+            {Shape{1, 2, 4, 8}}};
+  EXPECT_FALSE(fastAccepts(badM));
+  Call ok{"attention", {}, {rand({1, 2, 4, 8}), rand({1, 2, 6, 8}), rand({1, 2, 6, 8})},
+          {Shape{1, 2, 4, 8}}};
+  EXPECT_TRUE(fastAccepts(ok));
+}
+
+//===----------------------------------------------------------------------===//
+// transpose / global_average_pool (plain C++ fast paths, NNKernels.cpp)
+//===----------------------------------------------------------------------===//
+
+TEST_F(FastPath, TransposeMatchesReference) {
+  struct Case {
+    Shape x;
+    std::vector<int64_t> perm;
+  };
+  const std::vector<Case> cases = {
+      {{1, 128, 6, 64}, {0, 2, 1, 3}},  // heads split
+      {{1, 6, 128, 64}, {0, 1, 3, 2}},  // K transposed
+      {{2, 6, 33, 16}, {0, 2, 1, 3}},
+      {{37, 45}, {}},                   // default: reversed
+      {{3, 1, 5, 7}, {3, 1, 0, 2}},
+      {{4, 5, 6}, {2, 0, 1}},
+      {{4, 5, 6}, {0, 1, 2}},           // identity
+      {{2, 3, 4, 5, 6}, {4, 2, 0, 3, 1}},
+      {{1, 64, 7, 7}, {0, 2, 3, 1}},    // NCHW -> NHWC
+  };
+  for (const Case &c : cases) {
+    Shape y;
+    std::vector<int64_t> perm = c.perm;
+    if (perm.empty())
+      for (int64_t d = int64_t(c.x.size()); d-- > 0;)
+        perm.push_back(d);
+    for (int64_t p : perm)
+      y.push_back(c.x[size_t(p)]);
+    Call call{"transpose", {}, {rand(c.x)}, {y}};
+    if (!c.perm.empty())
+      call.attrs.set("perm", c.perm);
+    expectFastMatchesReference(call);
+  }
+  // Other element sizes, compared bit for bit.
+  for (DType t : {DType::I64, DType::F64}) {
+    Call call{"transpose", {}, {randomTensor({3, 4, 5}, rng, -9, 9, t)}, {Shape{5, 3, 4}}, t};
+    call.attrs.set("perm", std::vector<int64_t>{2, 0, 1});
+    std::vector<Tensor> fo, ro;
+    KernelArgs fa = makeArgs(call, fo), ra = makeArgs(call, ro);
+    const KernelEntry *fast = registry().lookup("transpose", fa, true);
+    ASSERT_TRUE(fast && fast->impl == KernelImpl::Fast);
+    fast->fn(fa);
+    registry().lookupReference("transpose", inputTypes(call))->fn(ra);
+    EXPECT_EQ(fo[0].bytes, ro[0].bytes);
+  }
+}
+
+TEST_F(FastPath, GlobalAveragePoolMatchesReference) {
+  for (const Shape &x : {Shape{1, 96, 7, 7}, Shape{2, 3, 5}, Shape{1, 4, 2, 3, 4}}) {
+    Shape y = {x[0], x[1]};
+    y.resize(x.size(), 1);
+    expectFastMatchesReference(Call{"global_average_pool", {}, {rand(x)}, {y}});
+  }
+}
+
+/// f32 add/sub/mul/div with one full-size operand: bit-identical to the
+/// reference for every broadcast form the fast path takes, and declined
+/// for the others.
+TEST_F(FastPath, BinaryMatchesReferenceBitwise) {
+  struct Case {
+    Shape a, b, y;
+  };
+  const std::vector<Case> cases = {
+      {{1, 16, 5, 5}, {1, 16, 5, 5}, {1, 16, 5, 5}}, // same shape
+      {{1, 16, 1, 1}, {1, 16, 5, 7}, {1, 16, 5, 7}}, // SE scale (broadcast first)
+      {{2, 8, 3, 3}, {1, 8, 1, 1}, {2, 8, 3, 3}},    // per-channel
+      {{2, 3, 10}, {10}, {2, 3, 10}},                // bias over the last dim
+      {{4, 6}, {}, {4, 6}},                          // scalar
+      {{1}, {3, 4}, {3, 4}},                         // one-element
+      {{2, 3, 4, 5}, {3, 4, 1}, {2, 3, 4, 5}},       // middle run
+  };
+  for (const char *k : {"add", "sub", "mul", "div"})
+    for (const Case &c : cases) {
+      SCOPED_TRACE(std::string(k));
+      Call call{k, {}, {randomTensor(c.a, rng, 0.5f, 2), randomTensor(c.b, rng, 0.5f, 2)}, {c.y}};
+      std::vector<Tensor> fo, ro;
+      KernelArgs fa = makeArgs(call, fo), ra = makeArgs(call, ro);
+      const KernelEntry *fast = registry().lookup(k, fa, true);
+      ASSERT_TRUE(fast && fast->impl == KernelImpl::Fast);
+      fast->fn(fa);
+      registry().lookupReference(k, inputTypes(call))->fn(ra);
+      EXPECT_EQ(fo[0].bytes, ro[0].bytes);
+    }
+  // Both operands broadcast, or a run with a gap: the reference runs.
+  EXPECT_FALSE(fastAccepts(Call{"add", {}, {rand({3, 1}), rand({1, 4})}, {Shape{3, 4}}}));
+  EXPECT_FALSE(
+      fastAccepts(Call{"mul", {}, {rand({2, 3, 4}), rand({2, 1, 4})}, {Shape{2, 3, 4}}}));
+  EXPECT_TRUE(fastAccepts(Call{"mul", {}, {rand({2, 3, 4}), rand({3, 1})}, {Shape{2, 3, 4}}}));
 }
 
 } // namespace

@@ -8,10 +8,16 @@
 // equivalent, e.g. hard_sigmoid).
 //
 // Each kernel has a `plan` function that checks the call and builds the
-// oneDNN primitive descriptor over the caller's plain row-major buffers; it
-// returns nothing when oneDNN cannot express the call exactly as ONNX
-// defines it. `accepts` is "a plan exists"; the kernel plans again and runs
-// (nothing is cached across calls yet).
+// oneDNN primitive descriptor; it returns nothing when oneDNN cannot express
+// the call exactly as ONNX defines it. `accepts` is "a plan exists". Plans,
+// their primitives, the scratch buffers of layout reorders and the reordered
+// weights are cached per thread (DnnlCache.h): the first call of a signature
+// (usually `accepts` at load time) plans, later calls only execute.
+//
+// Convolutions let oneDNN choose the memory layouts (format_tag::any), which
+// selects its direct/depthwise/winograd kernels instead of gemm-based ones:
+// activations are reordered from/to the caller's plain NCHW buffers on every
+// call, weights once (kept in the cache, revalidated against a snapshot).
 //
 // Compiled only when the runtime build found oneDNN (LOOM_HAVE_DNNL).
 //
@@ -20,6 +26,7 @@
 
 #if defined(LOOM_HAVE_DNNL) && LOOM_HAVE_DNNL
 
+#include "DnnlCache.h"
 #include "FusedUtil.h"
 #include "NNUtil.h"
 
@@ -72,19 +79,89 @@ bool allF32(const KernelArgs &a) {
   return true;
 }
 
-/// Runs `prim` with `args` on at most `threads` threads and waits. oneDNN
-/// (Debian's build) parallelizes with OpenMP, whose thread count is a
-/// per-thread setting: each queue's worker sets its own.
-void run(int threads, const dnnl::primitive &prim,
-         const std::unordered_map<int, memory> &args) {
+/// Sets the OpenMP thread count of this thread (oneDNN, Debian's build,
+/// parallelizes with OpenMP, whose thread count is a per-thread setting:
+/// each queue's worker sets its own). Also before planning: some oneDNN
+/// implementations size their work split by the thread count at creation.
+void setThreads(int threads) {
 #ifdef LOOM_HAVE_OPENMP
   omp_set_num_threads(threads > 0 ? threads : 1);
 #else
   (void)threads;
 #endif
+}
+
+/// Runs `prim` with `args` on at most `threads` threads and waits.
+void run(int threads, const dnnl::primitive &prim,
+         const std::unordered_map<int, memory> &args) {
+  setThreads(threads);
   prim.execute(cpuStream(), args);
   cpuStream().wait();
 }
+
+using dnnlcache::Entry;
+using dnnlcache::Snapshot;
+using dnnlcache::ThreadCache;
+
+/// The cached execution state of the call `a` of kernel `tag` (made by
+/// `make(a)`, a std::shared_ptr<E>, on the first call of its signature).
+template <typename E, typename Make>
+std::shared_ptr<E> cachedExec(const char *tag, const KernelArgs &a, Make make) {
+  setThreads(a.threads);
+  return ThreadCache::current().get<E>(dnnlcache::callKey(tag, a),
+                                       [&] { return make(a); });
+}
+
+/// A plan of type P and its primitive of type Prim (built once).
+/// Every plan holds its primitive descriptor as `pd`.
+template <typename P> const auto &pdOf(const P &p) { return p.pd; }
+
+template <typename P, typename Prim> struct SimpleExec : Entry {
+  std::optional<P> plan;
+  Prim prim;
+};
+
+template <typename P, typename Prim, typename PlanFn>
+std::shared_ptr<SimpleExec<P, Prim>> makeSimple(const KernelArgs &a, PlanFn planFn) {
+  auto e = std::make_shared<SimpleExec<P, Prim>>();
+  e->plan = planFn(a);
+  if (e->plan)
+    e->prim = Prim(pdOf(*e->plan));
+  return e;
+}
+
+/// Weights reordered into a primitive's layout, made again only when the
+/// caller's weights (address or bytes) change.
+struct ReorderedWeights {
+  bool needed = false;
+  memory::desc user;
+  memory mem;
+  dnnl::reorder reorder;
+  Snapshot snap;
+
+  void init(const memory::desc &userDesc, const memory::desc &primDesc) {
+    user = userDesc;
+    needed = primDesc != userDesc;
+    if (needed) {
+      mem = memory(primDesc, cpuEngine());
+      reorder = dnnl::reorder(memory(userDesc, cpuEngine(), DNNL_MEMORY_NONE), mem);
+    }
+  }
+  /// The weights memory to pass to the primitive for the caller's `data`.
+  memory get(const void *data) {
+    if (!needed)
+      return wrap(user, data);
+    const size_t n = user.get_size();
+    if (!snap.matches(data, n)) {
+      memory src = wrap(user, data);
+      reorder.execute(cpuStream(), src, mem);
+      cpuStream().wait();
+      snap.take(data, n);
+    }
+    return mem;
+  }
+  size_t bytes() const { return needed ? user.get_size() + mem.get_desc().get_size() : 0; }
+};
 
 /// Throws the error a fast kernel reports when called without a plan.
 [[noreturn]] void noPlan(const char *K) {
@@ -101,9 +178,19 @@ struct ConvPlan {
   bool hasBias = false;
 };
 
+bool activationPd(const KernelArgs &a, const memory::desc &dst,
+                  std::optional<dnnl::eltwise_forward::primitive_desc> &out);
+
+/// `d` with its layout left to the primitive (format_tag::any).
+memory::desc anyOf(const memory::desc &d) {
+  return memory::desc(d.dims(), memory::data_type::f32, memory::format_tag::any);
+}
+
 /// The conv plan of `a` with primitive attributes `attr` (post-ops of the
-/// fused_conv epilogue).
-std::optional<ConvPlan> planConvAttr(const KernelArgs &a, const dnnl::primitive_attr &attr) {
+/// fused_conv epilogue). `src`, `wei`, `dst` are always the caller's plain
+/// layouts; with `any`, the primitive chooses its own (pd.*_desc()).
+std::optional<ConvPlan> planConvAttr(const KernelArgs &a, const dnnl::primitive_attr &attr,
+                                     bool any) {
   if (!allF32(a) || a.inputs.size() < 2 || a.outputs.empty())
     return std::nullopt;
   const TensorRef &x = a.inputs[0], &w = a.inputs[1], &y = a.outputs[0];
@@ -157,13 +244,15 @@ std::optional<ConvPlan> planConvAttr(const KernelArgs &a, const dnnl::primitive_
     p.bias = plainDesc({y.shape[1]});
   }
   try {
+    const memory::desc src = any ? anyOf(p.src) : p.src, wei = any ? anyOf(p.wei) : p.wei,
+                       dst = any ? anyOf(p.dst) : p.dst;
     dnnl::convolution_forward::desc d =
         p.hasBias ? dnnl::convolution_forward::desc(
                         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                        p.src, p.wei, p.bias, p.dst, strides, dil, pl, pr)
+                        src, wei, p.bias, dst, strides, dil, pl, pr)
                   : dnnl::convolution_forward::desc(
                         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                        p.src, p.wei, p.dst, strides, dil, pl, pr);
+                        src, wei, dst, strides, dil, pl, pr);
     p.pd = dnnl::convolution_forward::primitive_desc(d, attr, cpuEngine(), true);
   } catch (const dnnl::error &) {
     return std::nullopt;
@@ -173,24 +262,138 @@ std::optional<ConvPlan> planConvAttr(const KernelArgs &a, const dnnl::primitive_
   return p;
 }
 
-std::optional<ConvPlan> planConv(const KernelArgs &a) {
-  return planConvAttr(a, dnnl::primitive_attr());
+/// A conv call ready to run: the primitive, the reorders of the activations
+/// between the caller's plain layout and the primitive's, and the weights.
+struct ConvExec : Entry {
+  std::optional<ConvPlan> plan;
+  /// A 1x1, stride-1, unpadded, ungrouped conv runs as one GEMM per image
+  /// on the plain NCHW buffers (no layout reorders): Y[n] = W · X[n] (+ bias
+  /// written first, added with beta = 1), then the activation in place.
+  bool pointwise = false;
+  int64_t N = 0, Cin = 0, Cout = 0, HW = 0;
+  std::optional<dnnl::eltwise_forward::primitive_desc> actPd;
+  dnnl::eltwise_forward act;
+  dnnl::convolution_forward prim;
+  bool reorderSrc = false, reorderDst = false;
+  memory srcMem, dstMem;
+  dnnl::reorder srcR, dstR;
+  ReorderedWeights wei;
+  size_t bytes() const override {
+    return wei.bytes() + (reorderSrc ? srcMem.get_desc().get_size() : 0) +
+           (reorderDst ? dstMem.get_desc().get_size() : 0);
+  }
+};
+
+/// Plans with oneDNN's preferred layouts, else with the plain ones.
+/// Whether conv call `a` is pointwise (see ConvExec::pointwise).
+bool isPointwise(const KernelArgs &a) {
+  const TensorRef &x = a.inputs[0], &w = a.inputs[1], &y = a.outputs[0];
+  if (a.attrs.getInt("group", 1) != 1 || w.shape[1] != x.shape[1] || y.shape[1] != w.shape[0])
+    return false;
+  const std::string autoPad = a.attrs.getString("auto_pad", "NOTSET");
+  if (autoPad != "NOTSET" && autoPad != "VALID" && !autoPad.empty())
+    return false;
+  const size_t n = x.rank() - 2;
+  const std::vector<int64_t> strides = a.attrs.getInts("strides", std::vector<int64_t>(n, 1)),
+                             pads = a.attrs.getInts("pads", std::vector<int64_t>(2 * n, 0));
+  if (strides.size() != n || pads.size() != 2 * n)
+    return false;
+  for (size_t i = 0; i < n; ++i)
+    if (w.shape[2 + i] != 1 || strides[i] != 1 || pads[i] != 0 || pads[n + i] != 0 ||
+        y.shape[2 + i] != x.shape[2 + i])
+      return false;
+  return y.shape[0] == x.shape[0];
 }
 
-/// Runs a conv plan on the buffers of `a`.
-void runConv(KernelArgs &a, const std::optional<ConvPlan> &p, const char *K) {
-  if (!p)
+/// `fused`: `a` is a fused_conv (its activation is `attr`'s post-op).
+std::shared_ptr<ConvExec> makeConvExec(const KernelArgs &a, const dnnl::primitive_attr &attr,
+                                       bool fused = false) {
+  auto e = std::make_shared<ConvExec>();
+  e->plan = planConvAttr(a, attr, /*any=*/false);
+  if (e->plan && isPointwise(a) &&
+      (!fused || activationPd(a, plainDesc(a.outputs[0].shape), e->actPd))) {
+    const TensorRef &x = a.inputs[0], &y = a.outputs[0];
+    e->pointwise = true;
+    e->N = x.shape[0];
+    e->Cin = x.shape[1];
+    e->Cout = y.shape[1];
+    e->HW = numElements(Shape(x.shape.begin() + 2, x.shape.end()));
+    if (e->actPd)
+      e->act = dnnl::eltwise_forward(*e->actPd);
+    return e;
+  }
+  e->actPd.reset();
+  e->plan = planConvAttr(a, attr, /*any=*/true);
+  if (!e->plan)
+    e->plan = planConvAttr(a, attr, /*any=*/false);
+  if (!e->plan)
+    return e;
+  const ConvPlan &p = *e->plan;
+  e->prim = dnnl::convolution_forward(p.pd);
+  const memory::desc src = p.pd.src_desc(), dst = p.pd.dst_desc();
+  e->reorderSrc = src != p.src;
+  e->reorderDst = dst != p.dst;
+  if (e->reorderSrc) {
+    e->srcMem = memory(src, cpuEngine());
+    e->srcR = dnnl::reorder(memory(p.src, cpuEngine(), DNNL_MEMORY_NONE), e->srcMem);
+  }
+  if (e->reorderDst) {
+    e->dstMem = memory(dst, cpuEngine());
+    e->dstR = dnnl::reorder(e->dstMem, memory(p.dst, cpuEngine(), DNNL_MEMORY_NONE));
+  }
+  e->wei.init(p.wei, p.pd.weights_desc());
+  return e;
+}
+
+std::shared_ptr<ConvExec> convExec(const KernelArgs &a) {
+  return cachedExec<ConvExec>("conv", a, [](const KernelArgs &c) {
+    return makeConvExec(c, dnnl::primitive_attr());
+  });
+}
+
+/// Runs a conv on the buffers of `a`.
+void runConv(KernelArgs &a, ConvExec &e, const char *K) {
+  if (!e.plan)
     noPlan(K);
+  const ConvPlan &p = *e.plan;
+  setThreads(a.threads);
+  if (e.pointwise) {
+    const float *x = a.inputs[0].as<float>(), *w = a.inputs[1].as<float>();
+    const float *b = p.hasBias ? a.inputs[2].as<float>() : nullptr;
+    float *y = a.outputs[0].as<float>();
+    for (int64_t n = 0; n < e.N; ++n) {
+      float *yn = y + n * e.Cout * e.HW;
+      if (b)
+        for (int64_t c = 0; c < e.Cout; ++c)
+          std::fill(yn + c * e.HW, yn + (c + 1) * e.HW, b[c]);
+      if (dnnl_sgemm('N', 'N', e.Cout, e.HW, e.Cin, 1.0f, w, e.Cin, x + n * e.Cin * e.HW, e.HW,
+                     b ? 1.0f : 0.0f, yn, e.HW) != dnnl_success)
+        fail(K, "dnnl_sgemm failed");
+    }
+    if (e.actPd) {
+      memory ym = wrap(e.actPd->src_desc(), y);
+      e.act.execute(cpuStream(), {{DNNL_ARG_SRC, ym}, {DNNL_ARG_DST, ym}});
+      cpuStream().wait();
+    }
+    return;
+  }
+  dnnl::stream &st = cpuStream();
+  memory userSrc = wrap(p.src, a.inputs[0].data), userDst = wrap(p.dst, a.outputs[0].data);
+  if (e.reorderSrc)
+    e.srcR.execute(st, userSrc, e.srcMem);
   std::unordered_map<int, memory> args = {
-      {DNNL_ARG_SRC, wrap(p->src, a.inputs[0].data)},
-      {DNNL_ARG_WEIGHTS, wrap(p->wei, a.inputs[1].data)},
-      {DNNL_ARG_DST, wrap(p->dst, a.outputs[0].data)}};
-  if (p->hasBias)
-    args[DNNL_ARG_BIAS] = wrap(p->bias, a.inputs[2].data);
-  run(a.threads, dnnl::convolution_forward(p->pd), args);
+      {DNNL_ARG_SRC, e.reorderSrc ? e.srcMem : userSrc},
+      {DNNL_ARG_WEIGHTS, e.wei.get(a.inputs[1].data)},
+      {DNNL_ARG_DST, e.reorderDst ? e.dstMem : userDst}};
+  if (p.hasBias)
+    args[DNNL_ARG_BIAS] = wrap(p.bias, a.inputs[2].data);
+  e.prim.execute(st, args);
+  if (e.reorderDst)
+    e.dstR.execute(st, e.dstMem, userDst);
+  st.wait();
 }
 
-void convFast(KernelArgs &a) { runConv(a, planConv(a), "conv"); }
+void convFast(KernelArgs &a) { runConv(a, *convExec(a), "conv"); }
 
 struct DeconvPlan {
   dnnl::deconvolution_forward::primitive_desc pd;
@@ -294,24 +497,38 @@ std::optional<DeconvPlan> planDeconv(const KernelArgs &a) {
   return p;
 }
 
+struct DeconvExec : Entry {
+  std::optional<DeconvPlan> plan;
+  dnnl::deconvolution_forward prim;
+  ReorderedWeights wei;
+  size_t bytes() const override { return wei.bytes(); }
+};
+
+std::shared_ptr<DeconvExec> deconvExec(const KernelArgs &a) {
+  return cachedExec<DeconvExec>("conv_transpose", a, [](const KernelArgs &c) {
+    auto e = std::make_shared<DeconvExec>();
+    e->plan = planDeconv(c);
+    if (e->plan) {
+      e->prim = dnnl::deconvolution_forward(e->plan->pd);
+      // oneDNN may not accept strided weights in every implementation:
+      // reorder them into the layout the primitive chose (once).
+      e->wei.init(e->plan->wei, e->plan->pd.weights_desc());
+    }
+    return e;
+  });
+}
+
 void deconvFast(KernelArgs &a) {
-  std::optional<DeconvPlan> p = planDeconv(a);
-  if (!p)
+  std::shared_ptr<DeconvExec> e = deconvExec(a);
+  if (!e->plan)
     noPlan("conv_transpose");
-  // oneDNN may not accept strided weights in every implementation: reorder
-  // them into the layout the primitive chose.
-  memory user = wrap(p->wei, a.inputs[1].data);
-  memory wei = user;
-  if (p->pd.weights_desc() != p->wei) {
-    wei = memory(p->pd.weights_desc(), cpuEngine());
-    run(a.threads, dnnl::reorder(user, wei), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, wei}});
-  }
-  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, wrap(p->src, a.inputs[0].data)},
-                                          {DNNL_ARG_WEIGHTS, wei},
-                                          {DNNL_ARG_DST, wrap(p->dst, a.outputs[0].data)}};
-  if (p->hasBias)
-    args[DNNL_ARG_BIAS] = wrap(p->bias, a.inputs[2].data);
-  run(a.threads, dnnl::deconvolution_forward(p->pd), args);
+  const DeconvPlan &p = *e->plan;
+  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, wrap(p.src, a.inputs[0].data)},
+                                          {DNNL_ARG_WEIGHTS, e->wei.get(a.inputs[1].data)},
+                                          {DNNL_ARG_DST, wrap(p.dst, a.outputs[0].data)}};
+  if (p.hasBias)
+    args[DNNL_ARG_BIAS] = wrap(p.bias, a.inputs[2].data);
+  run(a.threads, e->prim, args);
 }
 
 //===----------------------------------------------------------------------===//
@@ -384,13 +601,22 @@ std::optional<MatmulPlan> planMatmul(const KernelArgs &a) {
   return p;
 }
 
+using MatmulExec = SimpleExec<MatmulPlan, dnnl::matmul>;
+
+std::shared_ptr<MatmulExec> matmulExec(const KernelArgs &a) {
+  return cachedExec<MatmulExec>("matmul", a, [](const KernelArgs &c) {
+    return makeSimple<MatmulPlan, dnnl::matmul>(c, planMatmul);
+  });
+}
+
 void matmulFast(KernelArgs &a) {
-  std::optional<MatmulPlan> p = planMatmul(a);
-  if (!p)
+  std::shared_ptr<MatmulExec> e = matmulExec(a);
+  if (!e->plan)
     noPlan("matmul");
-  run(a.threads, dnnl::matmul(p->pd), {{DNNL_ARG_SRC, wrap(p->a, a.inputs[0].data)},
-                            {DNNL_ARG_WEIGHTS, wrap(p->b, a.inputs[1].data)},
-                            {DNNL_ARG_DST, wrap(p->c, a.outputs[0].data)}});
+  const MatmulPlan &p = *e->plan;
+  run(a.threads, e->prim, {{DNNL_ARG_SRC, wrap(p.a, a.inputs[0].data)},
+                           {DNNL_ARG_WEIGHTS, wrap(p.b, a.inputs[1].data)},
+                           {DNNL_ARG_DST, wrap(p.c, a.outputs[0].data)}});
 }
 
 /// Gemm: Y = alpha * A' B' + beta * C. Transposes are strided views; beta*C
@@ -427,10 +653,17 @@ std::optional<MatmulPlan> planGemm(const KernelArgs &a) {
   return p;
 }
 
+std::shared_ptr<MatmulExec> gemmExec(const KernelArgs &a) {
+  return cachedExec<MatmulExec>("gemm", a, [](const KernelArgs &c) {
+    return makeSimple<MatmulPlan, dnnl::matmul>(c, planGemm);
+  });
+}
+
 void gemmFast(KernelArgs &a) {
-  std::optional<MatmulPlan> p = planGemm(a);
-  if (!p)
+  std::shared_ptr<MatmulExec> e = gemmExec(a);
+  if (!e->plan)
     noPlan("gemm");
+  const MatmulPlan *p = &*e->plan;
   const TensorRef &Y = a.outputs[0];
   const double beta = a.attrs.getFloat("beta", 1.0);
   if (const TensorRef *c = optInput(a, 2); c && beta != 0.0) {
@@ -439,9 +672,9 @@ void gemmFast(KernelArgs &a) {
     for (size_t i = 0; i < cb.size(); ++i)
       y[i] = float(beta * cb[i]);
   }
-  run(a.threads, dnnl::matmul(p->pd), {{DNNL_ARG_SRC, wrap(p->a, a.inputs[0].data)},
-                            {DNNL_ARG_WEIGHTS, wrap(p->b, a.inputs[1].data)},
-                            {DNNL_ARG_DST, wrap(p->c, Y.data)}});
+  run(a.threads, e->prim, {{DNNL_ARG_SRC, wrap(p->a, a.inputs[0].data)},
+                           {DNNL_ARG_WEIGHTS, wrap(p->b, a.inputs[1].data)},
+                           {DNNL_ARG_DST, wrap(p->c, Y.data)}});
 }
 
 //===----------------------------------------------------------------------===//
@@ -452,6 +685,25 @@ void gemmFast(KernelArgs &a) {
 /// eltwise post-op. False when oneDNN has no exact equivalent (hard_sigmoid,
 /// clip with an infinite or reversed range) or the activation is invalid
 /// (the reference kernel then reports the error).
+bool appendActivation(const KernelArgs &a, dnnl::post_ops &ops);
+
+/// The epilogue activation of `a` as a standalone in-place eltwise over
+/// `dst` (`out` stays empty for no activation); false as appendActivation.
+bool activationPd(const KernelArgs &a, const memory::desc &dst,
+                  std::optional<dnnl::eltwise_forward::primitive_desc> &out) {
+  dnnl::post_ops ops;
+  if (!appendActivation(a, ops))
+    return false;
+  if (ops.len() == 0)
+    return true;
+  float scale, alpha, beta;
+  dnnl::algorithm alg;
+  ops.get_params_eltwise(0, scale, alg, alpha, beta);
+  dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, alg, dst, alpha, beta);
+  out = dnnl::eltwise_forward::primitive_desc(d, cpuEngine());
+  return true;
+}
+
 bool appendActivation(const KernelArgs &a, dnnl::post_ops &ops) {
   fused::Activation act;
   try {
@@ -494,32 +746,38 @@ bool appendActivation(const KernelArgs &a, dnnl::post_ops &ops) {
   return false;
 }
 
-std::optional<ConvPlan> planFusedConv(const KernelArgs &a) {
-  if (a.inputs.size() < 2 || a.inputs.size() > 3 || a.outputs.size() != 1)
-    return std::nullopt;
-  dnnl::post_ops ops;
-  if (!appendActivation(a, ops))
-    return std::nullopt;
-  try {
-    dnnl::primitive_attr attr;
-    attr.set_post_ops(ops);
-    return planConvAttr(a, attr);
-  } catch (const dnnl::error &) {
-    return std::nullopt;
-  }
+std::shared_ptr<ConvExec> fusedConvExec(const KernelArgs &a) {
+  return cachedExec<ConvExec>("fused_conv", a, [](const KernelArgs &c) {
+    if (c.inputs.size() < 2 || c.inputs.size() > 3 || c.outputs.size() != 1)
+      return std::make_shared<ConvExec>();
+    dnnl::post_ops ops;
+    if (!appendActivation(c, ops))
+      return std::make_shared<ConvExec>();
+    try {
+      dnnl::primitive_attr attr;
+      attr.set_post_ops(ops);
+      return makeConvExec(c, attr, /*fused=*/true);
+    } catch (const dnnl::error &) {
+      return std::make_shared<ConvExec>();
+    }
+  });
 }
 
-void fusedConvFast(KernelArgs &a) { runConv(a, planFusedConv(a), "fused_conv"); }
+void fusedConvFast(KernelArgs &a) { runConv(a, *fusedConvExec(a), "fused_conv"); }
 
 struct FusedMatmulPlan {
   dnnl::matmul::primitive_desc pd;
   memory::desc a, b, c, bias;
   bool hasBias = false;
+  /// The activation, run in place after the matmul: oneDNN 2.6's gemm-based
+  /// matmul applies eltwise post-ops (gelu, tanh, ...) with slow scalar
+  /// code, its eltwise primitive is vectorized.
+  std::optional<dnnl::eltwise_forward::primitive_desc> act;
 };
 
 /// fused_matmul: transposes are strided views, alpha the output scale, the
 /// bias a binary-add post-op (after the scale) and the activation an eltwise
-/// post-op.
+/// primitive run in place afterwards.
 std::optional<FusedMatmulPlan> planFusedMatmul(const KernelArgs &a) {
   if (!allF32(a) || a.inputs.size() < 2 || a.inputs.size() > 3 || a.outputs.size() != 1)
     return std::nullopt;
@@ -593,7 +851,7 @@ std::optional<FusedMatmulPlan> planFusedMatmul(const KernelArgs &a) {
       p.hasBias = true;
       ops.append_binary(dnnl::algorithm::binary_add, p.bias);
     }
-    if (!appendActivation(a, ops))
+    if (!activationPd(a, p.c, p.act))
       return std::nullopt;
     attr.set_post_ops(ops);
     dnnl::matmul::desc d(p.a, p.b, p.c);
@@ -606,17 +864,109 @@ std::optional<FusedMatmulPlan> planFusedMatmul(const KernelArgs &a) {
   return p;
 }
 
+struct FusedMatmulExec : Entry {
+  std::optional<FusedMatmulPlan> plan;
+  dnnl::matmul prim;
+  dnnl::eltwise_forward act;
+};
+
+std::shared_ptr<FusedMatmulExec> fusedMatmulExec(const KernelArgs &a) {
+  return cachedExec<FusedMatmulExec>("fused_matmul", a, [](const KernelArgs &c) {
+    auto e = std::make_shared<FusedMatmulExec>();
+    e->plan = planFusedMatmul(c);
+    if (e->plan) {
+      e->prim = dnnl::matmul(e->plan->pd);
+      if (e->plan->act)
+        e->act = dnnl::eltwise_forward(*e->plan->act);
+    }
+    return e;
+  });
+}
+
 void fusedMatmulFast(KernelArgs &a) {
-  std::optional<FusedMatmulPlan> p = planFusedMatmul(a);
-  if (!p)
+  std::shared_ptr<FusedMatmulExec> e = fusedMatmulExec(a);
+  if (!e->plan)
     noPlan("fused_matmul");
+  const FusedMatmulPlan *p = &*e->plan;
   std::unordered_map<int, memory> args = {
       {DNNL_ARG_SRC, wrap(p->a, a.inputs[0].data)},
       {DNNL_ARG_WEIGHTS, wrap(p->b, a.inputs[1].data)},
       {DNNL_ARG_DST, wrap(p->c, a.outputs[0].data)}};
   if (p->hasBias)
     args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] = wrap(p->bias, a.inputs[2].data);
-  run(a.threads, dnnl::matmul(p->pd), args);
+  run(a.threads, e->prim, args);
+  if (p->act) {
+    memory y = wrap(p->c, a.outputs[0].data);
+    run(a.threads, e->act, {{DNNL_ARG_SRC, y}, {DNNL_ARG_DST, y}});
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// swiglu: Y = silu(X @ W1) * (X @ W3) as two matmuls with post-ops
+//===----------------------------------------------------------------------===//
+
+struct SwigluExec : Entry {
+  bool plan = false; ///< Whether a plan exists.
+  dnnl::matmul mm1, mm2;
+  memory::desc x, w, y;
+  std::vector<float> h; ///< silu(X @ W1), [M, N].
+  size_t bytes() const override { return h.size() * sizeof(float); }
+};
+
+std::shared_ptr<SwigluExec> makeSwiglu(const KernelArgs &a) {
+  auto e = std::make_shared<SwigluExec>();
+  if (!allF32(a) || a.inputs.size() != 3 || a.outputs.size() != 1)
+    return e;
+  const TensorRef &x = a.inputs[0], &w1 = a.inputs[1], &w3 = a.inputs[2], &y = a.outputs[0];
+  if (x.rank() < 1 || w1.rank() != 2 || w3.shape != w1.shape || x.shape.back() != w1.shape[0])
+    return e;
+  Shape want(x.shape.begin(), x.shape.end() - 1);
+  want.push_back(w1.shape[1]);
+  if (y.shape != want)
+    return e;
+  const int64_t K = w1.shape[0], N = w1.shape[1], M = K ? x.numElements() / K : 0;
+  if (M <= 0 || N <= 0 || K <= 0)
+    return e;
+  e->x = plainDesc({M, K});
+  e->w = plainDesc({K, N});
+  e->y = plainDesc({M, N});
+  try {
+    dnnl::primitive_attr at1, at2;
+    dnnl::post_ops ops1, ops2;
+    ops1.append_eltwise(1.0f, dnnl::algorithm::eltwise_swish, 1.0f, 0.0f);
+    at1.set_post_ops(ops1);
+    ops2.append_binary(dnnl::algorithm::binary_mul, e->y);
+    at2.set_post_ops(ops2);
+    dnnl::matmul::primitive_desc pd1(dnnl::matmul::desc(e->x, e->w, e->y), at1, cpuEngine(),
+                                     true);
+    dnnl::matmul::primitive_desc pd2(dnnl::matmul::desc(e->x, e->w, e->y), at2, cpuEngine(),
+                                     true);
+    if (!pd1 || !pd2)
+      return e;
+    e->mm1 = dnnl::matmul(pd1);
+    e->mm2 = dnnl::matmul(pd2);
+  } catch (const dnnl::error &) {
+    return e;
+  }
+  e->h.resize(size_t(M * N));
+  e->plan = true;
+  return e;
+}
+
+std::shared_ptr<SwigluExec> swigluExec(const KernelArgs &a) {
+  return cachedExec<SwigluExec>("swiglu", a, makeSwiglu);
+}
+
+void swigluFast(KernelArgs &a) {
+  std::shared_ptr<SwigluExec> e = swigluExec(a);
+  if (!e->plan)
+    noPlan("swiglu");
+  memory x = wrap(e->x, a.inputs[0].data), h = wrap(e->y, e->h.data());
+  run(a.threads, e->mm1, {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, wrap(e->w, a.inputs[1].data)},
+                          {DNNL_ARG_DST, h}});
+  run(a.threads, e->mm2, {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, wrap(e->w, a.inputs[2].data)},
+                          {DNNL_ARG_DST, wrap(e->y, a.outputs[0].data)},
+                          {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, h}});
 }
 
 //===----------------------------------------------------------------------===//
@@ -680,12 +1030,22 @@ std::optional<PoolPlan> planPool(const KernelArgs &a, bool isMax) {
   return p;
 }
 
+using PoolExec = SimpleExec<PoolPlan, dnnl::pooling_v2_forward>;
+
+std::shared_ptr<PoolExec> poolExec(const KernelArgs &a, bool isMax) {
+  return cachedExec<PoolExec>(isMax ? "max_pool" : "average_pool", a,
+                              [isMax](const KernelArgs &c) {
+                                return makeSimple<PoolPlan, dnnl::pooling_v2_forward>(
+                                    c, [isMax](const KernelArgs &d) { return planPool(d, isMax); });
+                              });
+}
+
 void poolFast(KernelArgs &a, bool isMax) {
-  std::optional<PoolPlan> p = planPool(a, isMax);
-  if (!p)
+  std::shared_ptr<PoolExec> e = poolExec(a, isMax);
+  if (!e->plan)
     noPlan(isMax ? "max_pool" : "average_pool");
-  run(a.threads, dnnl::pooling_v2_forward(p->pd), {{DNNL_ARG_SRC, wrap(p->src, a.inputs[0].data)},
-                                        {DNNL_ARG_DST, wrap(p->dst, a.outputs[0].data)}});
+  run(a.threads, e->prim, {{DNNL_ARG_SRC, wrap(e->plan->src, a.inputs[0].data)},
+                           {DNNL_ARG_DST, wrap(e->plan->dst, a.outputs[0].data)}});
 }
 
 //===----------------------------------------------------------------------===//
@@ -693,8 +1053,11 @@ void poolFast(KernelArgs &a, bool isMax) {
 //===----------------------------------------------------------------------===//
 
 /// BatchNormalization in inference form (use_global_stats).
-std::optional<dnnl::batch_normalization_forward::primitive_desc>
-planBatchNorm(const KernelArgs &a) {
+struct BatchNormPlan {
+  dnnl::batch_normalization_forward::primitive_desc pd;
+};
+
+std::optional<BatchNormPlan> planBatchNorm(const KernelArgs &a) {
   if (!allF32(a) || a.inputs.size() != 5 || a.attrs.getInt("training_mode", 0) != 0 ||
       optOutput(a, 1) || optOutput(a, 2))
     return std::nullopt;
@@ -713,19 +1076,27 @@ planBatchNorm(const KernelArgs &a) {
     dnnl::batch_normalization_forward::primitive_desc pd(d, cpuEngine(), true);
     if (!pd)
       return std::nullopt;
-    return pd;
+    return BatchNormPlan{pd};
   } catch (const dnnl::error &) {
     return std::nullopt;
   }
 }
 
+using BatchNormExec = SimpleExec<BatchNormPlan, dnnl::batch_normalization_forward>;
+
+std::shared_ptr<BatchNormExec> batchNormExec(const KernelArgs &a) {
+  return cachedExec<BatchNormExec>("batch_normalization", a, [](const KernelArgs &c) {
+    return makeSimple<BatchNormPlan, dnnl::batch_normalization_forward>(c, planBatchNorm);
+  });
+}
+
 void batchNormFast(KernelArgs &a) {
-  auto pd = planBatchNorm(a);
-  if (!pd)
+  std::shared_ptr<BatchNormExec> e = batchNormExec(a);
+  if (!e->plan)
     noPlan("batch_normalization");
   const TensorRef &x = a.inputs[0];
   memory::desc data = plainDesc(x.shape), ch = plainDesc({x.shape[1]});
-  run(a.threads, dnnl::batch_normalization_forward(*pd),
+  run(a.threads, e->prim,
       {{DNNL_ARG_SRC, wrap(data, x.data)},
        {DNNL_ARG_DST, wrap(data, a.outputs[0].data)},
        {DNNL_ARG_SCALE, wrap(ch, a.inputs[1].data)},
@@ -786,10 +1157,19 @@ std::optional<LayerNormPlan> planLayerNorm(const KernelArgs &a) {
   return p;
 }
 
+using LayerNormExec = SimpleExec<LayerNormPlan, dnnl::layer_normalization_forward>;
+
+std::shared_ptr<LayerNormExec> layerNormExec(const KernelArgs &a) {
+  return cachedExec<LayerNormExec>("layer_normalization", a, [](const KernelArgs &c) {
+    return makeSimple<LayerNormPlan, dnnl::layer_normalization_forward>(c, planLayerNorm);
+  });
+}
+
 void layerNormFast(KernelArgs &a) {
-  std::optional<LayerNormPlan> p = planLayerNorm(a);
-  if (!p)
+  std::shared_ptr<LayerNormExec> e = layerNormExec(a);
+  if (!e->plan)
     noPlan("layer_normalization");
+  const LayerNormPlan *p = &*e->plan;
   std::vector<float> mean(size_t(p->outer)), var(size_t(p->outer));
   std::unordered_map<int, memory> args = {
       {DNNL_ARG_SRC, wrap(p->data, a.inputs[0].data)},
@@ -801,7 +1181,7 @@ void layerNormFast(KernelArgs &a) {
     args[DNNL_ARG_MEAN] = wrap(p->stat, mean.data());
     args[DNNL_ARG_VARIANCE] = wrap(p->stat, var.data());
   }
-  run(a.threads, dnnl::layer_normalization_forward(p->pd), args);
+  run(a.threads, e->prim, args);
   const double eps = a.attrs.getFloat("epsilon", 1e-5);
   if (const TensorRef *m = optOutput(a, 1))
     std::copy(mean.begin(), mean.end(), m->as<float>());
@@ -810,14 +1190,15 @@ void layerNormFast(KernelArgs &a) {
       s->as<float>()[i] = float(1.0 / std::sqrt(double(var[i]) + eps));
 }
 
-/// Registers one fast path whose `accepts` is "a plan exists".
-template <typename Plan>
-void addFast(KernelRegistry &r, const char *name, Plan plan, KernelFn fn) {
+/// Registers one fast path whose `accepts` is "a plan exists" (`exec(a)`
+/// plans the call and caches the plan, so the first run finds it).
+template <typename Exec>
+void addFast(KernelRegistry &r, const char *name, Exec exec, KernelFn fn) {
   KernelEntry e;
   e.name = name;
   e.impl = KernelImpl::Fast;
   e.fn = std::move(fn);
-  e.accepts = [plan](const KernelArgs &a) { return plan(a).has_value(); };
+  e.accepts = [exec](const KernelArgs &a) { return bool(exec(a)->plan); };
   r.add(std::move(e));
 }
 
@@ -827,18 +1208,19 @@ void addFast(KernelRegistry &r, const char *name, Plan plan, KernelFn fn) {
 /// Registers the oneDNN fast paths.
 void registerDnnlKernels(KernelRegistry &r) {
   using namespace nn;
-  addFast(r, "conv", planConv, convFast);
-  addFast(r, "conv_transpose", planDeconv, deconvFast);
-  addFast(r, "matmul", planMatmul, matmulFast);
-  addFast(r, "gemm", planGemm, gemmFast);
-  addFast(r, "fused_conv", planFusedConv, fusedConvFast);
-  addFast(r, "fused_matmul", planFusedMatmul, fusedMatmulFast);
-  addFast(r, "max_pool", [](const KernelArgs &a) { return planPool(a, true); },
+  addFast(r, "conv", convExec, convFast);
+  addFast(r, "conv_transpose", deconvExec, deconvFast);
+  addFast(r, "matmul", matmulExec, matmulFast);
+  addFast(r, "gemm", gemmExec, gemmFast);
+  addFast(r, "fused_conv", fusedConvExec, fusedConvFast);
+  addFast(r, "fused_matmul", fusedMatmulExec, fusedMatmulFast);
+  addFast(r, "max_pool", [](const KernelArgs &a) { return poolExec(a, true); },
           [](KernelArgs &a) { poolFast(a, true); });
-  addFast(r, "average_pool", [](const KernelArgs &a) { return planPool(a, false); },
+  addFast(r, "average_pool", [](const KernelArgs &a) { return poolExec(a, false); },
           [](KernelArgs &a) { poolFast(a, false); });
-  addFast(r, "batch_normalization", planBatchNorm, batchNormFast);
-  addFast(r, "layer_normalization", planLayerNorm, layerNormFast);
+  addFast(r, "batch_normalization", batchNormExec, batchNormFast);
+  addFast(r, "swiglu", swigluExec, swigluFast);
+  addFast(r, "layer_normalization", layerNormExec, layerNormFast);
 }
 
 } // namespace loom::rt

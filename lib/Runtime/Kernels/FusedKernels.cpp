@@ -540,6 +540,7 @@ void registerFusedKernels(KernelRegistry &r) {
     unaryActivation("silu", a, Activation{Act::Silu, 0, 0});
   });
   addReference(r, "attention", attention);
+  registerAttentionFastPath(r);
   addReference(r, "swiglu", swiglu);
   registerFusedElementwiseKernels(r);
 }

@@ -104,6 +104,9 @@ void applyActivation(std::string_view kernel, const std::string &name,
 namespace loom::rt {
 /// fused_elementwise (FusedElementwise.cpp); called by registerFusedKernels.
 void registerFusedElementwiseKernels(KernelRegistry &registry);
+/// The attention fast path (DnnlAttention.cpp; nothing without oneDNN);
+/// called by registerFusedKernels.
+void registerAttentionFastPath(KernelRegistry &registry);
 } // namespace loom::rt
 
 #endif // LOOM_RUNTIME_KERNELS_FUSEDUTIL_H

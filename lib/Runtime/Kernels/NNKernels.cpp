@@ -10,7 +10,9 @@
 #include "Families.h"
 #include "NNUtil.h"
 
+#include <cstring>
 #include <limits>
+#include <optional>
 
 namespace loom::rt {
 namespace nn {
@@ -572,6 +574,279 @@ void mvnKernel(KernelArgs &a) {
   }
 }
 
+//===----------------------------------------------------------------------===//
+// Fast paths (no oneDNN needed): transpose, global_average_pool
+//===----------------------------------------------------------------------===//
+
+/// A transpose reduced to its essentials: output dims (row-major) and the
+/// input stride of each, with adjacent dims that stay adjacent merged.
+struct TransposeGeom {
+  std::vector<int64_t> dims, src;
+  size_t elem = 0;
+};
+
+std::optional<TransposeGeom> transposeGeom(const KernelArgs &a) {
+  if (a.inputs.size() != 1 || a.outputs.size() != 1 || !a.inputs[0].present ||
+      !a.outputs[0].present)
+    return std::nullopt;
+  const TensorRef &x = a.inputs[0], &y = a.outputs[0];
+  if (x.dtype != y.dtype)
+    return std::nullopt;
+  const size_t es = dtypeSize(x.dtype);
+  if (es != 1 && es != 2 && es != 4 && es != 8)
+    return std::nullopt;
+  const int64_t rank = int64_t(x.rank());
+  std::vector<int64_t> perm = a.attrs.getInts("perm");
+  if (perm.empty())
+    for (int64_t d = rank; d-- > 0;)
+      perm.push_back(d);
+  if (int64_t(perm.size()) != rank)
+    return std::nullopt;
+  std::vector<bool> seen(size_t(rank), false);
+  const std::vector<int64_t> st = stridesOf(x.shape);
+  TransposeGeom g;
+  g.elem = es;
+  Shape want;
+  for (int64_t p : perm) {
+    const int64_t d = p < 0 ? p + rank : p;
+    if (d < 0 || d >= rank || seen[size_t(d)])
+      return std::nullopt;
+    seen[size_t(d)] = true;
+    want.push_back(x.shape[size_t(d)]);
+    if (x.shape[size_t(d)] == 1)
+      continue; // size-1 dims do not move anything
+    if (!g.dims.empty() && g.src.back() == st[size_t(d)] * x.shape[size_t(d)]) {
+      g.dims.back() *= x.shape[size_t(d)];
+      g.src.back() = st[size_t(d)];
+    } else {
+      g.dims.push_back(x.shape[size_t(d)]);
+      g.src.push_back(st[size_t(d)]);
+    }
+  }
+  if (y.shape != want || y.numElements() == 0)
+    return std::nullopt;
+  if (g.dims.empty()) {
+    g.dims.push_back(1);
+    g.src.push_back(1);
+  }
+  return g;
+}
+
+template <typename T>
+void transposeCopy(const TransposeGeom &g, const T *x, T *y) {
+  const size_t r = g.dims.size();
+  const int64_t n = g.dims[r - 1], sn = g.src[r - 1];
+  if (sn == 1) {
+    // Rows stay contiguous: copy them.
+    std::vector<int64_t> idx(r, 0);
+    const int64_t rows = numElements(Shape(g.dims.begin(), g.dims.end() - 1));
+    int64_t off = 0;
+    for (int64_t row = 0; row < rows; ++row) {
+      std::memcpy(y + row * n, x + off, size_t(n) * sizeof(T));
+      for (size_t d = r - 1; d-- > 0;) {
+        off += g.src[d];
+        if (++idx[d] < g.dims[d])
+          break;
+        off -= g.src[d] * g.dims[d];
+        idx[d] = 0;
+      }
+    }
+    return;
+  }
+  // The input's contiguous dim j (stride 1) is swapped with the output's
+  // last dim: transpose [dims[j], n] tiles so that both sides are read and
+  // written in cache lines.
+  size_t j = r;
+  for (size_t d = 0; d + 1 < r; ++d)
+    if (g.src[d] == 1)
+      j = d;
+  const std::vector<int64_t> ys = stridesOf(Shape(g.dims.begin(), g.dims.end()));
+  if (j == r) {
+    // No stride-1 dim (cannot happen for a dense input); gather.
+    const int64_t total = numElements(Shape(g.dims.begin(), g.dims.end()));
+    std::vector<int64_t> idx(r, 0);
+    int64_t off = 0;
+    for (int64_t i = 0; i < total; ++i) {
+      y[i] = x[off];
+      for (size_t d = r; d-- > 0;) {
+        off += g.src[d];
+        if (++idx[d] < g.dims[d])
+          break;
+        off -= g.src[d] * g.dims[d];
+        idx[d] = 0;
+      }
+    }
+    return;
+  }
+  const int64_t m = g.dims[j], ym = ys[j];
+  // Outer loop over every dim but j and r-1.
+  std::vector<size_t> outer;
+  for (size_t d = 0; d + 1 < r; ++d)
+    if (d != j)
+      outer.push_back(d);
+  std::vector<int64_t> idx(outer.size(), 0);
+  int64_t outerCount = 1;
+  for (size_t d : outer)
+    outerCount *= g.dims[d];
+  constexpr int64_t T0 = 16;
+  int64_t xo = 0, yo = 0;
+  for (int64_t o = 0; o < outerCount; ++o) {
+    for (int64_t i0 = 0; i0 < m; i0 += T0)
+      for (int64_t k0 = 0; k0 < n; k0 += T0) {
+        const int64_t i1 = std::min(m, i0 + T0), k1 = std::min(n, k0 + T0);
+        for (int64_t i = i0; i < i1; ++i)
+          for (int64_t k = k0; k < k1; ++k)
+            y[yo + i * ym + k] = x[xo + i + k * sn];
+      }
+    for (size_t q = outer.size(); q-- > 0;) {
+      const size_t d = outer[q];
+      xo += g.src[d];
+      yo += ys[d];
+      if (++idx[q] < g.dims[d])
+        break;
+      xo -= g.src[d] * g.dims[d];
+      yo -= ys[d] * g.dims[d];
+      idx[q] = 0;
+    }
+  }
+}
+
+void transposeFast(KernelArgs &a) {
+  std::optional<TransposeGeom> g = transposeGeom(a);
+  if (!g)
+    fail("transpose", "fast path called for a call it does not accept");
+  const void *x = a.inputs[0].data;
+  void *y = a.outputs[0].data;
+  switch (g->elem) {
+  case 1:
+    return transposeCopy(*g, static_cast<const uint8_t *>(x), static_cast<uint8_t *>(y));
+  case 2:
+    return transposeCopy(*g, static_cast<const uint16_t *>(x), static_cast<uint16_t *>(y));
+  case 4:
+    return transposeCopy(*g, static_cast<const uint32_t *>(x), static_cast<uint32_t *>(y));
+  default:
+    return transposeCopy(*g, static_cast<const uint64_t *>(x), static_cast<uint64_t *>(y));
+  }
+}
+
+/// global_average_pool over f32 [N, C, spatial...]: one mean per (n, c),
+/// summed in double like the reference.
+bool globalAvgAccepts(const KernelArgs &a) {
+  if (a.inputs.size() != 1 || a.outputs.size() != 1)
+    return false;
+  const TensorRef &x = a.inputs[0], &y = a.outputs[0];
+  if (x.dtype != DType::F32 || y.dtype != DType::F32 || x.rank() < 3 || y.rank() != x.rank() ||
+      y.shape[0] != x.shape[0] || y.shape[1] != x.shape[1])
+    return false;
+  for (size_t d = 2; d < y.rank(); ++d)
+    if (y.shape[d] != 1)
+      return false;
+  return numElements(Shape(x.shape.begin() + 2, x.shape.end())) > 0;
+}
+
+void globalAvgFast(KernelArgs &a) {
+  const TensorRef &x = a.inputs[0], &y = a.outputs[0];
+  const int64_t rows = x.shape[0] * x.shape[1];
+  const int64_t n = numElements(Shape(x.shape.begin() + 2, x.shape.end()));
+  const float *px = x.as<float>();
+  float *py = y.as<float>();
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *p = px + r * n;
+    double s = 0;
+    for (int64_t i = 0; i < n; ++i)
+      s += p[i];
+    py[r] = float(s / double(n));
+  }
+}
+
+/// f32 add/sub/mul/div where one operand has the output's shape and the
+/// other broadcasts as "one value per block": it varies over one contiguous
+/// run of the output's dims only (a scalar, a per-channel [1, C, 1, 1]
+/// scale, a bias over the last dim, the same shape). Same float arithmetic
+/// as the reference (one IEEE operation per element), so bit-identical.
+struct BinaryGeom {
+  bool fullIsA = true;
+  int64_t n = 0, inner = 1, period = 1; ///< other[(i / inner) % period]
+};
+
+std::optional<BinaryGeom> binaryGeom(const KernelArgs &a) {
+  if (a.inputs.size() != 2 || a.outputs.size() != 1)
+    return std::nullopt;
+  const TensorRef &x = a.inputs[0], &z = a.inputs[1], &y = a.outputs[0];
+  for (const TensorRef *t : {&x, &z, &y})
+    if (!t->present || t->dtype != DType::F32)
+      return std::nullopt;
+  BinaryGeom g;
+  g.n = y.numElements();
+  if (g.n == 0)
+    return std::nullopt;
+  const TensorRef *other;
+  if (x.shape == y.shape) {
+    g.fullIsA = true;
+    other = &z;
+  } else if (z.shape == y.shape) {
+    g.fullIsA = false;
+    other = &x;
+  } else {
+    return std::nullopt;
+  }
+  if (other->rank() > y.rank())
+    return std::nullopt;
+  Shape os(y.rank() - other->rank(), 1);
+  os.insert(os.end(), other->shape.begin(), other->shape.end());
+  // The dims where `other` is not broadcast must form one contiguous run.
+  int64_t first = -1, last = -1;
+  for (size_t d = 0; d < os.size(); ++d) {
+    if (os[d] == y.shape[d] && y.shape[d] != 1) {
+      if (first < 0)
+        first = int64_t(d);
+      else if (last != int64_t(d) - 1)
+        return std::nullopt;
+      last = int64_t(d);
+    } else if (os[d] != 1) {
+      return std::nullopt;
+    }
+  }
+  if (first >= 0) {
+    g.period = numElements(Shape(y.shape.begin() + first, y.shape.begin() + last + 1));
+    g.inner = numElements(Shape(y.shape.begin() + last + 1, y.shape.end()));
+  }
+  return g;
+}
+
+template <typename Op>
+void binaryRun(const BinaryGeom &g, const float *full, const float *other, float *y, Op op) {
+  const auto apply = [&](float f, float o) { return g.fullIsA ? op(f, o) : op(o, f); };
+  if (g.period == g.n) {
+    for (int64_t i = 0; i < g.n; ++i)
+      y[i] = apply(full[i], other[i]);
+  } else if (g.inner == 1) {
+    for (int64_t r = 0; r < g.n; r += g.period)
+      for (int64_t j = 0; j < g.period; ++j)
+        y[r + j] = apply(full[r + j], other[j]);
+  } else {
+    const int64_t blocks = g.n / g.inner;
+    for (int64_t b = 0; b < blocks; ++b) {
+      const float o = other[b % g.period];
+      const float *f = full + b * g.inner;
+      float *yb = y + b * g.inner;
+      for (int64_t k = 0; k < g.inner; ++k)
+        yb[k] = apply(f[k], o);
+    }
+  }
+}
+
+template <typename Op> KernelFn binaryFast(Op op) {
+  return [op](KernelArgs &a) {
+    std::optional<BinaryGeom> g = binaryGeom(a);
+    if (!g)
+      fail("binary", "fast path called for a call it does not accept");
+    const float *full = (g->fullIsA ? a.inputs[0] : a.inputs[1]).as<float>();
+    const float *other = (g->fullIsA ? a.inputs[1] : a.inputs[0]).as<float>();
+    binaryRun(*g, full, other, a.outputs[0].as<float>(), op);
+  };
+}
+
 void add(KernelRegistry &r, const char *name, KernelFn fn) {
   r.add(KernelEntry{name, {}, KernelImpl::Reference, std::move(fn), nullptr});
 }
@@ -594,6 +869,19 @@ void registerNNKernels(KernelRegistry &r) {
   add(r, "layer_normalization", layerNormKernel);
   add(r, "lrn", lrnKernel);
   add(r, "mean_variance_normalization", mvnKernel);
+  r.add(KernelEntry{"transpose", {}, KernelImpl::Fast, transposeFast,
+                    [](const KernelArgs &a) { return transposeGeom(a).has_value(); }});
+  r.add(KernelEntry{"global_average_pool", {}, KernelImpl::Fast, globalAvgFast,
+                    globalAvgAccepts});
+  auto binAccepts = [](const KernelArgs &a) { return binaryGeom(a).has_value(); };
+  r.add(KernelEntry{"add", {}, KernelImpl::Fast,
+                    binaryFast([](float x, float z) { return x + z; }), binAccepts});
+  r.add(KernelEntry{"sub", {}, KernelImpl::Fast,
+                    binaryFast([](float x, float z) { return x - z; }), binAccepts});
+  r.add(KernelEntry{"mul", {}, KernelImpl::Fast,
+                    binaryFast([](float x, float z) { return x * z; }), binAccepts});
+  r.add(KernelEntry{"div", {}, KernelImpl::Fast,
+                    binaryFast([](float x, float z) { return x / z; }), binAccepts});
 }
 
 } // namespace loom::rt
