@@ -48,8 +48,8 @@ TARGETS = ["host", "ryzen-ai-300", "snapdragon-x-elite", "apple-m4",
            "intel-lunar-lake"]
 # The application models (sections 3 and 5 run on these only); the scaling
 # series is for section 2 (and 1, 4, 6 except synthetic_100k).
-APPS = ["gpt2", "llama_prefill", "llama_decode", "whisper_encoder", "vit",
-        "mobilenet", "unet_block"]
+APPS = ["gpt2", "llama_prefill", "llama_decode", "llama_wide_decode", "whisper_encoder",
+        "vit", "mobilenet", "unet_block"]
 SCALING = ["decoder_L1", "decoder_L4", "decoder_L16", "decoder_L64",
            "synthetic_100k"]
 PREFILL = ["gpt2", "llama_prefill"]  # the LLM prefill models (section 3 goal)

@@ -49,6 +49,9 @@ class Builder:
         self.nodes, self.inits, self.inputs, self.outputs = [], [], [], []
         self.scope, self.counts = [], {}
         self.anon = 1000  # torch numbers folded constants after the graph's values
+        # Linear weights as int8 initializers behind DequantizeLinear (per
+        # output channel), as weight-only quantized exports write them.
+        self.int8_weights = False
 
     # --- scopes and nodes
     @contextlib.contextmanager
@@ -160,8 +163,19 @@ def rms_norm(b, x, hidden, eps, wname):
 def linear(b, x, n_in, n_out, wname=None, bname=None, bias=True, bias_first=True):
     """nn.Linear on a rank-3 input: MatMul by the folded transposed weight
     (onnx::MatMul_N), then Add(bias, y) (torch's operand order)."""
-    w = b.normal(n_in, n_out)
-    y = b.op("MatMul", [x, b.param(wname, w) if wname else b.folded("MatMul", w)])
+    if b.int8_weights:
+        # Integers drawn directly (uniform in [-127, 127]) with scales that
+        # give the weights std ~0.02: no float copy of a large matrix.
+        q = b.rng.integers(-127, 128, size=(n_in, n_out), dtype=np.int8)
+        scale = np.full(n_out, 0.02 * np.sqrt(3.0) / 127.0, np.float32)
+        deq = b.op("DequantizeLinear", [b.folded("DequantizeLinear", q),
+                                        b.folded("DequantizeLinear", scale),
+                                        b.folded("DequantizeLinear", np.zeros(n_out, np.int8))],
+                   axis=1)
+        y = b.op("MatMul", [x, deq])
+    else:
+        w = b.normal(n_in, n_out)
+        y = b.op("MatMul", [x, b.param(wname, w) if wname else b.folded("MatMul", w)])
     if bias:
         bv = b.param(bname, b.normal(n_out))
         y = b.op("Add", [bv, y] if bias_first else [y, bv])
@@ -232,6 +246,7 @@ SIZES = {
         gpt2=dict(layers=2, hidden=64, heads=4, seq=16, vocab=256),
         decoder=dict(hidden=32, heads=2, seq=16, vocab=256),
         llama=dict(layers=2, hidden=64, heads=8, kv_heads=2, inter=176, seq=16, vocab=256),
+        llama_wide=dict(layers=2, hidden=128, heads=8, kv_heads=2, inter=352, seq=16, vocab=256),
         whisper=dict(layers=2, hidden=64, heads=4, mels=80, frames=32),
         vit=dict(layers=2, hidden=64, heads=4, image=32, patch=8, classes=100),
         mobilenet=dict(image=32, width=0.5, blocks=6, last=256, classes=100),
@@ -241,6 +256,10 @@ SIZES = {
         gpt2=dict(layers=6, hidden=384, heads=6, seq=128, vocab=4096),
         decoder=dict(hidden=128, heads=4, seq=64, vocab=2048),
         llama=dict(layers=4, hidden=512, heads=8, kv_heads=2, inter=1024, seq=128, vocab=4096),
+        # Realistic width (TinyLlama-1.1B's shapes, 16 of its 22 layers):
+        # int8 weights keep the file ~0.8 GB.
+        llama_wide=dict(layers=16, hidden=2048, heads=32, kv_heads=4, inter=5632, seq=128,
+                        vocab=32000),
         whisper=dict(layers=4, hidden=384, heads=6, mels=80, frames=512),
         vit=dict(layers=6, hidden=384, heads=6, image=224, patch=16, classes=1000),
         mobilenet=dict(image=224, width=1.0, blocks=11, last=1024, classes=1000),
@@ -786,6 +805,9 @@ def build(name, size):
         feeds = gpt2(b, layers=int(name[len("decoder_L"):]), **cfg["decoder"])
     elif name in ("llama_prefill", "llama_decode"):
         feeds = llama(b, decode=name == "llama_decode", **cfg["llama"])
+    elif name == "llama_wide_decode":
+        b.int8_weights = True
+        feeds = llama(b, decode=True, **cfg["llama_wide"])
     elif name == "whisper_encoder":
         feeds = whisper_encoder(b, **cfg["whisper"])
     elif name == "vit":
@@ -801,8 +823,8 @@ def build(name, size):
     return b.model(), [feeds[i.name] for i in b.inputs], [i.name for i in b.inputs]
 
 
-MODELS = ["gpt2", "llama_prefill", "llama_decode", "whisper_encoder", "vit",
-          "mobilenet", "unet_block", "decoder_L1", "decoder_L4", "decoder_L16",
+MODELS = ["gpt2", "llama_prefill", "llama_decode", "llama_wide_decode", "whisper_encoder",
+          "vit", "mobilenet", "unet_block", "decoder_L1", "decoder_L4", "decoder_L16",
           "decoder_L64", "synthetic_100k"]
 
 
