@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "loom/Target/Target.h"
+#include "loom/Target/YamlTree.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
@@ -22,73 +23,8 @@ using namespace loom::target;
 namespace yaml = llvm::yaml;
 using llvm::StringRef;
 
-namespace {
-
-/// A YAML node, read completely before the schema is checked (LLVM's YAML
-/// parser streams: a node can be visited only once, in file order).
-struct YNode {
-  enum Kind { Null, Scalar, Map, Seq } kind = Null;
-  llvm::SMLoc loc;
-  std::string value;                         ///< Scalar
-  std::vector<struct YEntry> entries;        ///< Map, in file order
-  std::vector<std::unique_ptr<YNode>> items; ///< Seq
-};
-struct YEntry {
-  std::string key;
-  llvm::SMLoc keyLoc;
-  std::unique_ptr<YNode> value;
-};
-
-/// Copies `node` into a YNode; false (with `error` set) for what the schema
-/// never uses: aliases, non-scalar keys.
-bool build(yaml::Node *node, YNode &out, llvm::SMLoc &errorLoc,
-           std::string &error) {
-  if (!node)
-    return true;
-  out.loc = node->getSourceRange().Start;
-  if (auto *s = llvm::dyn_cast<yaml::ScalarNode>(node)) {
-    llvm::SmallString<64> storage;
-    out.kind = YNode::Scalar;
-    out.value = s->getValue(storage).str();
-  } else if (auto *b = llvm::dyn_cast<yaml::BlockScalarNode>(node)) {
-    out.kind = YNode::Scalar;
-    out.value = b->getValue().str();
-  } else if (auto *m = llvm::dyn_cast<yaml::MappingNode>(node)) {
-    out.kind = YNode::Map;
-    for (yaml::KeyValueNode &kv : *m) {
-      auto *key = llvm::dyn_cast_or_null<yaml::ScalarNode>(kv.getKey());
-      if (!key) {
-        errorLoc = kv.getKey() ? kv.getKey()->getSourceRange().Start : out.loc;
-        error = "expected a plain key";
-        return false;
-      }
-      YEntry e;
-      llvm::SmallString<32> storage;
-      e.key = key->getValue(storage).str();
-      e.keyLoc = key->getSourceRange().Start;
-      e.value = std::make_unique<YNode>();
-      if (!build(kv.getValue(), *e.value, errorLoc, error))
-        return false;
-      if (!e.value->loc.isValid() || e.value->kind == YNode::Null)
-        e.value->loc = e.keyLoc;
-      out.entries.push_back(std::move(e));
-    }
-  } else if (auto *q = llvm::dyn_cast<yaml::SequenceNode>(node)) {
-    out.kind = YNode::Seq;
-    for (yaml::Node &item : *q) {
-      out.items.push_back(std::make_unique<YNode>());
-      if (!build(&item, *out.items.back(), errorLoc, error))
-        return false;
-    }
-  } else if (llvm::isa<yaml::AliasNode>(node)) {
-    errorLoc = out.loc;
-    error = "YAML aliases are not supported in target files";
-    return false;
-  }
-  return true;
-}
-
-} // namespace
+using loom::yamltree::YEntry;
+using loom::yamltree::YNode;
 
 namespace {
 
@@ -637,7 +573,7 @@ llvm::Expected<TargetDesc> loom::target::parseTarget(StringRef yamlText,
   llvm::SMLoc errorLoc;
   std::string buildError;
   if (doc != stream.end() &&
-      !build(doc->getRoot(), root, errorLoc, buildError)) {
+      !build(doc->getRoot(), root, errorLoc, buildError, "target files")) {
     parser.fail(errorLoc, "", buildError);
     return makeError(parser.takeError());
   }

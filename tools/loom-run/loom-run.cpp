@@ -14,6 +14,7 @@
 #include "loom/Runtime/Session.h"
 #include "../common/ToolSupport.h"
 #include "loom/Runtime/TensorProtoIO.h"
+#include "ScenarioRun.h"
 
 #include <nlohmann/json.hpp>
 
@@ -66,6 +67,9 @@ options:
                         (chrome://tracing, Perfetto)
   --quiet               print only mismatches, errors and --repeat timings
   --help                print this help and exit
+
+scenarios: loom-run --scenario OUT_DIR [--periods N] [--json FILE] runs a
+scenario compiled by loomc --scenario (see loom-run --scenario --help).
 
 exit codes: 0 success (every output matches), 1 some output differs from the
 expected output, 2 usage error, or the plan cannot be loaded or run.
@@ -341,6 +345,10 @@ int main(int argc, char **argv) {
   // a small model with --threads 2 on a busy 2-core machine). Sleep instead,
   // unless the user chose a policy.
   ::setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0);
+  // `--scenario OUT_DIR`: a scenario compiled by loomc --scenario
+  // (ScenarioRun.cpp, docs/scenarios.md).
+  if (loom::tools::isScenarioInvocation(argc, argv))
+    return loom::tools::runScenario(argc, argv);
   try {
     std::optional<Options> options = parseArgs(argc, argv);
     if (!options)

@@ -20,6 +20,7 @@
 #include "loom/Target/Target.h"
 #include "Loom/LoomOps.h"
 #include "Plan/PlanOps.h"
+#include "ScenarioDriver.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
@@ -119,6 +120,13 @@ static cl::opt<bool> listDevices(
     cl::desc("Print the devices of --target, one per line, and exit (no "
              "model needed; loom_add_model uses it to name the stub files)"),
     cl::init(false), cl::cat(loomCategory));
+static cl::opt<std::string> scenarioFile(
+    "scenario",
+    cl::desc("Compile a real-time scenario instead of one model: every model "
+             "of FILE.yaml, then one static schedule (also "
+             "--scenario-policy=NAME, --allow-misses, --models-dir=DIR; see "
+             "docs/scenarios.md)"),
+    cl::value_desc("FILE.yaml"), cl::init(""), cl::cat(loomCategory));
 static cl::opt<std::string> quantizeMode(
     "quantize",
     cl::desc("Quantize MatMul/Gemm/Conv after fusion: w8, w4 (weight-only), "
@@ -347,7 +355,9 @@ int main(int argc, char **argv) {
     if (auto it = options.find(name); it != options.end())
       it->second->addCategory(debugCategory);
   }
-  cl::HideUnrelatedOptions({&loomCategory, &debugCategory});
+  cl::HideUnrelatedOptions({&loomCategory,
+                            &loom::scenario::scenarioOptionCategory(),
+                            &debugCategory});
   std::string errors;
   llvm::raw_string_ostream errStream(errors);
   if (!cl::ParseCommandLineOptions(
@@ -392,6 +402,10 @@ int main(int argc, char **argv) {
                  << "\n";
     return 1;
   }
+  if (!scenarioFile.empty())
+    return loom::scenario::runScenarioCompile(scenarioFile, outDir, target,
+                                              partitioner, !noSplit, costTable,
+                                              int(optLevel), quiet);
   if (listDevices) {
     for (const auto &d : desc->devices)
       llvm::outs() << d.name << "\n";

@@ -1,0 +1,449 @@
+//===- Output.cpp - scenario.json, trace.json, report.html ----------------===//
+//
+// Formats: docs/scenarios.md. Times are µs rounded to 1 ns so that the
+// files stay readable and byte-identical between runs.
+//
+//===----------------------------------------------------------------------===//
+#include "loom/Scenario/Output.h"
+
+#include "llvm/Support/Format.h"
+#include "llvm/Support/JSON.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+using namespace loom::scenario;
+namespace json = llvm::json;
+
+namespace {
+
+double r3(double us) { return std::round(us * 1000) / 1000; }
+
+std::string jobLabel(const ScenarioProblem &P, size_t j) {
+  const Job &job = P.jobs[j];
+  std::string s = P.workloads[size_t(job.workload)].name;
+  if (job.role == Job::Role::Prefill)
+    return s + " prefill";
+  if (job.role == Job::Role::Decode)
+    return s + " token " + std::to_string(job.instance);
+  return s + " #" + std::to_string(job.instance);
+}
+
+std::vector<size_t> startOrder(const PolicyResult &R) {
+  std::vector<size_t> order(R.jobs.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (R.jobs[a].start != R.jobs[b].start)
+      return R.jobs[a].start < R.jobs[b].start;
+    return R.jobs[a].release < R.jobs[b].release;
+  });
+  return order;
+}
+
+std::string html(llvm::StringRef s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '<')
+      o += "&lt;";
+    else if (c == '>')
+      o += "&gt;";
+    else if (c == '&')
+      o += "&amp;";
+    else if (c == '"')
+      o += "&quot;";
+    else
+      o += c;
+  }
+  return o;
+}
+
+std::string ms(double us, int digits = 3) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, us / 1000);
+  return buf;
+}
+
+} // namespace
+
+void loom::scenario::writeScenarioJson(const ScenarioProblem &P,
+                                       const std::vector<PolicyResult> &results,
+                                       size_t chosen, const OutputInfo &info,
+                                       llvm::raw_ostream &os) {
+  const PolicyResult &R = results[chosen];
+  json::OStream j(os, 2);
+  j.object([&] {
+    j.attribute("format", "loom-scenario");
+    j.attribute("version", kScenarioFormatVersion);
+    j.attribute("producer", info.producer);
+    j.attribute("scenario", info.scenarioName);
+    j.attribute("source", info.source);
+    j.attribute("target", info.target);
+    j.attributeArray("devices", [&] {
+      for (const auto &d : P.platform.devices)
+        j.object([&] {
+          j.attribute("name", d.name);
+          j.attribute("queues", d.queues);
+        });
+    });
+    j.attribute("hyperperiod_us", r3(P.hyperperiodUs));
+    j.attribute("horizon_us", r3(P.horizonUs));
+    j.attribute("horizon_capped", P.horizonCapped);
+    j.attribute("requested_policy", info.requestedPolicy);
+    j.attribute("policy", policyName(R.policy));
+    j.attributeArray("analysis", [&] {
+      for (const std::string &a : info.analysis)
+        j.value(a);
+    });
+    j.attributeArray("models", [&] {
+      for (size_t w = 0; w < P.workloads.size(); ++w) {
+        const Workload &wl = P.workloads[w];
+        const auto &gs = P.workloadGraphs[w];
+        j.object([&] {
+          j.attribute("name", wl.name);
+          j.attribute("kind", wl.isRequest() ? "request" : "periodic");
+          j.attribute("priority", wl.priority);
+          auto graph = [&](const char *key, int g, const ModelFile &f) {
+            j.attributeObject(key, [&] {
+              j.attribute("plan", info.graphDirs[size_t(g)]);
+              j.attribute("file", f.file);
+              j.attribute("quantize", f.quantize);
+              j.attribute("tasks", int64_t(P.graphs[size_t(g)].tasks.size()));
+              j.attribute("makespan_us", r3(P.graphs[size_t(g)].makespanUs));
+              j.attribute("critical_path_us",
+                          r3(criticalPathUs(P.graphs[size_t(g)])));
+            });
+          };
+          if (!wl.isRequest()) {
+            graph("model", gs[0], wl.model);
+            j.attribute("period_us", r3(wl.periodMs * 1000));
+            j.attribute("deadline_us", r3(wl.deadlineMs * 1000));
+            j.attribute("offset_us", r3(wl.offsetMs * 1000));
+          } else {
+            graph("prefill", gs[0], wl.prefill);
+            graph("decode", gs[1], wl.decode);
+            j.attribute("prefill_tokens", wl.prefillTokens);
+            j.attribute("decode_tokens", wl.decodeTokens);
+            j.attribute("at_us", r3(wl.atMs * 1000));
+            j.attribute("ttft_us", r3(wl.ttftMs * 1000));
+            j.attribute("per_token_us", r3(wl.perTokenMs * 1000));
+          }
+        });
+      }
+    });
+    j.attributeArray("policies", [&] {
+      for (const PolicyResult &pr : results) {
+        std::vector<WorkloadStats> stats = workloadStats(P, pr);
+        j.object([&] {
+          j.attribute("name", policyName(pr.policy));
+          j.attribute("misses", pr.misses);
+          j.attribute("total_lateness_us", r3(pr.totalLatenessUs));
+          j.attribute("worst_ttft_us", r3(pr.worstTtftUs));
+          j.attribute("makespan_us", r3(pr.makespanUs));
+          if (pr.policy == Policy::Joint)
+            j.attribute("moved_tasks", pr.movedTasks);
+          if (pr.policy == Policy::Utilization)
+            j.attributeArray("model_devices", [&] {
+              for (size_t g = 0; g < P.graphs.size(); ++g)
+                j.object([&] {
+                  j.attribute("model", P.graphs[g].name);
+                  int d = pr.graphDevice[g];
+                  if (d >= 0)
+                    j.attribute("device", P.platform.devices[size_t(d)].name);
+                  else
+                    j.attribute("device", nullptr);
+                });
+            });
+          j.attributeArray("models", [&] {
+            for (size_t w = 0; w < P.workloads.size(); ++w)
+              j.object([&] {
+                const WorkloadStats &s = stats[w];
+                j.attribute("name", P.workloads[w].name);
+                j.attribute("jobs", s.jobs);
+                j.attribute("misses", s.misses);
+                j.attribute("latency_min_us", r3(s.minUs));
+                j.attribute("latency_median_us", r3(s.medianUs));
+                j.attribute("latency_p95_us", r3(s.p95Us));
+                j.attribute("latency_max_us", r3(s.maxUs));
+                if (P.workloads[w].isRequest()) {
+                  j.attribute("ttft_us", r3(s.ttftUs));
+                  j.attribute("tokens_per_s",
+                              std::round(s.tokensPerS * 100) / 100);
+                }
+              });
+          });
+        });
+      }
+    });
+    j.attributeArray("jobs", [&] {
+      std::vector<size_t> order = startOrder(R);
+      for (size_t i = 0; i < order.size(); ++i) {
+        size_t jb = order[i];
+        const Job &job = P.jobs[jb];
+        const JobResult &r = R.jobs[jb];
+        const ModelGraph &g = P.graphs[size_t(job.graph)];
+        j.object([&] {
+          j.attribute("id", int64_t(i));
+          j.attribute("model", P.workloads[size_t(job.workload)].name);
+          j.attribute("plan", info.graphDirs[size_t(job.graph)]);
+          j.attribute("role", roleName(job.role));
+          j.attribute("instance", job.instance);
+          j.attribute("release_us", r3(r.release));
+          j.attribute("deadline_us", r3(r.deadline));
+          j.attribute("start_us", r3(r.start));
+          j.attribute("end_us", r3(r.end));
+          j.attribute("missed", r.missed);
+          j.attributeArray("tasks", [&] {
+            for (size_t v = 0; v < r.tasks.size(); ++v) {
+              const PlacedTask &t = r.tasks[v];
+              j.object([&] {
+                j.attribute("task", g.tasks[v].planId);
+                j.attribute("device",
+                            P.platform.devices[size_t(t.device)].name);
+                j.attribute("queue", t.queue);
+                j.attribute("start_us", r3(t.start));
+                j.attribute("end_us", r3(t.end));
+              });
+            }
+          });
+        });
+      }
+    });
+  });
+  os << "\n";
+}
+
+void loom::scenario::writeScenarioTrace(const ScenarioProblem &P,
+                                        const PolicyResult &R,
+                                        llvm::raw_ostream &os) {
+  int p = int(P.platform.devices.size());
+  json::OStream j(os, 1);
+  j.object([&] {
+    j.attributeArray("traceEvents", [&] {
+      for (int d = 0; d < p; ++d) {
+        j.object([&] {
+          j.attribute("name", "process_name");
+          j.attribute("ph", "M");
+          j.attribute("pid", d);
+          j.attributeObject("args", [&] {
+            j.attribute("name", P.platform.devices[size_t(d)].name);
+          });
+        });
+        for (int q = 0; q < std::max(1, P.platform.devices[size_t(d)].queues);
+             ++q)
+          j.object([&] {
+            j.attribute("name", "thread_name");
+            j.attribute("ph", "M");
+            j.attribute("pid", d);
+            j.attribute("tid", q);
+            j.attributeObject("args", [&] {
+              j.attribute("name", "queue " + std::to_string(q));
+            });
+          });
+      }
+      // Links with transfers: pid p + from * p + to.
+      std::vector<bool> used(size_t(p * p), false);
+      for (const PlacedTransfer &t : R.transfers)
+        used[size_t(t.fromDevice * p + t.toDevice)] = true;
+      for (int l = 0; l < p * p; ++l)
+        if (used[size_t(l)])
+          j.object([&] {
+            j.attribute("name", "process_name");
+            j.attribute("ph", "M");
+            j.attribute("pid", p + l);
+            j.attributeObject("args", [&] {
+              j.attribute("name",
+                          "link " + P.platform.devices[size_t(l / p)].name +
+                              " -> " + P.platform.devices[size_t(l % p)].name);
+            });
+          });
+      std::vector<size_t> order = startOrder(R);
+      std::vector<int64_t> idOf(R.jobs.size());
+      for (size_t i = 0; i < order.size(); ++i)
+        idOf[order[i]] = int64_t(i);
+      for (size_t i = 0; i < order.size(); ++i) {
+        size_t jb = order[i];
+        const Job &job = P.jobs[jb];
+        const ModelGraph &g = P.graphs[size_t(job.graph)];
+        std::string label = jobLabel(P, jb);
+        for (size_t v = 0; v < g.tasks.size(); ++v) {
+          const PlacedTask &t = R.jobs[jb].tasks[v];
+          j.object([&] {
+            j.attribute("name", label + ": " + g.tasks[v].name);
+            j.attribute("cat", P.workloads[size_t(job.workload)].name);
+            j.attribute("ph", "X");
+            j.attribute("pid", t.device);
+            j.attribute("tid", t.queue);
+            j.attribute("ts", r3(t.start));
+            j.attribute("dur", r3(t.end - t.start));
+            j.attributeObject("args", [&] {
+              j.attribute("job", int64_t(i));
+              j.attribute("task", g.tasks[v].planId);
+              j.attribute("missed", R.jobs[jb].missed);
+            });
+          });
+        }
+      }
+      for (const PlacedTransfer &t : R.transfers)
+        j.object([&] {
+          j.attribute("name", "copy (" + jobLabel(P, size_t(t.job)) + ")");
+          j.attribute("cat", "transfer");
+          j.attribute("ph", "X");
+          j.attribute("pid", p + t.fromDevice * p + t.toDevice);
+          j.attribute("tid", 0);
+          j.attribute("ts", r3(t.start));
+          j.attribute("dur", r3(t.end - t.start));
+          j.attributeObject("args",
+                            [&] { j.attribute("job", idOf[size_t(t.job)]); });
+        });
+    });
+    j.attribute("displayTimeUnit", "ms");
+  });
+  os << "\n";
+}
+
+void loom::scenario::writeScenarioReport(
+    const ScenarioProblem &P, const std::vector<PolicyResult> &results,
+    size_t chosen, const OutputInfo &info, llvm::raw_ostream &os) {
+  std::vector<std::vector<WorkloadStats>> stats;
+  for (const PolicyResult &r : results)
+    stats.push_back(workloadStats(P, r));
+  static const char *const colors[] = {"#888888", "#1f77b4", "#ff7f0e",
+                                       "#2ca02c", "#d62728", "#9467bd"};
+  os << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>Loom "
+        "scenario "
+     << html(info.source) << "</title>\n"
+     << "<style>body{font-family:sans-serif;margin:2em;max-width:1100px}"
+        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid "
+        "#ccc;padding:3px 8px;text-align:right}th{background:#f4f4f4}"
+        "td.l,th.l{text-align:left}.miss{color:#c00;font-weight:bold}"
+        ".chosen{background:#eef6ff}</style></head><body>\n";
+  os << "<h1>Scenario " << html(info.source) << " on " << html(info.target)
+     << "</h1>\n<p>Horizon " << ms(P.horizonUs) << " ms"
+     << (P.horizonCapped ? " (capped: the hyperperiod is longer)" : "") << "; "
+     << P.jobs.size()
+     << " job instances; policy requested: " << html(info.requestedPolicy)
+     << ", schedule written: <b>" << policyName(results[chosen].policy)
+     << "</b>. All numbers are predictions of the cost model.</p>\n";
+  if (!info.analysis.empty()) {
+    os << "<h2>Feasibility warnings</h2><ul>\n";
+    for (const std::string &a : info.analysis)
+      os << "<li>" << html(a) << "</li>\n";
+    os << "</ul>\n";
+  }
+  // Summary per policy.
+  os << "<h2>Policies</h2>\n<table><tr><th class=l>policy</th><th>deadline "
+        "misses</th><th>total lateness (ms)</th><th>worst TTFT "
+        "(ms)</th><th>makespan (ms)</th></tr>\n";
+  for (size_t i = 0; i < results.size(); ++i) {
+    const PolicyResult &r = results[i];
+    os << "<tr" << (i == chosen ? " class=chosen" : "") << "><td class=l>"
+       << policyName(r.policy) << (i == chosen ? " (chosen)" : "") << "</td><td"
+       << (r.misses ? " class=miss" : "") << ">" << r.misses << "</td><td>"
+       << ms(r.totalLatenessUs) << "</td><td>"
+       << (r.worstTtftUs > 0 ? ms(r.worstTtftUs) : "-") << "</td><td>"
+       << ms(r.makespanUs) << "</td></tr>\n";
+  }
+  os << "</table>\n";
+  // Misses chart.
+  {
+    int maxMiss = 1;
+    for (const PolicyResult &r : results)
+      maxMiss = std::max(maxMiss, r.misses);
+    int w = 520, rowH = 22;
+    os << "<svg width=\"" << w + 200 << "\" height=\""
+       << rowH * results.size() + 30 << "\" role=\"img\">\n";
+    for (size_t i = 0; i < results.size(); ++i) {
+      int bw = int(double(results[i].misses) / maxMiss * w);
+      os << "<text x=\"0\" y=\"" << i * rowH + 16 << "\" font-size=\"12\">"
+         << policyName(results[i].policy) << "</text><rect x=\"110\" y=\""
+         << i * rowH + 4 << "\" width=\"" << bw << "\" height=\"" << rowH - 6
+         << "\" fill=\"" << colors[i % 6] << "\"/><text x=\"" << 115 + bw
+         << "\" y=\"" << i * rowH + 16 << "\" font-size=\"12\">"
+         << results[i].misses << " misses</text>\n";
+    }
+    os << "</svg>\n";
+  }
+  // Per model.
+  os << "<h2>Models</h2>\n";
+  for (size_t w = 0; w < P.workloads.size(); ++w) {
+    const Workload &wl = P.workloads[w];
+    double deadline =
+        wl.isRequest() ? wl.perTokenMs * 1000 : wl.deadlineMs * 1000;
+    os << "<h3>" << html(wl.name) << "</h3>\n<p>";
+    if (wl.isRequest())
+      os << "LLM request: prefill " << html(wl.prefill.file) << " ("
+         << wl.prefillTokens << " tokens), then " << wl.decodeTokens
+         << " decode steps of " << html(wl.decode.file) << "; TTFT target "
+         << ms(wl.ttftMs * 1000) << " ms, per-token target "
+         << ms(wl.perTokenMs * 1000) << " ms";
+    else
+      os << "Periodic: " << html(wl.model.file) << " every "
+         << ms(wl.periodMs * 1000) << " ms, deadline "
+         << ms(wl.deadlineMs * 1000) << " ms";
+    os << "; priority " << wl.priority << ".</p>\n";
+    os << "<table><tr><th class=l>policy</th><th>jobs</th><th>misses</th>"
+          "<th>min (ms)</th><th>median (ms)</th><th>p95 (ms)</th><th>max "
+          "(ms)</th>";
+    if (wl.isRequest())
+      os << "<th>TTFT (ms)</th><th>tokens/s</th>";
+    os << "</tr>\n";
+    double maxLat = deadline;
+    for (size_t i = 0; i < results.size(); ++i) {
+      const WorkloadStats &s = stats[i][w];
+      maxLat = std::max(maxLat, s.maxUs);
+      os << "<tr" << (i == chosen ? " class=chosen" : "") << "><td class=l>"
+         << policyName(results[i].policy) << "</td><td>" << s.jobs << "</td><td"
+         << (s.misses ? " class=miss" : "") << ">" << s.misses << "</td><td>"
+         << ms(s.minUs) << "</td><td>" << ms(s.medianUs) << "</td><td>"
+         << ms(s.p95Us) << "</td><td>" << ms(s.maxUs) << "</td>";
+      if (wl.isRequest()) {
+        char tps[32];
+        std::snprintf(tps, sizeof tps, "%.1f", s.tokensPerS);
+        os << "<td" << (s.ttftUs > wl.ttftMs * 1000 + 1e-6 ? " class=miss" : "")
+           << ">" << ms(s.ttftUs) << "</td><td>" << tps << "</td>";
+      }
+      os << "</tr>\n";
+    }
+    os << "</table>\n";
+    // Latency chart: min-max bar, median and p95 ticks, deadline line.
+    int width = 520, rowH = 22, x0 = 110;
+    double scale = maxLat > 0 ? width / (maxLat * 1.05) : 1;
+    os << "<svg width=\"" << x0 + width + 40 << "\" height=\""
+       << rowH * results.size() + 30 << "\" role=\"img\">\n";
+    for (size_t i = 0; i < results.size(); ++i) {
+      const WorkloadStats &s = stats[i][w];
+      double y = double(i * rowH);
+      os << "<text x=\"0\" y=\"" << y + 16 << "\" font-size=\"12\">"
+         << policyName(results[i].policy) << "</text>"
+         << "<rect x=\"" << x0 + s.minUs * scale << "\" y=\"" << y + 6
+         << "\" width=\"" << std::max(1.0, (s.maxUs - s.minUs) * scale)
+         << "\" height=\"" << rowH - 10 << "\" fill=\"" << colors[i % 6]
+         << "\" opacity=\"0.5\"/>"
+         << "<line x1=\"" << x0 + s.medianUs * scale << "\" x2=\""
+         << x0 + s.medianUs * scale << "\" y1=\"" << y + 3 << "\" y2=\""
+         << y + rowH - 1 << "\" stroke=\"black\" stroke-width=\"2\"/>"
+         << "<line x1=\"" << x0 + s.p95Us * scale << "\" x2=\""
+         << x0 + s.p95Us * scale << "\" y1=\"" << y + 3 << "\" y2=\""
+         << y + rowH - 1 << "\" stroke=\"black\" stroke-dasharray=\"2,2\"/>\n";
+    }
+    double dx = x0 + deadline * scale;
+    os << "<line x1=\"" << dx << "\" x2=\"" << dx << "\" y1=\"0\" y2=\""
+       << rowH * results.size() << "\" stroke=\"#c00\"/>"
+       << "<text x=\"" << dx - 30 << "\" y=\"" << rowH * results.size() + 14
+       << "\" font-size=\"11\" fill=\"#c00\">deadline " << ms(deadline)
+       << " ms</text>\n</svg>\n<p style=\"font-size:smaller\">Bars: min to max "
+          "latency (end - release"
+       << (wl.isRequest() ? ", decode steps" : "")
+       << "); solid tick: median; dashed: p95.</p>\n";
+  }
+  os << "<h2>Notes</h2><ul><li>back-to-back: each model's compiled plan, "
+        "one job at a time in release order (the baseline).</li><li>edf, "
+        "fixed-priority: task-level list scheduling on the compiled devices, "
+        "by absolute deadline or by priority.</li><li>utilization: every "
+        "model on one device, balancing utilization, then edf.</li><li>joint: "
+        "edf; a job that would miss on its compiled devices, or an LLM "
+        "prefill, may have its tasks moved (each to the device where it "
+        "finishes first, or all to one device) when that ends it "
+        "sooner.</li></ul>\n</body></html>\n";
+}
