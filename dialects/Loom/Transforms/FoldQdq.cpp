@@ -103,6 +103,131 @@ struct ImportDequantizeLinear : OpRewritePattern<DequantizeLinearOp> {
   }
 };
 
+/// The typed quantize of `x` = QuantizeLinear(f32, scale, zp) when its
+/// constant parameters give `type`'s element type, else null.
+Value typedQuantizeOf(PatternRewriter &rewriter, Value x, RankedTensorType type) {
+  auto ql = x.getDefiningOp<QuantizeLinearOp>();
+  if (!ql || !cast<RankedTensorType>(ql.getX().getType()).getElementType().isF32())
+    return Value();
+  auto storage = cast<IntegerType>(
+      cast<RankedTensorType>(x.getType()).getElementType());
+  quant::QuantizedType q =
+      onnxQuantType(ql.getYScale(), ql.getYZeroPoint(), ql.getAxis(),
+                    type.getRank(), storage);
+  if (q != type.getElementType())
+    return Value();
+  return QuantizeOp::create(rewriter, ql.getLoc(), type, ql.getX());
+}
+
+/// The quantized type of an ONNX (scale, zero point) pair for a tensor of
+/// type `t` (i8 / ui8), with `axis` for a 1-D scale; null if not constant.
+RankedTensorType typed(RankedTensorType t, Value scale, Value zp,
+                       int64_t axis) {
+  auto storage = dyn_cast<IntegerType>(t.getElementType());
+  if (!storage || storage.getWidth() != 8)
+    return nullptr;
+  quant::QuantizedType q =
+      onnxQuantType(scale, zp, axis, t.getRank(), storage);
+  return q ? RankedTensorType::get(t.getShape(), q) : nullptr;
+}
+
+/// QuantizeLinear -> QLinearMatMul / QLinearConv (constant signed 8-bit
+/// weights) -> DequantizeLinear, all with constant parameters (ONNX's
+/// "QOperator" form) -> loom.quantize -> qmatmul / qconv (quantized
+/// result) -> loom.dequantize.
+struct ImportQLinearMatMul : OpRewritePattern<QLinearMatMulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QLinearMatMulOp op,
+                                PatternRewriter &rewriter) const override {
+    auto aType = cast<RankedTensorType>(op.getA().getType());
+    auto bType = cast<RankedTensorType>(op.getB().getType());
+    auto yType = cast<RankedTensorType>(op.getY().getType());
+    auto b = dyn_cast_or_null<ElementsAttr>(getConstantAttr(op.getB()));
+    if (!b || bType.getRank() != 2 || !bType.getElementType().isSignlessInteger(8))
+      return failure();
+    RankedTensorType aq = typed(aType, op.getAScale(), op.getAZeroPoint(), 1);
+    RankedTensorType bq = typed(bType, op.getBScale(), op.getBZeroPoint(), 1);
+    RankedTensorType yq = typed(yType, op.getYScale(), op.getYZeroPoint(), 1);
+    if (!aq || !bq || !yq || !isPerTensorQuant(aq) || !isPerTensorQuant(yq))
+      return failure();
+    auto dq = dyn_cast_or_null<DequantizeLinearOp>(
+        op.getY().hasOneUse() ? *op.getY().getUsers().begin() : nullptr);
+    if (!dq || typed(yType, dq.getXScale(), dq.getXZeroPoint(), dq.getAxis()) != yq)
+      return failure();
+    Value a = typedQuantizeOf(rewriter, op.getA(), aq);
+    if (!a)
+      return failure();
+    Value w = QConstantOp::create(rewriter, op.getLoc(), bq, b);
+    Value none = NoneOp::create(rewriter, op.getLoc(), rewriter.getNoneType());
+    auto q = QMatMulOp::create(rewriter, op.getLoc(), yq, a, w, none,
+                               rewriter.getI64IntegerAttr(0),
+                               rewriter.getStringAttr("none"), FloatAttr(),
+                               FloatAttr());
+    rewriter.replaceOpWithNewOp<DequantizeOp>(dq, dq.getType(), q.getResult());
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+struct ImportQLinearConv : OpRewritePattern<QLinearConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QLinearConvOp op,
+                                PatternRewriter &rewriter) const override {
+    auto xType = cast<RankedTensorType>(op.getX().getType());
+    auto wType = cast<RankedTensorType>(op.getW().getType());
+    auto yType = cast<RankedTensorType>(op.getY().getType());
+    auto w = dyn_cast_or_null<ElementsAttr>(getConstantAttr(op.getW()));
+    if (!w || !wType.getElementType().isSignlessInteger(8))
+      return failure();
+    RankedTensorType xq = typed(xType, op.getXScale(), op.getXZeroPoint(), 1);
+    RankedTensorType wq = typed(wType, op.getWScale(), op.getWZeroPoint(), 0);
+    RankedTensorType yq = typed(yType, op.getYScale(), op.getYZeroPoint(), 1);
+    if (!xq || !wq || !yq || !isPerTensorQuant(xq) || !isPerTensorQuant(yq))
+      return failure();
+    auto dq = dyn_cast_or_null<DequantizeLinearOp>(
+        op.getY().hasOneUse() ? *op.getY().getUsers().begin() : nullptr);
+    if (!dq || typed(yType, dq.getXScale(), dq.getXZeroPoint(), dq.getAxis()) != yq)
+      return failure();
+    // The i32 bias is quantized with scale x_scale * w_scale[o]: as f32.
+    Value bias = NoneOp::create(rewriter, op.getLoc(), rewriter.getNoneType());
+    if (!isNone(op.getB())) {
+      auto bAttr = dyn_cast_or_null<DenseElementsAttr>(toDense(getConstantAttr(op.getB())));
+      int64_t o = wType.getDimSize(0);
+      if (!bAttr || bAttr.getNumElements() != o)
+        return failure();
+      double xs = cast<quant::UniformQuantizedType>(xq.getElementType()).getScale();
+      SmallVector<double> ws;
+      if (auto u = dyn_cast<quant::UniformQuantizedType>(wq.getElementType()))
+        ws.assign(o, u.getScale());
+      else
+        ws = llvm::to_vector(
+            cast<quant::UniformQuantizedPerAxisType>(wq.getElementType()).getScales());
+      SmallVector<float> values;
+      int64_t i = 0;
+      for (APInt v : bAttr.getValues<APInt>()) {
+        values.push_back(float(double(v.getSExtValue()) * xs * ws[i]));
+        ++i;
+      }
+      bias = ConstantOp::create(
+          rewriter, op.getLoc(),
+          DenseElementsAttr::get(RankedTensorType::get({o}, rewriter.getF32Type()),
+                                 ArrayRef<float>(values)));
+    }
+    Value x = typedQuantizeOf(rewriter, op.getX(), xq);
+    if (!x)
+      return failure();
+    Value wc = QConstantOp::create(rewriter, op.getLoc(), wq, w);
+    auto q = QConvOp::create(
+        rewriter, op.getLoc(), yq, x, wc, bias, op.getAutoPadAttr(),
+        op.getDilationsAttr(), op.getGroupAttr(), op.getKernelShapeAttr(),
+        op.getPadsAttr(), op.getStridesAttr(), rewriter.getI64IntegerAttr(0),
+        rewriter.getStringAttr("none"), FloatAttr(), FloatAttr());
+    rewriter.replaceOpWithNewOp<DequantizeOp>(dq, dq.getType(), q.getResult());
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 /// The quantized operand behind `v` = loom.dequantize(q) when q is quantized
 /// per tensor, else null.
 Value perTensorSource(Value v) {
@@ -218,7 +343,8 @@ struct FoldQdqPass : public loom::impl::LoomFoldQdqBase<FoldQdqPass> {
     // First the ONNX forms take the quant types, so that the folds below see
     // every quantized operand.
     RewritePatternSet imports(&getContext());
-    imports.add<ImportDequantizeLinear>(&getContext());
+    imports.add<ImportDequantizeLinear, ImportQLinearMatMul, ImportQLinearConv>(
+        &getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(imports))))
       return signalPassFailure();
     RewritePatternSet patterns(&getContext());

@@ -271,7 +271,11 @@ def LoomFoldQdq : Pass<"loom-fold-qdq", "mlir::func::FuncOp"> {
     ONNX `QuantizeLinear` / `DequantizeLinear` with constant scale and zero
     point (per tensor or per axis) become `loom.quantize` /
     `loom.dequantize` with the quant dialect's types (a constant integer
-    input becomes a `loom.qconstant`); then a `matmul` / `fused_matmul`
+    input becomes a `loom.qconstant`), and ONNX's QOperator chains
+    QuantizeLinear -> QLinearMatMul / QLinearConv (constant signed 8-bit
+    weights; QLinearConv's i32 bias becomes f32) -> DequantizeLinear become
+    `loom.quantize` -> `qmatmul` / `qconv` with a quantized result ->
+    `loom.dequantize`; then a `matmul` / `fused_matmul`
     (no transposes, alpha 1) whose B is a dequantized 2-D constant becomes
     `loom.qmatmul`, and a `conv` / `fused_conv` whose W is a dequantized
     constant becomes `loom.qconv`: a dequantized per-tensor activation

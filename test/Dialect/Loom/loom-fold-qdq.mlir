@@ -90,3 +90,71 @@ func.func @negative_trans_b_and_bias(%a: tensor<3x4xf32>, %b2: tensor<3x2xf32>) 
   %y2 = loom.fused_matmul(%a, %w2, %b2) : (tensor<3x4xf32>, tensor<4x2xf32>, tensor<3x2xf32>) -> tensor<3x2xf32>
   return %y, %y2 : tensor<3x4xf32>, tensor<3x2xf32>
 }
+
+// -----
+
+// ONNX's QOperator form: QuantizeLinear -> QLinearMatMul (constant i8
+// weights, per-column scales) -> DequantizeLinear becomes the typed chain.
+// CHECK-LABEL: func @qlinear_matmul
+// CHECK: %[[A:.*]] = loom.quantize %arg0 : tensor<2x4xf32> -> tensor<2x4x!quant.uniform<u8:f32, 0.0500000{{[0-9]*}}:128>>
+// CHECK: %[[W:.*]] = loom.qconstant dense<3> : tensor<4x2xi8> -> tensor<4x2x!quant.uniform<i8:f32:1, {0.1000000{{[0-9]*}},0.2000000{{[0-9]*}}}>>
+// CHECK: %[[Y:.*]] = loom.qmatmul(%[[A]], %[[W]], %{{.*}}) : {{.*}} -> tensor<2x2x!quant.uniform<u8:f32, 2.500000e-01:10>>
+// CHECK: %[[D:.*]] = loom.dequantize %[[Y]]
+// CHECK: return %[[D]]
+// CHECK-NOT: loom.qlinear_matmul
+func.func @qlinear_matmul(%x: tensor<2x4xf32>) -> tensor<2x2xf32> {
+  %as = loom.constant dense<0.05> : tensor<f32>
+  %az = loom.constant dense<128> : tensor<ui8>
+  %a = loom.quantize_linear(%x, %as, %az) : (tensor<2x4xf32>, tensor<f32>, tensor<ui8>) -> tensor<2x4xui8>
+  %b = loom.constant dense<3> : tensor<4x2xi8>
+  %bs = loom.constant dense<[0.1, 0.2]> : tensor<2xf32>
+  %bz = loom.constant dense<0> : tensor<2xi8>
+  %ys = loom.constant dense<0.25> : tensor<f32>
+  %yz = loom.constant dense<10> : tensor<ui8>
+  %y = loom.qlinear_matmul(%a, %as, %az, %b, %bs, %bz, %ys, %yz) : (tensor<2x4xui8>, tensor<f32>, tensor<ui8>, tensor<4x2xi8>, tensor<2xf32>, tensor<2xi8>, tensor<f32>, tensor<ui8>) -> tensor<2x2xui8>
+  %d = loom.dequantize_linear(%y, %ys, %yz) : (tensor<2x2xui8>, tensor<f32>, tensor<ui8>) -> tensor<2x2xf32>
+  return %d : tensor<2x2xf32>
+}
+
+// -----
+
+// QLinearConv with an i32 bias: the bias becomes f32, B[o] * x_scale *
+// w_scale[o] = [4 * 0.5 * 0.5, -8 * 0.5 * 0.25] = [1, -1].
+// CHECK-LABEL: func @qlinear_conv
+// CHECK-DAG: %[[B:.*]] = loom.constant dense<[1.000000e+00, -1.000000e+00]> : tensor<2xf32>
+// CHECK-DAG: %[[X:.*]] = loom.quantize %arg0
+// CHECK: loom.qconv(%[[X]], %{{.*}}, %[[B]]) {{.*}}-> tensor<1x2x3x3x!quant.uniform<u8:f32, 1.000000e+00:5>>
+// CHECK-NOT: loom.qlinear_conv
+func.func @qlinear_conv(%x: tensor<1x1x3x3xf32>) -> tensor<1x2x3x3xf32> {
+  %xs = loom.constant dense<0.5> : tensor<f32>
+  %xz = loom.constant dense<0> : tensor<ui8>
+  %q = loom.quantize_linear(%x, %xs, %xz) : (tensor<1x1x3x3xf32>, tensor<f32>, tensor<ui8>) -> tensor<1x1x3x3xui8>
+  %w = loom.constant dense<[[[[2]]], [[[-3]]]]> : tensor<2x1x1x1xi8>
+  %ws = loom.constant dense<[0.5, 0.25]> : tensor<2xf32>
+  %wz = loom.constant dense<0> : tensor<2xi8>
+  %ys = loom.constant dense<1.0> : tensor<f32>
+  %yz = loom.constant dense<5> : tensor<ui8>
+  %b = loom.constant dense<[4, -8]> : tensor<2xi32>
+  %y = loom.qlinear_conv(%q, %xs, %xz, %w, %ws, %wz, %ys, %yz, %b) : (tensor<1x1x3x3xui8>, tensor<f32>, tensor<ui8>, tensor<2x1x1x1xi8>, tensor<2xf32>, tensor<2xi8>, tensor<f32>, tensor<ui8>, tensor<2xi32>) -> tensor<1x2x3x3xui8>
+  %d = loom.dequantize_linear(%y, %ys, %yz) : (tensor<1x2x3x3xui8>, tensor<f32>, tensor<ui8>) -> tensor<1x2x3x3xf32>
+  return %d : tensor<1x2x3x3xf32>
+}
+
+// -----
+
+// A QLinearMatMul whose activation is a graph input (no QuantizeLinear to
+// take the type from) stays as it is.
+// CHECK-LABEL: func @negative_qlinear_matmul_input
+// CHECK: loom.qlinear_matmul
+func.func @negative_qlinear_matmul_input(%a: tensor<2x4xui8>) -> tensor<2x2xf32> {
+  %as = loom.constant dense<0.05> : tensor<f32>
+  %az = loom.constant dense<128> : tensor<ui8>
+  %b = loom.constant dense<3> : tensor<4x2xi8>
+  %bs = loom.constant dense<0.1> : tensor<f32>
+  %bz = loom.constant dense<0> : tensor<i8>
+  %ys = loom.constant dense<0.25> : tensor<f32>
+  %yz = loom.constant dense<10> : tensor<ui8>
+  %y = loom.qlinear_matmul(%a, %as, %az, %b, %bs, %bz, %ys, %yz) : (tensor<2x4xui8>, tensor<f32>, tensor<ui8>, tensor<4x2xi8>, tensor<f32>, tensor<i8>, tensor<f32>, tensor<ui8>) -> tensor<2x2xui8>
+  %d = loom.dequantize_linear(%y, %ys, %yz) : (tensor<2x2xui8>, tensor<f32>, tensor<ui8>) -> tensor<2x2xf32>
+  return %d : tensor<2x2xf32>
+}
