@@ -136,189 +136,180 @@ bool loom::tools::isScenarioInvocation(int argc, char **argv) {
 }
 
 int loom::tools::runScenario(int argc, char **argv) {
+  bool help = false;
+  ScenarioOptions o = parseScenarioArgs(argc, argv, help);
+  if (help) {
+    std::cout << kScenarioUsage;
+    return 0;
+  }
+  fs::path file = fs::path(o.dir) / "scenario.json";
+  std::ifstream in(file);
+  if (!in)
+    throw ToolError{file.string() + ": no such file (compile the scenario "
+                                    "with loomc --scenario first)"};
+  Json doc;
   try {
-    bool help = false;
-    ScenarioOptions o = parseScenarioArgs(argc, argv, help);
-    if (help) {
-      std::cout << kScenarioUsage;
-      return 0;
-    }
-    fs::path file = fs::path(o.dir) / "scenario.json";
-    std::ifstream in(file);
-    if (!in)
-      throw ToolError{file.string() + ": no such file (compile the scenario "
-                                      "with loomc --scenario first)"};
-    Json doc;
-    try {
-      doc = Json::parse(in);
-    } catch (const std::exception &e) {
-      throw ToolError{file.string() + ": " + e.what()};
-    }
-    if (doc.value("format", "") != "loom-scenario" ||
-        doc.value("version", 0) != 1)
-      throw ToolError{file.string() + ": not a version-1 loom-scenario file"};
-    std::string target = doc.value("target", "");
-    double horizon = doc.value("horizon_us", 0.0);
-    std::vector<JobEntry> jobs;
-    for (const Json &j : doc.at("jobs")) {
-      JobEntry e;
-      e.model = j.at("model").get<std::string>();
-      e.plan = j.at("plan").get<std::string>();
-      e.role = j.at("role").get<std::string>();
-      e.release = j.at("release_us").get<double>();
-      e.relDeadline = j.at("deadline_us").get<double>() - e.release;
-      e.predictedLatency = j.at("end_us").get<double>() - e.release;
-      e.predictedMiss = j.at("missed").get<bool>();
-      jobs.push_back(e);
-    }
-    std::vector<std::string> models;
-    for (const Json &m : doc.at("models"))
-      models.push_back(m.at("name").get<std::string>());
+    doc = Json::parse(in);
+  } catch (const std::exception &e) {
+    throw ToolError{file.string() + ": " + e.what()};
+  }
+  if (doc.value("format", "") != "loom-scenario" ||
+      doc.value("version", 0) != 1)
+    throw ToolError{file.string() + ": not a version-1 loom-scenario file"};
+  std::string target = doc.value("target", "");
+  double horizon = doc.value("horizon_us", 0.0);
+  std::vector<JobEntry> jobs;
+  for (const Json &j : doc.at("jobs")) {
+    JobEntry e;
+    e.model = j.at("model").get<std::string>();
+    e.plan = j.at("plan").get<std::string>();
+    e.role = j.at("role").get<std::string>();
+    e.release = j.at("release_us").get<double>();
+    e.relDeadline = j.at("deadline_us").get<double>() - e.release;
+    e.predictedLatency = j.at("end_us").get<double>() - e.release;
+    e.predictedMiss = j.at("missed").get<bool>();
+    jobs.push_back(e);
+  }
+  std::vector<std::string> models;
+  for (const Json &m : doc.at("models"))
+    models.push_back(m.at("name").get<std::string>());
 
-    // One session per plan folder, zero inputs, one warm-up run.
-    std::map<std::string, std::unique_ptr<Session>> sessions;
-    SessionOptions sessionOptions;
-    sessionOptions.threads = int(o.threads);
+  // One session per plan folder, zero inputs, one warm-up run.
+  std::map<std::string, std::unique_ptr<Session>> sessions;
+  SessionOptions sessionOptions;
+  sessionOptions.threads = int(o.threads);
+  for (const JobEntry &e : jobs) {
+    if (sessions.count(e.plan))
+      continue;
+    std::unique_ptr<Session> s =
+        Session::load((fs::path(o.dir) / e.plan).string(), sessionOptions);
+    for (size_t i = 0; i < s->inputs().size(); ++i)
+      if (!s->inputs()[i].folded)
+        s->setInput(i, zeros(s->inputs()[i]));
+    s->run();
+    sessions[e.plan] = std::move(s);
+  }
+  if (!o.quiet) {
+    std::cout << "loom-run: scenario '" << doc.value("scenario", "")
+              << "' (target '" << target << "', policy '"
+              << doc.value("policy", "") << "'): " << jobs.size()
+              << " jobs per " << ms(horizon) << " ms horizon, " << o.periods
+              << " period(s); jobs run one at a time on the host\n";
+    if (target != "host")
+      std::cout << "note: compiled for '" << target
+                << "': every device's tasks run through the host kernels "
+                   "here, so the measured times are not the target's; only "
+                   "the 'host' target's predictions are expected to be "
+                   "close\n";
+  }
+
+  // Run.
+  std::map<std::string, Stats> measured, predicted;
+  std::map<std::string, double> lastEnd; // model -> measured end (µs)
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point t0 = Clock::now();
+  auto now = [&] {
+    return std::chrono::duration<double, std::micro>(Clock::now() - t0)
+        .count();
+  };
+  for (long p = 0; p < o.periods; ++p) {
+    double offset = double(p) * horizon;
     for (const JobEntry &e : jobs) {
-      if (sessions.count(e.plan))
-        continue;
-      std::unique_ptr<Session> s =
-          Session::load((fs::path(o.dir) / e.plan).string(), sessionOptions);
-      for (size_t i = 0; i < s->inputs().size(); ++i)
-        if (!s->inputs()[i].folded)
-          s->setInput(i, zeros(s->inputs()[i]));
-      s->run();
-      sessions[e.plan] = std::move(s);
-    }
-    if (!o.quiet) {
-      std::cout << "loom-run: scenario '" << doc.value("scenario", "")
-                << "' (target '" << target << "', policy '"
-                << doc.value("policy", "") << "'): " << jobs.size()
-                << " jobs per " << ms(horizon) << " ms horizon, " << o.periods
-                << " period(s); jobs run one at a time on the host\n";
-      if (target != "host")
-        std::cout << "note: compiled for '" << target
-                  << "': every device's tasks run through the host kernels "
-                     "here, so the measured times are not the target's; only "
-                     "the 'host' target's predictions are expected to be "
-                     "close\n";
-    }
-
-    // Run.
-    std::map<std::string, Stats> measured, predicted;
-    std::map<std::string, double> lastEnd; // model -> measured end (µs)
-    using Clock = std::chrono::steady_clock;
-    Clock::time_point t0 = Clock::now();
-    auto now = [&] {
-      return std::chrono::duration<double, std::micro>(Clock::now() - t0)
-          .count();
-    };
-    for (long p = 0; p < o.periods; ++p) {
-      double offset = double(p) * horizon;
-      for (const JobEntry &e : jobs) {
-        double release =
-            e.role == "decode" ? lastEnd[e.model] : offset + e.release;
-        // Sleep until the release (a sleeping thread wakes up somewhat late;
-        // that delay counts as latency, as it would in an application).
-        double wait = release - now();
-        if (wait > 0)
-          std::this_thread::sleep_for(
-              std::chrono::duration<double, std::micro>(wait));
-        sessions[e.plan]->run();
-        double end = now();
-        lastEnd[e.model] = end;
-        Stats &m = measured[e.model];
-        Stats &pr = predicted[e.model];
-        ++m.jobs;
-        ++pr.jobs;
-        bool miss = end > release + e.relDeadline;
-        m.misses += miss;
-        pr.misses += e.predictedMiss;
-        if (e.role == "prefill") {
-          m.ttft.push_back(end - release);
-          pr.ttft.push_back(e.predictedLatency);
-        } else {
-          m.latencies.push_back(end - release);
-          pr.latencies.push_back(e.predictedLatency);
-        }
+      double release =
+          e.role == "decode" ? lastEnd[e.model] : offset + e.release;
+      // Sleep until the release (a sleeping thread wakes up somewhat late;
+      // that delay counts as latency, as it would in an application).
+      double wait = release - now();
+      if (wait > 0)
+        std::this_thread::sleep_for(
+            std::chrono::duration<double, std::micro>(wait));
+      sessions[e.plan]->run();
+      double end = now();
+      lastEnd[e.model] = end;
+      Stats &m = measured[e.model];
+      Stats &pr = predicted[e.model];
+      ++m.jobs;
+      ++pr.jobs;
+      bool miss = end > release + e.relDeadline;
+      m.misses += miss;
+      pr.misses += e.predictedMiss;
+      if (e.role == "prefill") {
+        m.ttft.push_back(end - release);
+        pr.ttft.push_back(e.predictedLatency);
+      } else {
+        m.latencies.push_back(end - release);
+        pr.latencies.push_back(e.predictedLatency);
       }
     }
-
-    // Table.
-    std::ostringstream table;
-    auto pad = [](std::string s, size_t w) {
-      if (s.size() < w)
-        s.insert(0, w - s.size(), ' ');
-      return s;
-    };
-    size_t nameW = 5;
-    for (const std::string &m : models)
-      nameW = std::max(nameW, m.size());
-    table << std::string("model") + std::string(nameW - 5, ' ')
-          << pad("jobs", 6) << pad("misses pred", 13) << pad("misses meas", 13)
-          << pad("median pred", 13) << pad("median meas", 13)
-          << pad("p95 pred", 10) << pad("p95 meas", 10) << pad("max pred", 10)
-          << pad("max meas", 10) << pad("ttft pred", 11) << pad("ttft meas", 11)
-          << "\n";
-    OJson out = OJson::object();
-    out["scenario"] = doc.value("scenario", "");
-    out["target"] = target;
-    out["policy"] = doc.value("policy", "");
-    out["periods"] = o.periods;
-    out["models"] = OJson::array();
-    for (const std::string &name : models) {
-      const Stats &m = measured[name], &pr = predicted[name];
-      auto cell = [&](const std::vector<double> &v, double q) {
-        return v.empty() ? std::string("-") : ms(percentile(v, q));
-      };
-      auto maxCell = [&](const std::vector<double> &v) {
-        return v.empty() ? std::string("-")
-                         : ms(*std::max_element(v.begin(), v.end()));
-      };
-      table << name << std::string(nameW - name.size(), ' ')
-            << pad(std::to_string(m.jobs), 6)
-            << pad(std::to_string(pr.misses), 13)
-            << pad(std::to_string(m.misses), 13)
-            << pad(cell(pr.latencies, 0.5), 13)
-            << pad(cell(m.latencies, 0.5), 13)
-            << pad(cell(pr.latencies, 0.95), 10)
-            << pad(cell(m.latencies, 0.95), 10)
-            << pad(maxCell(pr.latencies), 10) << pad(maxCell(m.latencies), 10)
-            << pad(maxCell(pr.ttft), 11) << pad(maxCell(m.ttft), 11) << "\n";
-      auto stats = [&](const Stats &s) {
-        OJson j = OJson::object();
-        j["jobs"] = s.jobs;
-        j["misses"] = s.misses;
-        if (!s.latencies.empty()) {
-          j["latency_median_us"] = percentile(s.latencies, 0.5);
-          j["latency_p95_us"] = percentile(s.latencies, 0.95);
-          j["latency_max_us"] =
-              *std::max_element(s.latencies.begin(), s.latencies.end());
-        }
-        if (!s.ttft.empty())
-          j["ttft_us"] = *std::max_element(s.ttft.begin(), s.ttft.end());
-        return j;
-      };
-      out["models"].push_back(OJson{
-          {"name", name}, {"predicted", stats(pr)}, {"measured", stats(m)}});
-    }
-    std::cout << table.str()
-              << "(latencies in ms: end - release; decode steps for LLM "
-                 "requests, whose ttft is the prefill's)\n";
-    std::cout.flush();
-    if (!o.json.empty()) {
-      std::ofstream j(o.json, std::ios::binary);
-      j << out.dump(2) << "\n";
-      if (!j)
-        throw ToolError{o.json + ": cannot write"};
-    }
-    return 0;
-  } catch (const ToolError &e) {
-    std::cerr << "loom-run: error: " << e.message << "\n";
-  } catch (const KernelError &e) {
-    std::cerr << "loom-run: error: " << e.message << "\n";
-  } catch (const std::exception &e) {
-    std::cerr << "loom-run: error: " << e.what() << "\n";
   }
-  return 2;
+
+  // Table.
+  std::ostringstream table;
+  auto pad = [](std::string s, size_t w) {
+    if (s.size() < w)
+      s.insert(0, w - s.size(), ' ');
+    return s;
+  };
+  size_t nameW = 5;
+  for (const std::string &m : models)
+    nameW = std::max(nameW, m.size());
+  table << std::string("model") + std::string(nameW - 5, ' ')
+        << pad("jobs", 6) << pad("misses pred", 13) << pad("misses meas", 13)
+        << pad("median pred", 13) << pad("median meas", 13)
+        << pad("p95 pred", 10) << pad("p95 meas", 10) << pad("max pred", 10)
+        << pad("max meas", 10) << pad("ttft pred", 11) << pad("ttft meas", 11)
+        << "\n";
+  OJson out = OJson::object();
+  out["scenario"] = doc.value("scenario", "");
+  out["target"] = target;
+  out["policy"] = doc.value("policy", "");
+  out["periods"] = o.periods;
+  out["models"] = OJson::array();
+  for (const std::string &name : models) {
+    const Stats &m = measured[name], &pr = predicted[name];
+    auto cell = [&](const std::vector<double> &v, double q) {
+      return v.empty() ? std::string("-") : ms(percentile(v, q));
+    };
+    auto maxCell = [&](const std::vector<double> &v) {
+      return v.empty() ? std::string("-")
+                       : ms(*std::max_element(v.begin(), v.end()));
+    };
+    table << name << std::string(nameW - name.size(), ' ')
+          << pad(std::to_string(m.jobs), 6)
+          << pad(std::to_string(pr.misses), 13)
+          << pad(std::to_string(m.misses), 13)
+          << pad(cell(pr.latencies, 0.5), 13)
+          << pad(cell(m.latencies, 0.5), 13)
+          << pad(cell(pr.latencies, 0.95), 10)
+          << pad(cell(m.latencies, 0.95), 10)
+          << pad(maxCell(pr.latencies), 10) << pad(maxCell(m.latencies), 10)
+          << pad(maxCell(pr.ttft), 11) << pad(maxCell(m.ttft), 11) << "\n";
+    auto stats = [&](const Stats &s) {
+      OJson j = OJson::object();
+      j["jobs"] = s.jobs;
+      j["misses"] = s.misses;
+      if (!s.latencies.empty()) {
+        j["latency_median_us"] = percentile(s.latencies, 0.5);
+        j["latency_p95_us"] = percentile(s.latencies, 0.95);
+        j["latency_max_us"] =
+            *std::max_element(s.latencies.begin(), s.latencies.end());
+      }
+      if (!s.ttft.empty())
+        j["ttft_us"] = *std::max_element(s.ttft.begin(), s.ttft.end());
+      return j;
+    };
+    out["models"].push_back(OJson{
+        {"name", name}, {"predicted", stats(pr)}, {"measured", stats(m)}});
+  }
+  std::cout << table.str()
+            << "(latencies in ms: end - release; decode steps for LLM "
+               "requests, whose ttft is the prefill's)\n";
+  std::cout.flush();
+  if (!o.json.empty()) {
+    std::ofstream j(o.json, std::ios::binary);
+    j << out.dump(2) << "\n";
+    if (!j)
+      throw ToolError{o.json + ": cannot write"};
+  }
+  return 0;
 }

@@ -18,8 +18,9 @@ namespace loom::tools {
 /// `--scenario=DIR`).
 bool isScenarioInvocation(int argc, char **argv);
 
-/// Runs the scenario mode; returns the exit code (0 success, 2 usage, load
-/// or run error). Misses are reported, not errors.
+/// Runs the scenario mode and returns 0; deadline misses are reported, not
+/// errors. Usage, load and run errors throw (ToolError, KernelError,
+/// std::exception), which loom-run's main reports like its own (exit 2).
 int runScenario(int argc, char **argv);
 
 } // namespace loom::tools

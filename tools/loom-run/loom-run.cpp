@@ -347,9 +347,9 @@ int main(int argc, char **argv) {
   ::setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0);
   // `--scenario OUT_DIR`: a scenario compiled by loomc --scenario
   // (ScenarioRun.cpp, docs/scenarios.md).
-  if (loom::tools::isScenarioInvocation(argc, argv))
-    return loom::tools::runScenario(argc, argv);
   try {
+    if (loom::tools::isScenarioInvocation(argc, argv))
+      return loom::tools::runScenario(argc, argv);
     std::optional<Options> options = parseArgs(argc, argv);
     if (!options)
       return kExitOk;

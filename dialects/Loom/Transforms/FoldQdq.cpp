@@ -131,6 +131,17 @@ RankedTensorType typed(RankedTensorType t, Value scale, Value zp,
   return q ? RankedTensorType::get(t.getShape(), q) : nullptr;
 }
 
+/// The one user of `y` when it is a DequantizeLinear whose constant
+/// parameters are those of `yq`, else null.
+DequantizeLinearOp dequantizeUser(Value y, RankedTensorType yq) {
+  auto dq = dyn_cast_or_null<DequantizeLinearOp>(
+      y.hasOneUse() ? *y.getUsers().begin() : nullptr);
+  auto yType = cast<RankedTensorType>(y.getType());
+  if (!dq || typed(yType, dq.getXScale(), dq.getXZeroPoint(), dq.getAxis()) != yq)
+    return DequantizeLinearOp();
+  return dq;
+}
+
 /// QuantizeLinear -> QLinearMatMul / QLinearConv (constant signed 8-bit
 /// weights) -> DequantizeLinear, all with constant parameters (ONNX's
 /// "QOperator" form) -> loom.quantize -> qmatmul / qconv (quantized
@@ -150,9 +161,8 @@ struct ImportQLinearMatMul : OpRewritePattern<QLinearMatMulOp> {
     RankedTensorType yq = typed(yType, op.getYScale(), op.getYZeroPoint(), 1);
     if (!aq || !bq || !yq || !isPerTensorQuant(aq) || !isPerTensorQuant(yq))
       return failure();
-    auto dq = dyn_cast_or_null<DequantizeLinearOp>(
-        op.getY().hasOneUse() ? *op.getY().getUsers().begin() : nullptr);
-    if (!dq || typed(yType, dq.getXScale(), dq.getXZeroPoint(), dq.getAxis()) != yq)
+    DequantizeLinearOp dq = dequantizeUser(op.getY(), yq);
+    if (!dq)
       return failure();
     Value a = typedQuantizeOf(rewriter, op.getA(), aq);
     if (!a)
@@ -184,9 +194,8 @@ struct ImportQLinearConv : OpRewritePattern<QLinearConvOp> {
     RankedTensorType yq = typed(yType, op.getYScale(), op.getYZeroPoint(), 1);
     if (!xq || !wq || !yq || !isPerTensorQuant(xq) || !isPerTensorQuant(yq))
       return failure();
-    auto dq = dyn_cast_or_null<DequantizeLinearOp>(
-        op.getY().hasOneUse() ? *op.getY().getUsers().begin() : nullptr);
-    if (!dq || typed(yType, dq.getXScale(), dq.getXZeroPoint(), dq.getAxis()) != yq)
+    DequantizeLinearOp dq = dequantizeUser(op.getY(), yq);
+    if (!dq)
       return failure();
     // The i32 bias is quantized with scale x_scale * w_scale[o]: as f32.
     Value bias = NoneOp::create(rewriter, op.getLoc(), rewriter.getNoneType());

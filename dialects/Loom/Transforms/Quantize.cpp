@@ -182,11 +182,6 @@ mlir::quant::QuantizedType weightType(MLIRContext *ctx, ArrayRef<int64_t> shape,
   Type f32 = Float32Type::get(ctx);
   int64_t qmin = bits == 4 ? -8 : -128, qmax = bits == 4 ? 7 : 127;
   unsigned flags = mlir::quant::QuantizationFlags::Signed;
-  // Which axes are blocked (block < dim) and which are per element.
-  SmallVector<int64_t> perAxis;
-  for (auto [d, blk] : llvm::enumerate(blockShape))
-    if (blk < shape[d])
-      perAxis.push_back(int64_t(d));
   bool perTensor = llvm::all_of(llvm::enumerate(blockShape), [&](auto e) {
     return e.value() == shape[e.index()];
   });

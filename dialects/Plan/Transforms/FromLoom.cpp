@@ -9,6 +9,7 @@
 
 #include "Loom/LoomOps.h"
 #include "Loom/LoomUtils.h"
+#include "loom/Quant/Quant.h"
 #include "loom/Target/Target.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -268,15 +269,11 @@ FailureOr<ElementsAttr> storedWeight(loom::QConstantOp c) {
   } else {
     return c.emitError("cannot read the qconstant's values");
   }
-  int64_t n = type.getNumElements();
-  SmallVector<int8_t> bytes((n + 1) / 2, 0);
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t x = values[i];
+  for (int8_t x : values)
     if (x < -8 || x > 7)
-      return c.emitError("int4 value ") << x << " out of [-8, 7]";
-    uint8_t nibble = uint8_t(x) & 0xF;
-    bytes[i / 2] = int8_t(uint8_t(bytes[i / 2]) | (i % 2 ? nibble << 4 : nibble));
-  }
+      return c.emitError("int4 value ") << int(x) << " out of [-8, 7]";
+  std::vector<uint8_t> packed = loom::quant::packInt4(values.data(), values.size());
+  SmallVector<int8_t> bytes(packed.begin(), packed.end());
   return cast<ElementsAttr>(DenseElementsAttr::get(
       RankedTensorType::get({int64_t(bytes.size())},
                             IntegerType::get(c.getContext(), 8)),

@@ -48,15 +48,7 @@ struct AttnShape {
   std::vector<int64_t> ms; ///< Mask strides over [B, Hq, Sq, Sk].
 };
 
-bool broadcastsTo(const Shape &from, const Shape &to) {
-  if (from.size() > to.size())
-    return false;
-  const size_t off = to.size() - from.size();
-  for (size_t i = 0; i < from.size(); ++i)
-    if (from[i] != 1 && from[i] != to[off + i])
-      return false;
-  return true;
-}
+using fused::broadcastsTo;
 
 /// The geometry when the fast path can run the call exactly as the
 /// reference does (else the reference runs and reports any error).

@@ -88,6 +88,16 @@ void applyActivation(std::string_view kernel, const std::string &name,
   applyActivation(parseActivation(kernel, name, alpha, beta), data, n);
 }
 
+bool broadcastsTo(const Shape &from, const Shape &to) {
+  if (from.size() > to.size())
+    return false;
+  const size_t off = to.size() - from.size();
+  for (size_t i = 0; i < from.size(); ++i)
+    if (from[i] != 1 && from[i] != to[off + i])
+      return false;
+  return true;
+}
+
 } // namespace fused
 
 namespace {
@@ -135,16 +145,7 @@ void callReference(const char *k, const char *ref, const Attrs &attrs,
   }
 }
 
-/// Whether `from` broadcasts (numpy rules) to exactly `to`.
-bool broadcastsTo(const Shape &from, const Shape &to) {
-  if (from.size() > to.size())
-    return false;
-  const size_t off = to.size() - from.size();
-  for (size_t i = 0; i < from.size(); ++i)
-    if (from[i] != 1 && from[i] != to[off + i])
-      return false;
-  return true;
-}
+using fused::broadcastsTo;
 
 /// A view of a dense f32 buffer.
 TensorRef viewOf(const Shape &shape, float *data) {

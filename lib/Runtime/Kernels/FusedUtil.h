@@ -99,6 +99,10 @@ void applyActivation(const Activation &act, float *data, int64_t n);
 void applyActivation(std::string_view kernel, const std::string &name,
                      double alpha, double beta, float *data, int64_t n);
 
+/// Whether `from` broadcasts (numpy rules) to exactly `to` (a bias onto a
+/// product, a mask onto attention scores).
+bool broadcastsTo(const Shape &from, const Shape &to);
+
 } // namespace loom::rt::fused
 
 namespace loom::rt {

@@ -632,6 +632,19 @@ std::optional<TransposeGeom> transposeGeom(const KernelArgs &a) {
   return g;
 }
 
+/// Advances the position `idx` over the first `count` dims of `g` (the
+/// last one fastest), keeping `off` the source offset of the position.
+void advance(const TransposeGeom &g, size_t count, std::vector<int64_t> &idx,
+             int64_t &off) {
+  for (size_t d = count; d-- > 0;) {
+    off += g.src[d];
+    if (++idx[d] < g.dims[d])
+      return;
+    off -= g.src[d] * g.dims[d];
+    idx[d] = 0;
+  }
+}
+
 template <typename T>
 void transposeCopy(const TransposeGeom &g, const T *x, T *y) {
   const size_t r = g.dims.size();
@@ -643,13 +656,7 @@ void transposeCopy(const TransposeGeom &g, const T *x, T *y) {
     int64_t off = 0;
     for (int64_t row = 0; row < rows; ++row) {
       std::memcpy(y + row * n, x + off, size_t(n) * sizeof(T));
-      for (size_t d = r - 1; d-- > 0;) {
-        off += g.src[d];
-        if (++idx[d] < g.dims[d])
-          break;
-        off -= g.src[d] * g.dims[d];
-        idx[d] = 0;
-      }
+      advance(g, r - 1, idx, off);
     }
     return;
   }
@@ -668,13 +675,7 @@ void transposeCopy(const TransposeGeom &g, const T *x, T *y) {
     int64_t off = 0;
     for (int64_t i = 0; i < total; ++i) {
       y[i] = x[off];
-      for (size_t d = r; d-- > 0;) {
-        off += g.src[d];
-        if (++idx[d] < g.dims[d])
-          break;
-        off -= g.src[d] * g.dims[d];
-        idx[d] = 0;
-      }
+      advance(g, r, idx, off);
     }
     return;
   }
