@@ -77,6 +77,8 @@ struct CalibratePass : public loom::impl::LoomCalibrateBase<CalibratePass> {
     OpBuilder b(module.getContext());
     for (auto [i, op] : llvm::enumerate(ops)) {
       loom::quant::RangeObserver observer;
+      // Sampled rows (for AWQ) of the MatMul-like ops' activation: a
+      // MatMul's or Gemm's A, a SwiGLU's X.
       bool matmulLike = !isa<loom::ConvOp, loom::FusedConvOp>(op);
       int64_t k = cast<RankedTensorType>(observe[i].getType()).getShape().back();
       std::vector<float> rows;

@@ -1,5 +1,6 @@
-"""Drives test/Quant/modes.test: compiles with loomc, runs with loom-run,
-checks reported against recomputed SQNR and the NPU placement."""
+"""Drives test/Quant/modes.test and swiglu.test: compiles with loomc, runs
+with loom-run, checks reported against recomputed SQNR, the NPU placement
+and the kernels SwiGLUs become."""
 import glob
 import json
 import math
@@ -103,5 +104,50 @@ def awq(loomc, loomrun, t):
                                              result["awq-w4"], result["w4"]))
 
 
+def kernels(plan):
+    """The kernel tasks of a plan."""
+    return [x for x in json.load(open(os.path.join(plan, "plan.json")))["tasks"]
+            if x.get("kind") == "kernel"]
+
+
+def swiglu(loomc, loomrun, t, target):
+    """The tiny Llama: every mode splits each swiglu into two qmatmuls (the
+    gate with the silu epilogue) and a mul, so the quantized kernels are the
+    float plan's matmuls plus two per swiglu; the reported SQNR agrees with
+    loom-run's outputs and stays above the mode's floor. `auto` weighs each
+    swiglu with the cost model: float on the host, quantized on the int8
+    NPU (`target`)."""
+    src = os.path.join(t, "zoo", "llama_prefill")
+    data = os.path.join(src, "test_data_set_0")
+    run([loomc, os.path.join(src, "model.onnx"), "-o", os.path.join(t, "llama-f"),
+         "--target=host", "--quiet"])
+    ref = outputs(loomrun, os.path.join(t, "llama-f"), data, os.path.join(t, "llama-f-out"))
+    names = [k["kernel"] for k in kernels(os.path.join(t, "llama-f"))]
+    print("float: %d matmul, %d swiglu" % (names.count("matmul"), names.count("swiglu")))
+    runs = [(m, "host") for m in ["w8", "w4", "int8", "awq-w4", "dynamic", "auto"]]
+    for mode, tgt in runs + [("auto", target)]:
+        plan = os.path.join(t, "llama-%s-%s" % (mode, os.path.basename(tgt)))
+        summary = run([loomc, os.path.join(src, "model.onnx"), "-o", plan, "--target=" + tgt,
+                       "--quantize=" + mode, "--calibration-data=" + src])
+        count = int(re.search(r"quantized: \S+, (\d+) quantized kernels", summary).group(1))
+        rep = reported(summary)
+        got = outputs(loomrun, plan, data, plan + "-out")
+        problems = []
+        for name, r in ref.items():
+            s = sqnr(r, got[name])
+            if name not in rep or abs(rep[name] - s) > 0.1:
+                problems.append("%s: reported %s dB, loom-run's outputs give %.2f dB"
+                                % (name, rep.get(name), s))
+            if s < FLOORS[mode]:
+                problems.append("%s: SQNR %.1f dB below the floor %d dB" % (name, s, FLOORS[mode]))
+        ks = kernels(plan)
+        gates = sum(k["kernel"] == "qmatmul" and
+                    k["attrs"].get("activation", {}).get("string") == "silu" for k in ks)
+        left = sum(k["kernel"] == "swiglu" for k in ks)
+        print("%s on %s: %d quantized kernels, %d silu qmatmuls, %d swiglu left: %s"
+              % (mode, os.path.basename(tgt), count, gates, left,
+                 "; ".join(problems) if problems else "ok"))
+
+
 if __name__ == "__main__":
-    {"modes": modes, "npu": npu, "awq": awq}[sys.argv[1]](*sys.argv[2:])
+    {"modes": modes, "npu": npu, "awq": awq, "swiglu": swiglu}[sys.argv[1]](*sys.argv[2:])

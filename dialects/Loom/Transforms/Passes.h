@@ -18,7 +18,7 @@ namespace loom {
 /// runs them at -O1 and above (FusionPipeline.cpp).
 void addFusionPasses(mlir::OpPassManager &funcPm);
 /// Whether loom-quantize quantizes `op` (MatMul/Gemm/Conv and their fused
-/// forms) and so loom-calibrate observes its operand 0.
+/// forms, SwiGLU) and so loom-calibrate observes its operand 0.
 bool isQuantizationCandidate(mlir::Operation *op);
 /// Registers the pipeline `loom-fusion` (for loom-opt).
 void registerFusionPipeline();

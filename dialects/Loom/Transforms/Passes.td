@@ -229,13 +229,18 @@ def LoomFuseElementwise : Pass<"loom-fuse-elementwise", "mlir::func::FuncOp"> {
 }
 
 def LoomQuantize : Pass<"loom-quantize", "mlir::func::FuncOp"> {
-  let summary = "Quantize MatMul/Gemm/Conv weights (and activations) by mode";
+  let summary = "Quantize MatMul/Gemm/Conv/SwiGLU weights (and activations) by mode";
   let description = [{
     Inserts `loom.qconstant` + `loom.dequantize` for the constant weights of
     `matmul`, `fused_matmul`, `gemm`, `fused_gemm`, `conv` and `fused_conv`
     (a Gemm, or a MatMul with a transposed weight, becomes a `fused_matmul`
     whose stored weight is [K, N]), and for `int8` also `loom.quantize` +
-    `loom.dequantize` on the activation (operand 0). Modes:
+    `loom.dequantize` on the activation (operand 0). A `swiglu(X, W1, W3)`
+    with constant weights becomes its two products, `fused_matmul(X, W1)`
+    with the `silu` epilogue and `fused_matmul(X, W3)`, quantized as any
+    MatMul with one activation (one quantize for int8, one AWQ scale vector
+    searched over both weights for awq-w4), and the `loom.mul` of the two.
+    Modes:
     `w8`: symmetric i8 per output channel; `w4`: symmetric i4 in groups of
     `group-size` along the reduction axis (K of [K, N]; axis 1 of a Conv
     weight), per output channel when the axis does not divide;
@@ -248,7 +253,8 @@ def LoomQuantize : Pass<"loom-quantize", "mlir::func::FuncOp"> {
     `dynamic`: w8 weights, and the op is marked `loom.dynamic` so that
     loom-fold-qdq forms a kernel that quantizes the activation at run time;
     `auto`: `int8` for each op whose best int8 time on `target` (the cost
-    model over every device) beats its best float time, the others float.
+    model over every device; a SwiGLU's two qmatmuls and the mul) beats its
+    best float time, the others float.
     docs/quantization.md has the details. Implemented in Quantize.cpp.
   }];
   let options = [
@@ -275,14 +281,22 @@ def LoomFoldQdq : Pass<"loom-fold-qdq", "mlir::func::FuncOp"> {
     QuantizeLinear -> QLinearMatMul / QLinearConv (constant signed 8-bit
     weights; QLinearConv's i32 bias becomes f32) -> DequantizeLinear become
     `loom.quantize` -> `qmatmul` / `qconv` with a quantized result ->
-    `loom.dequantize`; then a `matmul` / `fused_matmul`
-    (no transposes, alpha 1) whose B is a dequantized 2-D constant becomes
-    `loom.qmatmul`, and a `conv` / `fused_conv` whose W is a dequantized
-    constant becomes `loom.qconv`: a dequantized per-tensor activation
-    operand is taken quantized, a result used only by one per-tensor
-    `loom.quantize` is produced quantized, and an op marked `loom.dynamic`
-    gets `dynamic` = 1. Dequantize/quantize pairs left unused are erased.
-    Implemented in FoldQdq.cpp.
+    `loom.dequantize`. ONNX Runtime's dynamic quantization chains
+    DynamicQuantizeLinear(x) -> MatMulInteger / ConvInteger (constant i8 or
+    u8 weight, the DynamicQuantizeLinear's zero point, a constant or absent
+    weight zero point) -> Cast to f32 -> Mul by Mul(x_scale, w_scale)
+    (either order; w_scale a constant varying along the output channels
+    only) [-> Add of a constant bias along the output channels], the Mul and
+    Add possibly fused into one `loom.fused_elementwise`, become `qmatmul` /
+    `qconv` of x with `dynamic` = 1 (u8 weights are shifted to i8 exactly:
+    values and zero point - 128); other integer ops stay as they are. Then
+    a `matmul` / `fused_matmul` (no transposes, alpha 1) whose B is a
+    dequantized 2-D constant becomes `loom.qmatmul`, and a `conv` /
+    `fused_conv` whose W is a dequantized constant becomes `loom.qconv`: a
+    dequantized per-tensor activation operand is taken quantized, a result
+    used only by one per-tensor `loom.quantize` is produced quantized, and
+    an op marked `loom.dynamic` gets `dynamic` = 1. Dequantize/quantize
+    pairs left unused are erased. Implemented in FoldQdq.cpp.
   }];
   let dependentDialects = ["::loom::LoomDialect"];
   let statistics = [

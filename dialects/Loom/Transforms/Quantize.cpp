@@ -1,8 +1,9 @@
 //===- Quantize.cpp - Insert quantize/dequantize by mode ------------------===//
 //
-// loom-quantize: the weights of MatMul/Gemm/Conv become quantized constants
-// behind a `loom.dequantize`, and (int8) the activations a quantize /
-// dequantize pair; loom-fold-qdq then forms the quantized kernels. The
+// loom-quantize: the weights of MatMul/Gemm/Conv/SwiGLU become quantized
+// constants behind a `loom.dequantize`, and (int8) the activations a
+// quantize / dequantize pair; loom-fold-qdq then forms the quantized
+// kernels (a SwiGLU is split into its two products first). The
 // numbers (scales, zero points, AWQ's search) come from the LoomQuant
 // library; see the pass description in Passes.td and docs/quantization.md.
 //
@@ -100,6 +101,26 @@ std::optional<Value> kernelBias(OpBuilder &b, Location loc, Value c, int64_t n,
   return producer_fold::createF32Constant(b, loc, {n}, *values, "bias");
 }
 
+/// The [K, N] product X @ W of a SwiGLU operand `w` (constant f32 2-D),
+/// with the epilogue `activation`.
+std::optional<MatmulSite> swigluSite(SwiGluOp op, Value w,
+                                     StringRef activation) {
+  auto type = dyn_cast<RankedTensorType>(w.getType());
+  if (!isF32Tensor(w) || type.getRank() != 2)
+    return std::nullopt;
+  std::optional<std::vector<float>> values = producer_fold::readF32(w);
+  if (!values)
+    return std::nullopt;
+  MatmulSite s;
+  s.op = op;
+  s.a = op.getX();
+  s.w = std::move(*values);
+  s.k = type.getDimSize(0);
+  s.n = type.getDimSize(1);
+  s.activation = StringAttr::get(op.getContext(), activation);
+  return s;
+}
+
 std::optional<MatmulSite> matmulSite(Operation *op) {
   MatmulSite s;
   s.op = op;
@@ -157,6 +178,28 @@ std::optional<MatmulSite> matmulSite(Operation *op) {
   s.n = transB ? rows : cols;
   s.w = transB ? transposed(*w, rows, cols) : std::move(*w);
   return s;
+}
+
+/// The products `op` computes in the canonical form: one for MatMul/Gemm
+/// and their fused forms; two for a SwiGLU, silu(X @ W1) (the gate, with
+/// the silu epilogue) and X @ W3, whose product is Y; none when `op` does
+/// not qualify (a non-constant weight, a transposed A, ...).
+SmallVector<MatmulSite, 2> matmulSites(Operation *op) {
+  auto swiglu = dyn_cast<SwiGluOp>(op);
+  if (!swiglu) {
+    if (std::optional<MatmulSite> s = matmulSite(op))
+      return {std::move(*s)};
+    return {};
+  }
+  auto xType = dyn_cast<RankedTensorType>(swiglu.getX().getType());
+  if (!isF32Tensor(swiglu.getX()) || xType.getRank() < 2 ||
+      !isF32Tensor(swiglu.getY()))
+    return {};
+  std::optional<MatmulSite> gate = swigluSite(swiglu, swiglu.getW1(), "silu");
+  std::optional<MatmulSite> up = swigluSite(swiglu, swiglu.getW3(), "none");
+  if (!gate || !up)
+    return {};
+  return {std::move(*gate), std::move(*up)};
 }
 
 std::optional<ConvSite> convSite(Operation *op) {
@@ -378,61 +421,89 @@ struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
         op->setAttr("loom.dynamic", b.getUnitAttr());
       return true;
     }
-    std::optional<MatmulSite> s = matmulSite(op);
-    if (!s)
+    SmallVector<MatmulSite, 2> sites = matmulSites(op);
+    if (sites.empty())
       return false;
+    // Only SwiGLU has two products, and it has no bias.
+    MatmulSite &first = sites.front();
     std::optional<Value> bias =
-        s->bias ? kernelBias(b, loc, s->bias, s->n, s->cBeta)
-                : std::optional<Value>(Value());
+        first.bias ? kernelBias(b, loc, first.bias, first.n, first.cBeta)
+                   : std::optional<Value>(Value());
     if (!bias)
       return false; // a bias the kernel cannot take: stays float
-    Value a = s->a;
+    // The products share their activation and its K.
+    Value a = first.a;
+    int64_t k = first.k;
     if (m == Mode::AwqW4) {
       auto sample = op->getAttrOfType<DenseElementsAttr>("loom.calib_sample");
       if (!sample || sample.getType().getRank() != 2 ||
-          sample.getType().getDimSize(1) != s->k)
+          sample.getType().getDimSize(1) != k)
         return op->emitError("loom-quantize: mode awq-w4 needs activation "
                              "samples of this op (loom.calib_sample [T, ")
-               << s->k << "], from loom-calibrate / --calibration-data)";
+               << k << "], from loom-calibrate / --calibration-data)";
       std::vector<float> x(sample.getValues<float>().begin(),
                            sample.getValues<float>().end());
       int64_t t = sample.getType().getDimSize(0);
-      SmallVector<int64_t> blocks = matmulBlocks(s->k, groupSize, 4);
+      // One scale vector for all the products of `a` (as AWQ scales a
+      // gated MLP's gate and up projections): the search runs over their
+      // weights side by side, [K, sum of N], so its error is the sum of
+      // theirs.
+      int64_t n = 0;
+      for (const MatmulSite &s : sites)
+        n += s.n;
+      std::vector<float> joint;
+      joint.reserve(size_t(k * n));
+      for (int64_t r = 0; r < k; ++r)
+        for (const MatmulSite &s : sites)
+          joint.insert(joint.end(), s.w.begin() + r * s.n,
+                       s.w.begin() + (r + 1) * s.n);
+      SmallVector<int64_t> blocks = matmulBlocks(k, groupSize, 4);
       std::vector<float> scales =
-          lq::awqScales(s->w.data(), s->k, s->n, x.data(), t, blocks[0], 4);
+          lq::awqScales(joint.data(), k, n, x.data(), t, blocks[0], 4);
       if (llvm::any_of(scales, [](float v) { return v != 1.0f; })) {
-        for (int64_t k = 0; k < s->k; ++k)
-          for (int64_t n = 0; n < s->n; ++n)
-            s->w[k * s->n + n] *= scales[k];
+        for (MatmulSite &s : sites)
+          for (int64_t r = 0; r < k; ++r)
+            for (int64_t c = 0; c < s.n; ++c)
+              s.w[r * s.n + c] *= scales[r];
         std::vector<float> inv(scales.size());
         for (size_t i = 0; i < scales.size(); ++i)
           inv[i] = 1.0f / scales[i];
-        Value invC = producer_fold::createF32Constant(b, loc, {s->k}, inv,
-                                                      "awq_scale");
+        Value invC =
+            producer_fold::createF32Constant(b, loc, {k}, inv, "awq_scale");
         a = MulOp::create(b, loc, a.getType(), a, invC);
       }
     }
     if (range)
       a = quantizedActivation(b, loc, a, range->first, range->second);
-    if (bits == 4 && s->k < groupSize)
+    if (bits == 4 && k < groupSize)
       bits = 8; // as for convs: shorter than one group keeps 8 bits
-    Value w = quantizedWeight(b, loc, s->w, {s->k, s->n},
-                              matmulBlocks(s->k, groupSize, bits), bits,
-                              clipSearch(m, bits));
-    Value biasValue = *bias ? *bias : Value(NoneOp::create(b, loc, b.getNoneType()));
-    auto fused = FusedMatMulOp::create(
-        b, loc, op->getResult(0).getType(), a, w, biasValue,
-        /*trans_a=*/0, /*trans_b=*/0, /*alpha=*/b.getF32FloatAttr(1.0f),
-        s->activation ? s->activation : b.getStringAttr("none"), s->alpha,
-        s->beta);
-    if (m == Mode::Dynamic)
-      fused->setAttr("loom.dynamic", b.getUnitAttr());
-    op->getResult(0).replaceAllUsesWith(fused.getResult());
+    Type yType = op->getResult(0).getType();
+    Value biasValue =
+        *bias ? *bias : Value(NoneOp::create(b, loc, b.getNoneType()));
+    // The product, or (SwiGLU) the product of the products.
+    Value y;
+    for (const MatmulSite &s : sites) {
+      Value w = quantizedWeight(b, loc, s.w, {k, s.n},
+                                matmulBlocks(k, groupSize, bits), bits,
+                                clipSearch(m, bits));
+      auto fused = FusedMatMulOp::create(
+          b, loc, yType, a, w, biasValue,
+          /*trans_a=*/0, /*trans_b=*/0, /*alpha=*/b.getF32FloatAttr(1.0f),
+          s.activation ? s.activation : b.getStringAttr("none"), s.alpha,
+          s.beta);
+      if (m == Mode::Dynamic)
+        fused->setAttr("loom.dynamic", b.getUnitAttr());
+      y = y ? MulOp::create(b, loc, yType, y, fused.getResult()).getResult()
+            : fused.getResult();
+    }
+    op->getResult(0).replaceAllUsesWith(y);
     op->erase();
     return true;
   }
 
-  /// Whether int8 beats float on the target's best device for `op`.
+  /// Whether int8 beats float on the target's best device for `op` (for a
+  /// SwiGLU: its two qmatmuls and the product, each on its best device,
+  /// against the float swiglu kernel).
   bool paysOff(Operation *op, const target::TargetDesc &desc) {
     auto shapeOf = [](Value v) {
       auto t = cast<RankedTensorType>(v.getType());
@@ -447,33 +518,46 @@ struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
       d.constant = constant;
       return std::optional<cost::TensorDesc>(d);
     };
-    cost::KernelDesc f, q;
+    cost::KernelDesc f, q, mul;
     std::vector<int64_t> x, w, y = shapeOf(op->getResult(0));
+    SmallVector<MatmulSite, 2> sites;
     if (std::optional<ConvSite> c = convSite(op)) {
       x = shapeOf(op->getOperand(0));
       w = std::vector<int64_t>(c->shape.begin(), c->shape.end());
       f.kernel = "fused_conv";
       q.kernel = "qconv";
-    } else if (std::optional<MatmulSite> s = matmulSite(op)) {
-      x = shapeOf(s->a);
-      w = {s->k, s->n};
-      f.kernel = "fused_matmul";
+    } else if (sites = matmulSites(op); !sites.empty()) {
+      x = shapeOf(sites.front().a);
+      w = {sites.front().k, sites.front().n};
+      f.kernel = sites.size() == 2 ? "swiglu" : "fused_matmul";
       q.kernel = "qmatmul";
     } else {
       return false;
     }
     std::vector<int64_t> one(w.size(), 1);
     f.inputs = {tensor(x, "f32", 4, false), tensor(w, "f32", 4, true)};
+    if (sites.size() == 2)
+      f.inputs.push_back(tensor(w, "f32", 4, true));
     f.outputs = {tensor(y, "f32", 4, false)};
     q.inputs = {tensor(x, "ui8", 1, false), tensor({}, "f32", 4, true),
                 tensor({}, "ui8", 1, true), tensor(w, "i8", 1, true),
                 tensor(one, "f32", 4, true)};
     q.outputs = {tensor(y, "f32", 4, false)};
-    std::optional<double> best[2];
+    // A SwiGLU quantized is two qmatmuls and the product of their results.
+    mul.kernel = "mul";
+    mul.inputs = {tensor(y, "f32", 4, false), tensor(y, "f32", 4, false)};
+    mul.outputs = {tensor(y, "f32", 4, false)};
+    const cost::KernelDesc *kernels[] = {&f, &q, &mul};
+    std::optional<double> best[3];
     for (const auto &d : desc.devices)
-      for (int i = 0; i < 2; ++i)
-        if (std::optional<double> us = cost::estimateMicros(i ? q : f, d))
+      for (int i = 0; i < 3; ++i)
+        if (std::optional<double> us = cost::estimateMicros(*kernels[i], d))
           best[i] = best[i] ? std::min(*best[i], *us) : *us;
+    if (sites.size() == 2) {
+      if (!best[1] || !best[2])
+        return false;
+      best[1] = 2 * *best[1] + *best[2];
+    }
     return best[1] && (!best[0] || *best[1] < *best[0]);
   }
 };
@@ -481,6 +565,6 @@ struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
 } // namespace
 
 bool loom::isQuantizationCandidate(Operation *op) {
-  return isa<MatMulOp, FusedMatMulOp, GemmOp, FusedGemmOp, ConvOp,
-             FusedConvOp>(op);
+  return isa<MatMulOp, FusedMatMulOp, GemmOp, FusedGemmOp, ConvOp, FusedConvOp,
+             SwiGluOp>(op);
 }

@@ -11,3 +11,13 @@ func.func @int8_without_range(%a: tensor<3x4xf32>) -> tensor<3x2xf32> {
   %y = loom.matmul(%a, %w) : (tensor<3x4xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
   return %y : tensor<3x2xf32>
 }
+
+// -----
+
+// A SwiGLU is quantized too, so int8 needs the range of its X.
+func.func @int8_swiglu_without_range(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
+  %w = loom.constant dense<1.0> : tensor<4x2xf32>
+  // expected-error @+1 {{loom-quantize: mode int8 needs the activation range of this op}}
+  %y = loom.swiglu(%x, %w, %w) : (tensor<3x4xf32>, tensor<4x2xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}

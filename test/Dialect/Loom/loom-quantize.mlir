@@ -3,6 +3,7 @@
 // RUN: loom-opt %s -split-input-file -loom-quantize=mode=int8 | FileCheck %s --check-prefix=INT8
 // RUN: loom-opt %s -split-input-file -loom-quantize=mode=dynamic | FileCheck %s --check-prefix=DYN
 // RUN: loom-opt %s -split-input-file -loom-quantize="mode=awq-w4 group-size=2" | FileCheck %s --check-prefix=AWQ
+// RUN: loom-opt %s -split-input-file -loom-quantize=mode=int8 -loom-fold-qdq | FileCheck %s --check-prefix=FOLD
 
 // W [K=4, N=2]. w8, per output channel (axis 1): column 0 has max |w| 4
 // (scale 4/127), column 1 max 8 (scale 8/127); values round half to even of
@@ -85,5 +86,72 @@ func.func @negative_dynamic_weight(%a: tensor<3x4xf32>, %w: tensor<4x2xf32>) -> 
 func.func @awq(%a: tensor<3x4xf32>) -> tensor<3x2xf32> {
   %w = loom.constant dense<[[0.13, 0.47], [0.7, -0.3], [0.2, 0.5], [-0.6, 0.9]]> : tensor<4x2xf32>
   %y = loom.matmul(%a, %w) {loom.calib_range = array<f32: -1.0, 30.0>, loom.calib_sample = dense<[[30.0, 0.1, 0.2, -0.1], [25.0, -0.2, 0.1, 0.3], [28.0, 0.3, -0.1, 0.2]]> : tensor<3x4xf32>} : (tensor<3x4xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+// SwiGLU: silu(X @ W1) * (X @ W3) becomes its two products, the gate with
+// the silu epilogue, each quantized as a MatMul, and their product. W1 as
+// @matmul's W; W3 = 2 * W1 has twice its scales and the same integers.
+// W8-LABEL: func @swiglu
+// W8: %[[Q1:.*]] = loom.qconstant dense<{{\[\[}}32, 32], [64, 64], [95, 79], [127, 127]]> : tensor<4x2xi8> -> tensor<4x2x!quant.uniform<i8:f32:1, {0.031496062{{[0-9]*}},0.062992125{{[0-9]*}}}>>
+// W8: %[[W1:.*]] = loom.dequantize %[[Q1]]
+// W8: %[[G:.*]] = loom.fused_matmul(%arg0, %[[W1]], %{{.*}}) {activation = "silu"
+// W8: %[[Q3:.*]] = loom.qconstant dense<{{\[\[}}32, 32], [64, 64], [95, 79], [127, 127]]> : tensor<4x2xi8> -> tensor<4x2x!quant.uniform<i8:f32:1, {0.062992125{{[0-9]*}},0.12598425{{[0-9]*}}}>>
+// W8: %[[W3:.*]] = loom.dequantize %[[Q3]]
+// W8: %[[U:.*]] = loom.fused_matmul(%arg0, %[[W3]], %{{.*}}) :
+// W8: %[[Y:.*]] = loom.mul(%[[G]], %[[U]])
+// W8: return %[[Y]]
+// W8-NOT: loom.swiglu
+// w4 in groups of 2 along K, both weights.
+// W4-LABEL: func @swiglu
+// W4: loom.qconstant {{.*}}!quant.uniform<i4:f32:{0:2}
+// W4: loom.fused_matmul({{.*}}activation = "silu"
+// W4: loom.qconstant {{.*}}!quant.uniform<i4:f32:{0:2}
+// W4: loom.fused_matmul({{.*}}) :
+// W4: loom.mul
+// int8: one quantize of X, shared by both products.
+// INT8-LABEL: func @swiglu
+// INT8: %[[Q:.*]] = loom.quantize %arg0 : tensor<3x4xf32> -> tensor<3x4x!quant.uniform<u8:f32, 0.015686{{[0-9]*}}:64>>
+// INT8: %[[A:.*]] = loom.dequantize %[[Q]]
+// INT8-NOT: loom.quantize
+// INT8: loom.fused_matmul(%[[A]], {{.*}}activation = "silu"
+// INT8: loom.fused_matmul(%[[A]], {{.*}}) :
+// INT8: loom.mul
+// INT8-NOT: loom.calib
+// DYN-LABEL: func @swiglu
+// DYN: loom.fused_matmul({{.*}}activation = "silu"{{.*}}loom.dynamic
+// DYN: loom.fused_matmul({{.*}}) {loom.dynamic}
+// awq-w4: one scale vector for both weights (the sample's large channel 0),
+// one division of X.
+// AWQ-LABEL: func @swiglu
+// AWQ: %[[S:.*]] = loom.constant {{.*}} : tensor<4xf32>
+// AWQ: %[[M:.*]] = loom.mul(%arg0, %[[S]])
+// AWQ-NOT: loom.mul(%arg0
+// AWQ: loom.fused_matmul(%[[M]], {{.*}}activation = "silu"
+// AWQ: loom.fused_matmul(%[[M]], {{.*}}) :
+// The products of an int8 SwiGLU fold into two qmatmuls of one quantized X.
+// FOLD-LABEL: func @swiglu
+// FOLD: %[[Q:.*]] = loom.quantize %arg0
+// FOLD: %[[G:.*]] = loom.qmatmul(%[[Q]], {{.*}}activation = "silu"
+// FOLD: %[[U:.*]] = loom.qmatmul(%[[Q]],
+// FOLD: loom.mul(%[[G]], %[[U]])
+func.func @swiglu(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
+  %w1 = loom.constant dense<[[1.0, 2.0], [2.0, 4.0], [3.0, 5.0], [4.0, 8.0]]> : tensor<4x2xf32>
+  %w3 = loom.constant dense<[[2.0, 4.0], [4.0, 8.0], [6.0, 10.0], [8.0, 16.0]]> : tensor<4x2xf32>
+  %y = loom.swiglu(%x, %w1, %w3) {loom.calib_range = array<f32: -1.0, 3.0>, loom.calib_sample = dense<[[30.0, 0.1, 0.2, -0.1], [25.0, -0.2, 0.1, 0.3], [28.0, 0.3, -0.1, 0.2]]> : tensor<3x4xf32>} : (tensor<3x4xf32>, tensor<4x2xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+// A SwiGLU with a weight that is not a constant stays as it is.
+// W8-LABEL: func @negative_swiglu_dynamic_weight
+// W8-NOT: loom.qconstant
+// W8: loom.swiglu
+func.func @negative_swiglu_dynamic_weight(%x: tensor<3x4xf32>, %w3: tensor<4x2xf32>) -> tensor<3x2xf32> {
+  %w1 = loom.constant dense<1.0> : tensor<4x2xf32>
+  %y = loom.swiglu(%x, %w1, %w3) {loom.calib_range = array<f32: -1.0, 3.0>} : (tensor<3x4xf32>, tensor<4x2xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
   return %y : tensor<3x2xf32>
 }
