@@ -8,7 +8,11 @@
 #include "loom/Runtime/Kernel.h"
 
 #include <gtest/gtest.h>
+#if defined(LOOM_TEST_HAVE_DNNL)
+#include <oneapi/dnnl/dnnl.hpp>
+#endif
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -856,6 +860,394 @@ TEST_F(FastPath, BinaryMatchesReferenceBitwise) {
   EXPECT_FALSE(
       fastAccepts(Call{"mul", {}, {rand({2, 3, 4}), rand({2, 1, 4})}, {Shape{2, 3, 4}}}));
   EXPECT_TRUE(fastAccepts(Call{"mul", {}, {rand({2, 3, 4}), rand({3, 1})}, {Shape{2, 3, 4}}}));
+}
+
+//===----------------------------------------------------------------------===//
+// qmatmul / qconv integer path: int32 sums from oneDNN (DnnlQuantized.cpp)
+//===----------------------------------------------------------------------===//
+
+/// Whether oneDNN sums int8 products exactly on this CPU (VNNI): only then
+/// do the oneDNN int8 fast paths take calls.
+bool haveVnni() {
+#if defined(LOOM_TEST_HAVE_DNNL)
+  const unsigned isa = unsigned(dnnl::get_effective_cpu_isa());
+  auto has = [isa](dnnl::cpu_isa want) { return (isa & unsigned(want)) == unsigned(want); };
+  return has(dnnl::cpu_isa::avx512_core_vnni) || has(dnnl::cpu_isa::avx2_vnni);
+#else
+  return false;
+#endif
+}
+
+/// Uniform random integers over the whole range of `type` (u8 or i8).
+Tensor randomInts(const Shape &shape, std::mt19937 &rng, DType type) {
+  Tensor t;
+  t.dtype = type;
+  t.shape = shape;
+  t.bytes.resize(size_t(numElements(shape)));
+  std::uniform_int_distribution<int> dist(0, 255);
+  for (uint8_t &b : t.bytes)
+    b = uint8_t(dist(rng));
+  return t;
+}
+
+/// A one-element tensor of dtype `type` holding `v`.
+Tensor scalarOf(DType type, double v) {
+  Tensor t;
+  t.dtype = type;
+  t.shape = {1};
+  t.bytes.resize(dtypeSize(type));
+  if (type == DType::F32) {
+    const float f = float(v);
+    std::memcpy(t.bytes.data(), &f, sizeof f);
+  } else {
+    t.bytes[0] = uint8_t(int(v) & 0xFF); // u8, or i8 in two's complement
+  }
+  return t;
+}
+
+/// The form of an integer-path call: the activation dtype (f32 means
+/// `dynamic` = 1), the weight scale, bias, epilogue and output dtype.
+struct QForm {
+  DType act = DType::U8;
+  bool perChannel = true;
+  bool bias = false;
+  std::string activation = "none";
+  DType y = DType::F32;
+};
+
+/// The nine operands of qmatmul / qconv for activation shape `xs`, logical
+/// weight shape `ws` (i8, random in [-128, 127]), scale shape `ss` and a
+/// bias of `channels` values (when `f.bias`); the activation is quantized
+/// per tensor with a non-zero zero point.
+void setQuantOperands(Call &call, const Shape &xs, const Shape &ws, const Shape &ss,
+                      int64_t channels, const QForm &f, std::mt19937 &rng) {
+  call.inputs.assign(9, std::nullopt);
+  if (f.act == DType::F32) {
+    call.inputs[0] = randomTensor(xs, rng, -1.0f, 2.0f);
+    call.attrs.set("dynamic", int64_t(1));
+  } else {
+    call.inputs[0] = randomInts(xs, rng, f.act);
+    call.inputs[1] = scalarOf(DType::F32, 0.0173);
+    call.inputs[2] = scalarOf(f.act, f.act == DType::U8 ? 121 : -9);
+  }
+  call.inputs[3] = randomInts(ws, rng, DType::I8);
+  call.inputs[4] = randomTensor(ss, rng, 0.002f, 0.02f);
+  if (f.bias)
+    call.inputs[6] = randomTensor({channels}, rng, -1.0f, 1.0f);
+  call.attrs.set("activation", f.activation);
+  if (f.activation == "clip") {
+    call.attrs.set("activation_alpha", -0.5);
+    call.attrs.set("activation_beta", 1.0);
+  }
+}
+
+/// For a quantized output (`f.y` u8/i8): runs the reference with an f32
+/// output, then sets y_scale / y_zero_point so that the results span a bit
+/// more than the dtype's range (some saturate at both ends).
+void quantizeOutput(Call &call, const QForm &f) {
+  if (f.y == DType::F32)
+    return;
+  std::vector<Tensor> out;
+  call.outType = DType::F32;
+  KernelArgs a = makeArgs(call, out);
+  registry().lookupReference(call.kernel, inputTypes(call))->fn(a);
+  const float *y = reinterpret_cast<const float *>(out[0].bytes.data());
+  const auto [lo, hi] = std::minmax_element(y, y + numElements(*call.outputs[0]));
+  const double scale = (double(*hi) - double(*lo)) / 270 + 1e-6;
+  const int qmin = f.y == DType::U8 ? 0 : -128;
+  call.inputs[7] = scalarOf(DType::F32, scale);
+  call.inputs[8] = scalarOf(f.y, std::clamp(qmin - int(std::lround(*lo / scale)) - 8, qmin, qmin + 255));
+  call.outType = f.y;
+}
+
+/// The integer-loop fast path of `kernel`: the entry the registry picks for
+/// a call with packed int4 weights, which the oneDNN int8 path declines.
+const KernelEntry *loopEntry(const std::string &kernel) {
+  std::mt19937 rng(5);
+  const bool conv = kernel == "qconv";
+  const Shape xs = conv ? Shape{1, 2, 4, 4} : Shape{2, 8};
+  const Shape ws = conv ? Shape{3, 2, 3, 3} : Shape{8, 4};
+  const Shape ss = conv ? Shape{3, 1, 1, 1} : Shape{1, 4};
+  Call call{kernel, {}, {}, {conv ? Shape{1, 3, 2, 2} : Shape{2, 4}}};
+  setQuantOperands(call, xs, ws, ss, ws[conv ? 0 : 1], QForm{}, rng);
+  call.inputs[3] = randomInts({(numElements(ws) + 1) / 2}, rng, DType::I8);
+  call.attrs.set("w_bits", int64_t(4));
+  call.attrs.set("w_shape", std::vector<int64_t>(ws.begin(), ws.end()));
+  std::vector<Tensor> out;
+  KernelArgs a = makeArgs(call, out);
+  return registry().lookup(kernel, a, true);
+}
+
+/// Runs an integer-path call through the registry's choice (as a session
+/// does) and through the reference, and compares: f32 within 1e-4
+/// relative, quantized within +-1. `viaInt8` says whether the registry
+/// must pick the oneDNN int8 path (on a CPU with VNNI) or the integer loop.
+void expectIntegerPathMatches(const Call &call, bool viaInt8) {
+  std::vector<Tensor> fastOut, refOut;
+  KernelArgs fa = makeArgs(call, fastOut), ra = makeArgs(call, refOut);
+  const KernelEntry *fast = registry().lookup(call.kernel, fa, true);
+  const KernelEntry *loop = loopEntry(call.kernel);
+  ASSERT_TRUE(fast && fast->impl == KernelImpl::Fast);
+  ASSERT_TRUE(loop && loop->impl == KernelImpl::Fast);
+  if (viaInt8 && haveVnni())
+    EXPECT_NE(fast, loop) << "the oneDNN int8 path declined the call";
+  else
+    EXPECT_EQ(fast, loop) << "the oneDNN int8 path took a call it must decline";
+  const KernelEntry *ref = registry().lookupReference(call.kernel, inputTypes(call));
+  ASSERT_NE(ref, nullptr);
+  try {
+    fast->fn(fa);
+    ref->fn(ra);
+  } catch (const KernelError &e) {
+    FAIL() << e.message;
+  }
+  const int64_t n = numElements(*call.outputs[0]);
+  int64_t bad = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    double f, r, tol;
+    if (call.outType == DType::F32) {
+      f = reinterpret_cast<const float *>(fastOut[0].bytes.data())[i];
+      r = reinterpret_cast<const float *>(refOut[0].bytes.data())[i];
+      tol = 1e-4 * std::fabs(r) + 1e-6;
+    } else {
+      const bool u8 = call.outType == DType::U8;
+      f = u8 ? fastOut[0].bytes[size_t(i)] : int8_t(fastOut[0].bytes[size_t(i)]);
+      r = u8 ? refOut[0].bytes[size_t(i)] : int8_t(refOut[0].bytes[size_t(i)]);
+      tol = 1;
+    }
+    if (!(std::fabs(f - r) <= tol) && bad++ < 5)
+      ADD_FAILURE() << "element " << i << ": fast " << f << ", reference " << r;
+  }
+  EXPECT_EQ(bad, 0);
+}
+
+/// A qmatmul call: A `as` [..., M, K], W [K, N].
+Call qmatmulCall(const Shape &as, int64_t N, const QForm &f, std::mt19937 &rng) {
+  const int64_t K = as.back();
+  Shape ys = as;
+  ys.back() = N;
+  Call call{"qmatmul", {}, {}, {ys}};
+  setQuantOperands(call, as, {K, N}, f.perChannel ? Shape{1, N} : Shape{1, 1}, N, f, rng);
+  quantizeOutput(call, f);
+  return call;
+}
+
+/// The integer-path forms the tests cycle through: u8, i8 and dynamic
+/// activations, each with per-channel and per-tensor scales and f32, u8
+/// and i8 outputs; bias and epilogue vary with `i`.
+std::vector<QForm> integerForms() {
+  const char *acts[] = {"none", "relu", "clip", "gelu", "leaky_relu", "relu"};
+  std::vector<QForm> forms;
+  for (DType act : {DType::U8, DType::I8, DType::F32})
+    for (DType y : {DType::F32, DType::U8, DType::I8})
+      for (bool perChannel : {true, false}) {
+        QForm f;
+        f.act = act;
+        f.y = y;
+        f.perChannel = perChannel;
+        f.bias = forms.size() % 3 != 1;
+        f.activation = acts[forms.size() % 6];
+        forms.push_back(f);
+      }
+  return forms;
+}
+
+std::string formName(const QForm &f) {
+  return std::string(f.act == DType::F32 ? "dynamic" : dtypeName(f.act)) + " -> " +
+         dtypeName(f.y) + (f.perChannel ? " per-channel" : " per-tensor") +
+         (f.bias ? " bias " : " ") + f.activation;
+}
+
+TEST_F(FastPath, QMatmulInt8MatchesReference) {
+  auto dim = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  int threads = 1;
+  for (const QForm &f : integerForms())
+    for (int rep = 0; rep < 2; ++rep) {
+      Shape as;
+      for (int64_t b = dim(0, 2); b > 0; --b) // batch dimensions
+        as.push_back(dim(1, 3));
+      as.push_back(dim(1, 24));
+      as.push_back(dim(1, 200));
+      Call call = qmatmulCall(as, dim(1, 70), f, rng);
+      call.threads = threads = 3 - threads;
+      SCOPED_TRACE(formName(f) + " A " + std::to_string(numElements(as)) + " threads " +
+                   std::to_string(threads));
+      expectIntegerPathMatches(call, true);
+    }
+  // Sizes of a transformer layer, one token and a prompt.
+  for (int64_t M : {1, 48}) {
+    QForm f;
+    f.act = DType::F32;
+    f.bias = true;
+    f.activation = "gelu";
+    Call call = qmatmulCall({1, M, 256}, 384, f, rng);
+    call.threads = 2;
+    expectIntegerPathMatches(call, true);
+  }
+}
+
+/// A qconv call: X [N, C, spatial...], W [O, C/group, k...], per-channel or
+/// per-tensor w_scale; the pads attribute as given (none when empty).
+Call qconvCall(const Shape &xs, int64_t O, const Shape &k, int64_t group,
+               const std::vector<int64_t> &strides, const std::vector<int64_t> &dil,
+               const std::vector<int64_t> &pads, const QForm &f, std::mt19937 &rng) {
+  Shape ws = {O, xs[1] / group};
+  ws.insert(ws.end(), k.begin(), k.end());
+  Shape ss(ws.size(), 1);
+  if (f.perChannel)
+    ss[0] = O;
+  const std::vector<int64_t> zeros(2 * k.size(), 0);
+  Call call{"qconv", {}, {}, {convOut(xs, ws, strides, dil, pads.empty() ? zeros : pads)}};
+  setQuantOperands(call, xs, ws, ss, O, f, rng);
+  call.attrs.set("group", group);
+  call.attrs.set("strides", strides);
+  call.attrs.set("dilations", dil);
+  if (!pads.empty())
+    call.attrs.set("pads", pads);
+  quantizeOutput(call, f);
+  return call;
+}
+
+TEST_F(FastPath, QConvInt8MatchesReference) {
+  auto dim = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  int threads = 1;
+  int i = 0;
+  for (const QForm &f : integerForms())
+    for (int rep = 0; rep < 2; ++rep, ++i) {
+      // Random geometry: 1-3 spatial dims, plain / grouped / depthwise.
+      const size_t ns = size_t(1 + i % 3);
+      const int kind = (i / 3) % 3;
+      const int64_t group = kind == 0 ? 1 : kind == 1 ? dim(2, 3) : dim(3, 8);
+      const int64_t C = kind == 2 ? group : group * dim(1, 6);
+      const int64_t O = kind == 2 ? group * dim(1, 2) : group * dim(1, 5);
+      Shape xs = {dim(1, 2), C}, k;
+      std::vector<int64_t> strides, dil, pads(2 * ns);
+      for (size_t d = 0; d < ns; ++d) {
+        k.push_back(dim(1, ns == 3 ? 2 : 3));
+        strides.push_back(dim(1, 2));
+        dil.push_back(dim(1, 2));
+        pads[d] = dim(0, 2);
+        pads[ns + d] = dim(0, 2);
+        xs.push_back((k[d] - 1) * dil[d] + 1 + dim(0, ns == 3 ? 3 : 9));
+      }
+      Call call = qconvCall(xs, O, k, group, strides, dil, pads, f, rng);
+      call.threads = threads = 3 - threads;
+      SCOPED_TRACE(formName(f) + " X " + std::to_string(numElements(xs)) + " spatial " +
+                   std::to_string(ns) + " group " + std::to_string(group));
+      expectIntegerPathMatches(call, true);
+    }
+}
+
+/// Layers of a quantized CNN (MobileNet-like): the first conv, depthwise,
+/// pointwise; and auto_pad.
+TEST_F(FastPath, QConvInt8NetworkLayersMatchReference) {
+  struct Layer {
+    Shape x;
+    int64_t O, k, group, stride;
+  };
+  const std::vector<Layer> layers = {{{1, 3, 32, 32}, 16, 3, 1, 2},
+                                     {{1, 32, 28, 28}, 32, 3, 32, 1},
+                                     {{1, 32, 28, 28}, 32, 3, 32, 2},
+                                     {{1, 32, 14, 14}, 64, 1, 1, 1},
+                                     {{2, 64, 7, 7}, 128, 3, 1, 1}};
+  QForm f;
+  f.bias = true;
+  f.activation = "clip";
+  for (DType act : {DType::U8, DType::F32})
+    for (const Layer &l : layers) {
+      f.act = act;
+      const int64_t p = l.k / 2;
+      Call call = qconvCall(l.x, l.O, {l.k, l.k}, l.group, {l.stride, l.stride}, {1, 1},
+                            {p, p, p, p}, f, rng);
+      call.threads = 2;
+      SCOPED_TRACE("X " + std::to_string(l.x[1]) + " O " + std::to_string(l.O));
+      expectIntegerPathMatches(call, true);
+    }
+  for (const char *mode : {"SAME_UPPER", "SAME_LOWER", "VALID"}) {
+    Call call = qconvCall({1, 4, 7, 6}, 6, {4, 3}, 2, {2, 1}, {1, 1}, {}, QForm{}, rng);
+    call.attrs.set("auto_pad", std::string(mode));
+    call.outputs = {std::string(mode) == "VALID" ? Shape{1, 6, 2, 4} : Shape{1, 6, 4, 6}};
+    SCOPED_TRACE(mode);
+    expectIntegerPathMatches(call, true);
+  }
+}
+
+/// An all-zero dynamic activation quantizes with scale 1, zero point 0.
+TEST_F(FastPath, QMatmulInt8DynamicAllZero) {
+  QForm f;
+  f.act = DType::F32;
+  f.bias = true;
+  Call call = qmatmulCall({3, 16}, 5, f, rng);
+  std::fill(call.inputs[0]->bytes.begin(), call.inputs[0]->bytes.end(), 0);
+  expectIntegerPathMatches(call, true);
+}
+
+/// Calls the oneDNN int8 path declines run the integer loop: packed int4
+/// weights, group-wise scales along the reduction axes, f32 activations
+/// without `dynamic` (weight-only). A non-zero w_zero_point is a run-time
+/// decline (same values as the loop); an all-zero one takes oneDNN.
+TEST_F(FastPath, QuantizedInt8Declines) {
+  QForm f;
+  f.bias = true;
+  // int4 weights.
+  Call w4 = qmatmulCall({4, 32}, 8, f, rng);
+  w4.inputs[3] = randomInts({32 * 8 / 2}, rng, DType::I8);
+  w4.attrs.set("w_bits", int64_t(4));
+  w4.attrs.set("w_shape", std::vector<int64_t>{32, 8});
+  expectIntegerPathMatches(w4, false);
+  Call c4 = qconvCall({1, 4, 6, 6}, 6, {3, 3}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}, f, rng);
+  c4.inputs[3] = randomInts({6 * 4 * 9 / 2}, rng, DType::I8);
+  c4.attrs.set("w_bits", int64_t(4));
+  c4.attrs.set("w_shape", std::vector<int64_t>{6, 4, 3, 3});
+  expectIntegerPathMatches(c4, false);
+  // Group-wise scales along K / along the input channels.
+  Call gk = qmatmulCall({4, 64}, 8, f, rng);
+  gk.inputs[4] = randomTensor({4, 8}, rng, 0.002f, 0.02f);
+  expectIntegerPathMatches(gk, false);
+  Call gc = qconvCall({1, 4, 6, 6}, 6, {3, 3}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}, f, rng);
+  gc.inputs[4] = randomTensor({6, 2, 1, 1}, rng, 0.002f, 0.02f);
+  expectIntegerPathMatches(gc, false);
+  // Weight-only: f32 activations, dynamic = 0.
+  QForm wf = f;
+  wf.act = DType::F32;
+  Call wo = qmatmulCall({4, 32}, 8, wf, rng);
+  wo.attrs.set("dynamic", int64_t(0));
+  expectIntegerPathMatches(wo, false);
+  // Weight zero points: non-zero (run-time decline), all zero (oneDNN).
+  for (int zp : {3, 0}) {
+    Call mz = qmatmulCall({5, 40}, 9, f, rng);
+    Tensor z = randomInts({1, 9}, rng, DType::I8);
+    std::fill(z.bytes.begin(), z.bytes.end(), uint8_t(zp));
+    mz.inputs[5] = z;
+    expectIntegerPathMatches(mz, true);
+    Call cz = qconvCall({1, 4, 6, 6}, 6, {3, 3}, 2, {1, 1}, {1, 1}, {1, 1, 1, 1}, f, rng);
+    Tensor zc = randomInts({6, 1, 1, 1}, rng, DType::I8);
+    std::fill(zc.bytes.begin(), zc.bytes.end(), uint8_t(zp));
+    cz.inputs[5] = zc;
+    expectIntegerPathMatches(cz, true);
+  }
+}
+
+/// The int8 weights qconv keeps reordered (with oneDNN's compensation) are
+/// revalidated on every call: new values at the same address, one changed
+/// value, and another tensor of the same shape are all used.
+TEST_F(FastPath, QConvInt8CachedWeightsFollowTheirBuffer) {
+  QForm f;
+  f.act = DType::I8;
+  Call call = qconvCall({1, 16, 12, 12}, 32, {3, 3}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}, f, rng);
+  expectIntegerPathMatches(call, true);
+  Tensor &w = *call.inputs[3];
+  const Tensor fresh = randomInts(w.shape, rng, DType::I8);
+  std::memcpy(w.bytes.data(), fresh.bytes.data(), w.bytes.size());
+  expectIntegerPathMatches(call, true);
+  w.bytes[100] = uint8_t(w.bytes[100] ^ 0x55);
+  expectIntegerPathMatches(call, true);
+  call.inputs[3] = randomInts(w.shape, rng, DType::I8);
+  expectIntegerPathMatches(call, true);
 }
 
 } // namespace

@@ -16,17 +16,14 @@
 // Compiled only with oneDNN (LOOM_HAVE_DNNL).
 //
 //===----------------------------------------------------------------------===//
-#include "DnnlCache.h"
 #include "FusedUtil.h"
 #include "KernelUtil.h"
 
 #if defined(LOOM_HAVE_DNNL) && LOOM_HAVE_DNNL
 
+#include "DnnlUtil.h"
+
 #include <oneapi/dnnl/dnnl.h>
-#include <oneapi/dnnl/dnnl.hpp>
-#ifdef LOOM_HAVE_OPENMP
-#include <omp.h>
-#endif
 
 #include <algorithm>
 #include <cmath>
@@ -97,16 +94,6 @@ std::optional<AttnShape> attnShape(const KernelArgs &a) {
   return s;
 }
 
-dnnl::engine &engine() {
-  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
-  return eng;
-}
-
-dnnl::stream &stream() {
-  static thread_local dnnl::stream s(engine());
-  return s;
-}
-
 /// A row softmax over [rows, cols] (in place), cached per shape.
 struct SoftmaxEntry : dnnlcache::Entry {
   dnnl::memory::desc md;
@@ -123,7 +110,7 @@ std::shared_ptr<SoftmaxEntry> softmaxFor(int64_t rows, int64_t cols) {
     e->md = dnnl::memory::desc({rows, cols}, dnnl::memory::data_type::f32,
                                dnnl::memory::format_tag::ab);
     dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, e->md, 1);
-    e->prim = dnnl::softmax_forward(dnnl::softmax_forward::primitive_desc(d, engine()));
+    e->prim = dnnl::softmax_forward(dnnl::softmax_forward::primitive_desc(d, dnnlutil::cpuEngine()));
     return e;
   });
 }
@@ -143,13 +130,7 @@ void exactSoftmaxRow(float *s, int64_t n) {
     s[j] = float(e[size_t(j)] / sum);
 }
 
-void setThreads(int n) {
-#ifdef LOOM_HAVE_OPENMP
-  omp_set_num_threads(std::max(1, n));
-#else
-  (void)n;
-#endif
-}
+using dnnlutil::setThreads;
 
 /// One block: rows [r0, r0 + rows) of the [G*Sq, *] problem of (b, hk).
 void runBlock(const AttnShape &s, const float *pq, const float *pk, const float *pv,
@@ -210,9 +191,9 @@ void runBlock(const AttnShape &s, const float *pq, const float *pk, const float 
   }
   {
     std::shared_ptr<SoftmaxEntry> sm = softmaxFor(rows, Sk);
-    dnnl::memory m(sm->md, engine(), S);
-    sm->prim.execute(stream(), {{DNNL_ARG_SRC, m}, {DNNL_ARG_DST, m}});
-    stream().wait();
+    dnnl::memory m(sm->md, dnnlutil::cpuEngine(), S);
+    sm->prim.execute(dnnlutil::cpuStream(), {{DNNL_ARG_SRC, m}, {DNNL_ARG_DST, m}});
+    dnnlutil::cpuStream().wait();
   }
   if (anyOdd) {
     size_t o = 0;

@@ -7,7 +7,10 @@
 // - Key: `callKey` = the kernel's tag, the thread count, every input and
 //   output's presence, dtype and shape, and every attribute (name and
 //   value). That is everything a plan depends on; data pointers are not part
-//   of the key (the same entry serves every call of that signature).
+//   of the key (the same entry serves every call of that signature), except
+//   for kernels whose entry holds reordered weights: `weightsCallKey` adds
+//   the weights' address, so that layers of one signature keep one reordered
+//   copy each instead of reordering again on every call.
 // - Values that depend on data (weights reordered into oneDNN's blocked
 //   layout) are kept in `WeightCache`, which is keyed by the weights' address
 //   AND validated by comparing the bytes with a snapshot on every use (exact:
@@ -102,6 +105,14 @@ inline std::string callKey(std::string_view tag, const KernelArgs &a) {
       k.append(reinterpret_cast<const char *>(t->bytes.data()), t->bytes.size());
     }
   }
+  return k;
+}
+
+/// The key of a call whose entry holds a copy of input `w` reordered:
+/// `callKey` and that input's address (see the file comment).
+inline std::string weightsCallKey(std::string_view tag, const KernelArgs &a, size_t w) {
+  std::string k = callKey(tag, a);
+  put(k, w < a.inputs.size() ? a.inputs[w].data : nullptr);
   return k;
 }
 

@@ -26,14 +26,9 @@
 
 #if defined(LOOM_HAVE_DNNL) && LOOM_HAVE_DNNL
 
-#include "DnnlCache.h"
+#include "DnnlUtil.h"
 #include "FusedUtil.h"
 #include "NNUtil.h"
-
-#include <oneapi/dnnl/dnnl.hpp>
-#ifdef LOOM_HAVE_OPENMP
-#include <omp.h>
-#endif
 
 #include <optional>
 #include <unordered_map>
@@ -45,27 +40,18 @@ namespace {
 using dnnl::memory;
 using Dims = memory::dims;
 
-dnnl::engine &cpuEngine() {
-  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
-  return eng;
-}
-
-/// One stream per thread: queues of a plan run kernels concurrently.
-dnnl::stream &cpuStream() {
-  static thread_local dnnl::stream s(cpuEngine());
-  return s;
-}
+using dnnlutil::anyLayout;
+using dnnlutil::cpuEngine;
+using dnnlutil::cpuStream;
+using dnnlutil::ReorderedWeights;
+using dnnlutil::setThreads;
+using dnnlutil::wrap;
 
 /// A dense row-major f32 memory descriptor of `shape` (rank >= 1).
 memory::desc plainDesc(const Shape &shape) {
   const std::vector<int64_t> st = stridesOf(shape);
   Dims dims(shape.begin(), shape.end()), strides(st.begin(), st.end());
   return memory::desc(dims, memory::data_type::f32, strides);
-}
-
-/// A memory object over a caller buffer.
-memory wrap(const memory::desc &d, const void *data) {
-  return memory(d, cpuEngine(), const_cast<void *>(data));
 }
 
 /// Whether every present input/output in [0, n) of `a` is f32.
@@ -79,18 +65,6 @@ bool allF32(const KernelArgs &a) {
   return true;
 }
 
-/// Sets the OpenMP thread count of this thread (oneDNN, Debian's build,
-/// parallelizes with OpenMP, whose thread count is a per-thread setting:
-/// each queue's worker sets its own). Also before planning: some oneDNN
-/// implementations size their work split by the thread count at creation.
-void setThreads(int threads) {
-#ifdef LOOM_HAVE_OPENMP
-  omp_set_num_threads(threads > 0 ? threads : 1);
-#else
-  (void)threads;
-#endif
-}
-
 /// Runs `prim` with `args` on at most `threads` threads and waits.
 void run(int threads, const dnnl::primitive &prim,
          const std::unordered_map<int, memory> &args) {
@@ -100,7 +74,6 @@ void run(int threads, const dnnl::primitive &prim,
 }
 
 using dnnlcache::Entry;
-using dnnlcache::Snapshot;
 using dnnlcache::ThreadCache;
 
 /// The cached execution state of the call `a` of kernel `tag` (made by
@@ -109,6 +82,15 @@ template <typename E, typename Make>
 std::shared_ptr<E> cachedExec(const char *tag, const KernelArgs &a, Make make) {
   setThreads(a.threads);
   return ThreadCache::current().get<E>(dnnlcache::callKey(tag, a),
+                                       [&] { return make(a); });
+}
+
+/// As cachedExec, for an entry holding input 1 (the weights) reordered: one
+/// entry per signature and weights address.
+template <typename E, typename Make>
+std::shared_ptr<E> cachedWeightsExec(const char *tag, const KernelArgs &a, Make make) {
+  setThreads(a.threads);
+  return ThreadCache::current().get<E>(dnnlcache::weightsCallKey(tag, a, 1),
                                        [&] { return make(a); });
 }
 
@@ -130,39 +112,6 @@ std::shared_ptr<SimpleExec<P, Prim>> makeSimple(const KernelArgs &a, PlanFn plan
   return e;
 }
 
-/// Weights reordered into a primitive's layout, made again only when the
-/// caller's weights (address or bytes) change.
-struct ReorderedWeights {
-  bool needed = false;
-  memory::desc user;
-  memory mem;
-  dnnl::reorder reorder;
-  Snapshot snap;
-
-  void init(const memory::desc &userDesc, const memory::desc &primDesc) {
-    user = userDesc;
-    needed = primDesc != userDesc;
-    if (needed) {
-      mem = memory(primDesc, cpuEngine());
-      reorder = dnnl::reorder(memory(userDesc, cpuEngine(), DNNL_MEMORY_NONE), mem);
-    }
-  }
-  /// The weights memory to pass to the primitive for the caller's `data`.
-  memory get(const void *data) {
-    if (!needed)
-      return wrap(user, data);
-    const size_t n = user.get_size();
-    if (!snap.matches(data, n)) {
-      memory src = wrap(user, data);
-      reorder.execute(cpuStream(), src, mem);
-      cpuStream().wait();
-      snap.take(data, n);
-    }
-    return mem;
-  }
-  size_t bytes() const { return needed ? user.get_size() + mem.get_desc().get_size() : 0; }
-};
-
 /// Throws the error a fast kernel reports when called without a plan.
 [[noreturn]] void noPlan(const char *K) {
   fail(K, "oneDNN fast path called for a call it does not accept");
@@ -180,11 +129,6 @@ struct ConvPlan {
 
 bool activationPd(const KernelArgs &a, const memory::desc &dst,
                   std::optional<dnnl::eltwise_forward::primitive_desc> &out);
-
-/// `d` with its layout left to the primitive (format_tag::any).
-memory::desc anyOf(const memory::desc &d) {
-  return memory::desc(d.dims(), memory::data_type::f32, memory::format_tag::any);
-}
 
 /// The conv plan of `a` with primitive attributes `attr` (post-ops of the
 /// fused_conv epilogue). `src`, `wei`, `dst` are always the caller's plain
@@ -244,8 +188,8 @@ std::optional<ConvPlan> planConvAttr(const KernelArgs &a, const dnnl::primitive_
     p.bias = plainDesc({y.shape[1]});
   }
   try {
-    const memory::desc src = any ? anyOf(p.src) : p.src, wei = any ? anyOf(p.wei) : p.wei,
-                       dst = any ? anyOf(p.dst) : p.dst;
+    const memory::desc src = any ? anyLayout(p.src) : p.src, wei = any ? anyLayout(p.wei) : p.wei,
+                       dst = any ? anyLayout(p.dst) : p.dst;
     dnnl::convolution_forward::desc d =
         p.hasBias ? dnnl::convolution_forward::desc(
                         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
@@ -346,7 +290,7 @@ std::shared_ptr<ConvExec> makeConvExec(const KernelArgs &a, const dnnl::primitiv
 }
 
 std::shared_ptr<ConvExec> convExec(const KernelArgs &a) {
-  return cachedExec<ConvExec>("conv", a, [](const KernelArgs &c) {
+  return cachedWeightsExec<ConvExec>("conv", a, [](const KernelArgs &c) {
     return makeConvExec(c, dnnl::primitive_attr());
   });
 }
@@ -505,7 +449,7 @@ struct DeconvExec : Entry {
 };
 
 std::shared_ptr<DeconvExec> deconvExec(const KernelArgs &a) {
-  return cachedExec<DeconvExec>("conv_transpose", a, [](const KernelArgs &c) {
+  return cachedWeightsExec<DeconvExec>("conv_transpose", a, [](const KernelArgs &c) {
     auto e = std::make_shared<DeconvExec>();
     e->plan = planDeconv(c);
     if (e->plan) {
@@ -747,7 +691,7 @@ bool appendActivation(const KernelArgs &a, dnnl::post_ops &ops) {
 }
 
 std::shared_ptr<ConvExec> fusedConvExec(const KernelArgs &a) {
-  return cachedExec<ConvExec>("fused_conv", a, [](const KernelArgs &c) {
+  return cachedWeightsExec<ConvExec>("fused_conv", a, [](const KernelArgs &c) {
     if (c.inputs.size() < 2 || c.inputs.size() > 3 || c.outputs.size() != 1)
       return std::make_shared<ConvExec>();
     dnnl::post_ops ops;

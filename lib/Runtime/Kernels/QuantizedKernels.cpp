@@ -16,7 +16,11 @@
 //  - integer (u8/i8 activations, or f32 activations quantized at run time
 //    with `dynamic` = 1): (a - a_zp) * (w - w_zp) is accumulated exactly in
 //    int32 per block of the weight scale along the reduction axes, then
-//    scaled by a_scale * w_scale and summed over the blocks.
+//    scaled by a_scale * w_scale and summed over the blocks. With int8
+//    weights, one scale block along the reduction axes and no weight zero
+//    point, oneDNN computes the int32 sums (DnnlQuantized.cpp; a fast path
+//    of its own, registered first, with its epilogue in f32); otherwise a
+//    plain int32 loop does.
 // The output is f32, or u8/i8 when y_scale is given.
 //
 //===----------------------------------------------------------------------===//
@@ -30,6 +34,7 @@
 #include <cmath>
 #include <limits>
 #include <thread>
+#include <type_traits>
 
 namespace loom::rt {
 namespace {
@@ -402,6 +407,82 @@ inline void dot16x4(const int16_t *a, const int16_t *b0, const int16_t *b1, cons
 }
 
 //===----------------------------------------------------------------------===//
+// The oneDNN int8 path (sums from DnnlQuantized.cpp)
+//===----------------------------------------------------------------------===//
+
+/// Whether call `c` has the form of the oneDNN int8 path: integer path,
+/// `w_bits` = 8, one w_scale block along the weight axes [redBegin, redEnd)
+/// (the reduction axes), and a non-empty reduction of `red` elements short
+/// enough for exact int32 sums (as the integer loop's).
+bool int8Form(const QCall &c, size_t redBegin, size_t redEnd, int64_t red) {
+  if (!c.integerPath() || c.w.bits != 8 || red <= 0 || red >= 33025)
+    return false;
+  for (size_t d = redBegin; d < redEnd; ++d)
+    if (c.wMap.paramShape[d] != 1)
+      return false;
+  return true;
+}
+
+/// Whether w_zero_point is absent or all zero (oneDNN takes no weight zero
+/// points; a non-zero one is a run-time decline).
+bool noWeightZeroPoint(const QCall &c) {
+  if (!c.wZp)
+    return true;
+  return std::all_of(c.wZp, c.wZp + numElements(c.wMap.paramShape),
+                     [](int8_t z) { return z == 0; });
+}
+
+/// The activation as the oneDNN path reads it, and its scale in `scale`.
+/// In dynamic mode it is quantized here (kept in `dq`).
+qnt::Int8Activation int8Activation(const QCall &c, DynQuant &dq, float &scale) {
+  if (c.dynamic) {
+    dq = dynamicQuantize(*c.act);
+    scale = dq.scale;
+    return {dq.q.data(), dq.zp};
+  }
+  scale = c.actScale;
+  return {c.act->data, c.actZp};
+}
+
+/// Writes saturate(round_half_even(v / y_scale) + y_zp) for the `n` values
+/// `v` to `out`, with the division as a product by 1/y_scale in f32 (within
+/// the contract's ±1). NaN gives 0, as in the reference.
+template <typename T>
+void quantizeRun(const float *v, int64_t n, float yScale, int32_t yZp, T *out) {
+  // Clamping v / y_scale to [qmin - zp, qmax - zp] (integers) before the
+  // rounding saturates the same and keeps |q| < 2^22, where adding and
+  // subtracting 1.5 * 2^23 rounds half to even.
+  const bool u8 = std::is_same_v<T, uint8_t>;
+  const float inv = 1.0f / yScale, zp = float(yZp);
+  const float lo = (u8 ? 0.0f : -128.0f) - zp, hi = (u8 ? 255.0f : 127.0f) - zp;
+  for (int64_t i = 0; i < n; ++i) {
+    float q = v[i] * inv;
+    q = q < lo ? lo : q;
+    q = q > hi ? hi : q;
+    q = (q + 12582912.0f) - 12582912.0f + zp;
+    out[i] = T(q == q ? int32_t(q) : 0);
+  }
+}
+
+/// The rest of the oneDNN int8 path's epilogue, in f32 (the contract's
+/// 1e-4 / ±1): `v` holds Y's values with scale and bias applied (Y itself
+/// when it is f32). Applies the activation (oneDNN's eltwise when it has
+/// it, else per element in double) and writes a quantized Y.
+void finishInt8(const QCall &c, float *v, int threads) {
+  const int64_t n = c.y->numElements();
+  if (c.actFn.kind != fused::Act::None && !qnt::dnnlActivate(c.actFn, v, n, threads))
+    fused::applyActivation(c.actFn, v, n);
+  if (!c.yQuant)
+    return;
+  parallelFor(threads, n, n, [&](int64_t b, int64_t e) {
+    if (c.y->dtype == DType::U8)
+      quantizeRun(v + b, e - b, c.yScale, c.yZp, c.y->as<uint8_t>() + b);
+    else
+      quantizeRun(v + b, e - b, c.yScale, c.yZp, c.y->as<int8_t>() + b);
+  });
+}
+
+//===----------------------------------------------------------------------===//
 // qmatmul
 //===----------------------------------------------------------------------===//
 
@@ -562,6 +643,54 @@ bool qmatmulAccepts(const KernelArgs &a) {
     QCall c = parseCommon(kMatmul, a, false);
     checkMatmul(c);
     return true;
+  } catch (const KernelError &) {
+    return false;
+  }
+}
+
+/// oneDNN int8 fast path: the exact int32 sums from oneDNN, then per column
+/// the scale a_scale * w_scale[n] and the bias in f32, and finishInt8. A
+/// non-zero w_zero_point, or oneDNN failing to run the call, leaves it to
+/// qmatmulFast.
+void qmatmulInt8(KernelArgs &a) {
+  QCall c = parseCommon(kMatmul, a, false);
+  const MatmulDims d = checkMatmul(c);
+  if (!noWeightZeroPoint(c))
+    return qmatmulFast(a);
+  DynQuant dq;
+  float aScale = 1;
+  const qnt::Int8Activation act = int8Activation(c, dq, aScale);
+  std::vector<int32_t> acc(static_cast<size_t>(d.rows * d.N));
+  if (!qnt::dnnlInt8Sums(a, /*conv=*/false, act, acc.data()))
+    return qmatmulFast(a);
+  const int64_t N = d.N, bn = c.wMap.block[1];
+  std::vector<float> mult(static_cast<size_t>(N)), bias(static_cast<size_t>(N), 0.0f);
+  for (int64_t n = 0; n < N; ++n)
+    mult[size_t(n)] = float(double(aScale) * double(c.wScale[n / bn]));
+  if (c.bias)
+    std::copy(c.bias->as<float>(), c.bias->as<float>() + N, bias.begin());
+  std::vector<float> tmp(c.yQuant ? acc.size() : 0);
+  float *y = c.yQuant ? tmp.data() : c.y->as<float>();
+  parallelFor(a.threads, d.rows, d.rows * N, [&](int64_t rb, int64_t re) {
+    for (int64_t r = rb; r < re; ++r) {
+      const int32_t *ar = acc.data() + r * N;
+      float *yr = y + r * N;
+#pragma omp simd
+      for (int64_t n = 0; n < N; ++n)
+        yr[n] = float(ar[n]) * mult[size_t(n)] + bias[size_t(n)];
+    }
+  });
+  finishInt8(c, y, a.threads);
+}
+
+/// Whether the oneDNN int8 path takes qmatmul call `a` (see int8Form and
+/// qnt::dnnlInt8Accepts; the weight zero point is checked at run time).
+bool qmatmulInt8Accepts(const KernelArgs &a) {
+  try {
+    QCall c = parseCommon(kMatmul, a, false);
+    const MatmulDims d = checkMatmul(c);
+    return d.rows > 0 && d.N > 0 && int8Form(c, 0, 1, d.K) &&
+           qnt::dnnlInt8Accepts(a, /*conv=*/false);
   } catch (const KernelError &) {
     return false;
   }
@@ -734,6 +863,54 @@ bool qconvAccepts(const KernelArgs &a) {
   }
 }
 
+/// oneDNN int8 fast path of qconv: the exact int32 sums from oneDNN, then
+/// per output channel the scale x_scale * w_scale[m] and the bias in f32,
+/// and finishInt8. A non-zero w_zero_point, or oneDNN failing to run the
+/// call, leaves it to qconvFast.
+void qconvInt8(KernelArgs &a) {
+  QCall c = parseCommon(kConv, a, false);
+  const nn::ConvGeometry g = checkConv(c, a.attrs);
+  if (!noWeightZeroPoint(c))
+    return qconvFast(a);
+  DynQuant dq;
+  float xScale = 1;
+  const qnt::Int8Activation act = int8Activation(c, dq, xScale);
+  std::vector<int32_t> acc(static_cast<size_t>(c.y->numElements()));
+  if (!qnt::dnnlInt8Sums(a, /*conv=*/true, act, acc.data()))
+    return qconvFast(a);
+  const int64_t O = g.outChannels, bo = c.wMap.block[0];
+  const int64_t plane = g.out[0] * g.out[1] * g.out[2];
+  std::vector<float> tmp(c.yQuant ? acc.size() : 0);
+  float *y = c.yQuant ? tmp.data() : c.y->as<float>();
+  parallelFor(a.threads, g.batch * O, g.batch * O * plane, [&](int64_t jb, int64_t je) {
+    for (int64_t job = jb; job < je; ++job) {
+      const int64_t m = job % O;
+      const float s = float(double(c.wScale[m / bo]) * double(xScale));
+      const float b = c.bias ? c.bias->as<float>()[m] : 0.0f;
+      const int32_t *am = acc.data() + job * plane;
+      float *ym = y + job * plane;
+#pragma omp simd
+      for (int64_t i = 0; i < plane; ++i)
+        ym[i] = float(am[i]) * s + b;
+    }
+  });
+  finishInt8(c, y, a.threads);
+}
+
+/// Whether the oneDNN int8 path takes qconv call `a` (see int8Form and
+/// qnt::dnnlInt8Accepts; the weight zero point is checked at run time).
+bool qconvInt8Accepts(const KernelArgs &a) {
+  try {
+    QCall c = parseCommon(kConv, a, false);
+    const nn::ConvGeometry g = checkConv(c, a.attrs);
+    const int64_t red = g.inChannels / g.group * g.kernel[0] * g.kernel[1] * g.kernel[2];
+    return c.y->numElements() > 0 && c.act->numElements() > 0 &&
+           int8Form(c, 1, c.w.shape.size(), red) && qnt::dnnlInt8Accepts(a, /*conv=*/true);
+  } catch (const KernelError &) {
+    return false;
+  }
+}
+
 void add(KernelRegistry &r, const char *name, KernelImpl impl, KernelFn fn,
          std::function<bool(const KernelArgs &)> accepts) {
   KernelEntry e;
@@ -746,11 +923,15 @@ void add(KernelRegistry &r, const char *name, KernelImpl impl, KernelFn fn,
 
 } // namespace
 
-/// Registers qmatmul and qconv: a reference and a fast path each.
+/// Registers qmatmul and qconv: a reference and two fast paths each, the
+/// oneDNN int8 one first (the registry takes the first fast path that
+/// accepts a call).
 void registerQuantizedKernels(KernelRegistry &r) {
   add(r, "qmatmul", KernelImpl::Reference, qmatmulReference, nullptr);
+  add(r, "qmatmul", KernelImpl::Fast, qmatmulInt8, qmatmulInt8Accepts);
   add(r, "qmatmul", KernelImpl::Fast, qmatmulFast, qmatmulAccepts);
   add(r, "qconv", KernelImpl::Reference, qconvReference, nullptr);
+  add(r, "qconv", KernelImpl::Fast, qconvInt8, qconvInt8Accepts);
   add(r, "qconv", KernelImpl::Fast, qconvFast, qconvAccepts);
 }
 

@@ -2,13 +2,15 @@
 //
 // Helpers shared by the quantized kernels (QuantizedKernels.cpp: qmatmul,
 // qconv) and the blocked / packed-int4 form of dequantize_linear
-// (QuantKernels.cpp). docs/fused-ops.md, "Quantized kernels", is the
-// contract.
+// (QuantKernels.cpp), and the interface of the oneDNN int8 sums of the
+// quantized kernels' integer path (DnnlQuantized.cpp). docs/fused-ops.md,
+// "Quantized kernels", is the contract.
 //
 //===----------------------------------------------------------------------===//
 #ifndef LOOM_RUNTIME_KERNELS_QUANTIZEDUTIL_H
 #define LOOM_RUNTIME_KERNELS_QUANTIZEDUTIL_H
 
+#include "FusedUtil.h"
 #include "KernelUtil.h"
 
 #include <cmath>
@@ -120,6 +122,39 @@ inline int32_t saturateRound(double v, DType t) {
     return 0;
   return int32_t(std::min(hi, std::max(lo, std::nearbyint(v))));
 }
+
+//===----------------------------------------------------------------------===//
+// oneDNN int8 sums of the integer path (DnnlQuantized.cpp)
+//===----------------------------------------------------------------------===//
+
+/// The activation of an integer qmatmul / qconv call as oneDNN reads it:
+/// u8 or i8 values (`dynamic` = 1: the u8 values quantized at run time) in
+/// the layout of the activation operand, and their per-tensor zero point.
+struct Int8Activation {
+  const void *data = nullptr;
+  int32_t zeroPoint = 0;
+};
+
+/// Whether oneDNN can compute the int32 sums of qmatmul (`conv` false) or
+/// qconv call `a` exactly: the caller has checked the call and its form
+/// (integer path, `w_bits` = 8, one w_scale block along the reduction axes,
+/// a reduction short enough for int32; a weight zero point is its run-time
+/// check); this checks the CPU (VNNI) and that oneDNN has an optimized
+/// primitive for the shapes and attributes. Plans and caches the primitive
+/// (per thread, per weights address).
+bool dnnlInt8Accepts(const KernelArgs &a, bool conv);
+
+/// Writes acc = Σ (a − a_zp) · w over the reduction axes (K for qmatmul;
+/// C/group and the kernel for qconv) for every element of Y, in Y's
+/// row-major order, exact in int32. False (acc unspecified) when oneDNN
+/// cannot run the call; the caller then runs its integer loop.
+bool dnnlInt8Sums(const KernelArgs &a, bool conv, const Int8Activation &act, int32_t *acc);
+
+/// Applies epilogue activation `act` in place over the `n` floats at `data`
+/// with oneDNN's eltwise primitive on up to `threads` threads (cached per
+/// thread). False (data untouched) when oneDNN has no exact equivalent
+/// (hard_sigmoid, clip with an infinite or reversed range) or is absent.
+bool dnnlActivate(const fused::Activation &act, float *data, int64_t n, int threads);
 
 } // namespace loom::rt::qnt
 

@@ -1,0 +1,94 @@
+//===- DnnlUtil.h - What every oneDNN fast path shares ----------*- C++ -*-===//
+//
+// The CPU engine, the per-thread stream and thread count, memory objects over
+// caller buffers, and constant weights reordered into a primitive's layout.
+// Included only when the runtime build found oneDNN (LOOM_HAVE_DNNL).
+//
+//===----------------------------------------------------------------------===//
+#ifndef LOOM_RUNTIME_KERNELS_DNNLUTIL_H
+#define LOOM_RUNTIME_KERNELS_DNNLUTIL_H
+
+#include "DnnlCache.h"
+
+#include <oneapi/dnnl/dnnl.hpp>
+#ifdef LOOM_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+namespace loom::rt::dnnlutil {
+
+/// The CPU engine of every primitive.
+inline dnnl::engine &cpuEngine() {
+  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  return eng;
+}
+
+/// One stream per thread: the queues of a plan run kernels concurrently.
+inline dnnl::stream &cpuStream() {
+  static thread_local dnnl::stream s(cpuEngine());
+  return s;
+}
+
+/// Sets the OpenMP thread count of this thread (oneDNN, Debian's build,
+/// parallelizes with OpenMP, whose thread count is a per-thread setting:
+/// each queue's worker sets its own). Also before planning: some oneDNN
+/// implementations size their work split by the thread count at creation.
+inline void setThreads(int threads) {
+#ifdef LOOM_HAVE_OPENMP
+  omp_set_num_threads(threads > 0 ? threads : 1);
+#else
+  (void)threads;
+#endif
+}
+
+/// A memory object over a caller buffer.
+inline dnnl::memory wrap(const dnnl::memory::desc &d, const void *data) {
+  return dnnl::memory(d, cpuEngine(), const_cast<void *>(data));
+}
+
+/// `d` with its layout left to the primitive (format_tag::any).
+inline dnnl::memory::desc anyLayout(const dnnl::memory::desc &d) {
+  return dnnl::memory::desc(d.dims(), d.data_type(), dnnl::memory::format_tag::any);
+}
+
+/// Weights reordered into a primitive's layout (int8 ones with the
+/// compensation oneDNN keeps beside them), made again only when the caller's
+/// weights change: their address or any byte, compared with a snapshot on
+/// every call.
+struct ReorderedWeights {
+  bool needed = false;
+  dnnl::memory::desc user;
+  dnnl::memory mem;
+  dnnl::reorder reorder;
+  dnnlcache::Snapshot snap;
+
+  /// Prepares the reorder from the caller's layout `userDesc` to the
+  /// primitive's `primDesc` (none when they are the same).
+  void init(const dnnl::memory::desc &userDesc, const dnnl::memory::desc &primDesc) {
+    user = userDesc;
+    needed = primDesc != userDesc;
+    if (needed) {
+      mem = dnnl::memory(primDesc, cpuEngine());
+      reorder = dnnl::reorder(dnnl::memory(userDesc, cpuEngine(), DNNL_MEMORY_NONE), mem);
+    }
+  }
+  /// The weights memory to pass to the primitive for the caller's `data`.
+  dnnl::memory get(const void *data) {
+    if (!needed)
+      return wrap(user, data);
+    const size_t n = user.get_size();
+    if (!snap.matches(data, n)) {
+      dnnl::memory src = wrap(user, data);
+      reorder.execute(cpuStream(), src, mem);
+      cpuStream().wait();
+      snap.take(data, n);
+    }
+    return mem;
+  }
+  /// The snapshot and the reordered copy, for the cache's byte bound.
+  size_t bytes() const { return needed ? user.get_size() + mem.get_desc().get_size() : 0; }
+};
+
+} // namespace loom::rt::dnnlutil
+
+#endif // LOOM_RUNTIME_KERNELS_DNNLUTIL_H
