@@ -416,6 +416,16 @@ std::vector<MCase> matmulCases() {
     c.bias = true; c.act = "gelu"; add(c); }
   { MCase c{"WeightOnlyBatched", {2, 3, 4, 16}, 12}; c.bias = true; c.act = "relu"; add(c); }
   { MCase c{"WeightOnlyQuantOutU8", {4, 32}, 10}; c.yType = DType::U8; add(c); }
+  // The streaming weight-only paths: one row (32-column register blocks,
+  // 8-column and scalar tails, panels of 256), few rows, int4, and many rows
+  // (panels dequantized for sgemm).
+  { MCase c{"WeightOnlyOneRowWide", {1, 96}, 300}; c.groupK = 32; c.wZp = true; c.bias = true;
+    add(c); }
+  { MCase c{"WeightOnlyFewRowsWide", {3, 64}, 270}; c.act = "relu"; add(c); }
+  { MCase c{"WeightOnlyW4OneRow", {1, 64}, 77}; c.bits = 4; c.groupK = 32; c.wZp = true; add(c); }
+  { MCase c{"WeightOnlyManyRowsWide", {40, 300}, 530}; c.bias = true; c.wZp = true; add(c); }
+  { MCase c{"WeightOnlyManyRowsQuantOut", {12, 40}, 50}; c.groupK = 8; c.yType = DType::U8;
+    add(c); }
   { MCase c{"U8ActZpPerChannel", {6, 40}, 9}; c.aType = DType::U8; add(c); }
   { MCase c{"U8ActZpPerChannelWZp", {6, 40}, 9}; c.aType = DType::U8; c.wZp = true; add(c); }
   { MCase c{"I8ActZpPerChannelWZp", {5, 24}, 11}; c.aType = DType::I8; c.wZp = true; add(c); }

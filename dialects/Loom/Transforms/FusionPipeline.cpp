@@ -1,6 +1,7 @@
 //===- FusionPipeline.cpp - The fusion passes in loomc's order ------------===//
 //
-// Folding into producers first (so that the bias and weights the later
+// A pre-quantized model's quantized kernels first (loom-fold-qdq), then
+// folding into producers (so that the bias and weights the later
 // fusions see are final), then the recompositions (larger patterns before
 // the smaller ones they contain: norms and attention before the activations
 // that SwiGLU and the epilogues consume), then the epilogues, the skip-norms
@@ -16,6 +17,10 @@
 using namespace mlir;
 
 void loom::addFusionPasses(OpPassManager &funcPm) {
+  // A pre-quantized model's quantize/dequantize patterns become quantized
+  // kernels first (weights dequantized inside the kernel, not by a task of
+  // their own on every run); the later passes then fuse around them.
+  funcPm.addPass(createLoomFoldQdq());
   funcPm.addPass(createLoomFoldBatchNorm());
   funcPm.addPass(createLoomFoldConstantArith());
   funcPm.addPass(createLoomFoldTranspose());

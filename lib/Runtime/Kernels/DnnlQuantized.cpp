@@ -36,6 +36,8 @@
 #if defined(LOOM_HAVE_DNNL) && LOOM_HAVE_DNNL
 
 #include "DnnlUtil.h"
+
+#include <oneapi/dnnl/dnnl.h>
 #include "NNUtil.h"
 
 #include <string>
@@ -371,6 +373,12 @@ bool dnnlInt8Sums(const KernelArgs &a, bool conv, const Int8Activation &act, int
   }
 }
 
+bool dnnlSgemm(int threads, int64_t M, int64_t N, int64_t K, const float *A, const float *B,
+               float *C) {
+  setThreads(threads);
+  return dnnl_sgemm('N', 'N', M, N, K, 1.0f, A, K, B, N, 0.0f, C, N) == dnnl_success;
+}
+
 } // namespace loom::rt::qnt
 
 #else // !LOOM_HAVE_DNNL
@@ -379,6 +387,9 @@ namespace loom::rt::qnt {
 bool dnnlActivate(const fused::Activation &, float *, int64_t, int) { return false; }
 bool dnnlInt8Accepts(const KernelArgs &, bool) { return false; }
 bool dnnlInt8Sums(const KernelArgs &, bool, const Int8Activation &, int32_t *) { return false; }
+bool dnnlSgemm(int, int64_t, int64_t, int64_t, const float *, const float *, float *) {
+  return false;
+}
 } // namespace loom::rt::qnt
 
 #endif // LOOM_HAVE_DNNL

@@ -32,6 +32,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <immintrin.h>
 #include <limits>
 #include <thread>
 #include <type_traits>
@@ -529,23 +530,194 @@ void qmatmulReference(KernelArgs &a) {
   }
 }
 
-/// Weight-only fast path: W dequantized to f32, then fused_matmul (oneDNN).
-void qmatmulWeightOnly(KernelArgs &a, QCall &c, const MatmulDims &d) {
-  std::vector<float> W = dequantWeights<float>(c);
-  TensorRef wRef{DType::F32, {d.K, d.N}, W.data(), true};
-  std::vector<TensorRef> ins = {*c.act, wRef};
-  if (c.bias)
-    ins.push_back(TensorRef{DType::F32, {d.N}, c.bias->data, true});
-  std::vector<float> tmp;
-  TensorRef out = *c.y;
-  if (c.yQuant) {
-    tmp.resize(size_t(d.rows * d.N));
-    out = TensorRef{DType::F32, c.y->shape, tmp.data(), true};
+//===----------------------------------------------------------------------===//
+// Weight-only qmatmul, streaming the weights
+//===----------------------------------------------------------------------===//
+
+/// Row `k`, columns [n0, n0 + nb), of the stored weights `w` (int8 [K, N],
+/// or packed int4 of that logical shape) as f32 values (no scale).
+inline __attribute__((always_inline)) void loadWeightRow(const int8_t *w, int bits, int64_t N,
+                                                         int64_t k, int64_t n0, int64_t nb,
+                                                         float *out) {
+  const int64_t base = k * N + n0;
+  if (bits == 8) {
+    const int8_t *p = w + base;
+    for (int64_t j = 0; j < nb; ++j)
+      out[j] = float(p[j]);
+    return;
   }
-  callRegistered("qmatmul", "fused_matmul", forwardedAttrs(a.attrs, false), std::move(ins),
-                 {out}, a.threads);
-  if (c.yQuant)
-    storeAll(c, tmp);
+  for (int64_t j = 0; j < nb; ++j)
+    out[j] = float(qnt::int4At(w, base + j));
+}
+
+/// acc[r * nb + j] += sum over k in [k0, k1) of a[r * K + k] * w[k, n0 + j]
+/// for `rows` rows (the unscaled weights, a row at a time).
+inline __attribute__((always_inline)) void accumulateRows(const float *a, int64_t rows,
+                                                          int64_t K, const int8_t *w, int bits,
+                                                          int64_t N, int64_t k0, int64_t k1,
+                                                          int64_t n0, int64_t nb, float *wf,
+                                                          float *acc) {
+  for (int64_t k = k0; k < k1; ++k) {
+    loadWeightRow(w, bits, N, k, n0, nb, wf);
+    for (int64_t r = 0; r < rows; ++r) {
+      const float av = a[r * K + k];
+      float *ar = acc + r * nb;
+      for (int64_t j = 0; j < nb; ++j)
+        ar[j] += av * wf[j];
+    }
+  }
+}
+
+/// accumulateRows with AVX2 + FMA (chosen at run time): int8 weights are
+/// widened to f32 eight at a time in registers (int4 takes the generic
+/// loop).
+__attribute__((target("avx2,fma"))) void accumulateRowsAvx2(const float *a, int64_t rows,
+                                                            int64_t K, const int8_t *w, int bits,
+                                                            int64_t N, int64_t k0, int64_t k1,
+                                                            int64_t n0, int64_t nb, float *wf,
+                                                            float *acc) {
+  if (bits != 8) {
+    accumulateRows(a, rows, K, w, bits, N, k0, k1, n0, nb, wf, acc);
+    return;
+  }
+  int64_t done = 0;
+  if (rows == 1) {
+    // One row (decode): 32 columns in four registers over the whole block
+    // of K, the weights read row by row down the panel.
+    for (; done + 32 <= nb; done += 32) {
+      float *out = acc + done;
+      __m256 c0 = _mm256_loadu_ps(out), c1 = _mm256_loadu_ps(out + 8),
+             c2 = _mm256_loadu_ps(out + 16), c3 = _mm256_loadu_ps(out + 24);
+      const int8_t *p = w + k0 * N + n0 + done;
+      for (int64_t k = k0; k < k1; ++k, p += N) {
+        const __m256 av = _mm256_set1_ps(a[k]);
+        const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+        const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 16));
+        c0 = _mm256_fmadd_ps(av, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo)), c0);
+        c1 = _mm256_fmadd_ps(
+            av, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8))), c1);
+        c2 = _mm256_fmadd_ps(av, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)), c2);
+        c3 = _mm256_fmadd_ps(
+            av, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))), c3);
+      }
+      _mm256_storeu_ps(out, c0);
+      _mm256_storeu_ps(out + 8, c1);
+      _mm256_storeu_ps(out + 16, c2);
+      _mm256_storeu_ps(out + 24, c3);
+    }
+  }
+  const int64_t nv = done + ((nb - done) & ~int64_t(7));
+  for (int64_t k = k0; k < k1; ++k) {
+    const int8_t *p = w + k * N + n0;
+    for (int64_t j = done; j < nv; j += 8) {
+      const __m256 wv = _mm256_cvtepi32_ps(
+          _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p + j))));
+      for (int64_t r = 0; r < rows; ++r) {
+        float *ar = acc + r * nb + j;
+        _mm256_storeu_ps(ar, _mm256_fmadd_ps(_mm256_set1_ps(a[r * K + k]), wv,
+                                             _mm256_loadu_ps(ar)));
+      }
+    }
+    for (int64_t j = nv; j < nb; ++j)
+      for (int64_t r = 0; r < rows; ++r)
+        acc[r * nb + j] += a[r * K + k] * float(p[j]);
+  }
+}
+
+/// accumulateRows for the baseline instruction set.
+void accumulateRowsBase(const float *a, int64_t rows, int64_t K, const int8_t *w, int bits,
+                        int64_t N, int64_t k0, int64_t k1, int64_t n0, int64_t nb, float *wf,
+                        float *acc) {
+  accumulateRows(a, rows, K, w, bits, N, k0, k1, n0, nb, wf, acc);
+}
+
+/// Weight-only fast path for few rows (LLM decode): W is read once, a row
+/// of a column panel at a time, and never dequantized as a whole; the
+/// block's scale (and zero point, through the row sums of A) is applied
+/// once per block of K. Panels run on up to a.threads threads.
+void qmatmulWeightOnlyRows(KernelArgs &a, const QCall &c, const MatmulDims &d) {
+  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const int64_t rows = d.rows, K = d.K, N = d.N;
+  const int8_t *w = a.inputs[3].as<int8_t>();
+  const float *A = c.act->as<float>();
+  const int64_t bk = c.wMap.block[0], bn = c.wMap.block[1], sc = c.wMap.paramShape[1];
+  constexpr int64_t kPanel = 256;
+  const int64_t panels = (N + kPanel - 1) / kPanel;
+  // Row sums of A per block of K, for the zero point.
+  std::vector<float> sums;
+  if (c.wZp) {
+    const int64_t blocks = (K + bk - 1) / bk;
+    sums.assign(size_t(rows * blocks), 0.0f);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = 0; k < K; ++k)
+        sums[size_t(r * blocks + k / bk)] += A[r * K + k];
+  }
+  Epilogue ep(c);
+  parallelFor(a.threads, panels, rows * K * N, [&](int64_t pb, int64_t pe) {
+    std::vector<float> wf(kPanel), acc(size_t(rows * kPanel)), y(size_t(rows * kPanel));
+    for (int64_t p = pb; p < pe; ++p) {
+      const int64_t n0 = p * kPanel, nb = std::min(kPanel, N - n0);
+      std::fill(y.begin(), y.end(), 0.0f);
+      for (int64_t k0 = 0; k0 < K; k0 += bk) {
+        const int64_t k1 = std::min(K, k0 + bk);
+        std::fill(acc.begin(), acc.end(), 0.0f);
+        (avx2 ? accumulateRowsAvx2 : accumulateRowsBase)(A, rows, K, w, c.w.bits, N, k0, k1, n0,
+                                                        nb, wf.data(), acc.data());
+        const int64_t prow = (k0 / bk) * sc;
+        for (int64_t r = 0; r < rows; ++r) {
+          const float sum = c.wZp ? sums[size_t(r * ((K + bk - 1) / bk) + k0 / bk)] : 0.0f;
+          for (int64_t j = 0; j < nb; ++j) {
+            const int64_t pi = prow + (n0 + j) / bn;
+            const float zp = c.wZp ? float(c.wZp[pi]) : 0.0f;
+            y[size_t(r * nb + j)] += (acc[size_t(r * nb + j)] - zp * sum) * c.wScale[pi];
+          }
+        }
+      }
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t j = 0; j < nb; ++j)
+          ep.store(r * N + n0 + j, n0 + j, y[size_t(r * nb + j)]);
+    }
+  });
+}
+
+/// Weight-only fast path for many rows: W is dequantized a panel of
+/// columns at a time (at most ~1 MiB of f32) and multiplied by sgemm
+/// (oneDNN's when the runtime has it), so the weights are never
+/// dequantized as a whole.
+void qmatmulWeightOnlyPanels(KernelArgs &a, const QCall &c, const MatmulDims &d) {
+  const int64_t rows = d.rows, K = d.K, N = d.N;
+  const int8_t *w = a.inputs[3].as<int8_t>();
+  const float *A = c.act->as<float>();
+  const int64_t bk = c.wMap.block[0], bn = c.wMap.block[1], sc = c.wMap.paramShape[1];
+  const int64_t nb = std::clamp<int64_t>((int64_t(1) << 18) / std::max<int64_t>(K, 1), 16, 256);
+  std::vector<float> deq(size_t(K * std::min(nb, N))), prod(size_t(rows * std::min(nb, N)));
+  Epilogue ep(c);
+  for (int64_t n0 = 0; n0 < N; n0 += nb) {
+    const int64_t cols = std::min(nb, N - n0);
+    for (int64_t k = 0; k < K; ++k) {
+      float *row = deq.data() + k * cols;
+      loadWeightRow(w, c.w.bits, N, k, n0, cols, row);
+      const int64_t prow = (k / bk) * sc;
+      for (int64_t j = 0; j < cols; ++j) {
+        const int64_t pi = prow + (n0 + j) / bn;
+        row[j] = (row[j] - (c.wZp ? float(c.wZp[pi]) : 0.0f)) * c.wScale[pi];
+      }
+    }
+    if (!qnt::dnnlSgemm(a.threads, rows, cols, K, A, deq.data(), prod.data())) {
+      std::fill(prod.begin(), prod.end(), 0.0f);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t k = 0; k < K; ++k) {
+          const float av = A[r * K + k];
+          const float *row = deq.data() + k * cols;
+          float *pr = prod.data() + r * cols;
+          for (int64_t j = 0; j < cols; ++j)
+            pr[j] += av * row[j];
+        }
+    }
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < cols; ++j)
+        ep.store(r * N + n0 + j, n0 + j, prod[size_t(r * cols + j)]);
+  }
 }
 
 /// Integer fast path: int16 operands with the zero points subtracted, int32
@@ -630,12 +802,17 @@ void qmatmulInteger(KernelArgs &a, QCall &c, const MatmulDims &d) {
 }
 
 void qmatmulFast(KernelArgs &a) {
-  QCall c = parseCommon(kMatmul, a, true);
+  QCall c = parseCommon(kMatmul, a, /*unpack=*/false);
   const MatmulDims d = checkMatmul(c);
-  if (c.integerPath())
-    qmatmulInteger(a, c, d);
-  else
-    qmatmulWeightOnly(a, c, d);
+  if (!c.integerPath()) {
+    if (d.rows <= 8)
+      qmatmulWeightOnlyRows(a, c, d);
+    else
+      qmatmulWeightOnlyPanels(a, c, d);
+    return;
+  }
+  c = parseCommon(kMatmul, a, /*unpack=*/true);
+  qmatmulInteger(a, c, d);
 }
 
 bool qmatmulAccepts(const KernelArgs &a) {

@@ -156,6 +156,11 @@ bool dnnlInt8Sums(const KernelArgs &a, bool conv, const Int8Activation &act, int
 /// (hard_sigmoid, clip with an infinite or reversed range) or is absent.
 bool dnnlActivate(const fused::Activation &act, float *data, int64_t n, int threads);
 
+/// C[M, N] = A[M, K] @ B[K, N] (row-major, dense) with oneDNN's sgemm on up
+/// to `threads` threads; false when the runtime has no oneDNN or it fails.
+bool dnnlSgemm(int threads, int64_t M, int64_t N, int64_t K, const float *A, const float *B,
+               float *C);
+
 } // namespace loom::rt::qnt
 
 #endif // LOOM_RUNTIME_KERNELS_QUANTIZEDUTIL_H

@@ -1,6 +1,7 @@
 """compare_outputs.py PLAN_DIR OUT_DIR EXPECTED_DIR RTOL: compares loom-run's
 outputs (OUT_DIR/output_<i>.pb, in the order of PLAN_DIR/plan.json's
-outputs) with EXPECTED_DIR's .pb files (matched by tensor name): each
+outputs) with EXPECTED_DIR's .pb files (matched by tensor name, or, for
+another loom-run's OUT_DIR whose files carry no names, by index): each
 output passes when max |got - expected| <= RTOL * max |expected|."""
 import glob
 import json
@@ -24,7 +25,7 @@ names = [o["name"] for o in json.load(open(os.path.join(plan, "plan.json")))["ou
 want = dict(load(f) for f in sorted(glob.glob(os.path.join(expected, "*.pb"))))
 for i, name in enumerate(names):
     _, got = load(os.path.join(out, "output_%d.pb" % i))
-    ref = want[name]
+    ref = want[name] if name in want else load(os.path.join(expected, "output_%d.pb" % i))[1]
     scale = np.abs(ref).max()
     err = np.abs(got - ref).max() if got.shape == ref.shape else np.inf
     print("%s: %s (max error %.3g of max |expected| %.3g)"
