@@ -553,6 +553,30 @@ TEST_F(FastPath, FusedMatmulMatchesReference) {
     }
 }
 
+// One-row products (Gemv.cpp): chunks of 2048 columns, K not a multiple of
+// 4, N not a multiple of 8, batch dims of one.
+TEST_F(FastPath, OneRowProductsMatchReference) {
+  struct Case {
+    Shape a, b, y;
+  };
+  const std::vector<Case> cases = {
+      {{1, 301}, {301, 2100}, {1, 2100}},
+      {{1, 1, 64}, {64, 37}, {1, 1, 37}},
+      {{7}, {7, 5}, {5}},
+  };
+  for (const Case &c : cases) {
+    expectFastMatchesReference(Call{"matmul", {}, {rand(c.a), rand(c.b)}, {c.y}});
+    for (const FusedAct &act : kFusedActs) {
+      SCOPED_TRACE(act.name);
+      Call call{"fused_matmul", {}, {rand(c.a), rand(c.b), rand({c.b[1]})}, {c.y}};
+      setActivation(call.attrs, act);
+      expectFastMatchesReference(call);
+    }
+    expectFastMatchesReference(
+        Call{"swiglu", {}, {rand(c.a), rand(c.b), rand(c.b)}, {c.y}});
+  }
+}
+
 TEST_F(FastPath, FusedMatmulDeclines) {
   Call hs{"fused_matmul", {}, {rand({3, 4}), rand({4, 5})}, {Shape{3, 5}}};
   hs.attrs.set("activation", std::string("hard_sigmoid"));

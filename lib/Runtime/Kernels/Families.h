@@ -37,6 +37,9 @@ void registerLossKernels(KernelRegistry &registry);
 /// The fused ops of docs/fused-ops.md (fused_conv, rms_norm, attention,
 /// fused_elementwise, ...).
 void registerFusedKernels(KernelRegistry &registry);
+/// One-row f32 products (matmul, fused_matmul, swiglu) streaming their
+/// weights (Gemv.cpp); registered before the oneDNN fast paths.
+void registerGemvKernels(KernelRegistry &registry);
 /// oneDNN fast paths (empty when oneDNN is unavailable).
 void registerDnnlKernels(KernelRegistry &registry);
 

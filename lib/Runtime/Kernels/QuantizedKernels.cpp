@@ -568,6 +568,12 @@ inline __attribute__((always_inline)) void accumulateRows(const float *a, int64_
   }
 }
 
+/// Eight int8 values at `p` widened to f32.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256 widen8(const int8_t *p) {
+  return _mm256_cvtepi32_ps(
+      _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p))));
+}
+
 /// accumulateRows with AVX2 + FMA (chosen at run time): int8 weights are
 /// widened to f32 eight at a time in registers (int4 takes the generic
 /// loop).
@@ -582,29 +588,32 @@ __attribute__((target("avx2,fma"))) void accumulateRowsAvx2(const float *a, int6
   }
   int64_t done = 0;
   if (rows == 1) {
-    // One row (decode): 32 columns in four registers over the whole block
-    // of K, the weights read row by row down the panel.
-    for (; done + 32 <= nb; done += 32) {
-      float *out = acc + done;
-      __m256 c0 = _mm256_loadu_ps(out), c1 = _mm256_loadu_ps(out + 8),
-             c2 = _mm256_loadu_ps(out + 16), c3 = _mm256_loadu_ps(out + 24);
-      const int8_t *p = w + k0 * N + n0 + done;
-      for (int64_t k = k0; k < k1; ++k, p += N) {
-        const __m256 av = _mm256_set1_ps(a[k]);
-        const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
-        const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 16));
-        c0 = _mm256_fmadd_ps(av, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo)), c0);
-        c1 = _mm256_fmadd_ps(
-            av, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8))), c1);
-        c2 = _mm256_fmadd_ps(av, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)), c2);
-        c3 = _mm256_fmadd_ps(
-            av, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))), c3);
+    // One row (decode): W streamed row by row, four rows per pass over the
+    // panel's accumulators (which stay in L1), widened eight at a time.
+    const int64_t nv8 = nb & ~int64_t(7);
+    int64_t k = k0;
+    for (; k + 4 <= k1; k += 4) {
+      const __m256 x0 = _mm256_set1_ps(a[k]), x1 = _mm256_set1_ps(a[k + 1]),
+                   x2 = _mm256_set1_ps(a[k + 2]), x3 = _mm256_set1_ps(a[k + 3]);
+      const int8_t *p0 = w + k * N + n0, *p1 = p0 + N, *p2 = p1 + N, *p3 = p2 + N;
+      for (int64_t j = 0; j < nv8; j += 8) {
+        __m256 c = _mm256_loadu_ps(acc + j);
+        c = _mm256_fmadd_ps(x0, widen8(p0 + j), c);
+        c = _mm256_fmadd_ps(x1, widen8(p1 + j), c);
+        c = _mm256_fmadd_ps(x2, widen8(p2 + j), c);
+        c = _mm256_fmadd_ps(x3, widen8(p3 + j), c);
+        _mm256_storeu_ps(acc + j, c);
       }
-      _mm256_storeu_ps(out, c0);
-      _mm256_storeu_ps(out + 8, c1);
-      _mm256_storeu_ps(out + 16, c2);
-      _mm256_storeu_ps(out + 24, c3);
+      for (int64_t j = nv8; j < nb; ++j)
+        acc[j] += a[k] * float(p0[j]) + a[k + 1] * float(p1[j]) + a[k + 2] * float(p2[j]) +
+                  a[k + 3] * float(p3[j]);
     }
+    for (; k < k1; ++k) {
+      const int8_t *p = w + k * N + n0;
+      for (int64_t j = 0; j < nb; ++j)
+        acc[j] += a[k] * float(p[j]);
+    }
+    return;
   }
   const int64_t nv = done + ((nb - done) & ~int64_t(7));
   for (int64_t k = k0; k < k1; ++k) {
@@ -641,7 +650,9 @@ void qmatmulWeightOnlyRows(KernelArgs &a, const QCall &c, const MatmulDims &d) {
   const int8_t *w = a.inputs[3].as<int8_t>();
   const float *A = c.act->as<float>();
   const int64_t bk = c.wMap.block[0], bn = c.wMap.block[1], sc = c.wMap.paramShape[1];
-  constexpr int64_t kPanel = 256;
+  // Panels of 2048 columns for one row (W streamed along its rows), 256
+  // otherwise (the rows' accumulators stay in L1).
+  const int64_t kPanel = rows == 1 ? 2048 : 256;
   const int64_t panels = (N + kPanel - 1) / kPanel;
   // Row sums of A per block of K, for the zero point.
   std::vector<float> sums;

@@ -21,6 +21,7 @@ void registerBuiltinKernels() {
     registerQuantizedKernels(r);
     registerLossKernels(r);
     registerFusedKernels(r);
+    registerGemvKernels(r);
     registerDnnlKernels(r);
   });
 }
