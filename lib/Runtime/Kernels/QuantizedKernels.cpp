@@ -588,10 +588,32 @@ __attribute__((target("avx2,fma"))) void accumulateRowsAvx2(const float *a, int6
   }
   int64_t done = 0;
   if (rows == 1) {
-    // One row (decode): W streamed row by row, four rows per pass over the
+    // One row (decode): W streamed row by row, eight rows per pass over the
     // panel's accumulators (which stay in L1), widened eight at a time.
     const int64_t nv8 = nb & ~int64_t(7);
     int64_t k = k0;
+    for (; k + 8 <= k1; k += 8) {
+      __m256 x[8];
+      const int8_t *p[8];
+      for (int i = 0; i < 8; ++i) {
+        x[i] = _mm256_set1_ps(a[k + i]);
+        p[i] = w + (k + i) * N + n0;
+      }
+      for (int64_t j = 0; j < nv8; j += 8) {
+        __m256 c0 = _mm256_mul_ps(x[0], widen8(p[0] + j));
+        __m256 c1 = _mm256_mul_ps(x[4], widen8(p[4] + j));
+        c0 = _mm256_fmadd_ps(x[1], widen8(p[1] + j), c0);
+        c1 = _mm256_fmadd_ps(x[5], widen8(p[5] + j), c1);
+        c0 = _mm256_fmadd_ps(x[2], widen8(p[2] + j), c0);
+        c1 = _mm256_fmadd_ps(x[6], widen8(p[6] + j), c1);
+        c0 = _mm256_fmadd_ps(x[3], widen8(p[3] + j), c0);
+        c1 = _mm256_fmadd_ps(x[7], widen8(p[7] + j), c1);
+        _mm256_storeu_ps(acc + j, _mm256_add_ps(_mm256_loadu_ps(acc + j), _mm256_add_ps(c0, c1)));
+      }
+      for (int64_t j = nv8; j < nb; ++j)
+        for (int i = 0; i < 8; ++i)
+          acc[j] += a[k + i] * float(p[i][j]);
+    }
     for (; k + 4 <= k1; k += 4) {
       const __m256 x0 = _mm256_set1_ps(a[k]), x1 = _mm256_set1_ps(a[k + 1]),
                    x2 = _mm256_set1_ps(a[k + 2]), x3 = _mm256_set1_ps(a[k + 3]);
