@@ -886,6 +886,46 @@ TEST_F(FastPath, BinaryMatchesReferenceBitwise) {
   EXPECT_TRUE(fastAccepts(Call{"mul", {}, {rand({2, 3, 4}), rand({3, 1})}, {Shape{2, 3, 4}}}));
 }
 
+/// quantize_linear per tensor (QuantKernels.cpp): bit-identical to the
+/// reference, including ties (x an odd multiple of scale / 2), saturation,
+/// NaN and both output types, with and without a zero point.
+TEST(QuantizeLinearFastPath, MatchesReferenceBitwise) {
+  std::mt19937 rng(99);
+  const float scale = 5.0f / 255.0f;
+  Tensor x = randomTensor({4, 300}, rng, -3, 3);
+  float *px = reinterpret_cast<float *>(x.bytes.data());
+  for (int i = 0; i < 40; ++i)
+    px[i] = float(i - 20) * 0.5f * scale; // ties
+  px[40] = std::numeric_limits<float>::quiet_NaN();
+  px[41] = 1e9f;
+  px[42] = -1e9f;
+  Tensor s = randomTensor({}, rng);
+  *reinterpret_cast<float *>(s.bytes.data()) = scale;
+  for (DType yType : {DType::U8, DType::I8})
+    for (bool withZp : {false, true}) {
+      SCOPED_TRACE(std::string(dtypeName(yType)) + (withZp ? " with zero point" : ""));
+      Call call{"quantize_linear", {}, {x, s}, {Shape{4, 300}}, yType};
+      if (withZp) {
+        Tensor z;
+        z.dtype = yType;
+        z.shape = {};
+        z.bytes = {uint8_t(yType == DType::U8 ? 128 : 0xF6)}; // 128 / -10
+        call.inputs.push_back(z);
+      }
+      std::vector<Tensor> fo, ro;
+      KernelArgs fa = makeArgs(call, fo), ra = makeArgs(call, ro);
+      const KernelEntry *fast = registry().lookup("quantize_linear", fa, true);
+      ASSERT_TRUE(fast && fast->impl == KernelImpl::Fast);
+      fast->fn(fa);
+      registry().lookupReference("quantize_linear", inputTypes(call))->fn(ra);
+      EXPECT_EQ(fo[0].bytes, ro[0].bytes);
+    }
+  // Per-axis parameters and f64 inputs take the reference.
+  Tensor s2 = randomTensor({4}, rng, 0.01f, 0.1f);
+  EXPECT_FALSE(fastAccepts(
+      Call{"quantize_linear", {}, {randomTensor({4, 3}, rng), s2}, {Shape{4, 3}}, DType::U8}));
+}
+
 //===----------------------------------------------------------------------===//
 // qmatmul / qconv integer path: int32 sums from oneDNN (DnnlQuantized.cpp)
 //===----------------------------------------------------------------------===//

@@ -92,6 +92,34 @@ void quantizeKernel(KernelArgs &a) {
   }
 }
 
+/// Whether quantize_linear call `a` has the form of its fast path: f32 x,
+/// one f32 scale, at most one zero point of y's dtype, y u8 or i8 of x's
+/// shape.
+bool quantizeFastAccepts(const KernelArgs &a) {
+  if (a.inputs.size() < 2 || a.inputs.size() > 3 || a.outputs.size() != 1)
+    return false;
+  const TensorRef &x = a.inputs[0], &s = a.inputs[1], &y = a.outputs[0];
+  if (x.dtype != DType::F32 || s.dtype != DType::F32 || s.numElements() != 1 ||
+      (y.dtype != DType::U8 && y.dtype != DType::I8) || y.shape != x.shape)
+    return false;
+  const TensorRef *z = optInput(a, 2);
+  return !z || (z->dtype == y.dtype && z->numElements() == 1);
+}
+
+/// quantize_linear per tensor from f32 to u8 / i8 (the reference's
+/// arithmetic: the quotient in f32, rounded half to even, saturated).
+void quantizeFast(KernelArgs &a) {
+  const TensorRef &x = a.inputs[0], &y = a.outputs[0];
+  const float scale = *a.inputs[1].as<float>();
+  int32_t zp = 0;
+  if (const TensorRef *z = optInput(a, 2))
+    zp = y.dtype == DType::U8 ? int32_t(*z->as<uint8_t>()) : int32_t(*z->as<int8_t>());
+  if (y.dtype == DType::U8)
+    qnt::quantizeRun(x.as<float>(), x.numElements(), scale, zp, y.as<uint8_t>());
+  else
+    qnt::quantizeRun(x.as<float>(), x.numElements(), scale, zp, y.as<int8_t>());
+}
+
 /// dequantize_linear with `block_size` > 0 (ONNX opset 21 blocked
 /// quantization): the scale and zero point have x's shape except along
 /// `axis`, where their dimension is ceil(dim / block_size); element i along
@@ -356,6 +384,7 @@ void add(KernelRegistry &r, const char *name, KernelFn fn) {
 void registerQuantKernels(KernelRegistry &r) {
   using namespace nn;
   add(r, "quantize_linear", quantizeKernel);
+  r.add(KernelEntry{"quantize_linear", {}, KernelImpl::Fast, quantizeFast, quantizeFastAccepts});
   add(r, "dequantize_linear", dequantizeKernel);
   add(r, "dynamic_quantize_linear", dynamicQuantizeKernel);
   add(r, "matmul_integer", matmulIntegerKernel);

@@ -445,26 +445,6 @@ qnt::Int8Activation int8Activation(const QCall &c, DynQuant &dq, float &scale) {
   return {c.act->data, c.actZp};
 }
 
-/// Writes saturate(round_half_even(v / y_scale) + y_zp) for the `n` values
-/// `v` to `out`, with the division as a product by 1/y_scale in f32 (within
-/// the contract's ±1). NaN gives 0, as in the reference.
-template <typename T>
-void quantizeRun(const float *v, int64_t n, float yScale, int32_t yZp, T *out) {
-  // Clamping v / y_scale to [qmin - zp, qmax - zp] (integers) before the
-  // rounding saturates the same and keeps |q| < 2^22, where adding and
-  // subtracting 1.5 * 2^23 rounds half to even.
-  const bool u8 = std::is_same_v<T, uint8_t>;
-  const float inv = 1.0f / yScale, zp = float(yZp);
-  const float lo = (u8 ? 0.0f : -128.0f) - zp, hi = (u8 ? 255.0f : 127.0f) - zp;
-  for (int64_t i = 0; i < n; ++i) {
-    float q = v[i] * inv;
-    q = q < lo ? lo : q;
-    q = q > hi ? hi : q;
-    q = (q + 12582912.0f) - 12582912.0f + zp;
-    out[i] = T(q == q ? int32_t(q) : 0);
-  }
-}
-
 /// The rest of the oneDNN int8 path's epilogue, in f32 (the contract's
 /// 1e-4 / ±1): `v` holds Y's values with scale and bias applied (Y itself
 /// when it is f32). Applies the activation (oneDNN's eltwise when it has
@@ -477,9 +457,9 @@ void finishInt8(const QCall &c, float *v, int threads) {
     return;
   parallelFor(threads, n, n, [&](int64_t b, int64_t e) {
     if (c.y->dtype == DType::U8)
-      quantizeRun(v + b, e - b, c.yScale, c.yZp, c.y->as<uint8_t>() + b);
+      qnt::quantizeRun(v + b, e - b, c.yScale, c.yZp, c.y->as<uint8_t>() + b);
     else
-      quantizeRun(v + b, e - b, c.yScale, c.yZp, c.y->as<int8_t>() + b);
+      qnt::quantizeRun(v + b, e - b, c.yScale, c.yZp, c.y->as<int8_t>() + b);
   });
 }
 

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace loom::rt::qnt {
@@ -160,6 +161,26 @@ bool dnnlActivate(const fused::Activation &act, float *data, int64_t n, int thre
 /// to `threads` threads; false when the runtime has no oneDNN or it fails.
 bool dnnlSgemm(int threads, int64_t M, int64_t N, int64_t K, const float *A, const float *B,
                float *C);
+
+/// Writes saturate(round_half_even(v / y_scale) + y_zp) for the `n` values
+/// `v` to `out` (u8 or i8), the quotient in f32 as ONNX QuantizeLinear
+/// computes it for f32 inputs. NaN gives 0, as in the reference kernels.
+template <typename T>
+void quantizeRun(const float *v, int64_t n, float yScale, int32_t yZp, T *out) {
+  // Clamping v / y_scale to [qmin - zp, qmax - zp] (integers) before the
+  // rounding saturates the same and keeps |q| < 2^22, where adding and
+  // subtracting 1.5 * 2^23 rounds half to even.
+  const bool u8 = std::is_same_v<T, uint8_t>;
+  const float zp = float(yZp);
+  const float lo = (u8 ? 0.0f : -128.0f) - zp, hi = (u8 ? 255.0f : 127.0f) - zp;
+  for (int64_t i = 0; i < n; ++i) {
+    float q = v[i] / yScale;
+    q = q < lo ? lo : q;
+    q = q > hi ? hi : q;
+    q = (q + 12582912.0f) - 12582912.0f + zp;
+    out[i] = T(q == q ? int32_t(q) : 0);
+  }
+}
 
 } // namespace loom::rt::qnt
 
