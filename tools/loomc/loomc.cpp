@@ -101,7 +101,7 @@ enum OptLevel { O0, O1, O2 };
 static cl::opt<OptLevel> optLevel(
     cl::desc("Optimization level:"),
     cl::values(clEnumValN(O0, "O0", "import, bind and fold only"),
-               clEnumValN(O1, "O1", "default: also fuse (docs/fused-ops.md)"),
+               clEnumValN(O1, "O1", "default: also fuse (docs/fused-ops.md) and form the quantized kernels of a pre-quantized model"),
                clEnumValN(O2, "O2", "all optimizations")),
     cl::init(O1), cl::cat(loomCategory));
 static cl::opt<std::string> stubName(

@@ -421,7 +421,7 @@ std::vector<MCase> matmulCases() {
   // (panels dequantized for sgemm).
   { MCase c{"WeightOnlyOneRowWide", {1, 96}, 300}; c.groupK = 32; c.wZp = true; c.bias = true;
     add(c); }
-  { MCase c{"WeightOnlyOneRowOddBlocks", {1, 45}, 43}; c.groupK = 15; c.wZp = true; add(c); }
+  { MCase c{"WeightOnlyOneRowOddBlocks", {1, 45}, 43}; c.groupK = 15; c.wZp = true; add(c); } // 8 + 7 rows per block
   { MCase c{"WeightOnlyFewRowsWide", {3, 64}, 270}; c.act = "relu"; add(c); }
   { MCase c{"WeightOnlyW4OneRow", {1, 64}, 77}; c.bits = 4; c.groupK = 32; c.wZp = true; add(c); }
   { MCase c{"WeightOnlyManyRowsWide", {40, 300}, 530}; c.bias = true; c.wZp = true; add(c); }

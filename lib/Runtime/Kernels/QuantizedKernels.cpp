@@ -554,6 +554,46 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256 widen8(const in
       _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p))));
 }
 
+/// accumulateRows for one row of A (decode) with AVX2 + FMA: W streamed row
+/// by row, eight rows per pass over the panel's accumulators (which stay in
+/// L1), int8 widened eight at a time.
+__attribute__((target("avx2,fma"))) void accumulateOneRowAvx2(const float *a, const int8_t *w,
+                                                              int64_t N, int64_t k0, int64_t k1,
+                                                              int64_t n0, int64_t nb,
+                                                              float *acc) {
+  const int64_t nv = nb & ~int64_t(7);
+  int64_t k = k0;
+  for (; k + 8 <= k1; k += 8) {
+    __m256 x[8];
+    const int8_t *p[8];
+    for (int i = 0; i < 8; ++i) {
+      x[i] = _mm256_set1_ps(a[k + i]);
+      p[i] = w + (k + i) * N + n0;
+    }
+    for (int64_t j = 0; j < nv; j += 8) {
+      // Two independent chains of four products each (written out: the
+      // runtime builds at -O2, which does not unroll a loop here).
+      __m256 c0 = _mm256_mul_ps(x[0], widen8(p[0] + j));
+      __m256 c1 = _mm256_mul_ps(x[4], widen8(p[4] + j));
+      c0 = _mm256_fmadd_ps(x[1], widen8(p[1] + j), c0);
+      c1 = _mm256_fmadd_ps(x[5], widen8(p[5] + j), c1);
+      c0 = _mm256_fmadd_ps(x[2], widen8(p[2] + j), c0);
+      c1 = _mm256_fmadd_ps(x[6], widen8(p[6] + j), c1);
+      c0 = _mm256_fmadd_ps(x[3], widen8(p[3] + j), c0);
+      c1 = _mm256_fmadd_ps(x[7], widen8(p[7] + j), c1);
+      _mm256_storeu_ps(acc + j, _mm256_add_ps(_mm256_loadu_ps(acc + j), _mm256_add_ps(c0, c1)));
+    }
+    for (int64_t j = nv; j < nb; ++j)
+      for (int i = 0; i < 8; ++i)
+        acc[j] += a[k + i] * float(p[i][j]);
+  }
+  for (; k < k1; ++k) {
+    const int8_t *p = w + k * N + n0;
+    for (int64_t j = 0; j < nb; ++j)
+      acc[j] += a[k] * float(p[j]);
+  }
+}
+
 /// accumulateRows with AVX2 + FMA (chosen at run time): int8 weights are
 /// widened to f32 eight at a time in registers (int4 takes the generic
 /// loop).
@@ -566,63 +606,15 @@ __attribute__((target("avx2,fma"))) void accumulateRowsAvx2(const float *a, int6
     accumulateRows(a, rows, K, w, bits, N, k0, k1, n0, nb, wf, acc);
     return;
   }
-  int64_t done = 0;
   if (rows == 1) {
-    // One row (decode): W streamed row by row, eight rows per pass over the
-    // panel's accumulators (which stay in L1), widened eight at a time.
-    const int64_t nv8 = nb & ~int64_t(7);
-    int64_t k = k0;
-    for (; k + 8 <= k1; k += 8) {
-      __m256 x[8];
-      const int8_t *p[8];
-      for (int i = 0; i < 8; ++i) {
-        x[i] = _mm256_set1_ps(a[k + i]);
-        p[i] = w + (k + i) * N + n0;
-      }
-      for (int64_t j = 0; j < nv8; j += 8) {
-        __m256 c0 = _mm256_mul_ps(x[0], widen8(p[0] + j));
-        __m256 c1 = _mm256_mul_ps(x[4], widen8(p[4] + j));
-        c0 = _mm256_fmadd_ps(x[1], widen8(p[1] + j), c0);
-        c1 = _mm256_fmadd_ps(x[5], widen8(p[5] + j), c1);
-        c0 = _mm256_fmadd_ps(x[2], widen8(p[2] + j), c0);
-        c1 = _mm256_fmadd_ps(x[6], widen8(p[6] + j), c1);
-        c0 = _mm256_fmadd_ps(x[3], widen8(p[3] + j), c0);
-        c1 = _mm256_fmadd_ps(x[7], widen8(p[7] + j), c1);
-        _mm256_storeu_ps(acc + j, _mm256_add_ps(_mm256_loadu_ps(acc + j), _mm256_add_ps(c0, c1)));
-      }
-      for (int64_t j = nv8; j < nb; ++j)
-        for (int i = 0; i < 8; ++i)
-          acc[j] += a[k + i] * float(p[i][j]);
-    }
-    for (; k + 4 <= k1; k += 4) {
-      const __m256 x0 = _mm256_set1_ps(a[k]), x1 = _mm256_set1_ps(a[k + 1]),
-                   x2 = _mm256_set1_ps(a[k + 2]), x3 = _mm256_set1_ps(a[k + 3]);
-      const int8_t *p0 = w + k * N + n0, *p1 = p0 + N, *p2 = p1 + N, *p3 = p2 + N;
-      for (int64_t j = 0; j < nv8; j += 8) {
-        __m256 c = _mm256_loadu_ps(acc + j);
-        c = _mm256_fmadd_ps(x0, widen8(p0 + j), c);
-        c = _mm256_fmadd_ps(x1, widen8(p1 + j), c);
-        c = _mm256_fmadd_ps(x2, widen8(p2 + j), c);
-        c = _mm256_fmadd_ps(x3, widen8(p3 + j), c);
-        _mm256_storeu_ps(acc + j, c);
-      }
-      for (int64_t j = nv8; j < nb; ++j)
-        acc[j] += a[k] * float(p0[j]) + a[k + 1] * float(p1[j]) + a[k + 2] * float(p2[j]) +
-                  a[k + 3] * float(p3[j]);
-    }
-    for (; k < k1; ++k) {
-      const int8_t *p = w + k * N + n0;
-      for (int64_t j = 0; j < nb; ++j)
-        acc[j] += a[k] * float(p[j]);
-    }
+    accumulateOneRowAvx2(a, w, N, k0, k1, n0, nb, acc);
     return;
   }
-  const int64_t nv = done + ((nb - done) & ~int64_t(7));
+  const int64_t nv = nb & ~int64_t(7);
   for (int64_t k = k0; k < k1; ++k) {
     const int8_t *p = w + k * N + n0;
-    for (int64_t j = done; j < nv; j += 8) {
-      const __m256 wv = _mm256_cvtepi32_ps(
-          _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p + j))));
+    for (int64_t j = 0; j < nv; j += 8) {
+      const __m256 wv = widen8(p + j);
       for (int64_t r = 0; r < rows; ++r) {
         float *ar = acc + r * nb + j;
         _mm256_storeu_ps(ar, _mm256_fmadd_ps(_mm256_set1_ps(a[r * K + k]), wv,
