@@ -20,6 +20,11 @@
 
 using namespace loom::rt;
 
+namespace loom::rt {
+// The depthwise fast path's acceptance test (DepthwiseConv.cpp).
+bool depthwiseConvAccepts(const KernelArgs &a, bool fusedConv);
+} // namespace loom::rt
+
 namespace {
 
 /// One kernel call: inputs (an empty optional means "absent"), output shapes
@@ -121,7 +126,7 @@ void expectFastMatchesReference(const Call &call) {
     int64_t bad = 0;
     for (int64_t i = 0; i < n; ++i) {
       double tol = 1e-4 * std::max(1.0, std::fabs(double(r[i])));
-      if (std::isnan(r[i]) && std::isnan(f[i]))
+      if ((std::isnan(r[i]) && std::isnan(f[i])) || f[i] == r[i]) // NaN or equal infinities
         continue;
       if (!(std::fabs(double(f[i]) - double(r[i])) <= tol)) {
         if (bad++ < 5)
@@ -513,8 +518,10 @@ TEST_F(FastPath, FusedConvMatchesReference) {
 }
 
 TEST_F(FastPath, FusedConvDeclines) {
+  // Two input channels: not depthwise, so oneDNN's path (DepthwiseConv.cpp
+  // takes every activation).
   auto conv = [&](const char *act) {
-    Call c{"fused_conv", {}, {rand({1, 1, 4, 4}), rand({1, 1, 3, 3})}, {Shape{1, 1, 2, 2}}};
+    Call c{"fused_conv", {}, {rand({1, 2, 4, 4}), rand({1, 2, 3, 3})}, {Shape{1, 1, 2, 2}}};
     c.attrs.set("activation", std::string(act));
     return c;
   };
@@ -587,6 +594,114 @@ TEST_F(FastPath, FusedMatmulDeclines) {
   Call ok{"fused_matmul", {}, {rand({3, 4}), rand({4, 5}), rand({5})}, {Shape{3, 5}}};
   ok.attrs.set("activation", std::string("gelu"));
   EXPECT_TRUE(fastAccepts(ok));
+}
+
+//===----------------------------------------------------------------------===//
+// Depthwise conv on NCHW planes (DepthwiseConv.cpp)
+//===----------------------------------------------------------------------===//
+
+struct DepthwiseCase {
+  Shape x;
+  std::vector<int64_t> kernel, strides, pads;
+  bool bias;
+};
+
+/// Depthwise calls: MobileNet's layers (3x3 / 5x5, stride 1 / 2, widths that
+/// leave partial tiles of eight), asymmetric and large pads, strides 3 and
+/// 4, 1x1 and 1xK filters, a batch of two, 1-D; each with every epilogue
+/// activation (hard_sigmoid too). The registry must pick the depthwise path.
+TEST_F(FastPath, DepthwiseConvMatchesReference) {
+  const std::vector<DepthwiseCase> cases = {
+      {{1, 16, 24, 24}, {3, 3}, {2, 2}, {1, 1, 1, 1}, true},
+      {{1, 24, 14, 14}, {5, 5}, {1, 1}, {2, 2, 2, 2}, true},
+      {{1, 12, 15, 13}, {5, 5}, {2, 2}, {2, 2, 2, 2}, true},
+      {{1, 8, 7, 7}, {3, 3}, {1, 1}, {1, 1, 1, 1}, false},
+      {{2, 5, 9, 21}, {3, 5}, {1, 2}, {0, 2, 1, 0}, true},
+      {{1, 3, 10, 11}, {7, 7}, {3, 3}, {3, 3, 3, 3}, true},
+      {{1, 4, 17, 19}, {2, 3}, {4, 4}, {0, 0, 1, 2}, false},
+      {{1, 6, 5, 9}, {1, 1}, {1, 1}, {0, 0, 0, 0}, true},
+      {{1, 6, 6, 33}, {1, 3}, {1, 1}, {0, 4, 0, 4}, true},
+      {{1, 4, 4, 4}, {3, 3}, {1, 1}, {0, 0, 0, 0}, true},
+      {{2, 8, 40}, {5}, {2}, {2, 2}, true}, // 1-D
+  };
+  std::vector<FusedAct> acts = kFusedActs;
+  acts.push_back({"hard_sigmoid", {}, {}});
+  acts.push_back({"hard_sigmoid", 0.3, 0.4});
+  for (const DepthwiseCase &c : cases)
+    for (const FusedAct &act : acts) {
+      SCOPED_TRACE(std::string(act.name) + " x " + std::to_string(c.x[2]));
+      Shape w = {c.x[1], 1};
+      w.insert(w.end(), c.kernel.begin(), c.kernel.end());
+      const bool plain = std::string(act.name) == "none";
+      Call call{plain ? "conv" : "fused_conv", {}, {rand(c.x), rand(w)}, {}};
+      if (c.bias)
+        call.inputs.push_back(rand({c.x[1]}));
+      call.attrs.set("group", c.x[1]);
+      call.attrs.set("strides", c.strides);
+      call.attrs.set("pads", c.pads);
+      if (!plain)
+        setActivation(call.attrs, act);
+      call.outputs = {convOut(c.x, w, c.strides, std::vector<int64_t>(c.strides.size(), 1),
+                              c.pads)};
+      std::vector<Tensor> outs;
+      EXPECT_TRUE(depthwiseConvAccepts(makeArgs(call, outs), !plain));
+      expectFastMatchesReference(call);
+    }
+}
+
+/// NaN and infinities go through the epilogue as the reference's activations
+/// take them (relu: NaN -> 0; clip keeps NaN; hard_sigmoid: NaN -> 1).
+TEST_F(FastPath, DepthwiseConvNonFinite) {
+  for (const char *act : {"none", "relu", "leaky_relu", "clip", "hard_sigmoid", "hard_swish"}) {
+    SCOPED_TRACE(act);
+    Tensor x = rand({1, 2, 6, 10});
+    float *xd = reinterpret_cast<float *>(x.bytes.data());
+    xd[3] = std::numeric_limits<float>::quiet_NaN();
+    xd[25] = std::numeric_limits<float>::infinity();
+    xd[70] = -std::numeric_limits<float>::infinity();
+    Call call{"fused_conv", {}, {x, rand({2, 1, 3, 3})}, {Shape{1, 2, 6, 10}}};
+    call.attrs.set("group", int64_t(2));
+    call.attrs.set("pads", std::vector<int64_t>{1, 1, 1, 1});
+    call.attrs.set("activation", std::string(act));
+    if (std::string(act) == "clip") {
+      call.attrs.set("activation_alpha", -0.5);
+      call.attrs.set("activation_beta", 0.5);
+    }
+    expectFastMatchesReference(call);
+  }
+}
+
+TEST_F(FastPath, DepthwiseConvDeclines) {
+  auto dw = [&](Shape x, Shape w, int64_t group) {
+    Call c{"conv", {}, {rand(x), rand(w)}, {}};
+    c.attrs.set("group", group);
+    c.outputs = {convOut(x, w, std::vector<int64_t>(x.size() - 2, 1),
+                         std::vector<int64_t>(x.size() - 2, 1),
+                         std::vector<int64_t>(2 * (x.size() - 2), 0))};
+    return c;
+  };
+  auto accepts = [&](const Call &c) {
+    std::vector<Tensor> outs;
+    return depthwiseConvAccepts(makeArgs(c, outs), false);
+  };
+  EXPECT_TRUE(accepts(dw({1, 4, 6, 6}, {4, 1, 3, 3}, 4)));
+  EXPECT_FALSE(accepts(dw({1, 4, 6, 6}, {8, 1, 3, 3}, 4))); // two filters per channel
+  EXPECT_FALSE(accepts(dw({1, 4, 6, 6}, {4, 4, 3, 3}, 1))); // not grouped
+  EXPECT_FALSE(accepts(dw({1, 4, 4, 4, 4}, {4, 1, 3, 3, 3}, 4))); // 3-D
+  Call threads = dw({1, 4, 6, 6}, {4, 1, 3, 3}, 4);
+  threads.threads = 2;
+  EXPECT_FALSE(accepts(threads));
+  Call dilated = dw({1, 4, 6, 6}, {4, 1, 3, 3}, 4);
+  dilated.attrs.set("dilations", std::vector<int64_t>{2, 2});
+  dilated.outputs = {Shape{1, 4, 2, 2}};
+  EXPECT_FALSE(accepts(dilated));
+  Call wrong = dw({1, 4, 6, 6}, {4, 1, 3, 3}, 4);
+  wrong.outputs = {Shape{1, 4, 5, 5}}; // not the size the attributes give
+  EXPECT_FALSE(accepts(wrong));
+  Call strided = dw({1, 4, 12, 12}, {4, 1, 3, 3}, 4);
+  strided.attrs.set("strides", std::vector<int64_t>{5, 5});
+  strided.outputs = {Shape{1, 4, 2, 2}};
+  EXPECT_FALSE(accepts(strided));
 }
 
 //===----------------------------------------------------------------------===//
@@ -844,7 +959,8 @@ TEST_F(FastPath, TransposeMatchesReference) {
 }
 
 TEST_F(FastPath, GlobalAveragePoolMatchesReference) {
-  for (const Shape &x : {Shape{1, 96, 7, 7}, Shape{2, 3, 5}, Shape{1, 4, 2, 3, 4}}) {
+  for (const Shape &x :
+       {Shape{1, 96, 7, 7}, Shape{2, 3, 5}, Shape{1, 4, 2, 3, 4}, Shape{1, 3, 56, 57}}) {
     Shape y = {x[0], x[1]};
     y.resize(x.size(), 1);
     expectFastMatchesReference(Call{"global_average_pool", {}, {rand(x)}, {y}});

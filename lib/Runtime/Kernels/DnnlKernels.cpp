@@ -29,6 +29,7 @@
 #include "DnnlUtil.h"
 #include "FusedUtil.h"
 #include "NNUtil.h"
+#include "VecEpilogue.h"
 
 #include <optional>
 #include <unordered_map>
@@ -210,10 +211,14 @@ std::optional<ConvPlan> planConvAttr(const KernelArgs &a, const dnnl::primitive_
 /// between the caller's plain layout and the primitive's, and the weights.
 struct ConvExec : Entry {
   std::optional<ConvPlan> plan;
-  /// A 1x1, stride-1, unpadded, ungrouped conv runs as one GEMM per image
-  /// on the plain NCHW buffers (no layout reorders): Y[n] = W · X[n] (+ bias
-  /// written first, added with beta = 1), then the activation in place.
+  /// A 1x1, stride-1, unpadded, ungrouped conv runs as GEMMs on the plain
+  /// NCHW buffers (no layout reorders): Y[n] = W · X[n], in blocks of
+  /// columns small enough to stay in cache until bias and activation are
+  /// applied in one AVX2 pass (vec::biasActivateRows); without AVX2, or
+  /// for an activation that pass does not compute, one GEMM per image onto
+  /// the bias written first (beta = 1), then oneDNN's eltwise.
   bool pointwise = false;
+  fused::Activation epilogue;
   int64_t N = 0, Cin = 0, Cout = 0, HW = 0;
   std::optional<dnnl::eltwise_forward::primitive_desc> actPd;
   dnnl::eltwise_forward act;
@@ -262,6 +267,8 @@ std::shared_ptr<ConvExec> makeConvExec(const KernelArgs &a, const dnnl::primitiv
     e->Cin = x.shape[1];
     e->Cout = y.shape[1];
     e->HW = numElements(Shape(x.shape.begin() + 2, x.shape.end()));
+    if (fused)
+      e->epilogue = fused::activationFromAttrs("fused_conv", a.attrs);
     if (e->actPd)
       e->act = dnnl::eltwise_forward(*e->actPd);
     return e;
@@ -305,16 +312,27 @@ void runConv(KernelArgs &a, ConvExec &e, const char *K) {
     const float *x = a.inputs[0].as<float>(), *w = a.inputs[1].as<float>();
     const float *b = p.hasBias ? a.inputs[2].as<float>() : nullptr;
     float *y = a.outputs[0].as<float>();
+    const bool vecEpilogue = vec::hasAvx2Fma() && vec::vectorActivation(e.epilogue.kind);
+    // Columns per block: about 128 KiB of Y (in L2 for the epilogue; fewer
+    // GEMM calls than blocks that fit L1).
+    const int64_t block =
+        vecEpilogue ? std::clamp<int64_t>((32768 / e.Cout) & ~int64_t(15), 64, e.HW) : e.HW;
     for (int64_t n = 0; n < e.N; ++n) {
       float *yn = y + n * e.Cout * e.HW;
-      if (b)
+      const float *xn = x + n * e.Cin * e.HW;
+      if (b && !vecEpilogue)
         for (int64_t c = 0; c < e.Cout; ++c)
           std::fill(yn + c * e.HW, yn + (c + 1) * e.HW, b[c]);
-      if (dnnl_sgemm('N', 'N', e.Cout, e.HW, e.Cin, 1.0f, w, e.Cin, x + n * e.Cin * e.HW, e.HW,
-                     b ? 1.0f : 0.0f, yn, e.HW) != dnnl_success)
-        fail(K, "dnnl_sgemm failed");
+      for (int64_t j = 0; j < e.HW; j += block) {
+        const int64_t cols = std::min(block, e.HW - j);
+        if (dnnl_sgemm('N', 'N', e.Cout, cols, e.Cin, 1.0f, w, e.Cin, xn + j, e.HW,
+                       b && !vecEpilogue ? 1.0f : 0.0f, yn + j, e.HW) != dnnl_success)
+          fail(K, "dnnl_sgemm failed");
+        if (vecEpilogue && (b || e.epilogue.kind != fused::Act::None))
+          vec::biasActivateRows(yn + j, e.Cout, cols, e.HW, b, e.epilogue);
+      }
     }
-    if (e.actPd) {
+    if (e.actPd && !vecEpilogue) {
       memory ym = wrap(e.actPd->src_desc(), y);
       e.act.execute(cpuStream(), {{DNNL_ARG_SRC, ym}, {DNNL_ARG_DST, ym}});
       cpuStream().wait();

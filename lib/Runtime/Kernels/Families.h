@@ -40,6 +40,12 @@ void registerFusedKernels(KernelRegistry &registry);
 /// One-row f32 products (matmul, fused_matmul, swiglu) streaming their
 /// weights (Gemv.cpp); registered before the oneDNN fast paths.
 void registerGemvKernels(KernelRegistry &registry);
+/// Depthwise conv / fused_conv on NCHW planes (DepthwiseConv.cpp); registered
+/// before the oneDNN fast paths, which would reorder to NHWC and back.
+void registerDepthwiseKernels(KernelRegistry &registry);
+/// Whether the depthwise fast path takes conv call `a` (`fusedConv`: a
+/// fused_conv with its epilogue activation).
+bool depthwiseConvAccepts(const KernelArgs &a, bool fusedConv);
 /// oneDNN fast paths (empty when oneDNN is unavailable).
 void registerDnnlKernels(KernelRegistry &registry);
 

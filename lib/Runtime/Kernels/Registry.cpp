@@ -22,6 +22,7 @@ void registerBuiltinKernels() {
     registerLossKernels(r);
     registerFusedKernels(r);
     registerGemvKernels(r);
+    registerDepthwiseKernels(r);
     registerDnnlKernels(r);
   });
 }

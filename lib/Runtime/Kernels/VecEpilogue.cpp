@@ -1,0 +1,48 @@
+//===- VecEpilogue.cpp - AVX2 epilogues shared by the f32 fast paths ------===//
+#include "VecEpilogue.h"
+
+namespace loom::rt::vec {
+
+__attribute__((target("avx2,fma"))) void biasActivateRows(float *y, int64_t rows, int64_t n,
+                                                          int64_t stride, const float *bias,
+                                                          const fused::Activation &act) {
+  const VecAct va = vecAct(act);
+  const int64_t nv = n & ~int64_t(7);
+  for (int64_t r = 0; r < rows; ++r) {
+    float *row = y + r * stride;
+    const float b = bias ? bias[r] : 0.0f;
+    const __m256 bv = _mm256_set1_ps(b);
+    for (int64_t i = 0; i < nv; i += 8)
+      _mm256_storeu_ps(row + i, activate8(va, _mm256_add_ps(_mm256_loadu_ps(row + i), bv)));
+    if (nv < n) {
+      alignas(32) float lanes[8] = {};
+      for (int64_t i = nv; i < n; ++i)
+        lanes[i - nv] = row[i];
+      _mm256_store_ps(lanes, activate8(va, _mm256_add_ps(_mm256_load_ps(lanes), bv)));
+      for (int64_t i = nv; i < n; ++i)
+        row[i] = lanes[i - nv];
+    }
+  }
+  if (!vectorActivation(act.kind))
+    for (int64_t r = 0; r < rows; ++r)
+      fused::applyActivation(act, y + r * stride, n);
+}
+
+__attribute__((target("avx2,fma"))) double sumAvx2(const float *p, int64_t n) {
+  __m256d s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm_loadu_ps(p + i)));
+    s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm_loadu_ps(p + i + 4)));
+    s2 = _mm256_add_pd(s2, _mm256_cvtps_pd(_mm_loadu_ps(p + i + 8)));
+    s3 = _mm256_add_pd(s3, _mm256_cvtps_pd(_mm_loadu_ps(p + i + 12)));
+  }
+  alignas(32) double lanes[4];
+  _mm256_store_pd(lanes, _mm256_add_pd(_mm256_add_pd(s0, s1), _mm256_add_pd(s2, s3)));
+  double s = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  for (; i < n; ++i)
+    s += p[i];
+  return s;
+}
+
+} // namespace loom::rt::vec
