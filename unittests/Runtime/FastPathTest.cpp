@@ -21,8 +21,10 @@
 using namespace loom::rt;
 
 namespace loom::rt {
-// The depthwise fast path's acceptance test (DepthwiseConv.cpp).
+// The acceptance tests of the depthwise (DepthwiseConv.cpp) and one-row
+// gemm (Gemv.cpp) fast paths.
 bool depthwiseConvAccepts(const KernelArgs &a, bool fusedConv);
+bool oneRowGemmAccepts(const KernelArgs &a, bool fusedGemm);
 } // namespace loom::rt
 
 namespace {
@@ -313,6 +315,20 @@ TEST_F(FastPath, MatMulDeclines) {
   EXPECT_FALSE(fastAccepts(f64));
 }
 
+/// A gemm call Y[M, N] = alpha * A' B' + beta * C on random operands.
+Call gemmCall(int64_t M, int64_t K, int64_t N, bool ta, bool tb, double alpha, double beta,
+              const std::optional<Shape> &c, std::mt19937 &rng) {
+  Shape a = ta ? Shape{K, M} : Shape{M, K}, b = tb ? Shape{N, K} : Shape{K, N};
+  Call call{"gemm", {}, {randomTensor(a, rng), randomTensor(b, rng)}, {Shape{M, N}}};
+  if (c)
+    call.inputs.push_back(randomTensor(*c, rng));
+  call.attrs.set("transA", int64_t(ta));
+  call.attrs.set("transB", int64_t(tb));
+  call.attrs.set("alpha", alpha);
+  call.attrs.set("beta", beta);
+  return call;
+}
+
 TEST_F(FastPath, GemmMatchesReference) {
   struct Case {
     bool ta, tb;
@@ -329,15 +345,7 @@ TEST_F(FastPath, GemmMatchesReference) {
       {false, false, 1.5, 0.0, Shape{1, N}},
   };
   for (const Case &c : cases) {
-    Shape a = c.ta ? Shape{K, M} : Shape{M, K}, b = c.tb ? Shape{N, K} : Shape{K, N};
-    Call call{"gemm", {}, {rand(a), rand(b)}, {Shape{M, N}}};
-    if (c.c)
-      call.inputs.push_back(rand(*c.c));
-    call.attrs.set("transA", int64_t(c.ta));
-    call.attrs.set("transB", int64_t(c.tb));
-    call.attrs.set("alpha", c.alpha);
-    call.attrs.set("beta", c.beta);
-    expectFastMatchesReference(call);
+    expectFastMatchesReference(gemmCall(M, K, N, c.ta, c.tb, c.alpha, c.beta, c.c, rng));
   }
 }
 
@@ -594,6 +602,85 @@ TEST_F(FastPath, FusedMatmulDeclines) {
   Call ok{"fused_matmul", {}, {rand({3, 4}), rand({4, 5}), rand({5})}, {Shape{3, 5}}};
   ok.attrs.set("activation", std::string("gelu"));
   EXPECT_TRUE(fastAccepts(ok));
+}
+
+/// Gemm with one row of output (a classifier head) takes the one-row path
+/// (Gemv.cpp): every transpose, alpha, beta, each C shape that broadcasts
+/// onto [1, N], K and N that leave partial vectors; fused_gemm with each
+/// epilogue activation.
+TEST_F(FastPath, OneRowGemmMatchesReference) {
+  struct Case {
+    int64_t K, N;
+    bool ta, tb;
+    double alpha, beta;
+    std::optional<Shape> c;
+  };
+  const std::vector<Case> cases = {
+      {576, 1001, false, true, 1.0, 1.0, Shape{1001}},
+      {37, 6, false, false, 1.0, 1.0, std::nullopt},
+      {37, 6, true, true, 0.5, 2.0, Shape{1, 6}},
+      {64, 13, true, false, 2.0, 0.5, Shape{}},
+      {20, 1, false, true, 1.0, 1.0, Shape{1, 1}},
+      {130, 9, false, true, 1.5, 0.0, Shape{9}},
+  };
+  for (const Case &c : cases) {
+    Call call = gemmCall(1, c.K, c.N, c.ta, c.tb, c.alpha, c.beta, c.c, rng);
+    SCOPED_TRACE("K " + std::to_string(c.K) + " N " + std::to_string(c.N));
+    std::vector<Tensor> outs;
+    EXPECT_TRUE(oneRowGemmAccepts(makeArgs(call, outs), false));
+    expectFastMatchesReference(call);
+    for (const FusedAct &act : kFusedActs) {
+      SCOPED_TRACE(act.name);
+      Call fusedCall = call;
+      fusedCall.kernel = "fused_gemm";
+      setActivation(fusedCall.attrs, act);
+      EXPECT_TRUE(oneRowGemmAccepts(makeArgs(fusedCall, outs), true));
+      expectFastMatchesReference(fusedCall);
+    }
+  }
+  // Two rows, two threads, a C that does not broadcast onto one row: the
+  // one-row path declines (oneDNN's path or the reference runs).
+  std::vector<Tensor> outs;
+  Call two{"gemm", {}, {rand({2, 8}), rand({8, 4})}, {Shape{2, 4}}};
+  EXPECT_FALSE(oneRowGemmAccepts(makeArgs(two, outs), false));
+  Call threads{"gemm", {}, {rand({1, 8}), rand({8, 4})}, {Shape{1, 4}}};
+  threads.threads = 2;
+  EXPECT_FALSE(oneRowGemmAccepts(makeArgs(threads, outs), false));
+  Call column{"gemm", {}, {rand({1, 8}), rand({8, 4}), rand({4, 1})}, {Shape{1, 4}}};
+  EXPECT_FALSE(oneRowGemmAccepts(makeArgs(column, outs), false));
+}
+
+/// 1x1 convs on the plain NCHW buffers (DnnlKernels.cpp's pointwise path):
+/// one pixel (squeeze-excite: a matrix-vector product), many pixels in
+/// blocks of columns, every epilogue activation including hard_sigmoid
+/// (oneDNN has none: the pointwise path applies it itself).
+TEST_F(FastPath, PointwiseConvEpiloguesMatchReference) {
+  struct Case {
+    Shape x;
+    int64_t out;
+    bool bias;
+  };
+  const std::vector<Case> cases = {
+      {{1, 40, 1, 1}, 13, true}, {{2, 24, 1, 1}, 30, false}, {{1, 16, 9, 11}, 20, true},
+      {{1, 8, 40, 40}, 300, true}, {{2, 5, 3, 7}, 6, false},
+  };
+  std::vector<FusedAct> acts = kFusedActs;
+  acts.push_back({"hard_sigmoid", {}, {}});
+  acts.push_back({"hard_sigmoid", 0.3, 0.4});
+  for (const Case &c : cases)
+    for (const FusedAct &act : acts) {
+      SCOPED_TRACE(std::string(act.name) + " x " + std::to_string(c.x[1]) + " out " +
+                   std::to_string(c.out));
+      const Shape w = {c.out, c.x[1], 1, 1};
+      const bool plain = std::string(act.name) == "none";
+      Call call{plain ? "conv" : "fused_conv", {}, {rand(c.x), rand(w)}, {}};
+      if (c.bias)
+        call.inputs.push_back(rand({c.out}));
+      if (!plain)
+        setActivation(call.attrs, act);
+      call.outputs = {Shape{c.x[0], c.out, c.x[2], c.x[3]}};
+      expectFastMatchesReference(call);
+    }
 }
 
 //===----------------------------------------------------------------------===//

@@ -64,11 +64,7 @@ bool isF32(const TensorRef &t) { return t.present && t.data && t.dtype == DType:
 std::optional<Activation> epilogueOf(const KernelArgs &a, bool fusedConv) {
   if (!fusedConv)
     return Activation{};
-  try {
-    return fused::activationFromAttrs("fused_conv", a.attrs);
-  } catch (const KernelError &) {
-    return std::nullopt;
-  }
+  return fused::activationIfValid("fused_conv", a.attrs);
 }
 
 /// The depthwise geometry of conv call `a`, or nullopt when this kernel does

@@ -28,6 +28,7 @@
 
 #include "DnnlUtil.h"
 #include "FusedUtil.h"
+#include "Gemv.h"
 #include "NNUtil.h"
 #include "VecEpilogue.h"
 
@@ -216,7 +217,9 @@ struct ConvExec : Entry {
   /// columns small enough to stay in cache until bias and activation are
   /// applied in one AVX2 pass (vec::biasActivateRows); without AVX2, or
   /// for an activation that pass does not compute, one GEMM per image onto
-  /// the bias written first (beta = 1), then oneDNN's eltwise.
+  /// the bias written first (beta = 1), then oneDNN's eltwise (or the
+  /// scalar activation where oneDNN has none, e.g. hard_sigmoid). On one
+  /// pixel (squeeze-excite) the GEMM is a matrix-vector product (Gemv.h).
   bool pointwise = false;
   fused::Activation epilogue;
   int64_t N = 0, Cin = 0, Cout = 0, HW = 0;
@@ -255,12 +258,15 @@ bool isPointwise(const KernelArgs &a) {
 }
 
 /// `fused`: `a` is a fused_conv (its activation is `attr`'s post-op).
+/// `exactPostOps`: `attr` holds the activation (else only the pointwise
+/// path, which applies it itself, can run the call).
 std::shared_ptr<ConvExec> makeConvExec(const KernelArgs &a, const dnnl::primitive_attr &attr,
-                                       bool fused = false) {
+                                       bool fused = false, bool exactPostOps = true) {
   auto e = std::make_shared<ConvExec>();
   e->plan = planConvAttr(a, attr, /*any=*/false);
-  if (e->plan && isPointwise(a) &&
-      (!fused || activationPd(a, plainDesc(a.outputs[0].shape), e->actPd))) {
+  if (e->plan && isPointwise(a)) {
+    if (fused && !activationPd(a, plainDesc(a.outputs[0].shape), e->actPd))
+      e->actPd.reset(); // no oneDNN eltwise: the scalar activation runs
     const TensorRef &x = a.inputs[0], &y = a.outputs[0];
     e->pointwise = true;
     e->N = x.shape[0];
@@ -274,6 +280,10 @@ std::shared_ptr<ConvExec> makeConvExec(const KernelArgs &a, const dnnl::primitiv
     return e;
   }
   e->actPd.reset();
+  if (!exactPostOps) {
+    e->plan.reset();
+    return e;
+  }
   e->plan = planConvAttr(a, attr, /*any=*/true);
   if (!e->plan)
     e->plan = planConvAttr(a, attr, /*any=*/false);
@@ -313,6 +323,21 @@ void runConv(KernelArgs &a, ConvExec &e, const char *K) {
     const float *b = p.hasBias ? a.inputs[2].as<float>() : nullptr;
     float *y = a.outputs[0].as<float>();
     const bool vecEpilogue = vec::hasAvx2Fma() && vec::vectorActivation(e.epilogue.kind);
+    if (e.HW == 1) {
+      for (int64_t n = 0; n < e.N; ++n) {
+        float *yn = y + n * e.Cout;
+        gemv::matrixTimesVec(w, x + n * e.Cin, e.Cout, e.Cin, yn);
+        if (vecEpilogue) {
+          vec::biasActivateRow(yn, e.Cout, b, e.epilogue);
+        } else {
+          if (b)
+            for (int64_t c = 0; c < e.Cout; ++c)
+              yn[c] += b[c];
+          fused::applyActivation(e.epilogue, yn, e.Cout);
+        }
+      }
+      return;
+    }
     // Columns per block: about 128 KiB of Y (in L2 for the epilogue; fewer
     // GEMM calls than blocks that fit L1).
     const int64_t block =
@@ -336,6 +361,8 @@ void runConv(KernelArgs &a, ConvExec &e, const char *K) {
       memory ym = wrap(e.actPd->src_desc(), y);
       e.act.execute(cpuStream(), {{DNNL_ARG_SRC, ym}, {DNNL_ARG_DST, ym}});
       cpuStream().wait();
+    } else if (!vecEpilogue) {
+      fused::applyActivation(e.epilogue, y, e.N * e.Cout * e.HW);
     }
     return;
   }
@@ -667,12 +694,10 @@ bool activationPd(const KernelArgs &a, const memory::desc &dst,
 }
 
 bool appendActivation(const KernelArgs &a, dnnl::post_ops &ops) {
-  fused::Activation act;
-  try {
-    act = fused::activationFromAttrs("fused", a.attrs);
-  } catch (const KernelError &) {
+  const std::optional<fused::Activation> parsed = fused::activationIfValid("fused", a.attrs);
+  if (!parsed)
     return false;
-  }
+  const fused::Activation &act = *parsed;
   using alg = dnnl::algorithm;
   auto add = [&](alg al, double alpha, double beta) {
     ops.append_eltwise(1.0f, al, float(alpha), float(beta));
@@ -712,13 +737,15 @@ std::shared_ptr<ConvExec> fusedConvExec(const KernelArgs &a) {
   return cachedWeightsExec<ConvExec>("fused_conv", a, [](const KernelArgs &c) {
     if (c.inputs.size() < 2 || c.inputs.size() > 3 || c.outputs.size() != 1)
       return std::make_shared<ConvExec>();
+    if (!fused::activationIfValid("fused_conv", c.attrs))
+      return std::make_shared<ConvExec>(); // the reference reports it
     dnnl::post_ops ops;
-    if (!appendActivation(c, ops))
-      return std::make_shared<ConvExec>();
+    const bool exact = appendActivation(c, ops);
     try {
       dnnl::primitive_attr attr;
-      attr.set_post_ops(ops);
-      return makeConvExec(c, attr, /*fused=*/true);
+      if (exact)
+        attr.set_post_ops(ops);
+      return makeConvExec(c, attr, /*fused=*/true, exact);
     } catch (const dnnl::error &) {
       return std::make_shared<ConvExec>();
     }

@@ -40,6 +40,8 @@ void registerFusedKernels(KernelRegistry &registry);
 /// One-row f32 products (matmul, fused_matmul, swiglu) streaming their
 /// weights (Gemv.cpp); registered before the oneDNN fast paths.
 void registerGemvKernels(KernelRegistry &registry);
+/// Whether the one-row gemm / fused_gemm fast path (Gemv.cpp) takes `a`.
+bool oneRowGemmAccepts(const KernelArgs &a, bool fusedGemm);
 /// Depthwise conv / fused_conv on NCHW planes (DepthwiseConv.cpp); registered
 /// before the oneDNN fast paths, which would reorder to NHWC and back.
 void registerDepthwiseKernels(KernelRegistry &registry);

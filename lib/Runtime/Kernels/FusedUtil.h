@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -54,6 +55,17 @@ Activation parseActivation(std::string_view kernel, const std::string &name,
 /// The activation of a fused producer: attributes `activation`,
 /// `activation_alpha`, `activation_beta`.
 Activation activationFromAttrs(std::string_view kernel, const Attrs &attrs);
+
+/// activationFromAttrs, or nullopt when the activation is invalid (for a
+/// fast path's `accepts`: the reference kernel then reports the error).
+inline std::optional<Activation> activationIfValid(std::string_view kernel,
+                                                   const Attrs &attrs) {
+  try {
+    return activationFromAttrs(kernel, attrs);
+  } catch (const KernelError &) {
+    return std::nullopt;
+  }
+}
 
 /// y = act(x), computed in double.
 inline double activate(const Activation &a, double x) {

@@ -28,6 +28,30 @@ __attribute__((target("avx2,fma"))) void biasActivateRows(float *y, int64_t rows
       fused::applyActivation(act, y + r * stride, n);
 }
 
+__attribute__((target("avx2,fma"))) void biasActivateRow(float *y, int64_t n, const float *bias,
+                                                         const fused::Activation &act) {
+  const VecAct va = vecAct(act);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 v = _mm256_loadu_ps(y + i);
+    if (bias)
+      v = _mm256_add_ps(v, _mm256_loadu_ps(bias + i));
+    _mm256_storeu_ps(y + i, activate8(va, v));
+  }
+  if (i < n) {
+    alignas(32) float lanes[8] = {}, b[8] = {};
+    for (int64_t j = i; j < n; ++j) {
+      lanes[j - i] = y[j];
+      b[j - i] = bias ? bias[j] : 0.0f;
+    }
+    _mm256_store_ps(lanes, activate8(va, _mm256_add_ps(_mm256_load_ps(lanes), _mm256_load_ps(b))));
+    for (int64_t j = i; j < n; ++j)
+      y[j] = lanes[j - i];
+  }
+  if (!vectorActivation(act.kind))
+    fused::applyActivation(act, y, n);
+}
+
 __attribute__((target("avx2,fma"))) double sumAvx2(const float *p, int64_t n) {
   __m256d s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
   int64_t i = 0;

@@ -82,6 +82,11 @@ __attribute__((target("avx2,fma"))) void biasActivateRows(float *y, int64_t rows
                                                           int64_t stride, const float *bias,
                                                           const fused::Activation &act);
 
+/// y[i] = act(y[i] + bias[i]) in place for i in [0, n) (bias may be null);
+/// activations activate8 does not compute run afterwards in scalar form.
+__attribute__((target("avx2,fma"))) void biasActivateRow(float *y, int64_t n, const float *bias,
+                                                         const fused::Activation &act);
+
 /// The sum of p[0, n) in double: four double accumulators of four lanes.
 __attribute__((target("avx2,fma"))) double sumAvx2(const float *p, int64_t n);
 
