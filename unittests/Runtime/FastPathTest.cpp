@@ -526,10 +526,10 @@ TEST_F(FastPath, FusedConvMatchesReference) {
 }
 
 TEST_F(FastPath, FusedConvDeclines) {
-  // Two input channels: not depthwise, so oneDNN's path (DepthwiseConv.cpp
-  // takes every activation).
+  // Five input channels: oneDNN's path (DepthwiseConv.cpp, which takes
+  // every activation, runs groups of up to four channels).
   auto conv = [&](const char *act) {
-    Call c{"fused_conv", {}, {rand({1, 2, 4, 4}), rand({1, 2, 3, 3})}, {Shape{1, 1, 2, 2}}};
+    Call c{"fused_conv", {}, {rand({1, 5, 4, 4}), rand({1, 5, 3, 3})}, {Shape{1, 1, 2, 2}}};
     c.attrs.set("activation", std::string(act));
     return c;
   };
@@ -691,12 +691,15 @@ struct DepthwiseCase {
   Shape x;
   std::vector<int64_t> kernel, strides, pads;
   bool bias;
+  int64_t group = 0, out = 0; ///< 0: depthwise (one filter per channel)
 };
 
 /// Depthwise calls: MobileNet's layers (3x3 / 5x5, stride 1 / 2, widths that
 /// leave partial tiles of eight), asymmetric and large pads, strides 3 and
-/// 4, 1x1 and 1xK filters, a batch of two, 1-D; each with every epilogue
-/// activation (hard_sigmoid too). The registry must pick the depthwise path.
+/// 4, 1x1 and 1xK filters, a batch of two, 1-D; and groups of up to four
+/// channels with one or two filters each; each
+/// with every epilogue activation (hard_sigmoid too). The registry must pick
+/// the depthwise path.
 TEST_F(FastPath, DepthwiseConvMatchesReference) {
   const std::vector<DepthwiseCase> cases = {
       {{1, 16, 24, 24}, {3, 3}, {2, 2}, {1, 1, 1, 1}, true},
@@ -709,21 +712,27 @@ TEST_F(FastPath, DepthwiseConvMatchesReference) {
       {{1, 6, 5, 9}, {1, 1}, {1, 1}, {0, 0, 0, 0}, true},
       {{1, 6, 6, 33}, {1, 3}, {1, 1}, {0, 4, 0, 4}, true},
       {{1, 4, 4, 4}, {3, 3}, {1, 1}, {0, 0, 0, 0}, true},
-      {{2, 8, 40}, {5}, {2}, {2, 2}, true}, // 1-D
+      {{2, 8, 40}, {5}, {2}, {2, 2}, true},                         // 1-D
+      {{1, 8, 10, 10}, {3, 3}, {1, 1}, {1, 1, 1, 1}, true, 4, 8},   // 2 in, 2 out per group
+      {{2, 4, 9, 9}, {5, 5}, {2, 2}, {2, 2, 2, 2}, false, 4, 8},    // multiplier 2
+      {{1, 4, 7, 12}, {3, 3}, {1, 1}, {0, 1, 2, 0}, true, 1, 1},    // 4 channels, one filter
+      {{1, 3, 30, 31}, {3, 3}, {2, 2}, {1, 1, 1, 1}, true, 3, 6},   // 1 in, 2 out per group
   };
   std::vector<FusedAct> acts = kFusedActs;
   acts.push_back({"hard_sigmoid", {}, {}});
   acts.push_back({"hard_sigmoid", 0.3, 0.4});
   for (const DepthwiseCase &c : cases)
     for (const FusedAct &act : acts) {
-      SCOPED_TRACE(std::string(act.name) + " x " + std::to_string(c.x[2]));
-      Shape w = {c.x[1], 1};
+      SCOPED_TRACE(std::string(act.name) + " x " + std::to_string(c.x[2]) + " group " +
+                   std::to_string(c.group));
+      const int64_t group = c.group ? c.group : c.x[1], out = c.out ? c.out : c.x[1];
+      Shape w = {out, c.x[1] / group};
       w.insert(w.end(), c.kernel.begin(), c.kernel.end());
       const bool plain = std::string(act.name) == "none";
       Call call{plain ? "conv" : "fused_conv", {}, {rand(c.x), rand(w)}, {}};
       if (c.bias)
-        call.inputs.push_back(rand({c.x[1]}));
-      call.attrs.set("group", c.x[1]);
+        call.inputs.push_back(rand({out}));
+      call.attrs.set("group", group);
       call.attrs.set("strides", c.strides);
       call.attrs.set("pads", c.pads);
       if (!plain)
@@ -772,8 +781,12 @@ TEST_F(FastPath, DepthwiseConvDeclines) {
     return depthwiseConvAccepts(makeArgs(c, outs), false);
   };
   EXPECT_TRUE(accepts(dw({1, 4, 6, 6}, {4, 1, 3, 3}, 4)));
-  EXPECT_FALSE(accepts(dw({1, 4, 6, 6}, {8, 1, 3, 3}, 4))); // two filters per channel
-  EXPECT_FALSE(accepts(dw({1, 4, 6, 6}, {4, 4, 3, 3}, 1))); // not grouped
+  EXPECT_TRUE(accepts(dw({1, 4, 6, 6}, {8, 1, 3, 3}, 4)));   // two filters per channel
+  EXPECT_TRUE(accepts(dw({1, 4, 6, 6}, {2, 4, 3, 3}, 1)));   // four channels, one group
+  EXPECT_FALSE(accepts(dw({1, 4, 6, 6}, {12, 1, 3, 3}, 4))); // three filters per group
+  EXPECT_FALSE(accepts(dw({1, 3, 8, 8}, {16, 3, 3, 3}, 1))); // an RGB stem: oneDNN's
+  EXPECT_FALSE(accepts(dw({1, 5, 6, 6}, {1, 5, 3, 3}, 1)));  // five channels per group
+  EXPECT_FALSE(accepts(dw({1, 10, 6, 6}, {2, 5, 3, 3}, 2)));
   EXPECT_FALSE(accepts(dw({1, 4, 4, 4, 4}, {4, 1, 3, 3, 3}, 4))); // 3-D
   Call threads = dw({1, 4, 6, 6}, {4, 1, 3, 3}, 4);
   threads.threads = 2;

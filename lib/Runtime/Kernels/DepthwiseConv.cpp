@@ -2,21 +2,25 @@
 //
 // Fast path for conv and fused_conv when every channel is convolved with a
 // filter of its own (group = C = M, W is [C, 1, KH, KW]): the depthwise
-// layers of MobileNet-style networks. oneDNN runs these only in NHWC or
-// blocked layouts, so on a plan's plain NCHW buffers each call paid a
-// reorder in and a reorder out, about as long as the convolution itself on
-// small images. This kernel works on the NCHW planes directly:
+// layers of MobileNet-style networks; more generally any grouped conv with
+// at most four input channels and two filters per group. oneDNN runs these
+// only in NHWC or blocked layouts, so on a plan's plain NCHW buffers each
+// call paid a reorder in and a reorder out, about as long as the
+// convolution itself on small images. This kernel works on the NCHW planes
+// directly:
 //
-//  - per channel, the plane is copied once into a zero-padded scratch; with
-//    stride s each padded row is stored as its s phases (elements s*j + p),
-//    so that every tap of every output row reads consecutive floats;
-//  - the output is cut into tiles of eight columns of one row; eight tiles
-//    at a time (independent accumulators) take bias + sum over the KH x KW
-//    taps in a fixed order (bias first, then row-major taps), so results do
-//    not depend on the tiling;
+//  - per input channel, the plane is copied once into a zero-padded
+//    scratch; with stride s each padded row is stored as its s phases
+//    (elements s*j + p), so that every tap of every output row reads
+//    consecutive floats;
+//  - the output is cut into tiles of eight columns of one row; eight
+//    accumulators at a time (eight tiles of one filter, or four tiles of a
+//    group's two filters, which share the loads) take bias + sum over the
+//    taps in a fixed order (bias first, then W's [Cg, KH, KW] order), so
+//    results do not depend on the tiling;
 //  - relu, leaky_relu, clip, hard_sigmoid and hard_swish are applied in
 //    registers before the store; other epilogue activations run over the
-//    finished plane (fused::applyActivation).
+//    finished planes (fused::applyActivation).
 //
 // AVX2 + FMA when the CPU has them (chosen at run time), a scalar loop over
 // the same scratch otherwise. 1-D and 2-D, dilation 1, strides 1-4, one
@@ -46,9 +50,11 @@ using vec::activate8;
 using vec::VecAct;
 using vec::vectorActivation;
 
-/// The geometry of one depthwise call, with the scratch layout.
+/// The geometry of one call, with the scratch layout. G groups of Cg input
+/// channels and Mg filters each (depthwise: Cg = Mg = 1, G = C).
 struct DwShape {
   int64_t N = 0, C = 0, H = 0, W = 0, OH = 0, OW = 0, KH = 0, KW = 0;
+  int64_t G = 0, Cg = 1, Mg = 1;
   int64_t SH = 1, SW = 1, PT = 0, PL = 0;
   int64_t OWr = 0;    ///< OW rounded up to a multiple of 8 (whole tiles).
   int64_t rowLen = 0; ///< Floats per phase of a scratch row (multiple of 8).
@@ -56,7 +62,15 @@ struct DwShape {
   /// Floats of scratch between the first input rows of output rows oy, oy+1.
   int64_t outRowStride() const { return SH * SW * rowLen; }
   int64_t scratchFloats() const { return PH * SW * rowLen; }
+  /// Multiply-adds per output: every tap of every input channel of a group.
+  int64_t taps() const { return Cg * KH * KW; }
 };
+
+/// Input channels and filters per group this kernel takes. The work per
+/// output grows with the channels; every filter reloads the inputs. Wider
+/// groups, and more filters per group (a CNN's RGB stem: 3 channels, 16
+/// filters), run faster in oneDNN's direct kernels despite the reorders.
+constexpr int64_t kMaxGroupChannels = 4, kMaxGroupFilters = 2;
 
 bool isF32(const TensorRef &t) { return t.present && t.data && t.dtype == DType::F32; }
 
@@ -67,8 +81,8 @@ std::optional<Activation> epilogueOf(const KernelArgs &a, bool fusedConv) {
   return fused::activationIfValid("fused_conv", a.attrs);
 }
 
-/// The depthwise geometry of conv call `a`, or nullopt when this kernel does
-/// not take it.
+/// The geometry of conv call `a`, or nullopt when this kernel does not take
+/// it.
 std::optional<DwShape> depthwiseShape(const KernelArgs &a) {
   if (a.threads > 1 || a.inputs.size() < 2 || a.inputs.size() > 3 || a.outputs.size() != 1)
     return std::nullopt;
@@ -82,7 +96,8 @@ std::optional<DwShape> depthwiseShape(const KernelArgs &a) {
   } catch (const KernelError &) {
     return std::nullopt;
   }
-  if (g.group != g.inChannels || g.outChannels != g.inChannels || w.shape[1] != 1)
+  if (w.shape[1] > kMaxGroupChannels || w.shape[1] * g.group != g.inChannels ||
+      g.outChannels % g.group != 0 || g.outChannels / g.group > kMaxGroupFilters)
     return std::nullopt;
   for (int i = 1; i < 3; ++i)
     if (g.dilations[i] != 1 || g.strides[i] < 1 || g.strides[i] > 4 || g.padBegin[i] < 0 ||
@@ -106,6 +121,9 @@ std::optional<DwShape> depthwiseShape(const KernelArgs &a) {
   DwShape s;
   s.N = g.batch;
   s.C = g.inChannels;
+  s.G = g.group;
+  s.Cg = w.shape[1];
+  s.Mg = g.outChannels / g.group;
   s.H = g.in[1];
   s.W = g.in[2];
   s.OH = g.out[1];
@@ -246,38 +264,43 @@ void fillScratch(const DwShape &s, const float *x, float *scratch, float *row) {
   }
 }
 
-/// Scratch offsets of the taps relative to an output row's first input row:
-/// tap (ky, kx) reads phase kx % SW of row ky, shifted by kx / SW.
+/// Scratch offsets of the taps relative to an output row's first input row,
+/// in the order of W's [Cg, KH, KW]: tap (c, ky, kx) reads phase kx % SW of
+/// row ky of input channel c's scratch, shifted by kx / SW.
 std::vector<int64_t> tapOffsets(const DwShape &s) {
   std::vector<int64_t> off;
-  off.reserve(size_t(s.KH * s.KW));
-  for (int64_t ky = 0; ky < s.KH; ++ky)
-    for (int64_t kx = 0; kx < s.KW; ++kx)
-      off.push_back((ky * s.SW + kx % s.SW) * s.rowLen + kx / s.SW);
+  off.reserve(size_t(s.taps()));
+  for (int64_t c = 0; c < s.Cg; ++c)
+    for (int64_t ky = 0; ky < s.KH; ++ky)
+      for (int64_t kx = 0; kx < s.KW; ++kx)
+        off.push_back(c * s.scratchFloats() + (ky * s.SW + kx % s.SW) * s.rowLen + kx / s.SW);
   return off;
 }
 
-/// T output tiles of one channel with AVX2, from tile (oy, b) on (a tile is
-/// eight columns [8b, 8b + 8) of output row oy); advances (oy, b) past them.
-/// T independent accumulators, one broadcast of the filter per tap. A row's
-/// last tile may be partial: its extra lanes land on the next row (or
-/// plane), which a later tile overwrites; only the output's very last
-/// floats (past `yEnd`) are cut off (AVX2's masked store is slow on some
-/// CPUs).
-template <int T>
+/// T output tiles of F filters of one group with AVX2, from tile (oy, b) on
+/// (a tile is eight columns [8b, 8b + 8) of output row oy); advances (oy, b)
+/// past them. T x F independent accumulators: each input load serves F
+/// filters, each broadcast of a filter tap T tiles. Filter f's weights are
+/// at w + f * taps, its output plane at yp + f * plane. A row's last tile
+/// may be partial: its extra lanes land on the next row of the plane, which
+/// a later tile overwrites; past the plane's end they are cut off (AVX2's
+/// masked store is slow on some CPUs).
+template <int T, int F>
 __attribute__((target("avx2,fma"), always_inline)) inline void
 tilesAvx2(const DwShape &s, const float *scratch, float *yp, int64_t &oy, int64_t &b,
-          const float *wp, float bias, const int64_t *off, const VecAct &act,
-          const float *yEnd) {
-  const int64_t blocks = s.OWr / 8, taps = s.KH * s.KW;
+          const float *w, const float *bias, const int64_t *off, const VecAct &act) {
+  static_assert(T >= 1 && T <= 8 && F >= 1 && T * F <= 8, "at most eight accumulators");
+  const int64_t blocks = s.OWr / 8, taps = s.taps(), plane = s.OH * s.OW;
   const float *src[T];
-  float *dst[T];
-  __m256 acc[T];
+  int64_t at[T];
+  __m256 acc[T][F];
 #pragma GCC unroll 8
   for (int i = 0; i < T; ++i) {
     src[i] = scratch + oy * s.outRowStride() + b * 8;
-    dst[i] = yp + oy * s.OW + b * 8;
-    acc[i] = _mm256_set1_ps(bias);
+    at[i] = oy * s.OW + b * 8;
+#pragma GCC unroll 8
+    for (int f = 0; f < F; ++f)
+      acc[i][f] = _mm256_set1_ps(bias ? bias[f] : 0.0f);
     if (++b == blocks) {
       b = 0;
       ++oy;
@@ -285,84 +308,116 @@ tilesAvx2(const DwShape &s, const float *scratch, float *yp, int64_t &oy, int64_
   }
   for (int64_t k = 0; k < taps; ++k) {
     const int64_t o = off[k];
-    const __m256 wk = _mm256_broadcast_ss(wp + k);
+    __m256 x[T];
 #pragma GCC unroll 8
     for (int i = 0; i < T; ++i)
-      acc[i] = _mm256_fmadd_ps(wk, _mm256_loadu_ps(src[i] + o), acc[i]);
+      x[i] = _mm256_loadu_ps(src[i] + o);
+#pragma GCC unroll 8
+    for (int f = 0; f < F; ++f) {
+      const __m256 wk = _mm256_broadcast_ss(w + f * taps + k);
+#pragma GCC unroll 8
+      for (int i = 0; i < T; ++i)
+        acc[i][f] = _mm256_fmadd_ps(wk, x[i], acc[i][f]);
+    }
   }
 #pragma GCC unroll 8
-  for (int i = 0; i < T; ++i) {
-    const __m256 v = activate8(act, acc[i]);
-    if (dst[i] + 8 > yEnd) {
-      alignas(32) float lanes[8];
-      _mm256_store_ps(lanes, v);
-      std::copy(lanes, lanes + (yEnd - dst[i]), dst[i]);
-    } else {
-      _mm256_storeu_ps(dst[i], v);
-    }
-  }
-}
-
-/// One output plane (OH x OW at `yp`) from its filled scratch, with AVX2:
-/// the tiles row by row, eight at a time, then the rest in one group.
-__attribute__((target("avx2,fma"))) void planeAvx2(const DwShape &s, const float *scratch,
-                                                   const float *wp, float bias,
-                                                   const int64_t *off, const VecAct &va,
-                                                   float *yp, const float *yEnd) {
-  const int64_t tiles = s.OH * (s.OWr / 8);
-  int64_t oy = 0, b = 0, t = 0;
-  for (; t + 8 <= tiles; t += 8)
-    tilesAvx2<8>(s, scratch, yp, oy, b, wp, bias, off, va, yEnd);
-  switch (tiles - t) {
-  case 1: return tilesAvx2<1>(s, scratch, yp, oy, b, wp, bias, off, va, yEnd);
-  case 2: return tilesAvx2<2>(s, scratch, yp, oy, b, wp, bias, off, va, yEnd);
-  case 3: return tilesAvx2<3>(s, scratch, yp, oy, b, wp, bias, off, va, yEnd);
-  case 4: return tilesAvx2<4>(s, scratch, yp, oy, b, wp, bias, off, va, yEnd);
-  case 5: return tilesAvx2<5>(s, scratch, yp, oy, b, wp, bias, off, va, yEnd);
-  case 6: return tilesAvx2<6>(s, scratch, yp, oy, b, wp, bias, off, va, yEnd);
-  case 7: return tilesAvx2<7>(s, scratch, yp, oy, b, wp, bias, off, va, yEnd);
-  default: return;
-  }
-}
-
-/// The outputs of `planes` consecutive planes (from plane index plane0,
-/// written at `y`) whose scratches lie one after the other, with AVX2.
-/// `yEnd`: the end of the whole output.
-__attribute__((target("avx2,fma"))) void planesAvx2(const DwShape &s, const float *scratch,
-                                                    const float *w, const float *bias,
-                                                    int64_t plane0, int64_t planes,
-                                                    const std::vector<int64_t> &off,
-                                                    const Activation &act, float *y,
-                                                    const float *yEnd) {
-  const VecAct va = vec::vecAct(act);
-  for (int64_t p = 0; p < planes; ++p) {
-    const int64_t c = (plane0 + p) % s.C;
-    planeAvx2(s, scratch + p * s.scratchFloats(), w + c * s.KH * s.KW, bias ? bias[c] : 0.0f,
-              off.data(), va, y + p * s.OH * s.OW, yEnd);
-  }
-  if (!vectorActivation(act.kind))
-    fused::applyActivation(act, y, planes * s.OH * s.OW);
-}
-
-/// planesAvx2 for the baseline instruction set (same order of operations).
-void planesBase(const DwShape &s, const float *scratch, const float *w, const float *bias,
-                int64_t plane0, int64_t planes, const std::vector<int64_t> &off,
-                const Activation &act, float *y, const float * /*yEnd*/) {
-  for (int64_t p = 0; p < planes; ++p) {
-    const int64_t c = (plane0 + p) % s.C;
-    const float *wp = w + c * s.KH * s.KW;
-    for (int64_t oy = 0; oy < s.OH; ++oy) {
-      const float *src = scratch + p * s.scratchFloats() + oy * s.outRowStride();
-      float *yr = y + (p * s.OH + oy) * s.OW;
-      for (int64_t ox = 0; ox < s.OW; ++ox) {
-        float acc = bias ? bias[c] : 0.0f;
-        for (size_t k = 0; k < off.size(); ++k)
-          acc += wp[k] * src[off[k] + ox];
-        yr[ox] = acc;
+  for (int f = 0; f < F; ++f)
+#pragma GCC unroll 8
+    for (int i = 0; i < T; ++i) {
+      const __m256 v = activate8(act, acc[i][f]);
+      float *dst = yp + f * plane + at[i];
+      if (at[i] + 8 > plane) {
+        alignas(32) float lanes[8];
+        _mm256_store_ps(lanes, v);
+        std::copy(lanes, lanes + (plane - at[i]), dst);
+      } else {
+        _mm256_storeu_ps(dst, v);
       }
     }
+}
+
+/// The last n (< T) tiles of a plane: tilesAvx2<n, F> for n known at run
+/// time.
+template <int T, int F>
+__attribute__((target("avx2,fma"), always_inline)) inline void
+lastTilesAvx2(int64_t n, const DwShape &s, const float *scratch, float *yp, int64_t &oy,
+              int64_t &b, const float *w, const float *bias, const int64_t *off,
+              const VecAct &va) {
+  if constexpr (T > 0) {
+    if (n == T)
+      return tilesAvx2<T, F>(s, scratch, yp, oy, b, w, bias, off, va);
+    lastTilesAvx2<T - 1, F>(n, s, scratch, yp, oy, b, w, bias, off, va);
   }
-  fused::applyActivation(act, y, planes * s.OH * s.OW);
+}
+
+/// The tiles of a plane for filters [0, F) of a group (see tilesAvx2),
+/// eight accumulators at a time: 8 / F tiles, then the rest of the plane.
+template <int F>
+__attribute__((target("avx2,fma"), always_inline)) inline void
+planeTilesAvx2(const DwShape &s, const float *scratch, float *yp, const float *w,
+               const float *bias, const int64_t *off, const VecAct &va) {
+  constexpr int T = 8 / F;
+  const int64_t tiles = s.OH * (s.OWr / 8);
+  int64_t oy = 0, b = 0, t = 0;
+  for (; t + T <= tiles; t += T)
+    tilesAvx2<T, F>(s, scratch, yp, oy, b, w, bias, off, va);
+  lastTilesAvx2<T - 1, F>(tiles - t, s, scratch, yp, oy, b, w, bias, off, va);
+}
+
+/// The Mg (1 or 2) output planes of one group (at `yp`, `plane` floats
+/// apart) from the group's filled scratch, with AVX2.
+__attribute__((target("avx2,fma"))) void groupPlanesAvx2(const DwShape &s, const float *scratch,
+                                                         const float *w, const float *bias,
+                                                         const int64_t *off, const VecAct &va,
+                                                         float *yp) {
+  if (s.Mg == 2)
+    planeTilesAvx2<2>(s, scratch, yp, w, bias, off, va);
+  else
+    planeTilesAvx2<1>(s, scratch, yp, w, bias, off, va);
+}
+
+/// The outputs of `groups` consecutive groups (from group index g0 of
+/// image n) whose input scratches lie one after the other (Cg per group),
+/// with AVX2.
+__attribute__((target("avx2,fma"))) void groupsAvx2(const DwShape &s, const float *scratch,
+                                                    const float *w, const float *bias,
+                                                    int64_t n, int64_t g0, int64_t groups,
+                                                    const std::vector<int64_t> &off,
+                                                    const Activation &act, float *y) {
+  const VecAct va = vec::vecAct(act);
+  const int64_t plane = s.OH * s.OW, m0 = g0 * s.Mg;
+  float *yp = y + (n * s.G * s.Mg + m0) * plane;
+  for (int64_t g = 0; g < groups; ++g) {
+    const int64_t m = m0 + g * s.Mg;
+    groupPlanesAvx2(s, scratch + g * s.Cg * s.scratchFloats(), w + m * s.taps(),
+                    bias ? bias + m : nullptr, off.data(), va, yp + g * s.Mg * plane);
+  }
+  if (!vectorActivation(act.kind))
+    fused::applyActivation(act, yp, groups * s.Mg * plane);
+}
+
+/// groupsAvx2 for the baseline instruction set (same order of operations).
+void groupsBase(const DwShape &s, const float *scratch, const float *w, const float *bias,
+                int64_t n, int64_t g0, int64_t groups, const std::vector<int64_t> &off,
+                const Activation &act, float *y) {
+  const int64_t plane = s.OH * s.OW, m0 = g0 * s.Mg;
+  float *yp = y + (n * s.G * s.Mg + m0) * plane;
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t j = 0; j < s.Mg; ++j) {
+      const int64_t m = m0 + g * s.Mg + j;
+      const float *wp = w + m * s.taps();
+      for (int64_t oy = 0; oy < s.OH; ++oy) {
+        const float *src = scratch + g * s.Cg * s.scratchFloats() + oy * s.outRowStride();
+        float *yr = yp + (g * s.Mg + j) * plane + oy * s.OW;
+        for (int64_t ox = 0; ox < s.OW; ++ox) {
+          float acc = bias ? bias[m] : 0.0f;
+          for (size_t k = 0; k < off.size(); ++k)
+            acc += wp[k] * src[off[k] + ox];
+          yr[ox] = acc;
+        }
+      }
+    }
+  fused::applyActivation(act, yp, groups * s.Mg * plane);
 }
 
 bool acceptsAs(const KernelArgs &a, bool fusedConv) {
@@ -373,37 +428,37 @@ void runDepthwise(KernelArgs &a, bool fusedConv) {
   const std::optional<DwShape> shape = depthwiseShape(a);
   const std::optional<Activation> act = epilogueOf(a, fusedConv);
   if (!shape || !act)
-    kern::fail(fusedConv ? "fused_conv" : "conv", "not a depthwise call (fast path)");
+    kern::fail(fusedConv ? "fused_conv" : "conv", "not a call for the depthwise fast path");
   const DwShape &s = *shape;
   const bool avx2 = vec::hasAvx2Fma();
-  // Planes are filled in chunks (up to ~32 KiB of scratch) before any is
+  // Groups are filled in chunks (up to ~32 KiB of scratch) before any is
   // read: the stores of a fill have left the store queue by then.
-  const int64_t planes = s.N * s.C,
-                chunk = std::clamp<int64_t>(8192 / s.scratchFloats(), 1, planes);
+  const int64_t groupFloats = s.Cg * s.scratchFloats(),
+                chunk = std::clamp<int64_t>(8192 / groupFloats, 1, s.G);
   thread_local std::vector<float> buffer;
-  const size_t need = size_t(chunk * s.scratchFloats() + s.SW * s.rowLen);
+  const size_t need = size_t(chunk * groupFloats + s.SW * s.rowLen);
   if (buffer.size() < need)
     buffer.resize(need);
-  float *scratch = buffer.data(), *row = scratch + chunk * s.scratchFloats();
+  float *scratch = buffer.data(), *row = scratch + chunk * groupFloats;
   const std::vector<int64_t> off = tapOffsets(s);
   const std::vector<RowLoad> loads = rowLoads(s);
   const float *x = a.inputs[0].as<float>(), *w = a.inputs[1].as<float>();
   const TensorRef *b = nn::optInput(a, 2);
   const float *bias = b ? b->as<float>() : nullptr;
   float *y = a.outputs[0].as<float>();
-  for (int64_t p0 = 0; p0 < planes; p0 += chunk) {
-    const int64_t n = std::min(chunk, planes - p0);
-    for (int64_t p = 0; p < n; ++p) {
-      const float *xp = x + (p0 + p) * s.H * s.W;
-      float *sp = scratch + p * s.scratchFloats();
-      if (avx2 && s.SW <= 2)
-        fillScratchAvx2(s, xp, loads, sp);
-      else
-        fillScratch(s, xp, sp, row);
+  for (int64_t n = 0; n < s.N; ++n)
+    for (int64_t g0 = 0; g0 < s.G; g0 += chunk) {
+      const int64_t groups = std::min(chunk, s.G - g0);
+      for (int64_t c = 0; c < groups * s.Cg; ++c) {
+        const float *xp = x + (n * s.C + g0 * s.Cg + c) * s.H * s.W;
+        float *sp = scratch + c * s.scratchFloats();
+        if (avx2 && s.SW <= 2)
+          fillScratchAvx2(s, xp, loads, sp);
+        else
+          fillScratch(s, xp, sp, row);
+      }
+      (avx2 ? groupsAvx2 : groupsBase)(s, scratch, w, bias, n, g0, groups, off, *act, y);
     }
-    (avx2 ? planesAvx2 : planesBase)(s, scratch, w, bias, p0, n, off, *act,
-                                     y + p0 * s.OH * s.OW, y + planes * s.OH * s.OW);
-  }
 }
 
 } // namespace
