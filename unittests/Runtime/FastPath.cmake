@@ -12,3 +12,9 @@ if(dnnl_FOUND)
 endif()
 include(GoogleTest)
 gtest_discover_tests(LoomRuntimeFastPathTests)
+# The same tests with the runtime's own AVX2 kernels in their scalar forms
+# (depthwise conv, one-row products, epilogues, sums, binary ops), which an
+# AVX2 machine never takes otherwise.
+add_test(NAME LoomRuntimeFastPathTests.ScalarForms COMMAND LoomRuntimeFastPathTests)
+set_tests_properties(LoomRuntimeFastPathTests.ScalarForms PROPERTIES
+                     ENVIRONMENT LOOM_RUNTIME_NO_AVX2=1)

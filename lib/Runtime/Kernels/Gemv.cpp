@@ -19,6 +19,7 @@
 #include "FusedUtil.h"
 #include "Gemv.h"
 #include "KernelUtil.h"
+#include "VecEpilogue.h"
 
 #include <immintrin.h>
 
@@ -137,13 +138,13 @@ float dot1(const float *w, const float *x, int64_t K) {
 namespace gemv {
 
 void vecTimesMatrix(const float *x, const float *W, int64_t K, int64_t N, float *y) {
-  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const bool avx2 = vec::hasAvx2Fma();
   for (int64_t n0 = 0; n0 < N; n0 += kChunk)
     (avx2 ? gemvChunkAvx2 : gemvChunkBase)(x, W, K, N, n0, std::min(kChunk, N - n0), y + n0);
 }
 
 void matrixTimesVec(const float *W, const float *x, int64_t M, int64_t K, float *y) {
-  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const bool avx2 = vec::hasAvx2Fma();
   int64_t m = 0;
   if (avx2)
     for (; m + 4 <= M; m += 4)

@@ -27,6 +27,7 @@
 #include "Families.h"
 #include "FusedUtil.h"
 #include "KernelUtil.h"
+#include "VecEpilogue.h"
 #include "NNUtil.h"
 #include "QuantizedUtil.h"
 
@@ -571,6 +572,19 @@ __attribute__((target("avx2,fma"))) void accumulateOneRowAvx2(const float *a, co
       p[i] = w + (k + i) * N + n0;
     }
     for (int64_t j = 0; j < nv; j += 8) {
+      // Each row is a short stream (one panel) that the hardware prefetcher
+      // barely learns before it ends: fetch the next eight rows' line ahead
+      // of time (a prefetch past the weights' end does not fault).
+      if ((j & 63) == 0) {
+        _mm_prefetch(reinterpret_cast<const char *>(p[0] + 16 * N + j), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char *>(p[1] + 16 * N + j), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char *>(p[2] + 16 * N + j), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char *>(p[3] + 16 * N + j), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char *>(p[4] + 16 * N + j), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char *>(p[5] + 16 * N + j), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char *>(p[6] + 16 * N + j), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char *>(p[7] + 16 * N + j), _MM_HINT_T0);
+      }
       // Two independent chains of four products each (written out: the
       // runtime builds at -O2, which does not unroll a loop here).
       __m256 c0 = _mm256_mul_ps(x[0], widen8(p[0] + j));
@@ -639,7 +653,7 @@ void accumulateRowsBase(const float *a, int64_t rows, int64_t K, const int8_t *w
 /// block's scale (and zero point, through the row sums of A) is applied
 /// once per block of K. Panels run on up to a.threads threads.
 void qmatmulWeightOnlyRows(KernelArgs &a, const QCall &c, const MatmulDims &d) {
-  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const bool avx2 = vec::hasAvx2Fma();
   const int64_t rows = d.rows, K = d.K, N = d.N;
   const int8_t *w = a.inputs[3].as<int8_t>();
   const float *A = c.act->as<float>();

@@ -1,7 +1,20 @@
 //===- VecEpilogue.cpp - AVX2 epilogues shared by the f32 fast paths ------===//
 #include "VecEpilogue.h"
 
+#include <cstdlib>
+#include <cstring>
+
 namespace loom::rt::vec {
+
+bool hasAvx2Fma() {
+  static const bool yes = [] {
+    const char *off = std::getenv("LOOM_RUNTIME_NO_AVX2");
+    if (off && *off && std::strcmp(off, "0") != 0)
+      return false;
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return yes;
+}
 
 __attribute__((target("avx2,fma"))) void biasActivateRows(float *y, int64_t rows, int64_t n,
                                                           int64_t stride, const float *bias,

@@ -3,7 +3,7 @@
 // The cheap epilogue activations of docs/fused-ops.md on eight floats in an
 // AVX2 register (relu, leaky_relu, clip, hard_sigmoid, hard_swish), a bias +
 // activation pass over rows, and a double-precision sum of a float run.
-// Callers check hasAvx2Fma() once and fall back to the scalar forms
+// Callers check hasAvx2Fma() and fall back to the scalar forms
 // (fused::applyActivation) otherwise; every function here is compiled for
 // AVX2 + FMA only, so it must not be called on CPUs without them.
 //
@@ -19,11 +19,11 @@
 
 namespace loom::rt::vec {
 
-/// Whether the CPU has AVX2 and FMA (checked once).
-inline bool hasAvx2Fma() {
-  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return yes;
-}
+/// Whether the runtime's own AVX2 + FMA kernels may run: the CPU has both
+/// and the environment does not set LOOM_RUNTIME_NO_AVX2 (to anything but
+/// "" or "0"), which makes them take their scalar forms (how the tests
+/// cover those on AVX2 machines). Checked once.
+bool hasAvx2Fma();
 
 /// Whether activate8 computes `k` (else the caller runs the scalar form).
 inline bool vectorActivation(fused::Act k) {
