@@ -23,9 +23,10 @@
 //    finished planes (fused::applyActivation).
 //
 // AVX2 + FMA when the CPU has them (chosen at run time), a scalar loop over
-// the same scratch otherwise. 1-D and 2-D, dilation 1, strides 1-4, one
-// thread (more threads: oneDNN's blocked kernels parallelize better);
-// any other call declines and the next registered kernel runs.
+// the same scratch otherwise. 1-D and 2-D, dilation 1, strides 1-4; with
+// more threads (KernelArgs::threads), chunks of groups are shared out over
+// OpenMP threads when the call has enough work. Any other call declines and
+// the next registered kernel runs.
 //
 //===----------------------------------------------------------------------===//
 #include "Families.h"
@@ -84,7 +85,7 @@ std::optional<Activation> epilogueOf(const KernelArgs &a, bool fusedConv) {
 /// The geometry of conv call `a`, or nullopt when this kernel does not take
 /// it.
 std::optional<DwShape> depthwiseShape(const KernelArgs &a) {
-  if (a.threads > 1 || a.inputs.size() < 2 || a.inputs.size() > 3 || a.outputs.size() != 1)
+  if (a.inputs.size() < 2 || a.inputs.size() > 3 || a.outputs.size() != 1)
     return std::nullopt;
   const TensorRef &x = a.inputs[0], &w = a.inputs[1], &y = a.outputs[0];
   if (!isF32(x) || !isF32(w) || !isF32(y) || x.rank() < 3 || x.rank() > 4 ||
@@ -424,6 +425,18 @@ bool acceptsAs(const KernelArgs &a, bool fusedConv) {
   return depthwiseShape(a) && epilogueOf(a, fusedConv);
 }
 
+/// A thread's scratch of at least `floats` floats (kept between calls).
+float *scratchBuffer(size_t floats) {
+  thread_local std::vector<float> buffer;
+  if (buffer.size() < floats)
+    buffer.resize(floats);
+  return buffer.data();
+}
+
+/// Multiply-adds per thread below which a call stays on fewer threads
+/// (waking a thread costs about as much as this much work).
+constexpr int64_t kWorkPerThread = 1 << 18;
+
 void runDepthwise(KernelArgs &a, bool fusedConv) {
   const std::optional<DwShape> shape = depthwiseShape(a);
   const std::optional<Activation> act = epilogueOf(a, fusedConv);
@@ -432,33 +445,46 @@ void runDepthwise(KernelArgs &a, bool fusedConv) {
   const DwShape &s = *shape;
   const bool avx2 = vec::hasAvx2Fma();
   // Groups are filled in chunks (up to ~32 KiB of scratch) before any is
-  // read: the stores of a fill have left the store queue by then.
+  // read: the stores of a fill have left the store queue by then. Each
+  // chunk of each image is one unit of work, for one thread.
   const int64_t groupFloats = s.Cg * s.scratchFloats(),
-                chunk = std::clamp<int64_t>(8192 / groupFloats, 1, s.G);
-  thread_local std::vector<float> buffer;
+                chunk = std::clamp<int64_t>(8192 / groupFloats, 1, s.G),
+                chunks = (s.G + chunk - 1) / chunk, units = s.N * chunks;
   const size_t need = size_t(chunk * groupFloats + s.SW * s.rowLen);
-  if (buffer.size() < need)
-    buffer.resize(need);
-  float *scratch = buffer.data(), *row = scratch + chunk * groupFloats;
   const std::vector<int64_t> off = tapOffsets(s);
   const std::vector<RowLoad> loads = rowLoads(s);
   const float *x = a.inputs[0].as<float>(), *w = a.inputs[1].as<float>();
   const TensorRef *b = nn::optInput(a, 2);
   const float *bias = b ? b->as<float>() : nullptr;
   float *y = a.outputs[0].as<float>();
-  for (int64_t n = 0; n < s.N; ++n)
-    for (int64_t g0 = 0; g0 < s.G; g0 += chunk) {
-      const int64_t groups = std::min(chunk, s.G - g0);
-      for (int64_t c = 0; c < groups * s.Cg; ++c) {
-        const float *xp = x + (n * s.C + g0 * s.Cg + c) * s.H * s.W;
-        float *sp = scratch + c * s.scratchFloats();
-        if (avx2 && s.SW <= 2)
-          fillScratchAvx2(s, xp, loads, sp);
-        else
-          fillScratch(s, xp, sp, row);
-      }
-      (avx2 ? groupsAvx2 : groupsBase)(s, scratch, w, bias, n, g0, groups, off, *act, y);
+  auto unit = [&](int64_t u) {
+    float *scratch = scratchBuffer(need), *row = scratch + chunk * groupFloats;
+    const int64_t n = u / chunks, g0 = u % chunks * chunk, groups = std::min(chunk, s.G - g0);
+    for (int64_t c = 0; c < groups * s.Cg; ++c) {
+      const float *xp = x + (n * s.C + g0 * s.Cg + c) * s.H * s.W;
+      float *sp = scratch + c * s.scratchFloats();
+      if (avx2 && s.SW <= 2)
+        fillScratchAvx2(s, xp, loads, sp);
+      else
+        fillScratch(s, xp, sp, row);
     }
+    (avx2 ? groupsAvx2 : groupsBase)(s, scratch, w, bias, n, g0, groups, off, *act, y);
+  };
+  const int64_t work = s.N * s.G * s.Mg * s.OH * s.OW * s.taps();
+  const int threads = int(std::clamp<int64_t>(
+      std::min<int64_t>(work / kWorkPerThread, units), 1, std::max(a.threads, 1)));
+#if defined(LOOM_HAVE_OPENMP) && LOOM_HAVE_OPENMP
+  if (threads > 1) {
+    // Units are independent and each is computed the same way whichever
+    // thread takes it: the result does not depend on the thread count.
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t u = 0; u < units; ++u)
+      unit(u);
+    return;
+  }
+#endif
+  for (int64_t u = 0; u < units; ++u)
+    unit(u);
 }
 
 } // namespace
