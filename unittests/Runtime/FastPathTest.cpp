@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -1078,6 +1079,119 @@ TEST_F(FastPath, TransposeMatchesReference) {
     registry().lookupReference("transpose", inputTypes(call))->fn(ra);
     EXPECT_EQ(fo[0].bytes, ro[0].bytes);
   }
+}
+
+/// silu's vectorized exp against the double-precision reference: ordinary
+/// values, the clamp range's edges, overflow of exp(-x), non-finite values,
+/// and lengths that leave a partial vector.
+TEST_F(FastPath, SiluMatchesReference) {
+  // The fast path needs AVX2 + FMA (and LOOM_RUNTIME_NO_AVX2 unset).
+  const char *noAvx2 = std::getenv("LOOM_RUNTIME_NO_AVX2");
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                    !(noAvx2 && *noAvx2 && std::string(noAvx2) != "0");
+  EXPECT_EQ(fastAccepts(Call{"silu", {}, {rand({4})}, {Shape{4}}}), avx2);
+  if (!avx2)
+    GTEST_SKIP() << "silu's fast path needs AVX2 + FMA";
+  const float inf = std::numeric_limits<float>::infinity();
+  for (const int64_t n : {int64_t(1), int64_t(13), int64_t(4099)}) {
+    Tensor x = randomTensor({n}, rng, -30, 30);
+    float *xd = reinterpret_cast<float *>(x.bytes.data());
+    const float special[] = {0.0f, -0.0f, 87.0f, -87.0f, 88.9f, -88.9f, -100.0f, 100.0f,
+                             1e-30f, -1e-30f, inf, -inf, std::nanf("")};
+    for (size_t i = 0; i < sizeof(special) / sizeof(special[0]) && int64_t(i) < n; ++i)
+      xd[n - 1 - int64_t(i)] = special[i];
+    SCOPED_TRACE(n);
+    expectFastMatchesReference(Call{"silu", {}, {x}, {Shape{n}}});
+  }
+  // Tighter than the generic tolerance: a dense sweep, relative error below
+  // 5e-7 of float(reference) where x >= -87, absolute below 5e-37 below.
+  const int64_t n = 200001;
+  Tensor x = randomTensor({n}, rng);
+  float *xd = reinterpret_cast<float *>(x.bytes.data());
+  for (int64_t i = 0; i < n; ++i)
+    xd[i] = -95.0f + 190.0f * float(i) / float(n - 1);
+  Call call{"silu", {}, {x}, {Shape{n}}};
+  std::vector<Tensor> fo, ro;
+  KernelArgs fa = makeArgs(call, fo), ra = makeArgs(call, ro);
+  registry().lookup("silu", fa, true)->fn(fa);
+  registry().lookupReference("silu", inputTypes(call))->fn(ra);
+  const float *f = reinterpret_cast<const float *>(fo[0].bytes.data()),
+              *r = reinterpret_cast<const float *>(ro[0].bytes.data());
+  int64_t bad = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double err = std::fabs(double(f[i]) - double(r[i]));
+    const bool ok = xd[i] >= -87.0f ? err <= 5e-7 * std::fabs(double(r[i])) : err < 5e-37;
+    if (!ok && bad++ < 5)
+      ADD_FAILURE() << "silu(" << xd[i] << "): fast " << f[i] << ", reference " << r[i];
+  }
+  EXPECT_EQ(bad, 0);
+}
+
+/// A 1-D tensor of `type` (f32 or i64) holding `values`.
+Tensor vectorOf(DType type, const std::vector<double> &values) {
+  Tensor t;
+  t.dtype = type;
+  t.shape = {int64_t(values.size())};
+  t.bytes.resize(values.size() * dtypeSize(type));
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (type == DType::F32)
+      reinterpret_cast<float *>(t.bytes.data())[i] = float(values[i]);
+    else
+      reinterpret_cast<int64_t *>(t.bytes.data())[i] = int64_t(values[i]);
+  }
+  return t;
+}
+
+/// Nearest-mode resize as a gather (ImageKernels.cpp): bit-identical to the
+/// reference for every coordinate mode and rounding, up- and down-scaling,
+/// scales or sizes, ranks 1 to 4; other modes and extrapolating crops take
+/// the reference.
+TEST_F(FastPath, ResizeNearestMatchesReferenceBitwise) {
+  struct Case {
+    Shape x, y;
+    bool bySizes;
+  };
+  const std::vector<Case> cases = {
+      {{1, 3, 5, 7}, {1, 3, 10, 14}, false}, {{2, 2, 9, 6}, {2, 2, 4, 3}, false},
+      {{1, 2, 5, 7}, {1, 2, 12, 9}, true},   {{3, 8}, {3, 20}, true},
+      {{11}, {4}, true},
+  };
+  const char *coords[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
+                          "tf_half_pixel_for_nn"};
+  const char *roundings[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+  for (const Case &c : cases)
+    for (const char *coord : coords)
+      for (const char *rounding : roundings) {
+        SCOPED_TRACE(std::string(coord) + " " + rounding + " rank " + std::to_string(c.x.size()));
+        std::vector<double> v;
+        for (size_t d = 0; d < c.x.size(); ++d)
+          v.push_back(c.bySizes ? double(c.y[d]) : double(c.y[d]) / double(c.x[d]));
+        Call call{"resize", {}, {rand(c.x), std::nullopt}, {c.y}};
+        if (c.bySizes) {
+          call.inputs.push_back(std::nullopt);
+          call.inputs.push_back(vectorOf(DType::I64, v));
+        } else {
+          call.inputs.push_back(vectorOf(DType::F32, v));
+        }
+        call.attrs.set("mode", std::string("nearest"));
+        call.attrs.set("coordinate_transformation_mode", std::string(coord));
+        call.attrs.set("nearest_mode", std::string(rounding));
+        std::vector<Tensor> fo, ro;
+        KernelArgs fa = makeArgs(call, fo), ra = makeArgs(call, ro);
+        const KernelEntry *fast = registry().lookup("resize", fa, true);
+        ASSERT_TRUE(fast && fast->impl == KernelImpl::Fast);
+        fast->fn(fa);
+        registry().lookupReference("resize", inputTypes(call))->fn(ra);
+        EXPECT_EQ(fo[0].bytes, ro[0].bytes);
+      }
+  Call linear{"resize", {}, {rand({1, 1, 4, 4}), std::nullopt,
+                             vectorOf(DType::F32, {1, 1, 2, 2})}, {Shape{1, 1, 8, 8}}};
+  linear.attrs.set("mode", std::string("linear"));
+  EXPECT_FALSE(fastAccepts(linear));
+  Call crop{"resize", {}, {rand({1, 1, 4, 4}), vectorOf(DType::F32, {0, 0, -0.5, 0, 1, 1, 1, 1}),
+                           vectorOf(DType::F32, {1, 1, 2, 2})}, {Shape{1, 1, 8, 8}}};
+  crop.attrs.set("coordinate_transformation_mode", std::string("tf_crop_and_resize"));
+  EXPECT_FALSE(fastAccepts(crop)); // rows above the input extrapolate
 }
 
 TEST_F(FastPath, GlobalAveragePoolMatchesReference) {

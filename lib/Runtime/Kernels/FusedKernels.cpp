@@ -12,11 +12,11 @@
 //===----------------------------------------------------------------------===//
 #include "Families.h"
 #include "FusedUtil.h"
-
-#include <algorithm>
 #include "KernelUtil.h"
 #include "NNUtil.h"
+#include "VecEpilogue.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -540,6 +540,19 @@ void registerFusedKernels(KernelRegistry &r) {
   addReference(r, "silu", [](KernelArgs &a) {
     unaryActivation("silu", a, Activation{Act::Silu, 0, 0});
   });
+  // silu with a vectorized f32 exp (VecEpilogue.h), on CPUs with AVX2.
+  r.add(KernelEntry{"silu", {}, KernelImpl::Fast,
+                    [](KernelArgs &a) {
+                      vec::siluAvx2(a.inputs[0].as<float>(), a.outputs[0].as<float>(),
+                                    a.outputs[0].numElements());
+                    },
+                    [](const KernelArgs &a) {
+                      return vec::hasAvx2Fma() && a.inputs.size() == 1 &&
+                             a.outputs.size() == 1 && a.inputs[0].present &&
+                             a.inputs[0].dtype == DType::F32 && a.outputs[0].present &&
+                             a.outputs[0].dtype == DType::F32 &&
+                             a.outputs[0].shape == a.inputs[0].shape;
+                    }});
   addReference(r, "attention", attention);
   registerAttentionFastPath(r);
   addReference(r, "swiglu", swiglu);

@@ -8,6 +8,7 @@
 
 #include <limits>
 #include <numeric>
+#include <optional>
 
 namespace loom::rt {
 namespace nn {
@@ -123,22 +124,29 @@ AxisTaps axisTaps(const ResizeMode &m, int64_t o, int64_t in, double scale,
   return t;
 }
 
-/// Resize (opset 13): separable interpolation, one axis at a time.
-void resizeKernel(KernelArgs &a) {
-  const char *K = "resize";
+/// The attributes and scale/roi inputs of a resize call, checked.
+struct ResizeCall {
+  ResizeMode m;
+  double extrapolation = 0;
+  std::vector<double> scales, roi;
+};
+
+ResizeCall resizeCall(const KernelArgs &a, const char *K) {
   const TensorRef &x = input(a, 0, K), &y = output(a, 0, K);
   const size_t rank = x.rank();
   if (y.rank() != rank)
     fail(K, "Y must have the rank of X");
-  ResizeMode m;
+  ResizeCall c;
+  ResizeMode &m = c.m;
   m.mode = a.attrs.getString("mode", "nearest");
   m.coord = a.attrs.getString("coordinate_transformation_mode", "half_pixel");
   m.nearest = a.attrs.getString("nearest_mode", "round_prefer_floor");
   m.cubicA = a.attrs.getFloat("cubic_coeff_a", -0.75);
   m.excludeOutside = a.attrs.getInt("exclude_outside", 0) != 0;
-  const double extrapolation = a.attrs.getFloat("extrapolation_value", 0.0);
+  c.extrapolation = a.attrs.getFloat("extrapolation_value", 0.0);
 
-  std::vector<double> scales(rank);
+  std::vector<double> &scales = c.scales;
+  scales.resize(rank);
   const TensorRef *sc = optInput(a, 2), *sz = optInput(a, 3);
   if (sc && sc->numElements() == 0)
     sc = nullptr;
@@ -159,15 +167,27 @@ void resizeKernel(KernelArgs &a) {
   for (size_t d = 0; d < rank; ++d)
     if (!(scales[d] > 0))
       fail(K, "scales must be positive");
-  std::vector<double> roi(2 * rank, 0.0);
+  c.roi.assign(2 * rank, 0.0);
   for (size_t d = 0; d < rank; ++d)
-    roi[rank + d] = 1.0;
+    c.roi[rank + d] = 1.0;
   if (m.coord == "tf_crop_and_resize") {
     const TensorRef *r = optInput(a, 1);
     if (!r || size_t(r->numElements()) != 2 * rank)
       fail(K, "tf_crop_and_resize needs a roi with 2 * rank entries");
-    roi = toDoubles(*r);
+    c.roi = toDoubles(*r);
   }
+  return c;
+}
+
+/// Resize (opset 13): separable interpolation, one axis at a time.
+void resizeKernel(KernelArgs &a) {
+  const char *K = "resize";
+  const TensorRef &x = input(a, 0, K), &y = output(a, 0, K);
+  const size_t rank = x.rank();
+  const ResizeCall call = resizeCall(a, K);
+  const ResizeMode &m = call.m;
+  const std::vector<double> &scales = call.scales, &roi = call.roi;
+  const double extrapolation = call.extrapolation;
 
   // Resize axis by axis: `cur` has shape `curShape`; after axis d it has the
   // output length along d.
@@ -210,6 +230,68 @@ void resizeKernel(KernelArgs &a) {
   } else {
     for (size_t i = 0; i < cur.size(); ++i)
       storeD(y, int64_t(i), std::nearbyint(cur[i]));
+  }
+}
+
+/// For a nearest-mode f32 resize whose every output position reads one
+/// input element (no extrapolation): per axis, the input index of each
+/// output index, from the reference's own taps. Nullopt otherwise.
+std::optional<std::vector<std::vector<int64_t>>> nearestTables(const KernelArgs &a) {
+  const char *K = "resize";
+  if (a.inputs.empty() || a.outputs.size() != 1 || !a.inputs[0].present ||
+      !a.outputs[0].present || a.inputs[0].dtype != DType::F32 ||
+      a.outputs[0].dtype != DType::F32 || a.inputs[0].rank() < 1)
+    return std::nullopt;
+  const TensorRef &x = a.inputs[0], &y = a.outputs[0];
+  std::vector<std::vector<int64_t>> tables;
+  try {
+    const ResizeCall c = resizeCall(a, K);
+    if (c.m.mode != "nearest")
+      return std::nullopt;
+    const size_t rank = x.rank();
+    for (size_t d = 0; d < rank; ++d) {
+      std::vector<int64_t> index;
+      for (int64_t o = 0; o < y.shape[d]; ++o) {
+        const AxisTaps t = axisTaps(c.m, o, x.shape[d], c.scales[d], c.roi[d], c.roi[rank + d], K);
+        if (t.extrapolate || t.index.size() != 1 || t.weight[0] != 1.0)
+          return std::nullopt;
+        index.push_back(t.index[0]);
+      }
+      tables.push_back(std::move(index));
+    }
+  } catch (const KernelError &) {
+    return std::nullopt;
+  }
+  return tables;
+}
+
+/// Nearest-mode resize as a gather through the per-axis index tables:
+/// the reference's values exactly (one element copied per output).
+void resizeNearestFast(KernelArgs &a) {
+  std::optional<std::vector<std::vector<int64_t>>> tables = nearestTables(a);
+  if (!tables)
+    fail("resize", "fast path called for a call it does not accept");
+  const TensorRef &x = a.inputs[0], &y = a.outputs[0];
+  const size_t rank = x.rank();
+  const std::vector<int64_t> strides = stridesOf(x.shape);
+  const std::vector<int64_t> &last = tables->back();
+  const float *px = x.as<float>();
+  float *py = y.as<float>();
+  const int64_t inner = y.shape[rank - 1], outer = y.numElements() / std::max<int64_t>(inner, 1);
+  std::vector<int64_t> pos(rank, 0); // output position of the current row
+  for (int64_t r = 0; r < outer; ++r) {
+    int64_t base = 0;
+    for (size_t d = 0; d + 1 < rank; ++d)
+      base += (*tables)[d][size_t(pos[d])] * strides[d];
+    const float *src = px + base;
+    float *dst = py + r * inner;
+    for (int64_t i = 0; i < inner; ++i)
+      dst[i] = src[last[size_t(i)]];
+    for (size_t d = rank - 1; d-- > 0;) {
+      if (++pos[d] < y.shape[d])
+        break;
+      pos[d] = 0;
+    }
   }
 }
 
@@ -499,6 +581,8 @@ void add(KernelRegistry &r, const char *name, KernelFn fn) {
 void registerImageKernels(KernelRegistry &r) {
   using namespace nn;
   add(r, "resize", resizeKernel);
+  r.add(KernelEntry{"resize", {}, KernelImpl::Fast, resizeNearestFast,
+                    [](const KernelArgs &a) { return nearestTables(a).has_value(); }});
   add(r, "grid_sample", gridSampleKernel);
   add(r, "roi_align", roiAlignKernel);
   add(r, "non_max_suppression", nmsKernel);

@@ -1,6 +1,8 @@
 //===- VecEpilogue.cpp - AVX2 epilogues shared by the f32 fast paths ------===//
 #include "VecEpilogue.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -63,6 +65,59 @@ __attribute__((target("avx2,fma"))) void biasActivateRow(float *y, int64_t n, co
   }
   if (!vectorActivation(act.kind))
     fused::applyActivation(act, y, n);
+}
+
+namespace {
+
+/// exp(v) for v in [-87.3, 88.3] (the caller clamps): v = k ln2 + r with
+/// |r| <= ln2 / 2 (ln2 split in two for an exact product), exp(r) by its
+/// degree-6 Taylor polynomial (error below 2e-7 relative), times 2^k.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256 exp8(__m256 v) {
+  const __m256 k = _mm256_round_ps(_mm256_mul_ps(v, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), v);
+  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.0f / 720);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  const __m256i e = _mm256_slli_epi32(
+      _mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+/// silu on eight floats (see siluAvx2).
+__attribute__((target("avx2,fma"), always_inline)) inline __m256 silu8(__m256 x) {
+  // exp(-x) with -x clamped to [-87.3, 88.3], where 2^k stays a normal
+  // float, and infinity above (x / inf = -0 where the reference's result is
+  // below 5e-37 in magnitude). A NaN passes through the clamp (max/min
+  // return their second operand).
+  const __m256 minusX = _mm256_sub_ps(_mm256_setzero_ps(), x);
+  const __m256 t = _mm256_min_ps(_mm256_set1_ps(88.3f),
+                                 _mm256_max_ps(_mm256_set1_ps(-87.3f), minusX));
+  const __m256 e = _mm256_blendv_ps(exp8(t), _mm256_set1_ps(INFINITY),
+                                    _mm256_cmp_ps(minusX, _mm256_set1_ps(88.3f), _CMP_GT_OQ));
+  const __m256 y = _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+  // -inf / (1 + inf) is NaN in the reference.
+  const __m256 minusInf = _mm256_cmp_ps(x, _mm256_set1_ps(-INFINITY), _CMP_EQ_OQ);
+  return _mm256_blendv_ps(y, _mm256_set1_ps(NAN), minusInf);
+}
+
+} // namespace
+
+__attribute__((target("avx2,fma"))) void siluAvx2(const float *x, float *y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, silu8(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    alignas(32) float lanes[8] = {};
+    std::copy(x + i, x + n, lanes);
+    _mm256_store_ps(lanes, silu8(_mm256_load_ps(lanes)));
+    std::copy(lanes, lanes + (n - i), y + i);
+  }
 }
 
 __attribute__((target("avx2,fma"))) double sumAvx2(const float *p, int64_t n) {
