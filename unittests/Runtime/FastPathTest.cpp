@@ -141,6 +141,18 @@ void expectFastMatchesReference(const Call &call) {
   }
 }
 
+/// Runs `call` through the fast path (which must accept it) and through the
+/// reference; the first output must be the same bytes.
+void expectFastMatchesReferenceBitwise(const Call &call) {
+  std::vector<Tensor> fo, ro;
+  KernelArgs fa = makeArgs(call, fo), ra = makeArgs(call, ro);
+  const KernelEntry *fast = registry().lookup(call.kernel, fa, true);
+  ASSERT_TRUE(fast && fast->impl == KernelImpl::Fast) << "the fast path declined the call";
+  fast->fn(fa);
+  registry().lookupReference(call.kernel, inputTypes(call))->fn(ra);
+  EXPECT_EQ(fo[0].bytes, ro[0].bytes);
+}
+
 /// Whether the fast path of `call.kernel` accepts `call`.
 bool fastAccepts(const Call &call) {
   std::vector<Tensor> outs;
@@ -1071,13 +1083,7 @@ TEST_F(FastPath, TransposeMatchesReference) {
   for (DType t : {DType::I64, DType::F64}) {
     Call call{"transpose", {}, {randomTensor({3, 4, 5}, rng, -9, 9, t)}, {Shape{5, 3, 4}}, t};
     call.attrs.set("perm", std::vector<int64_t>{2, 0, 1});
-    std::vector<Tensor> fo, ro;
-    KernelArgs fa = makeArgs(call, fo), ra = makeArgs(call, ro);
-    const KernelEntry *fast = registry().lookup("transpose", fa, true);
-    ASSERT_TRUE(fast && fast->impl == KernelImpl::Fast);
-    fast->fn(fa);
-    registry().lookupReference("transpose", inputTypes(call))->fn(ra);
-    EXPECT_EQ(fo[0].bytes, ro[0].bytes);
+    expectFastMatchesReferenceBitwise(call);
   }
 }
 
@@ -1176,13 +1182,7 @@ TEST_F(FastPath, ResizeNearestMatchesReferenceBitwise) {
         call.attrs.set("mode", std::string("nearest"));
         call.attrs.set("coordinate_transformation_mode", std::string(coord));
         call.attrs.set("nearest_mode", std::string(rounding));
-        std::vector<Tensor> fo, ro;
-        KernelArgs fa = makeArgs(call, fo), ra = makeArgs(call, ro);
-        const KernelEntry *fast = registry().lookup("resize", fa, true);
-        ASSERT_TRUE(fast && fast->impl == KernelImpl::Fast);
-        fast->fn(fa);
-        registry().lookupReference("resize", inputTypes(call))->fn(ra);
-        EXPECT_EQ(fo[0].bytes, ro[0].bytes);
+        expectFastMatchesReferenceBitwise(call);
       }
   Call linear{"resize", {}, {rand({1, 1, 4, 4}), std::nullopt,
                              vectorOf(DType::F32, {1, 1, 2, 2})}, {Shape{1, 1, 8, 8}}};
@@ -1223,13 +1223,7 @@ TEST_F(FastPath, BinaryMatchesReferenceBitwise) {
     for (const Case &c : cases) {
       SCOPED_TRACE(std::string(k));
       Call call{k, {}, {randomTensor(c.a, rng, 0.5f, 2), randomTensor(c.b, rng, 0.5f, 2)}, {c.y}};
-      std::vector<Tensor> fo, ro;
-      KernelArgs fa = makeArgs(call, fo), ra = makeArgs(call, ro);
-      const KernelEntry *fast = registry().lookup(k, fa, true);
-      ASSERT_TRUE(fast && fast->impl == KernelImpl::Fast);
-      fast->fn(fa);
-      registry().lookupReference(k, inputTypes(call))->fn(ra);
-      EXPECT_EQ(fo[0].bytes, ro[0].bytes);
+      expectFastMatchesReferenceBitwise(call);
     }
   // Both operands broadcast, or a run with a gap: the reference runs.
   EXPECT_FALSE(fastAccepts(Call{"add", {}, {rand({3, 1}), rand({1, 4})}, {Shape{3, 4}}}));
