@@ -71,6 +71,10 @@ options:
 scenarios: loom-run --scenario OUT_DIR [--periods N] [--json FILE] runs a
 scenario compiled by loomc --scenario (see loom-run --scenario --help).
 
+environment: LOOM_RUNTIME_NO_AVX2=1 makes the runtime's own AVX2 kernels take
+their scalar forms (as on CPUs without AVX2 + FMA); OMP_WAIT_POLICY defaults to
+PASSIVE.
+
 exit codes: 0 success (every output matches), 1 some output differs from the
 expected output, 2 usage error, or the plan cannot be loaded or run.
 

@@ -508,6 +508,15 @@ const std::vector<FusedAct> kFusedActs = {
     {"gelu", {}, {}},       {"gelu_tanh", {}, {}},   {"silu", {}, {}},
 };
 
+/// kFusedActs and hard_sigmoid (default and explicit parameters), which
+/// Loom's own epilogues compute though oneDNN has no equivalent.
+std::vector<FusedAct> allEpilogueActs() {
+  std::vector<FusedAct> acts = kFusedActs;
+  acts.push_back({"hard_sigmoid", {}, {}});
+  acts.push_back({"hard_sigmoid", 0.3, 0.4});
+  return acts;
+}
+
 void setActivation(Attrs &at, const FusedAct &act) {
   at.set("activation", std::string(act.name));
   if (act.alpha)
@@ -677,9 +686,7 @@ TEST_F(FastPath, PointwiseConvEpiloguesMatchReference) {
       {{1, 40, 1, 1}, 13, true}, {{2, 24, 1, 1}, 30, false}, {{1, 16, 9, 11}, 20, true},
       {{1, 8, 40, 40}, 300, true}, {{2, 5, 3, 7}, 6, false},
   };
-  std::vector<FusedAct> acts = kFusedActs;
-  acts.push_back({"hard_sigmoid", {}, {}});
-  acts.push_back({"hard_sigmoid", 0.3, 0.4});
+  const std::vector<FusedAct> acts = allEpilogueActs();
   for (const Case &c : cases)
     for (const FusedAct &act : acts) {
       SCOPED_TRACE(std::string(act.name) + " x " + std::to_string(c.x[1]) + " out " +
@@ -731,9 +738,7 @@ TEST_F(FastPath, DepthwiseConvMatchesReference) {
       {{1, 4, 7, 12}, {3, 3}, {1, 1}, {0, 1, 2, 0}, true, 1, 1},    // 4 channels, one filter
       {{1, 3, 30, 31}, {3, 3}, {2, 2}, {1, 1, 1, 1}, true, 3, 6},   // 1 in, 2 out per group
   };
-  std::vector<FusedAct> acts = kFusedActs;
-  acts.push_back({"hard_sigmoid", {}, {}});
-  acts.push_back({"hard_sigmoid", 0.3, 0.4});
+  const std::vector<FusedAct> acts = allEpilogueActs();
   for (const DepthwiseCase &c : cases)
     for (const FusedAct &act : acts) {
       SCOPED_TRACE(std::string(act.name) + " x " + std::to_string(c.x[2]) + " group " +

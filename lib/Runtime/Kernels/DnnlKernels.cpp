@@ -694,43 +694,17 @@ bool activationPd(const KernelArgs &a, const memory::desc &dst,
 }
 
 bool appendActivation(const KernelArgs &a, dnnl::post_ops &ops) {
-  const std::optional<fused::Activation> parsed = fused::activationIfValid("fused", a.attrs);
-  if (!parsed)
+  const std::optional<fused::Activation> act = fused::activationIfValid("fused", a.attrs);
+  if (!act)
     return false;
-  const fused::Activation &act = *parsed;
-  using alg = dnnl::algorithm;
-  auto add = [&](alg al, double alpha, double beta) {
-    ops.append_eltwise(1.0f, al, float(alpha), float(beta));
+  if (act->kind == fused::Act::None)
     return true;
-  };
-  switch (act.kind) {
-  case fused::Act::None:
-    return true;
-  case fused::Act::Relu:
-    return add(alg::eltwise_relu, 0, 0);
-  case fused::Act::LeakyRelu:
-    return add(alg::eltwise_relu, act.alpha, 0);
-  case fused::Act::Clip:
-    if (!std::isfinite(act.alpha) || !std::isfinite(act.beta) || act.alpha > act.beta)
-      return false;
-    return add(alg::eltwise_clip_v2, act.alpha, act.beta);
-  case fused::Act::Sigmoid:
-    return add(alg::eltwise_logistic, 0, 0);
-  case fused::Act::HardSwish: // x * relu6(x + 3) / 6
-    return add(alg::eltwise_hardswish, 0, 0);
-  case fused::Act::Tanh:
-    return add(alg::eltwise_tanh, 0, 0);
-  case fused::Act::Gelu:
-    return add(alg::eltwise_gelu_erf, 0, 0);
-  case fused::Act::GeluTanh:
-    return add(alg::eltwise_gelu_tanh, 0, 0);
-  case fused::Act::Silu: // x * sigmoid(alpha * x)
-    return add(alg::eltwise_swish, 1, 0);
-  case fused::Act::HardSigmoid: // no hardsigmoid in oneDNN 2.6
-  case fused::Act::Elu:         // not an epilogue activation
+  dnnl::algorithm alg;
+  float alpha, beta;
+  if (!dnnlutil::eltwiseOf(*act, alg, alpha, beta))
     return false;
-  }
-  return false;
+  ops.append_eltwise(1.0f, alg, alpha, beta);
+  return true;
 }
 
 std::shared_ptr<ConvExec> fusedConvExec(const KernelArgs &a) {

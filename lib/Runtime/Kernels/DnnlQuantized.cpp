@@ -252,51 +252,6 @@ void runConv(ConvExec &e, const KernelArgs &a, const Int8Activation &act, int32_
 // Epilogue activation: oneDNN eltwise in place
 //===----------------------------------------------------------------------===//
 
-/// oneDNN's eltwise algorithm and parameters computing activation `act`
-/// (docs/fused-ops.md); false when it has no exact equivalent.
-bool eltwiseOf(const fused::Activation &act, dnnl::algorithm &alg, float &alpha,
-               float &beta) {
-  using Alg = dnnl::algorithm;
-  alpha = beta = 0;
-  switch (act.kind) {
-  case fused::Act::Relu:
-    alg = Alg::eltwise_relu;
-    return true;
-  case fused::Act::LeakyRelu: // relu with a negative slope
-    alg = Alg::eltwise_relu;
-    alpha = float(act.alpha);
-    return true;
-  case fused::Act::Clip:
-    if (!std::isfinite(act.alpha) || !std::isfinite(act.beta) || act.alpha > act.beta)
-      return false;
-    alg = Alg::eltwise_clip_v2;
-    alpha = float(act.alpha);
-    beta = float(act.beta);
-    return true;
-  case fused::Act::Sigmoid:
-    alg = Alg::eltwise_logistic;
-    return true;
-  case fused::Act::HardSwish:
-    alg = Alg::eltwise_hardswish;
-    return true;
-  case fused::Act::Tanh:
-    alg = Alg::eltwise_tanh;
-    return true;
-  case fused::Act::Gelu:
-    alg = Alg::eltwise_gelu_erf;
-    return true;
-  case fused::Act::GeluTanh:
-    alg = Alg::eltwise_gelu_tanh;
-    return true;
-  case fused::Act::Silu: // x * sigmoid(alpha * x)
-    alg = Alg::eltwise_swish;
-    alpha = 1;
-    return true;
-  default: // none (nothing to run), hard_sigmoid (not in oneDNN 2.6), elu
-    return false;
-  }
-}
-
 /// A planned in-place activation over a run of floats.
 struct EltwiseExec : Entry {
   bool planned = false;
@@ -309,7 +264,7 @@ struct EltwiseExec : Entry {
 bool dnnlActivate(const fused::Activation &act, float *data, int64_t n, int threads) {
   dnnl::algorithm alg;
   float alpha, beta;
-  if (n <= 0 || !eltwiseOf(act, alg, alpha, beta))
+  if (n <= 0 || !dnnlutil::eltwiseOf(act, alg, alpha, beta))
     return false;
   std::string key = "qint8_eltwise";
   for (int64_t v : {int64_t(alg), n, int64_t(threads)})

@@ -1,7 +1,8 @@
 //===- DnnlUtil.h - What every oneDNN fast path shares ----------*- C++ -*-===//
 //
 // The CPU engine, the per-thread stream and thread count, memory objects over
-// caller buffers, and constant weights reordered into a primitive's layout.
+// caller buffers, constant weights reordered into a primitive's layout, and
+// the eltwise algorithm of an epilogue activation.
 // Included only when the runtime build found oneDNN (LOOM_HAVE_DNNL).
 //
 //===----------------------------------------------------------------------===//
@@ -9,6 +10,7 @@
 #define LOOM_RUNTIME_KERNELS_DNNLUTIL_H
 
 #include "DnnlCache.h"
+#include "FusedUtil.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
 #ifdef LOOM_HAVE_OPENMP
@@ -16,6 +18,51 @@
 #endif
 
 namespace loom::rt::dnnlutil {
+
+/// oneDNN's eltwise algorithm and parameters computing activation `act`
+/// (docs/fused-ops.md); false when it has no exact equivalent.
+inline bool eltwiseOf(const fused::Activation &act, dnnl::algorithm &alg, float &alpha,
+                      float &beta) {
+  using Alg = dnnl::algorithm;
+  alpha = beta = 0;
+  switch (act.kind) {
+  case fused::Act::Relu:
+    alg = Alg::eltwise_relu;
+    return true;
+  case fused::Act::LeakyRelu: // relu with a negative slope
+    alg = Alg::eltwise_relu;
+    alpha = float(act.alpha);
+    return true;
+  case fused::Act::Clip:
+    if (!std::isfinite(act.alpha) || !std::isfinite(act.beta) || act.alpha > act.beta)
+      return false;
+    alg = Alg::eltwise_clip_v2;
+    alpha = float(act.alpha);
+    beta = float(act.beta);
+    return true;
+  case fused::Act::Sigmoid:
+    alg = Alg::eltwise_logistic;
+    return true;
+  case fused::Act::HardSwish:
+    alg = Alg::eltwise_hardswish;
+    return true;
+  case fused::Act::Tanh:
+    alg = Alg::eltwise_tanh;
+    return true;
+  case fused::Act::Gelu:
+    alg = Alg::eltwise_gelu_erf;
+    return true;
+  case fused::Act::GeluTanh:
+    alg = Alg::eltwise_gelu_tanh;
+    return true;
+  case fused::Act::Silu: // x * sigmoid(alpha * x)
+    alg = Alg::eltwise_swish;
+    alpha = 1;
+    return true;
+  default: // none (nothing to run), hard_sigmoid (not in oneDNN 2.6), elu
+    return false;
+  }
+}
 
 /// The CPU engine of every primitive.
 inline dnnl::engine &cpuEngine() {
