@@ -8,9 +8,14 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh || exit 1
 scripts/build.sh || exit 1
 BUILD=$(realpath -m "${LOOM_BUILD_DIR:-build}")
-rm -rf "$BUILD/test-results"
+# Only this run's results count: remove the last run's, and stamp the start
+# so that summarize_tests.py treats any older result file as missing.
+rm -rf "$BUILD/test-results" "$BUILD/test/lit-results.xml"
+mkdir -p "$BUILD/test-results"
+touch "$BUILD/test-results/started"
 ctest --test-dir "$BUILD" -j"$(nproc)" --output-on-failure --output-junit "$BUILD/test-results/ctest.xml" \
   --timeout 1500
 status=$?
-/usr/bin/python3 scripts/summarize_tests.py "$BUILD" || status=1
+/usr/bin/python3 scripts/summarize_tests.py "$BUILD" --ctest-status "$status" \
+  --since "$BUILD/test-results/started" || status=1
 exit $status

@@ -61,6 +61,40 @@ def load_table(path):
     return table
 
 
+# The ways a conformance test fails (run_conformance.py's categories); an
+# expected failure names the one it expects.
+FAILURE_CATEGORIES = ("import", "unsupported op", "compile", "runtime error", "mismatch")
+
+
+def load_xfail_table(path):
+    """`key  [category] reason` per line ('#' starts a comment) ->
+    {key: (category, reason)}. Raises ValueError naming the file and line of
+    an entry without a known category or without a reason, or listed twice."""
+    table = {}
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, _, rest = line.partition(" ")
+            rest = rest.strip()
+            where = "%s:%d: %s" % (os.path.basename(path), n, key)
+            if not rest.startswith("[") or "]" not in rest:
+                raise ValueError("%s: no [category] (one of: %s)" % (
+                    where, ", ".join(FAILURE_CATEGORIES)))
+            category, _, reason = rest[1:].partition("]")
+            reason = reason.strip()
+            if category not in FAILURE_CATEGORIES:
+                raise ValueError("%s: unknown category '%s' (one of: %s)" % (
+                    where, category, ", ".join(FAILURE_CATEGORIES)))
+            if not reason:
+                raise ValueError("%s: no reason given" % where)
+            if key in table:
+                raise ValueError("%s is listed twice" % where)
+            table[key] = (category, reason)
+    return table
+
+
 def all_tests():
     """[(key, dir, out_of_scope_reason or None)] for every test directory."""
     tests = []

@@ -4,16 +4,19 @@
 For every in-scope model under /usr/share/libonnx-testdata/data/{node,
 pytorch-converted,pytorch-operator,simple}: `loomc model.onnx -o OUT` then,
 for each test_data_set_*, `loom-run OUT --test-data SET` (outputs compared
-elementwise: |got-want| <= atol + rtol*|want|, rtol 1e-3, atol 1e-5; integers
-and bools exactly). A test passes when every data set matches.
+elementwise: |got-want| <= atol + rtol*|want|, rtol 1e-3, atol 1e-7 as in
+ONNX's own backend test runner (docs/testing.md); integers and bools
+exactly). A test passes when every data set matches.
 
 Models whose shapes or control flow depend on input values are compiled once
 per data set with those inputs folded (`--const-input NAME=SET/input_K.pb`),
 as listed in const_inputs.txt; loom-run checks the folded value against the
 data set.
 
-Expected failures live in conformance_xfail.txt (`folder/test  reason`). A
-listed test that passes is reported and fails the run. Writes a CSV with one
+Expected failures live in conformance_xfail.txt (`folder/test  [category]
+reason`, category one of onnx_testdata.FAILURE_CATEGORIES). A listed test
+that passes, or fails in another category than its entry names, is reported
+and fails the run; so does an entry without a known category or a reason. Writes a CSV with one
 line per test (status and failure category: import, unsupported op, compile,
 runtime error, mismatch) and ends with `N passed, N failed, N skipped`
 (skipped: out of scope or expected failure).
@@ -97,6 +100,7 @@ def run_test(args, key, test_dir, const_names):
                             "loomc: " + first_lines(msg))
                 compiled = out
             rc, msg = run([args.loom_run, compiled, "--test-data", set_dir,
+                           "--rtol", str(args.rtol), "--atol", str(args.atol),
                            "--quiet"], args.timeout)
             if rc == 1:
                 return "fail", "mismatch", len(sets), "%s: %s" % (s, first_lines(msg, 3))
@@ -120,9 +124,18 @@ def main():
     ap.add_argument("--filter", default="", help="only tests whose key matches this regex")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--timeout", type=int, default=300, help="seconds per process")
+    ap.add_argument("--rtol", type=float, default=1e-3,
+                    help="relative tolerance of loom-run's comparison (default 1e-3)")
+    ap.add_argument("--atol", type=float, default=1e-7,
+                    help="absolute tolerance of loom-run's comparison (default 1e-7, "
+                    "as ONNX's backend test runner; docs/testing.md says why)")
     args = ap.parse_args()
 
-    xfail = onnx_testdata.load_table(args.xfail)
+    try:
+        xfail = onnx_testdata.load_xfail_table(args.xfail)
+    except (OSError, ValueError) as e:
+        print("error: %s" % e)
+        return 1
     const_inputs = {k: v.split()[0].split(",")
                     for k, v in onnx_testdata.load_table(args.const_inputs).items()}
     tests = [t for t in onnx_testdata.all_tests() if re.search(args.filter, t[0])]
@@ -154,14 +167,19 @@ def main():
             if status == "pass" and key in xfail:
                 failed += 1
                 status, msg = "unexpected pass", "listed in %s: %s" % (
-                    os.path.basename(args.xfail), xfail[key])
+                    os.path.basename(args.xfail), xfail[key][1])
                 print("UNEXPECTED PASS %s (remove it from %s)" % (key, os.path.basename(args.xfail)))
             elif status == "pass":
                 passed += 1
-            elif key in xfail:
+            elif key in xfail and xfail[key][0] == category:
                 xfailed += 1
                 status = "xfail"
-                msg = "%s [expected: %s]" % (msg, xfail[key])
+                msg = "%s [expected: %s]" % (msg, xfail[key][1])
+            elif key in xfail:
+                failed += 1
+                msg = "fails as [%s], but %s expects [%s] (%s): %s" % (
+                    category, os.path.basename(args.xfail), xfail[key][0], xfail[key][1], msg)
+                print("FAIL %s: %s" % (key, msg))
             else:
                 failed += 1
                 print("FAIL %s (%s): %s" % (key, category, msg))

@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "loom/Runtime/Kernel.h"
 
+#include "../Common/Poison.h"
+
 #include <gtest/gtest.h>
 #if defined(LOOM_TEST_HAVE_DNNL)
 #include <oneapi/dnnl/dnnl.hpp>
@@ -20,6 +22,9 @@
 #include <random>
 
 using namespace loom::rt;
+using loom::test::kPoisons;
+using loom::test::otherPoison;
+using loom::test::poisonName;
 
 namespace loom::rt {
 // The acceptance tests of the depthwise (DepthwiseConv.cpp) and one-row
@@ -58,7 +63,10 @@ Tensor randomTensor(const Shape &shape, std::mt19937 &rng, float lo = -1, float 
   return t;
 }
 
-KernelArgs makeArgs(const Call &call, std::vector<Tensor> &outs) {
+/// The arguments of `call` with fresh outputs in `outs`, every byte of them
+/// `poison` (Poison.h).
+KernelArgs makeArgs(const Call &call, std::vector<Tensor> &outs,
+                    uint8_t poison = kPoisons[0]) {
   KernelArgs args{call.attrs, {}, {}, call.threads};
   for (const std::optional<Tensor> &in : call.inputs) {
     if (!in) {
@@ -75,7 +83,7 @@ KernelArgs makeArgs(const Call &call, std::vector<Tensor> &outs) {
     t.dtype = call.outType;
     t.shape = s ? *s : Shape{};
     // Poison the output so that unwritten elements show up.
-    t.bytes.assign(s ? size_t(numElements(*s)) * dtypeSize(call.outType) : 0, 0xA5);
+    t.bytes.assign(s ? size_t(numElements(*s)) * dtypeSize(call.outType) : 0, poison);
     outs.push_back(std::move(t));
   }
   for (size_t i = 0; i < outs.size(); ++i) {
@@ -102,18 +110,26 @@ KernelRegistry &registry() {
 }
 
 /// Runs `call` through the fast path (which must accept it) and through the
-/// reference, and compares every present output.
+/// reference, once per poison (the reference's outputs get the other one),
+/// and compares every present output.
+void expectFastMatchesReference(const Call &call, uint8_t poison);
 void expectFastMatchesReference(const Call &call) {
-  SCOPED_TRACE(call.kernel);
+  for (uint8_t poison : kPoisons) {
+    SCOPED_TRACE(call.kernel + ", " + poisonName(poison));
+    expectFastMatchesReference(call, poison);
+  }
+}
+
+void expectFastMatchesReference(const Call &call, uint8_t poison) {
   std::vector<Tensor> fastOut, refOut;
-  KernelArgs fastArgs = makeArgs(call, fastOut);
+  KernelArgs fastArgs = makeArgs(call, fastOut, poison);
   const KernelEntry *fast = registry().lookup(call.kernel, fastArgs, true);
   ASSERT_NE(fast, nullptr) << "no kernel " << call.kernel;
   ASSERT_EQ(fast->impl, KernelImpl::Fast) << "the fast path declined the call";
   const KernelEntry *ref = registry().lookupReference(call.kernel, inputTypes(call));
   ASSERT_NE(ref, nullptr) << "no reference kernel " << call.kernel;
 
-  KernelArgs refArgs = makeArgs(call, refOut);
+  KernelArgs refArgs = makeArgs(call, refOut, otherPoison(poison));
   try {
     fast->fn(fastArgs);
     ref->fn(refArgs);
@@ -142,15 +158,19 @@ void expectFastMatchesReference(const Call &call) {
 }
 
 /// Runs `call` through the fast path (which must accept it) and through the
-/// reference; the first output must be the same bytes.
+/// reference, once per poison (the reference gets the other one); the first
+/// output must be the same bytes.
 void expectFastMatchesReferenceBitwise(const Call &call) {
-  std::vector<Tensor> fo, ro;
-  KernelArgs fa = makeArgs(call, fo), ra = makeArgs(call, ro);
-  const KernelEntry *fast = registry().lookup(call.kernel, fa, true);
-  ASSERT_TRUE(fast && fast->impl == KernelImpl::Fast) << "the fast path declined the call";
-  fast->fn(fa);
-  registry().lookupReference(call.kernel, inputTypes(call))->fn(ra);
-  EXPECT_EQ(fo[0].bytes, ro[0].bytes);
+  for (uint8_t poison : kPoisons) {
+    SCOPED_TRACE(poisonName(poison));
+    std::vector<Tensor> fo, ro;
+    KernelArgs fa = makeArgs(call, fo, poison), ra = makeArgs(call, ro, otherPoison(poison));
+    const KernelEntry *fast = registry().lookup(call.kernel, fa, true);
+    ASSERT_TRUE(fast && fast->impl == KernelImpl::Fast) << "the fast path declined the call";
+    fast->fn(fa);
+    registry().lookupReference(call.kernel, inputTypes(call))->fn(ra);
+    EXPECT_EQ(fo[0].bytes, ro[0].bytes);
+  }
 }
 
 /// Whether the fast path of `call.kernel` accepts `call`.
@@ -804,7 +824,7 @@ TEST_F(FastPath, DepthwiseConvThreads) {
     expectFastMatchesReference(call);
     registry().lookup("fused_conv", a2, true)->fn(a2);
     call.threads = 1;
-    KernelArgs a1 = makeArgs(call, one);
+    KernelArgs a1 = makeArgs(call, one, kPoisons[1]);
     registry().lookup("fused_conv", a1, true)->fn(a1);
     EXPECT_EQ(two[0].bytes, one[0].bytes);
   }
@@ -944,7 +964,7 @@ TEST_F(FastPath, CachedCallsAreDeterministic) {
       SCOPED_TRACE(c.kernel + " threads " + std::to_string(threads));
       c.threads = threads;
       std::vector<Tensor> out1, out2;
-      KernelArgs a1 = makeArgs(c, out1), a2 = makeArgs(c, out2);
+      KernelArgs a1 = makeArgs(c, out1, kPoisons[0]), a2 = makeArgs(c, out2, kPoisons[1]);
       const KernelEntry *e = registry().lookup(c.kernel, a1, true);
       ASSERT_TRUE(e && e->impl == KernelImpl::Fast);
       for (int rep = 0; rep < 3; ++rep) {
@@ -1123,7 +1143,7 @@ TEST_F(FastPath, SiluMatchesReference) {
     xd[i] = -95.0f + 190.0f * float(i) / float(n - 1);
   Call call{"silu", {}, {x}, {Shape{n}}};
   std::vector<Tensor> fo, ro;
-  KernelArgs fa = makeArgs(call, fo), ra = makeArgs(call, ro);
+  KernelArgs fa = makeArgs(call, fo, kPoisons[0]), ra = makeArgs(call, ro, kPoisons[1]);
   registry().lookup("silu", fa, true)->fn(fa);
   registry().lookupReference("silu", inputTypes(call))->fn(ra);
   const float *f = reinterpret_cast<const float *>(fo[0].bytes.data()),
@@ -1157,6 +1177,70 @@ Tensor vectorOf(DType type, const std::vector<double> &values) {
 /// reference for every coordinate mode and rounding, up- and down-scaling,
 /// scales or sizes, ranks 1 to 4; other modes and extrapolating crops take
 /// the reference.
+/// Nearest-mode resize written here from the ONNX operator description, not
+/// from the runtime's tap tables (which the fast path shares with the
+/// reference kernel): per axis the source coordinate of output index o
+/// (`coord`, scale = out / in when sizes are given), rounded as
+/// `rounding` says, clamped to the axis; Y gathers X at those indices.
+/// align_corners and pytorch_half_pixel use the resized length as ONNX
+/// 1.12's reference evaluator (and so its test data) does, scale * in, not
+/// the integer output length: the two differ when scales are given and
+/// scale * in is not an integer in f32.
+Tensor resizeNearestByHand(const Tensor &x, const Shape &yShape, const std::vector<double> &scales,
+                           const std::string &coord, const std::string &rounding) {
+  const size_t rank = x.shape.size();
+  std::vector<std::vector<int64_t>> src(rank);
+  for (size_t d = 0; d < rank; ++d) {
+    const int64_t in = x.shape[d], out = yShape[d];
+    const double scale = scales[d], resized = scale * double(in);
+    for (int64_t o = 0; o < out; ++o) {
+      double c;
+      if (coord == "half_pixel")
+        c = (double(o) + 0.5) / scale - 0.5;
+      else if (coord == "pytorch_half_pixel")
+        c = resized > 1 ? (double(o) + 0.5) / scale - 0.5 : 0.0;
+      else if (coord == "align_corners")
+        c = resized == 1 ? 0.0 : double(o) * double(in - 1) / (resized - 1);
+      else if (coord == "asymmetric")
+        c = double(o) / scale;
+      else // tf_half_pixel_for_nn
+        c = (double(o) + 0.5) / scale;
+      const bool half = c - std::floor(c) == 0.5;
+      double r;
+      if (rounding == "round_prefer_floor")
+        r = half ? std::floor(c) : std::round(c);
+      else if (rounding == "round_prefer_ceil")
+        r = half ? std::ceil(c) : std::round(c);
+      else if (rounding == "floor")
+        r = std::floor(c);
+      else // ceil
+        r = std::ceil(c);
+      src[d].push_back(std::clamp<int64_t>(int64_t(r), 0, in - 1));
+    }
+  }
+  Tensor y;
+  y.dtype = DType::F32;
+  y.shape = yShape;
+  y.bytes.resize(size_t(numElements(yShape)) * sizeof(float));
+  const float *xd = reinterpret_cast<const float *>(x.bytes.data());
+  float *yd = reinterpret_cast<float *>(y.bytes.data());
+  std::vector<int64_t> idx(rank, 0);
+  for (int64_t i = 0; i < numElements(yShape); ++i) {
+    int64_t off = 0;
+    for (size_t d = 0; d < rank; ++d)
+      off = off * x.shape[d] + src[d][size_t(idx[d])];
+    yd[i] = xd[off];
+    for (size_t d = rank; d-- > 0;) {
+      if (++idx[d] < yShape[d])
+        break;
+      idx[d] = 0;
+    }
+  }
+  return y;
+}
+
+/// Bit-identical to the reference kernel and to resizeNearestByHand, for
+/// every coordinate mode and rounding of nearest mode.
 TEST_F(FastPath, ResizeNearestMatchesReferenceBitwise) {
   struct Case {
     Shape x, y;
@@ -1188,6 +1272,18 @@ TEST_F(FastPath, ResizeNearestMatchesReferenceBitwise) {
         call.attrs.set("coordinate_transformation_mode", std::string(coord));
         call.attrs.set("nearest_mode", std::string(rounding));
         expectFastMatchesReferenceBitwise(call);
+        std::vector<double> scales;
+        for (size_t d = 0; d < c.x.size(); ++d) // given scales are f32
+          scales.push_back(c.bySizes ? double(c.y[d]) / double(c.x[d])
+                                     : double(float(double(c.y[d]) / double(c.x[d]))));
+        const Tensor want = resizeNearestByHand(*call.inputs[0], c.y, scales, coord, rounding);
+        for (uint8_t poison : kPoisons) {
+          std::vector<Tensor> out;
+          KernelArgs a = makeArgs(call, out, poison);
+          registry().lookup("resize", a, true)->fn(a);
+          EXPECT_EQ(out[0].bytes, want.bytes) << "against the hand-written resize, "
+                                              << poisonName(poison);
+        }
       }
   Call linear{"resize", {}, {rand({1, 1, 4, 4}), std::nullopt,
                              vectorOf(DType::F32, {1, 1, 2, 2})}, {Shape{1, 1, 8, 8}}};
@@ -1263,13 +1359,7 @@ TEST(QuantizeLinearFastPath, MatchesReferenceBitwise) {
         z.bytes = {uint8_t(yType == DType::U8 ? 128 : 0xF6)}; // 128 / -10
         call.inputs.push_back(z);
       }
-      std::vector<Tensor> fo, ro;
-      KernelArgs fa = makeArgs(call, fo), ra = makeArgs(call, ro);
-      const KernelEntry *fast = registry().lookup("quantize_linear", fa, true);
-      ASSERT_TRUE(fast && fast->impl == KernelImpl::Fast);
-      fast->fn(fa);
-      registry().lookupReference("quantize_linear", inputTypes(call))->fn(ra);
-      EXPECT_EQ(fo[0].bytes, ro[0].bytes);
+      expectFastMatchesReferenceBitwise(call);
     }
   // Per-axis parameters and f64 inputs take the reference.
   Tensor s2 = randomTensor({4}, rng, 0.01f, 0.1f);
@@ -1397,9 +1487,17 @@ const KernelEntry *loopEntry(const std::string &kernel) {
 /// does) and through the reference, and compares: f32 within 1e-4
 /// relative, quantized within +-1. `viaInt8` says whether the registry
 /// must pick the oneDNN int8 path (on a CPU with VNNI) or the integer loop.
+void expectIntegerPathMatches(const Call &call, bool viaInt8, uint8_t poison);
 void expectIntegerPathMatches(const Call &call, bool viaInt8) {
+  for (uint8_t poison : kPoisons) {
+    SCOPED_TRACE(poisonName(poison));
+    expectIntegerPathMatches(call, viaInt8, poison);
+  }
+}
+
+void expectIntegerPathMatches(const Call &call, bool viaInt8, uint8_t poison) {
   std::vector<Tensor> fastOut, refOut;
-  KernelArgs fa = makeArgs(call, fastOut), ra = makeArgs(call, refOut);
+  KernelArgs fa = makeArgs(call, fastOut, poison), ra = makeArgs(call, refOut, otherPoison(poison));
   const KernelEntry *fast = registry().lookup(call.kernel, fa, true);
   const KernelEntry *loop = loopEntry(call.kernel);
   ASSERT_TRUE(fast && fast->impl == KernelImpl::Fast);

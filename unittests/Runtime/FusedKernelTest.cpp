@@ -5,13 +5,17 @@
 // unfused reference kernels run in sequence (e.g. "conv" then "relu";
 // "matmul", "mul", "add", "sigmoid"; pow/reduce_mean/add/sqrt/div/mul for
 // rms_norm; matmul/mul/add/softmax/matmul for attention), plus the error
-// cases that must throw KernelError.
+// cases that must throw KernelError. Every kernel call runs twice into
+// differently poisoned outputs (run(), Poison.h).
 //
 //===----------------------------------------------------------------------===//
 #include "loom/Runtime/Kernel.h"
 
+#include "../Common/Poison.h"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -20,6 +24,7 @@
 #include <vector>
 
 using namespace loom::rt;
+using loom::test::kPoisons;
 
 namespace {
 
@@ -38,6 +43,7 @@ Tensor makeF(Shape shape, const std::vector<float> &v) {
   return t;
 }
 
+/// A tensor of zeros (an input, or an output that run() poisons).
 Tensor zeros(Shape shape) {
   Tensor t;
   t.dtype = DType::F32;
@@ -92,15 +98,42 @@ void runRefs(const std::string &name, const Attrs &attrs, std::vector<TensorRef>
   e->fn(args);
 }
 
-/// Runs `name`; a null input or output is absent.
+/// Runs `name`; a null input or output is absent. The kernel runs twice,
+/// into outputs filled with each poison of Poison.h, and every present
+/// output must come out byte-identical both times: an element the kernel
+/// does not write (or that depends on the buffer's old contents) fails here.
 void run(const std::string &name, const Attrs &attrs, std::vector<const Tensor *> ins,
          std::vector<Tensor *> outs) {
-  std::vector<TensorRef> ir, orf;
+  std::vector<TensorRef> ir, orf, orf2;
   for (const Tensor *t : ins)
     ir.push_back(t ? const_cast<Tensor *>(t)->ref() : absentRef());
-  for (Tensor *t : outs)
-    orf.push_back(t ? t->ref() : absentRef());
-  runRefs(name, attrs, std::move(ir), std::move(orf));
+  std::vector<Tensor> second(outs.size());
+  for (size_t o = 0; o < outs.size(); ++o) {
+    Tensor *t = outs[o];
+    if (!t) {
+      orf.push_back(absentRef());
+      orf2.push_back(absentRef());
+      continue;
+    }
+    std::fill(t->bytes.begin(), t->bytes.end(), kPoisons[0]);
+    second[o] = *t;
+    std::fill(second[o].bytes.begin(), second[o].bytes.end(), kPoisons[1]);
+    orf.push_back(t->ref());
+    orf2.push_back(second[o].ref());
+  }
+  runRefs(name, attrs, ir, std::move(orf));
+  runRefs(name, attrs, std::move(ir), std::move(orf2));
+  for (size_t o = 0; o < outs.size(); ++o) {
+    if (!outs[o])
+      continue;
+    const std::vector<uint8_t> &a = outs[o]->bytes, &b = second[o].bytes;
+    auto diff = std::mismatch(a.begin(), a.end(), b.begin());
+    if (diff.first != a.end())
+      ADD_FAILURE() << name << ": output " << o << " element "
+                    << (diff.first - a.begin()) / int64_t(dtypeSize(outs[o]->dtype))
+                    << " differs between runs into differently poisoned buffers"
+                       " (not written by the kernel)";
+  }
 }
 
 /// Runs a one-output kernel and returns its output of shape `out`.

@@ -3,12 +3,13 @@
 // For every directory of the ONNX backend node tests whose model is a single
 // node with a Loom kernel: upgrade the model to opset 17, convert the node's
 // attributes, run the reference kernel on each test_data_set_* and compare
-// with the expected outputs. Floats match when |got - want| <= 1e-5 +
+// with the expected outputs. Floats match when |got - want| <= 1e-7 +
 // 1e-3 * |want| (NaN equals NaN); integers and bools match exactly.
 //
 // node_kernel_xfail.txt lists tests that fail for a known reason
-// (`test_name  reason`): such a failure is reported as a skip with the reason,
-// and a listed test that passes fails, so the table stays honest.
+// (`test_name  [category] reason`): such a failure in that category is
+// reported as a skip with the reason; a listed test that passes or fails in
+// another category fails, so the table stays honest.
 //
 //===----------------------------------------------------------------------===//
 #include "loom/Runtime/Compare.h"
@@ -81,22 +82,57 @@ std::vector<std::string> nodeTestNames() {
   return names;
 }
 
-/// test name -> reason, from node_kernel_xfail.txt (`#` starts a comment).
-const std::map<std::string, std::string> &xfailTable() {
-  static const std::map<std::string, std::string> table = [] {
-    std::map<std::string, std::string> t;
+/// The ways a node test fails; an xfail entry names the one it expects.
+const std::vector<std::string> &failureCategories() {
+  static const std::vector<std::string> c = {"setup", "kernel error", "mismatch"};
+  return c;
+}
+
+/// One line of node_kernel_xfail.txt: `test_name  [category] reason`.
+struct XfailEntry {
+  std::string category, reason;
+};
+
+/// The xfail table and the problems found reading it (an entry without a
+/// reason or with an unknown category is one, and is left out of the
+/// table, so the test it names runs as unlisted).
+struct XfailTable {
+  std::map<std::string, XfailEntry> entries;
+  std::vector<std::string> problems;
+};
+
+const XfailTable &xfailTable() {
+  static const XfailTable table = [] {
+    XfailTable t;
     std::ifstream in(LOOM_NODE_XFAIL_FILE);
+    if (!in)
+      t.problems.push_back(std::string("cannot read ") + LOOM_NODE_XFAIL_FILE);
     std::string line;
+    int lineNo = 0;
     while (std::getline(in, line)) {
-      if (line.empty() || line[0] == '#')
+      ++lineNo;
+      if (line.find_first_not_of(" \t") == std::string::npos || line[0] == '#')
         continue;
       std::istringstream ls(line);
-      std::string name, reason;
+      std::string name, rest;
       ls >> name;
-      std::getline(ls, reason);
-      reason.erase(0, reason.find_first_not_of(" \t"));
-      if (!name.empty())
-        t[name] = reason.empty() ? "(no reason given)" : reason;
+      std::getline(ls, rest);
+      rest.erase(0, rest.find_first_not_of(" \t"));
+      const std::string where = "node_kernel_xfail.txt:" + std::to_string(lineNo) + ": ";
+      size_t close = rest.find(']');
+      if (rest.empty() || rest[0] != '[' || close == std::string::npos) {
+        t.problems.push_back(where + name + ": no [category] (one of: setup, kernel error, mismatch)");
+        continue;
+      }
+      XfailEntry e{rest.substr(1, close - 1), rest.substr(close + 1)};
+      e.reason.erase(0, e.reason.find_first_not_of(" \t"));
+      const auto &cats = failureCategories();
+      if (std::find(cats.begin(), cats.end(), e.category) == cats.end())
+        t.problems.push_back(where + name + ": unknown category '" + e.category + "'");
+      else if (e.reason.empty())
+        t.problems.push_back(where + name + ": no reason given");
+      else if (!t.entries.emplace(name, e).second)
+        t.problems.push_back(where + name + " is listed twice");
     }
     return t;
   }();
@@ -111,10 +147,14 @@ const std::map<std::string, std::string> &xfailTable() {
 struct Outcome {
   enum Kind { Pass, Fail, Skip } kind = Pass;
   std::string message;
+  /// For a failure: one of failureCategories().
+  std::string category;
 };
 
-Outcome skip(std::string why) { return {Outcome::Skip, std::move(why)}; }
-Outcome failure(std::string why) { return {Outcome::Fail, std::move(why)}; }
+Outcome skip(std::string why) { return {Outcome::Skip, std::move(why), ""}; }
+Outcome failure(std::string category, std::string why) {
+  return {Outcome::Fail, std::move(why), std::move(category)};
+}
 
 /// The one node of a single-node model, ignoring Constant nodes with a
 /// `value` tensor that feed it; null when there is no such single node.
@@ -143,12 +183,13 @@ bool readModel(const fs::path &path, onnx::ModelProto &model) {
   return in && model.ParseFromIstream(&in);
 }
 
-/// Compares one output with the shared runtime comparison (rtol 1e-3,
-/// atol 1e-5, NaN equals NaN, integers and bools exact); returns an empty
-/// string when it matches.
+/// Compares one output with the shared runtime comparison at the tolerances
+/// of ONNX's own backend test runner (rtol 1e-3, atol 1e-7; docs/testing.md),
+/// NaN equals NaN, integers and bools exact; returns an empty string when it
+/// matches.
 std::string compare(const std::string &what, const Tensor &got,
                     const Tensor &want) {
-  CompareResult r = compareTensors(got, want, CompareOptions{1e-3, 1e-5});
+  CompareResult r = compareTensors(got, want, CompareOptions{1e-3, 1e-7});
   return r.match ? "" : what + ": " + r.describe();
 }
 
@@ -156,7 +197,7 @@ Outcome runNodeTest(const std::string &name) {
   fs::path dir = fs::path(LOOM_NODE_TEST_DIR) / name;
   onnx::ModelProto model;
   if (!readModel(dir / "model.onnx", model))
-    return failure("cannot parse model.onnx");
+    return failure("setup", "cannot parse model.onnx");
   const onnx::NodeProto *first = mainNode(model.graph());
   if (!first)
     return skip("not a single-node model (" +
@@ -274,7 +315,7 @@ Outcome runNodeTest(const std::string &name) {
       }
       auto it = values.find(in);
       if (it == values.end())
-        return failure("node input '" + in + "' has no value");
+        return failure("setup", "node input '" + in + "' has no value");
       args.inputs.push_back(it->second.ref());
       inputDTypes.push_back(it->second.dtype);
     }
@@ -302,7 +343,7 @@ Outcome runNodeTest(const std::string &name) {
     try {
       entry->fn(args);
     } catch (const KernelError &e) {
-      return failure("kernel error: " + e.message);
+      return failure("kernel error", "kernel error: " + e.message);
     }
     std::string setName = fs::path(set).filename().string();
     for (int i = 0; i < node.output_size(); ++i) {
@@ -312,7 +353,7 @@ Outcome runNodeTest(const std::string &name) {
       std::string diff =
           compare(setName + " output " + std::to_string(i), got[i], it->second);
       if (!diff.empty())
-        return failure(diff);
+        return failure("mismatch", diff);
     }
   }
   return {};
@@ -330,18 +371,24 @@ protected:
 TEST_P(NodeKernelTest, MatchesExpectedOutputs) {
   const std::string &name = GetParam();
   Outcome outcome = runNodeTest(name);
-  auto xfail = xfailTable().find(name);
-  bool listed = xfail != xfailTable().end();
+  const auto &entries = xfailTable().entries;
+  auto xfail = entries.find(name);
+  bool listed = xfail != entries.end();
   switch (outcome.kind) {
   case Outcome::Skip:
     GTEST_SKIP() << outcome.message;
   case Outcome::Fail:
+    if (listed && xfail->second.category == outcome.category)
+      GTEST_SKIP() << "xfail [" << outcome.category << "] (" << xfail->second.reason
+                   << "): " << outcome.message;
     if (listed)
-      GTEST_SKIP() << "xfail (" << xfail->second << "): " << outcome.message;
-    FAIL() << outcome.message;
+      FAIL() << "fails as [" << outcome.category << "], but node_kernel_xfail.txt expects ["
+             << xfail->second.category << "] (" << xfail->second.reason
+             << "): " << outcome.message;
+    FAIL() << "[" << outcome.category << "] " << outcome.message;
   case Outcome::Pass:
     if (listed)
-      FAIL() << "listed in node_kernel_xfail.txt (" << xfail->second
+      FAIL() << "listed in node_kernel_xfail.txt (" << xfail->second.reason
              << ") but passes: remove it from the table";
   }
 }
@@ -360,6 +407,17 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(NodeKernelTestData, TestDataIsInstalled) {
   EXPECT_GT(nodeTestNames().size(), 100u)
       << "no ONNX node tests found under " << LOOM_NODE_TEST_DIR;
+}
+
+/// Every line of node_kernel_xfail.txt names a node test, a failure
+/// category and a reason.
+TEST(NodeKernelTestData, XfailTableIsWellFormed) {
+  for (const std::string &p : xfailTable().problems)
+    ADD_FAILURE() << p;
+  const std::vector<std::string> names = nodeTestNames();
+  for (const auto &[name, entry] : xfailTable().entries)
+    EXPECT_TRUE(std::binary_search(names.begin(), names.end(), name))
+        << "node_kernel_xfail.txt lists " << name << ", which is not a node test";
 }
 
 } // namespace

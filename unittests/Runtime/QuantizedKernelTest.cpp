@@ -11,6 +11,8 @@
 //===----------------------------------------------------------------------===//
 #include "loom/Runtime/Kernel.h"
 
+#include "../Common/Poison.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -21,6 +23,9 @@
 #include <vector>
 
 using namespace loom::rt;
+using loom::test::kPoisons;
+using loom::test::otherPoison;
+using loom::test::poisonName;
 
 namespace {
 
@@ -51,7 +56,7 @@ Tensor empty(DType dt, Shape s) {
   Tensor t;
   t.dtype = dt;
   t.shape = std::move(s);
-  t.bytes.assign(size_t(t.numElements()) * dtypeSize(dt), 0xA5); // poisoned
+  t.bytes.assign(size_t(t.numElements()) * dtypeSize(dt), kPoisons[0]); // Poison.h
   return t;
 }
 
@@ -144,9 +149,20 @@ void checkResult(const Problem &p, const Tensor &y, const char *path) {
 }
 
 /// Runs the problem through the fast path (which must accept it) and the
-/// reference path and checks both.
+/// reference path and checks both; once per poison of the output (Poison.h),
+/// the reference's output poisoned with the other one.
+void runBoth(Problem &p, bool expectFast, uint8_t poison);
 void runBoth(Problem &p, bool expectFast = true) {
+  for (uint8_t poison : kPoisons) {
+    SCOPED_TRACE(poisonName(poison));
+    runBoth(p, expectFast, poison);
+  }
+}
+
+void runBoth(Problem &p, bool expectFast, uint8_t poison) {
   Tensor yf = p.y, yr = p.y;
+  std::fill(yf.bytes.begin(), yf.bytes.end(), poison);
+  std::fill(yr.bytes.begin(), yr.bytes.end(), otherPoison(poison));
   KernelArgs fa = argsOf(p, yf);
   const KernelEntry *fast = registry().lookup(p.kernel, fa, true);
   ASSERT_NE(fast, nullptr);
