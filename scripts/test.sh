@@ -5,8 +5,9 @@
 # with the number of test cases that passed and failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh || exit 1
-scripts/build.sh || exit 1
+# A run that cannot build still ends with the closing line.
+scripts/install-deps.sh || { echo "0 passed, 1 failed, 0 skipped (installing the dependencies failed)"; exit 1; }
+scripts/build.sh || { echo "0 passed, 1 failed, 0 skipped (the build failed)"; exit 1; }
 BUILD=$(realpath -m "${LOOM_BUILD_DIR:-build}")
 # Only this run's results count: remove the last run's, and stamp the start
 # so that summarize_tests.py treats any older result file as missing.
