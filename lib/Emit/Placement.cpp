@@ -8,8 +8,8 @@
 using namespace mlir;
 using namespace loom::plan;
 
-loom::emit::PlacementExplanation
-loom::emit::explainPlacement(ModuleOp module, TaskOp task) {
+loom::emit::PlacementExplanation loom::emit::explainPlacement(ModuleOp module,
+                                                              TaskOp task) {
   PlacementExplanation e;
   auto costs = task.getCostUsAttr();
   StringRef chosen = task.getDevice();
@@ -34,7 +34,8 @@ loom::emit::explainPlacement(ModuleOp module, TaskOp task) {
     }
   }
   if (capable == 0)
-    e.reason = "placed on " + chosen.str() + " (the plan has no cost estimates)";
+    e.reason =
+        "placed on " + chosen.str() + " (the plan has no cost estimates)";
   else if (capable == 1)
     e.reason = "only " + chosen.str() + " can run it";
   else if (here && best && *here <= *best)

@@ -11,8 +11,8 @@
 // --explain-placement prints it). Deterministic: no dates, no randomness.
 //
 //===----------------------------------------------------------------------===//
-#include "loom/Emit/PlanEmitter.h"
 #include "loom/Emit/Placement.h"
+#include "loom/Emit/PlanEmitter.h"
 #include "loom/Emit/ReportScript.h"
 #include "loom/Target/Target.h"
 
@@ -61,17 +61,17 @@ constexpr size_t kMaxTableRows = 500;
 
 /// Colours of the kernel families (target::OpClass, in its order), then of
 /// transfers: the legend of the schedule.
-constexpr const char *kFamilyColours[] = {
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-    "#edc948", "#b07aa1", "#9c755f", "#d4d4d4"};
+constexpr const char *kFamilyColours[] = {"#4e79a7", "#f28e2b", "#e15759",
+                                          "#76b7b2", "#59a14f", "#edc948",
+                                          "#b07aa1", "#9c755f", "#d4d4d4"};
 constexpr size_t kTransferFamily = loom::target::kNumOpClasses;
 static_assert(std::size(kFamilyColours) == kTransferFamily + 1);
 
 size_t familyOf(Operation *op, StringRef kernel) {
   if (isa<TransferOp>(op))
     return kTransferFamily;
-  return size_t(loom::target::kernelClass(kernel).value_or(
-      loom::target::OpClass::Other));
+  return size_t(
+      loom::target::kernelClass(kernel).value_or(loom::target::OpClass::Other));
 }
 
 std::string familyName(size_t f) {
@@ -328,17 +328,18 @@ void writeTaskTable(ModuleOp module, Block &body, llvm::raw_ostream &os) {
   os << "<th>placement</th></tr></thead><tbody>\n";
   for (size_t i = 0; i < order.size(); ++i) {
     TaskOp t = tasks[order[i]];
-    loom::emit::PlacementExplanation e = loom::emit::explainPlacement(module, t);
+    loom::emit::PlacementExplanation e =
+        loom::emit::explainPlacement(module, t);
     double start = attrUs(t, "start_us"), d = duration(t);
-    os << fmt::format("<tr><td data-v=\"{0}\">{0}</td><td style=\"text-align:"
-                      "left\">{1}</td><td style=\"text-align:left\">{2}</td>"
-                      "<td style=\"text-align:left\">{3}[{4}]</td>"
-                      "<td data-v=\"{5}\">{6:.2f}</td><td data-v=\"{7}\">{8:.2f}"
-                      "</td>",
-                      i, escape(t.getName()), escape(t.getKernel()),
-                      escape(t.getDevice()), t.getQueue(),
-                      loom::emit::jsonTime(start), start,
-                      loom::emit::jsonTime(d), d);
+    os << fmt::format(
+        "<tr><td data-v=\"{0}\">{0}</td><td style=\"text-align:"
+        "left\">{1}</td><td style=\"text-align:left\">{2}</td>"
+        "<td style=\"text-align:left\">{3}[{4}]</td>"
+        "<td data-v=\"{5}\">{6:.2f}</td><td data-v=\"{7}\">{8:.2f}"
+        "</td>",
+        i, escape(t.getName()), escape(t.getKernel()), escape(t.getDevice()),
+        t.getQueue(), loom::emit::jsonTime(start), start,
+        loom::emit::jsonTime(d), d);
     for (const auto &[device, us] : e.costs) {
       if (!us) {
         os << "<td data-v=\"Infinity\">-</td>";
@@ -407,7 +408,8 @@ LogicalResult loom::emit::emitReport(ModuleOp module, llvm::raw_ostream &os) {
                     name, kernel, &op});
   }
 
-  os << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>Loom plan: "
+  os << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>Loom "
+        "plan: "
      << escape(source ? *source : "model") << "</title>\n"
      << "<style>body{font-family:sans-serif;margin:2em;color:#222}"
         "table{border-collapse:collapse;margin:1em 0}"

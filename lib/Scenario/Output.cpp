@@ -71,10 +71,9 @@ std::string missCount(int n) {
 }
 
 /// Colours of the models on the timeline (tab10), in scenario order.
-constexpr const char *kModelColours[] = {"#4e79a7", "#f28e2b", "#59a14f",
-                                         "#e15759", "#76b7b2", "#edc948",
-                                         "#b07aa1", "#ff9da7", "#9c755f",
-                                         "#bab0ac"};
+constexpr const char *kModelColours[] = {
+    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
+    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
 
 /// The written schedule as a timeline (ReportScript.h): one row per device
 /// queue with the job instances' tasks (consecutive tasks of one job on a
@@ -125,8 +124,8 @@ void writeScheduleTimeline(const ScenarioProblem &P, const PolicyResult &R,
   std::vector<Bar> taskBars;
   for (size_t jb : order)
     for (const PlacedTask &t : R.jobs[jb].tasks)
-      taskBars.push_back({firstRow[size_t(t.device)] + t.queue, t.start, t.end,
-                          jb, "", ""});
+      taskBars.push_back(
+          {firstRow[size_t(t.device)] + t.queue, t.start, t.end, jb, "", ""});
   std::stable_sort(taskBars.begin(), taskBars.end(),
                    [](const Bar &a, const Bar &b) {
                      return a.row != b.row ? a.row < b.row : a.start < b.start;
@@ -166,13 +165,12 @@ void writeScheduleTimeline(const ScenarioProblem &P, const PolicyResult &R,
                         ms(r.deadline) + " ms" +
                         (r.missed ? " (missed)" : "")});
     end = std::max({end, r.end, r.deadline});
-    marks += (marks.empty() ? "" : ",\n") + std::string("[") +
-             std::to_string(row) + ", " + jsonTime(r.release) +
-             ", \"release\", " + jsonString(label + " released at " +
-                                            ms(r.release) + " ms") +
-             "],\n[" + std::to_string(row) + ", " + jsonTime(r.deadline) +
-             ", \"deadline\", " +
-             jsonString(label + " deadline " + ms(r.deadline) + " ms") + "]";
+    auto mark = [&](double t, const char *kind, const std::string &tip) {
+      marks += (marks.empty() ? "[" : ",\n[") + std::to_string(row) + ", " +
+               jsonTime(t) + ", \"" + kind + "\", " + jsonString(tip) + "]";
+    };
+    mark(r.release, "release", label + " released at " + ms(r.release) + " ms");
+    mark(r.deadline, "deadline", label + " deadline " + ms(r.deadline) + " ms");
   }
 
   os << "<div class=\"legend\">";
@@ -201,7 +199,8 @@ void writeScheduleTimeline(const ScenarioProblem &P, const PolicyResult &R,
        << jsonString(b.tip) << ", " << (R.jobs[b.job].missed ? 1 : 0) << "]"
        << (i + 1 < bars.size() ? ",\n" : "\n");
   }
-  os << "],\n\"marks\": [\n" << marks << "]}\n</script>\n"
+  os << "],\n\"marks\": [\n"
+     << marks << "]}\n</script>\n"
      << "<div class=\"loom-timeline\" data-src=\"loom-scenario-schedule\">"
         "</div>\n<noscript><p>The timeline needs JavaScript; trace.json has "
         "the same schedule for Perfetto.</p></noscript>\n";
@@ -490,8 +489,8 @@ void loom::scenario::writeScenarioReport(
     const PolicyResult &R = results[chosen];
     os << "<h2>Written schedule</h2>\n<p>" << policyName(R.policy) << ": <b"
        << (R.misses ? " class=miss" : "") << ">" << missCount(R.misses)
-       << "</b> in " << R.jobs.size()
-       << " job instances; makespan " << ms(R.makespanUs) << " ms.</p>\n";
+       << "</b> in " << R.jobs.size() << " job instances; makespan "
+       << ms(R.makespanUs) << " ms.</p>\n";
     writeScheduleTimeline(P, R, os);
   }
   if (!info.analysis.empty()) {
