@@ -79,7 +79,8 @@ constexpr const char *kModelColours[] = {
 /// queue with the job instances' tasks (consecutive tasks of one job on a
 /// queue drawn as one bar), one per link with transfers, and one per model
 /// with each job instance from its start to its end, its release (black
-/// tick) and its deadline (red mark); missed jobs are outlined in red.
+/// tick; decode steps have none, their predecessor's end releases them) and
+/// its deadline (red mark); missed jobs are outlined in red.
 void writeScheduleTimeline(const ScenarioProblem &P, const PolicyResult &R,
                            llvm::raw_ostream &os) {
   using loom::emit::jsonString;
@@ -169,7 +170,10 @@ void writeScheduleTimeline(const ScenarioProblem &P, const PolicyResult &R,
       marks += (marks.empty() ? "[" : ",\n[") + std::to_string(row) + ", " +
                jsonTime(t) + ", \"" + kind + "\", " + jsonString(tip) + "]";
     };
-    mark(r.release, "release", label + " released at " + ms(r.release) + " ms");
+    // A decode step is released by its predecessor's end: no mark of its own.
+    if (job.role != Job::Role::Decode)
+      mark(r.release, "release",
+           label + " released at " + ms(r.release) + " ms");
     mark(r.deadline, "deadline", label + " deadline " + ms(r.deadline) + " ms");
   }
 

@@ -206,10 +206,12 @@ inline constexpr llvm::StringLiteral kReportScript = R"js(<script>
     shown.forEach(function (i) {
       var b = d.bars[i], grp = d.groups[b[3]] || {color: '#999'};
       var x0 = Math.max(self.x(b[1]), self.left - 1), x1 = Math.min(self.x(b[2]), self.width);
-      var w = Math.max(0.8, x1 - x0), y = TOP + ROW * b[0] + 3;
+      // Narrow bars keep their colour: an outline would hide it.
+      var w = Math.max(1.5, x1 - x0), y = TOP + ROW * b[0] + 3;
       var r = svgEl('rect', {x: x0.toFixed(2), y: y, width: w.toFixed(2), height: ROW - 6,
-                             fill: grp.color, stroke: b[6] ? '#c00' : '#333',
-                             'stroke-width': b[6] ? 2 : 0.4, 'class': 'tl-b'}, g);
+                             fill: grp.color, 'class': 'tl-b',
+                             stroke: b[6] ? '#c00' : w < 4 ? 'none' : '#333',
+                             'stroke-width': b[6] ? 2 : 0.4}, g);
       svgEl('title', {}, r).textContent = b[5];
       var label = w > 14 ? fit(b[4], w - 6) : '';
       if (label)
