@@ -53,10 +53,8 @@ double attrUs(Operation *op, StringRef name) {
   return a ? a.getValueAsDouble() : 0.0;
 }
 
-/// Bars the timeline draws at most at once (the longest of the visible
-/// window), and rows of the task table (the longest tasks): plans of
-/// thousands of tasks keep a small page and a fast chart.
-constexpr size_t kMaxTimelineBars = 2000;
+/// Rows of the task table (the longest tasks of a larger plan): plans of
+/// thousands of tasks keep a small page.
 constexpr size_t kMaxTableRows = 500;
 
 /// Colours of the kernel families (target::OpClass, in its order), then of
@@ -116,14 +114,14 @@ void writeSchedule(const std::vector<std::string> &rows,
       os << "<span><span class=\"sw\" style=\"background:" << kFamilyColours[f]
          << "\"></span>" << familyName(f) << "</span>";
   os << "</div>\n";
-  if (bars.size() > kMaxTimelineBars)
+  if (bars.size() > loom::emit::kTimelineMaxBars)
     os << fmt::format("<p class=\"note\">{} tasks and transfers: the chart "
                       "draws the {} longest of the time window it shows; "
                       "zoom in to see the shorter ones.</p>\n",
-                      bars.size(), kMaxTimelineBars);
+                      bars.size(), loom::emit::kTimelineMaxBars);
   os << "<script type=\"application/json\" id=\"loom-schedule\">\n"
      << "{\"unit\": \"µs\", \"scale\": 1, \"end\": " << jsonTime(makespan)
-     << ", \"maxBars\": " << kMaxTimelineBars << ",\n\"rows\": [";
+     << ", \"maxBars\": " << loom::emit::kTimelineMaxBars << ",\n\"rows\": [";
   for (size_t r = 0; r < rows.size(); ++r)
     os << (r ? ", " : "") << jsonString(rows[r]);
   os << "],\n\"groups\": [";

@@ -87,8 +87,7 @@ void writeScheduleTimeline(const ScenarioProblem &P, const PolicyResult &R,
   using loom::emit::jsonTime;
   int p = int(P.platform.devices.size());
   std::vector<std::string> rows;
-  std::vector<int> rowOfQueue; // device d, queue q -> firstRow[d] + q
-  std::vector<int> firstRow;
+  std::vector<int> firstRow; // device d, queue q: row firstRow[d] + q
   for (int d = 0; d < p; ++d) {
     firstRow.push_back(int(rows.size()));
     int queues = std::max(1, P.platform.devices[size_t(d)].queues);
@@ -187,7 +186,7 @@ void writeScheduleTimeline(const ScenarioProblem &P, const PolicyResult &R,
         "&#9660; deadline</span><span>| release</span></div>\n";
   os << "<script type=\"application/json\" id=\"loom-scenario-schedule\">\n"
      << "{\"unit\": \"ms\", \"scale\": 0.001, \"end\": " << jsonTime(end)
-     << ", \"maxBars\": 2000,\n\"rows\": [";
+     << ", \"maxBars\": " << loom::emit::kTimelineMaxBars << ",\n\"rows\": [";
   for (size_t r = 0; r < rows.size(); ++r)
     os << (r ? ", " : "") << jsonString(rows[r]);
   os << "],\n\"groups\": [";

@@ -41,6 +41,11 @@
 
 namespace loom::emit {
 
+/// The `maxBars` the reports give the timeline: at most this many bars are
+/// drawn at once (the longest of the visible window), so a plan of
+/// thousands of tasks keeps a fast chart.
+inline constexpr size_t kTimelineMaxBars = 2000;
+
 /// CSS of the timeline, the legend and the sortable tables; goes into
 /// <style>.
 inline constexpr llvm::StringLiteral kReportStyle =
