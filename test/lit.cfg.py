@@ -24,5 +24,14 @@ tool_dirs = [config.loom_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["loom-opt", "loom-translate", "loomc", "loom-run", "loom-profile"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.loom_tools_dir, append_path=True)
+# The report tests open report.html in headless Chromium (Debian's
+# `chromium`, installed by scripts/install-deps.sh); without it they are
+# skipped.
+if os.access("/usr/bin/chromium", os.X_OK):
+    config.available_features.add("chromium")
+    config.substitutions.append(
+        ("%chromium-dump-dom",
+         "/usr/bin/chromium --headless=new --no-sandbox --disable-gpu "
+         "--virtual-time-budget=5000 --dump-dom"))
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")

@@ -1,13 +1,20 @@
 //===- ReportEmitter.cpp - report.html: the plan for a person -------------===//
 //
-// A self-contained page (inline CSS and SVG, no scripts, no external files):
+// A self-contained page (inline CSS, SVG and script, no external files):
 // the summary (makespan, lower bound, single-device plans, speed-up), a Gantt
-// chart with one row per device queue and per link, per-device utilization,
-// memory per arena, and the tasks that fell back from the device the
-// partitioner preferred. Deterministic: no dates, no randomness.
+// chart with one row per device queue and per link (drawn by the shared
+// timeline script of ReportScript.h from a JSON block: legend per kernel
+// family, labels on the bars, time axis, zoom), per-device utilization,
+// memory per arena over time, the tasks that fell back from the device the
+// partitioner preferred, and a table of the tasks with their cost on every
+// device and the reason for their placement (explainPlacement, as loomc
+// --explain-placement prints it). Deterministic: no dates, no randomness.
 //
 //===----------------------------------------------------------------------===//
+#include "loom/Emit/Placement.h"
 #include "loom/Emit/PlanEmitter.h"
+#include "loom/Emit/ReportScript.h"
+#include "loom/Target/Target.h"
 
 #include "Plan/PlanOps.h"
 
@@ -16,7 +23,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -39,17 +48,308 @@ std::string escape(StringRef text) {
   return out;
 }
 
-/// A stable colour per kernel name (FNV-1a hash to a hue).
-std::string colour(StringRef kernel) {
-  uint32_t h = 2166136261u;
-  for (char c : kernel)
-    h = (h ^ uint8_t(c)) * 16777619u;
-  return fmt::format("hsl({}, 55%, 62%)", h % 360);
-}
-
 double attrUs(Operation *op, StringRef name) {
   auto a = op->getAttrOfType<FloatAttr>(name);
   return a ? a.getValueAsDouble() : 0.0;
+}
+
+/// Rows of the task table (the longest tasks of a larger plan): plans of
+/// thousands of tasks keep a small page.
+constexpr size_t kMaxTableRows = 500;
+
+/// Colours of the kernel families (target::OpClass, in its order), then of
+/// transfers: the legend of the schedule.
+constexpr const char *kFamilyColours[] = {"#4e79a7", "#f28e2b", "#e15759",
+                                          "#76b7b2", "#59a14f", "#edc948",
+                                          "#b07aa1", "#9c755f", "#d4d4d4"};
+constexpr size_t kTransferFamily = loom::target::kNumOpClasses;
+static_assert(std::size(kFamilyColours) == kTransferFamily + 1);
+
+size_t familyOf(Operation *op, StringRef kernel) {
+  if (isa<TransferOp>(op))
+    return kTransferFamily;
+  return size_t(
+      loom::target::kernelClass(kernel).value_or(loom::target::OpClass::Other));
+}
+
+std::string familyName(size_t f) {
+  if (f == kTransferFamily)
+    return "transfer";
+  return loom::target::opClassName(loom::target::OpClass(f)).str();
+}
+
+/// 1536 -> "1.5 KiB".
+std::string humanBytes(double bytes) {
+  static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  size_t u = 0;
+  while (bytes >= 1024 && u + 1 < std::size(units)) {
+    bytes /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{:.0f} B", bytes)
+                : fmt::format("{:.1f} {}", bytes, units[u]);
+}
+
+/// A bar of the Gantt chart: a task or a transfer on its row.
+struct TimelineBar {
+  size_t row;
+  double start, end;
+  std::string name, kernel;
+  Operation *op;
+};
+
+/// The Gantt chart: its legend, the data of the timeline script
+/// (ReportScript.h) and where the script draws it.
+void writeSchedule(const std::vector<std::string> &rows,
+                   const std::vector<TimelineBar> &bars, double makespan,
+                   llvm::raw_ostream &os) {
+  using loom::emit::jsonString;
+  using loom::emit::jsonTime;
+  std::vector<bool> used(kTransferFamily + 1, false);
+  for (const TimelineBar &b : bars)
+    used[familyOf(b.op, b.kernel)] = true;
+  os << "<h2>Schedule</h2>\n<div class=\"legend\">";
+  for (size_t f = 0; f <= kTransferFamily; ++f)
+    if (used[f])
+      os << "<span><span class=\"sw\" style=\"background:" << kFamilyColours[f]
+         << "\"></span>" << familyName(f) << "</span>";
+  os << "</div>\n";
+  if (bars.size() > loom::emit::kTimelineMaxBars)
+    os << fmt::format("<p class=\"note\">{} tasks and transfers: the chart "
+                      "draws the {} longest of the time window it shows; "
+                      "zoom in to see the shorter ones.</p>\n",
+                      bars.size(), loom::emit::kTimelineMaxBars);
+  os << "<script type=\"application/json\" id=\"loom-schedule\">\n"
+     << "{\"unit\": \"µs\", \"scale\": 1, \"end\": " << jsonTime(makespan)
+     << ", \"maxBars\": " << loom::emit::kTimelineMaxBars << ",\n\"rows\": [";
+  for (size_t r = 0; r < rows.size(); ++r)
+    os << (r ? ", " : "") << jsonString(rows[r]);
+  os << "],\n\"groups\": [";
+  for (size_t f = 0; f <= kTransferFamily; ++f)
+    os << (f ? ", " : "") << "{\"name\": " << jsonString(familyName(f))
+       << ", \"color\": \"" << kFamilyColours[f] << "\"}";
+  os << "],\n\"bars\": [\n";
+  for (size_t i = 0; i < bars.size(); ++i) {
+    const TimelineBar &b = bars[i];
+    std::string tip = fmt::format("{} ({}): {:.2f}–{:.2f} µs", b.name, b.kernel,
+                                  b.start, b.end);
+    os << "[" << b.row << ", " << jsonTime(b.start) << ", " << jsonTime(b.end)
+       << ", " << familyOf(b.op, b.kernel) << ", " << jsonString(b.name) << ", "
+       << jsonString(tip) << ", 0]" << (i + 1 < bars.size() ? ",\n" : "\n");
+  }
+  os << "],\n\"marks\": []}\n</script>\n"
+     << "<div class=\"loom-timeline\" data-src=\"loom-schedule\"></div>\n"
+     << "<noscript><p>The schedule chart needs JavaScript; trace.json has the "
+        "same schedule for Perfetto.</p></noscript>\n";
+}
+
+/// Per arena: the bytes of live buffers over the predicted schedule (a
+/// small step chart, the maximum per pixel column), against the planned
+/// peak (offsets included: what the runtime allocates).
+void writeMemoryOverTime(ModuleOp module, Block &body, double makespan,
+                         llvm::raw_ostream &os) {
+  struct Life {
+    double first = -1, last = -1, written = -1;
+    uint64_t size = 0;
+    std::string arena;
+  };
+  llvm::DenseMap<Value, size_t> index;
+  std::vector<Life> lives;
+  for (Operation &op : body)
+    if (auto alloc = dyn_cast<AllocOp>(op)) {
+      index[alloc.getBuffer()] = lives.size();
+      Life l;
+      l.size = uint64_t(alloc.getSizeInBytes());
+      l.arena = alloc.getArena().str();
+      lives.push_back(l);
+    }
+  auto touch = [&](Value v, Operation *step, bool write) {
+    auto it = index.find(rootBuffer(v));
+    if (it == index.end())
+      return;
+    Life &l = lives[it->second];
+    double s = attrUs(step, "start_us"), e = attrUs(step, "end_us");
+    if (write) {
+      if (l.first < 0 || s < l.first)
+        l.first = s;
+      l.written = std::max(l.written, e);
+    } else {
+      l.last = std::max(l.last, e);
+    }
+  };
+  for (Operation &op : body) {
+    if (auto task = dyn_cast<TaskOp>(op)) {
+      for (Value v : task.getInputs())
+        touch(v, &op, false);
+      for (Value v : task.getOutputs())
+        touch(v, &op, true);
+    } else if (auto transfer = dyn_cast<TransferOp>(op)) {
+      touch(transfer.getSource(), &op, false);
+      touch(transfer.getTarget(), &op, true);
+    }
+  }
+  auto whole = [&](Value v) {
+    auto it = index.find(rootBuffer(v));
+    if (it != index.end()) {
+      lives[it->second].first = 0;
+      lives[it->second].last = makespan;
+    }
+  };
+  for (Operation &op : body) {
+    if (auto in = dyn_cast<InputOp>(op))
+      whole(in.getBuffer());
+    else if (auto out = dyn_cast<OutputOp>(op))
+      whole(out.getBuffer());
+  }
+  for (Life &l : lives) {
+    if (l.first < 0)
+      l.first = 0; // never written: alive from the start
+    l.last = std::max({l.last, l.written, l.first});
+  }
+
+  os << "<h2>Memory over time</h2>\n<p class=\"note\">Bytes of the buffers "
+        "alive in each arena over the predicted schedule (a buffer lives from "
+        "its first write to its last read; graph inputs and outputs for the "
+        "whole run). Dashed: the arena's planned peak, offsets included, which "
+        "is what the runtime allocates.</p>\n";
+  const int width = 600, height = 90, left = 70, top = 8;
+  for (auto arena : module.getOps<ArenaOp>()) {
+    // Sweep the allocations and frees in time order (frees first).
+    std::vector<std::pair<double, int64_t>> events;
+    for (const Life &l : lives)
+      if (l.arena == arena.getSymName() && l.size) {
+        events.push_back({l.first, int64_t(l.size)});
+        events.push_back({l.last, -int64_t(l.size)});
+      }
+    std::sort(events.begin(), events.end());
+    uint64_t peak = arena.getPeakBytes().value_or(0);
+    os << "<figure style=\"margin:.5em 0\"><figcaption><b>"
+       << escape(arena.getSymName()) << "</b> (" << escape(arena.getDevice())
+       << "): ";
+    if (events.empty()) {
+      os << "no buffers.</figcaption></figure>\n";
+      continue;
+    }
+    // Max live bytes per pixel column.
+    std::vector<int64_t> column(width, 0);
+    double span = makespan > 0 ? makespan : 1;
+    auto col = [&](double t) {
+      return std::clamp(int(t / span * width), 0, width - 1);
+    };
+    int64_t live = 0, maxLive = 0;
+    for (size_t i = 0; i < events.size(); ++i) {
+      live += events[i].second;
+      double from = events[i].first;
+      double to = i + 1 < events.size() ? events[i + 1].first : span;
+      if (to > from || i + 1 == events.size())
+        for (int c = col(from), e = col(to); c <= e; ++c)
+          column[size_t(c)] = std::max(column[size_t(c)], live);
+      maxLive = std::max(maxLive, live);
+    }
+    double top_ = double(std::max<uint64_t>(peak, uint64_t(maxLive)));
+    auto y = [&](double bytes) {
+      return top + height - (top_ > 0 ? bytes / top_ * height : 0);
+    };
+    os << "at most " << humanBytes(double(maxLive)) << " alive, planned peak "
+       << humanBytes(double(peak)) << "</figcaption>\n"
+       << fmt::format("<svg class=\"memory\" width=\"{}\" height=\"{}\" "
+                      "font-size=\"11\" role=\"img\">\n",
+                      left + width + 10, top + height + 18);
+    std::string path = fmt::format("M{} {:.1f}", left, y(0));
+    std::string last;
+    for (int c = 0; c < width; ++c) {
+      std::string level = fmt::format("{:.1f}", y(double(column[size_t(c)])));
+      if (level != last)
+        path += fmt::format("H{}V{}", left + c, level);
+      last = level;
+    }
+    path += fmt::format("H{}V{:.1f}Z", left + width, y(0));
+    os << "<path d=\"" << path
+       << "\" fill=\"#9ecae1\" stroke=\"#3182bd\" stroke-width=\"1\"/>\n"
+       << fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" "
+                      "stroke=\"#c00\" stroke-dasharray=\"4,3\"/>\n",
+                      left, left + width, y(double(peak)), y(double(peak)))
+       << fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" "
+                      "stroke=\"#444\"/><line x1=\"{0}\" x2=\"{3}\" y1=\"{2}\" "
+                      "y2=\"{2}\" stroke=\"#444\"/>\n",
+                      left, top, top + height, left + width)
+       << fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}"
+                      "</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">0"
+                      "</text>\n",
+                      left - 4, y(top_) + 4, humanBytes(top_), left - 4,
+                      top + height)
+       << fmt::format("<text x=\"{}\" y=\"{}\">0</text><text x=\"{}\" y=\"{}\" "
+                      "text-anchor=\"end\">{:.1f} µs</text>\n",
+                      left, top + height + 14, left + width, top + height + 14,
+                      makespan)
+       << "</svg></figure>\n";
+  }
+}
+
+/// Every task (the longest kMaxTableRows of a larger plan) by start: its
+/// kernel, device, times, estimated cost on every device and the reason
+/// for its placement.
+void writeTaskTable(ModuleOp module, Block &body, llvm::raw_ostream &os) {
+  std::vector<TaskOp> tasks;
+  for (Operation &op : body)
+    if (auto task = dyn_cast<TaskOp>(op))
+      tasks.push_back(task);
+  auto duration = [](TaskOp t) {
+    return attrUs(t, "end_us") - attrUs(t, "start_us");
+  };
+  std::vector<size_t> order(tasks.size());
+  std::iota(order.begin(), order.end(), 0);
+  if (tasks.size() > kMaxTableRows) {
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return duration(tasks[a]) > duration(tasks[b]);
+    });
+    order.resize(kMaxTableRows);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    double sa = attrUs(tasks[a], "start_us"), sb = attrUs(tasks[b], "start_us");
+    return sa != sb ? sa < sb : a < b;
+  });
+  os << "<h2>Tasks</h2>\n<p class=\"note\">";
+  if (tasks.size() > kMaxTableRows)
+    os << "The " << kMaxTableRows << " longest of " << tasks.size()
+       << " tasks (plan.json lists them all), ";
+  else
+    os << "All " << tasks.size() << " tasks, ";
+  os << "by predicted start; click a header to sort. Estimated µs on every "
+        "device (bold: where it runs; -: the device cannot run it) and the "
+        "reason for the placement, as <code>loomc --explain-placement</code> "
+        "prints it.</p>\n<table class=\"sortable tasks\"><thead><tr>"
+        "<th>#</th><th>task</th><th>kernel</th><th>device</th>"
+        "<th>start (µs)</th><th>duration (µs)</th>";
+  for (auto dev : module.getOps<DeviceOp>())
+    os << "<th>" << escape(dev.getSymName()) << " (µs)</th>";
+  os << "<th>placement</th></tr></thead><tbody>\n";
+  for (size_t i = 0; i < order.size(); ++i) {
+    TaskOp t = tasks[order[i]];
+    loom::emit::PlacementExplanation e =
+        loom::emit::explainPlacement(module, t);
+    double start = attrUs(t, "start_us"), d = duration(t);
+    os << fmt::format(
+        "<tr><td data-v=\"{0}\">{0}</td><td style=\"text-align:"
+        "left\">{1}</td><td style=\"text-align:left\">{2}</td>"
+        "<td style=\"text-align:left\">{3}[{4}]</td>"
+        "<td data-v=\"{5}\">{6:.2f}</td><td data-v=\"{7}\">{8:.2f}"
+        "</td>",
+        i, escape(t.getName()), escape(t.getKernel()), escape(t.getDevice()),
+        t.getQueue(), loom::emit::jsonTime(start), start,
+        loom::emit::jsonTime(d), d);
+    for (const auto &[device, us] : e.costs) {
+      if (!us) {
+        os << "<td data-v=\"Infinity\">-</td>";
+        continue;
+      }
+      os << fmt::format("<td{} data-v=\"{}\">{:.2f}</td>",
+                        device == e.chosen ? " class=\"here\"" : "",
+                        loom::emit::jsonTime(*us), *us);
+    }
+    os << "<td class=\"reason\">" << escape(e.reason) << "</td></tr>\n";
+  }
+  os << "</tbody></table>\n";
 }
 
 } // namespace
@@ -79,11 +379,7 @@ LogicalResult loom::emit::emitReport(ModuleOp module, llvm::raw_ostream &os) {
       rowOf[key] = rows.size();
       rows.push_back(key);
     }
-  struct Bar {
-    size_t row;
-    double start, end;
-    std::string name, kernel;
-  };
+  using Bar = TimelineBar;
   std::vector<Bar> bars;
   std::vector<std::pair<std::string, std::string>> fallbacks;
   for (Operation &op : body) {
@@ -107,16 +403,18 @@ LogicalResult loom::emit::emitReport(ModuleOp module, llvm::raw_ostream &os) {
       rows.push_back(key);
     }
     bars.push_back({rowOf[key], attrUs(&op, "start_us"), attrUs(&op, "end_us"),
-                    name, kernel});
+                    name, kernel, &op});
   }
 
-  os << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>Loom plan: "
+  os << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>Loom "
+        "plan: "
      << escape(source ? *source : "model") << "</title>\n"
      << "<style>body{font-family:sans-serif;margin:2em;color:#222}"
         "table{border-collapse:collapse;margin:1em 0}"
         "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}"
         "th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}"
-        "</style></head><body>\n";
+     << kReportStyle << "</style>\n"
+     << kReportErrorHook << "</head><body>\n";
   os << "<h1>Loom plan</h1>\n<p>Model <code>"
      << escape(source ? *source : "?") << "</code>, target <code>"
      << escape(target ? target.getValue() : "?") << "</code>, "
@@ -142,28 +440,7 @@ LogicalResult loom::emit::emitReport(ModuleOp module, llvm::raw_ostream &os) {
   os << "</table>\n";
 
   // Gantt chart.
-  const double width = 1000, rowHeight = 22, left = 130;
-  double scale = makespan > 0 ? (width - left - 10) / makespan : 0;
-  double height = rowHeight * double(rows.size()) + 30;
-  os << "<h2>Schedule</h2>\n"
-     << fmt::format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" "
-                    "height=\"{}\" font-size=\"11\">\n",
-                    width, height);
-  for (size_t r = 0; r < rows.size(); ++r)
-    os << fmt::format("<text x=\"4\" y=\"{:.1f}\">{}</text>\n",
-                      rowHeight * double(r) + 15, escape(rows[r]));
-  for (const Bar &b : bars)
-    os << fmt::format(
-        "<rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{:.1f}\" "
-        "fill=\"{}\" stroke=\"#555\" stroke-width=\"0.3\"><title>{} ({}): "
-        "{:.2f}–{:.2f} µs</title></rect>\n",
-        left + b.start * scale, rowHeight * double(b.row) + 3,
-        std::max(0.5, (b.end - b.start) * scale), rowHeight - 6,
-        colour(b.kernel), escape(b.name), escape(b.kernel), b.start, b.end);
-  os << fmt::format("<text x=\"{}\" y=\"{:.1f}\">0</text><text x=\"{:.1f}\" "
-                    "y=\"{:.1f}\" text-anchor=\"end\">{:.1f} µs</text>\n",
-                    left, height - 6, width - 10, height - 6, makespan);
-  os << "</svg>\n";
+  writeSchedule(rows, bars, makespan, os);
 
   // Devices and memory.
   os << "<h2>Devices</h2>\n<table><tr><th>device</th><th>kind</th><th>queues</th>"
@@ -177,7 +454,10 @@ LogicalResult loom::emit::emitReport(ModuleOp module, llvm::raw_ostream &os) {
     os << fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.1f}</td>"
                       "<td>{:.0f}%</td><td>{}</td></tr>\n",
                       escape(dev.getSymName()), escape(dev.getKind()),
-                      dev.getQueues(), b, makespan > 0 ? 100 * b / makespan : 0.0,
+                      dev.getQueues(), b,
+                      makespan > 0 && dev.getQueues() > 0
+                          ? 100 * b / (makespan * double(dev.getQueues()))
+                          : 0.0,
                       peak);
   }
   os << "</table>\n";
@@ -192,6 +472,8 @@ LogicalResult loom::emit::emitReport(ModuleOp module, llvm::raw_ostream &os) {
          << "</td></tr>\n";
     os << "</table>\n";
   }
+  writeMemoryOverTime(module, body, makespan, os);
+  writeTaskTable(module, body, os);
   // Accuracy of a quantized model against the float one (loomc --quantize).
   if (auto q = module->getAttrOfType<DictionaryAttr>("loom.quantization")) {
     auto str = [&](StringRef key) {
@@ -227,6 +509,6 @@ LogicalResult loom::emit::emitReport(ModuleOp module, llvm::raw_ostream &os) {
       }
     os << "</table>\n";
   }
-  os << "</body></html>\n";
+  os << kReportScript << "</body></html>\n";
   return success();
 }

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "loom/Scenario/Output.h"
+#include "loom/Emit/ReportScript.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
@@ -62,6 +63,166 @@ std::string ms(double us, int digits = 3) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", digits, us / 1000);
   return buf;
+}
+
+/// "1 miss", "2 misses", "0 misses".
+std::string missCount(int n) {
+  return std::to_string(n) + (n == 1 ? " miss" : " misses");
+}
+
+/// Colours of the models on the timeline (tab10), in scenario order.
+constexpr const char *kModelColours[] = {
+    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
+    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
+
+/// The written schedule as a timeline (ReportScript.h): one row per device
+/// queue with the job instances' tasks (consecutive tasks of one job on a
+/// queue drawn as one bar), one per link with transfers, and one per model
+/// with each job instance from its start to its end, its release (black
+/// tick; decode steps have none, their predecessor's end releases them) and
+/// its deadline (red mark); missed jobs are outlined in red.
+void writeScheduleTimeline(const ScenarioProblem &P, const PolicyResult &R,
+                           llvm::raw_ostream &os) {
+  using loom::emit::jsonString;
+  using loom::emit::jsonTime;
+  int p = int(P.platform.devices.size());
+  std::vector<std::string> rows;
+  std::vector<int> firstRow; // device d, queue q: row firstRow[d] + q
+  for (int d = 0; d < p; ++d) {
+    firstRow.push_back(int(rows.size()));
+    int queues = std::max(1, P.platform.devices[size_t(d)].queues);
+    for (int q = 0; q < queues; ++q)
+      rows.push_back(P.platform.devices[size_t(d)].name + "[" +
+                     std::to_string(q) + "]");
+  }
+  std::vector<int> linkRow(size_t(p * p), -1);
+  for (const PlacedTransfer &t : R.transfers) {
+    int l = t.fromDevice * p + t.toDevice;
+    if (linkRow[size_t(l)] < 0)
+      linkRow[size_t(l)] = -2; // used; numbered below in link order
+  }
+  for (int l = 0; l < p * p; ++l)
+    if (linkRow[size_t(l)] == -2) {
+      linkRow[size_t(l)] = int(rows.size());
+      rows.push_back("link " + P.platform.devices[size_t(l / p)].name + " -> " +
+                     P.platform.devices[size_t(l % p)].name);
+    }
+  int jobRows = int(rows.size());
+  for (const Workload &wl : P.workloads)
+    rows.push_back("jobs: " + wl.name);
+
+  struct Bar {
+    int row;
+    double start, end;
+    size_t job;
+    std::string label, tip;
+  };
+  std::vector<Bar> bars;
+  double end = std::max(P.horizonUs, R.makespanUs);
+  std::vector<size_t> order = startOrder(R);
+  // Device rows: tasks, merged per job while they follow each other.
+  std::vector<Bar> taskBars;
+  for (size_t jb : order)
+    for (const PlacedTask &t : R.jobs[jb].tasks)
+      taskBars.push_back(
+          {firstRow[size_t(t.device)] + t.queue, t.start, t.end, jb, "", ""});
+  std::stable_sort(taskBars.begin(), taskBars.end(),
+                   [](const Bar &a, const Bar &b) {
+                     return a.row != b.row ? a.row < b.row : a.start < b.start;
+                   });
+  std::vector<int> tasksIn;
+  for (const Bar &b : taskBars) {
+    if (!bars.empty() && bars.back().row == b.row && bars.back().job == b.job &&
+        b.start <= bars.back().end + 1e-6) {
+      bars.back().end = std::max(bars.back().end, b.end);
+      ++tasksIn.back();
+      continue;
+    }
+    bars.push_back(b);
+    tasksIn.push_back(1);
+  }
+  for (size_t i = 0; i < bars.size(); ++i) {
+    bars[i].label = jobLabel(P, bars[i].job);
+    bars[i].tip = bars[i].label + ": " + std::to_string(tasksIn[i]) +
+                  (tasksIn[i] == 1 ? " task, " : " tasks, ") +
+                  ms(bars[i].start) + "–" + ms(bars[i].end) + " ms";
+  }
+  for (const PlacedTransfer &t : R.transfers)
+    bars.push_back({linkRow[size_t(t.fromDevice * p + t.toDevice)], t.start,
+                    t.end, size_t(t.job), "copy",
+                    "copy for " + jobLabel(P, size_t(t.job)) + ": " +
+                        ms(t.start) + "–" + ms(t.end) + " ms"});
+  // Job rows, with release and deadline marks.
+  std::string marks;
+  for (size_t jb : order) {
+    const Job &job = P.jobs[jb];
+    const JobResult &r = R.jobs[jb];
+    int row = jobRows + job.workload;
+    std::string label = jobLabel(P, jb);
+    bars.push_back({row, r.start, r.end, jb, label,
+                    label + ": released " + ms(r.release) + " ms, ran " +
+                        ms(r.start) + "–" + ms(r.end) + " ms, deadline " +
+                        ms(r.deadline) + " ms" +
+                        (r.missed ? " (missed)" : "")});
+    end = std::max({end, r.end, r.deadline});
+    auto mark = [&](double t, const char *kind, const std::string &tip) {
+      marks += (marks.empty() ? "[" : ",\n[") + std::to_string(row) + ", " +
+               jsonTime(t) + ", \"" + kind + "\", " + jsonString(tip) + "]";
+    };
+    // A decode step is released by its predecessor's end: no mark of its own.
+    if (job.role != Job::Role::Decode)
+      mark(r.release, "release",
+           label + " released at " + ms(r.release) + " ms");
+    mark(r.deadline, "deadline", label + " deadline " + ms(r.deadline) + " ms");
+  }
+
+  os << "<div class=\"legend\">";
+  for (size_t w = 0; w < P.workloads.size(); ++w)
+    os << "<span><span class=\"sw\" style=\"background:"
+       << kModelColours[w % std::size(kModelColours)] << "\"></span>"
+       << html(P.workloads[w].name) << "</span>";
+  os << "<span><span class=\"sw\" style=\"background:#fff;border:2px solid "
+        "#c00\"></span>missed its deadline</span><span style=\"color:#c00\">"
+        "&#9660; deadline</span><span>| release</span></div>\n";
+  os << "<script type=\"application/json\" id=\"loom-scenario-schedule\">\n"
+     << "{\"unit\": \"ms\", \"scale\": 0.001, \"end\": " << jsonTime(end)
+     << ", \"maxBars\": " << loom::emit::kTimelineMaxBars << ",\n\"rows\": [";
+  for (size_t r = 0; r < rows.size(); ++r)
+    os << (r ? ", " : "") << jsonString(rows[r]);
+  os << "],\n\"groups\": [";
+  for (size_t w = 0; w < P.workloads.size(); ++w)
+    os << (w ? ", " : "") << "{\"name\": " << jsonString(P.workloads[w].name)
+       << ", \"color\": \"" << kModelColours[w % std::size(kModelColours)]
+       << "\"}";
+  os << "],\n\"bars\": [\n";
+  for (size_t i = 0; i < bars.size(); ++i) {
+    const Bar &b = bars[i];
+    os << "[" << b.row << ", " << jsonTime(b.start) << ", " << jsonTime(b.end)
+       << ", " << P.jobs[b.job].workload << ", " << jsonString(b.label) << ", "
+       << jsonString(b.tip) << ", " << (R.jobs[b.job].missed ? 1 : 0) << "]"
+       << (i + 1 < bars.size() ? ",\n" : "\n");
+  }
+  os << "],\n\"marks\": [\n"
+     << marks << "]}\n</script>\n"
+     << "<div class=\"loom-timeline\" data-src=\"loom-scenario-schedule\">"
+        "</div>\n<noscript><p>The timeline needs JavaScript; trace.json has "
+        "the same schedule for Perfetto.</p></noscript>\n";
+  // The misses, by name (the first 20).
+  std::vector<size_t> missed;
+  for (size_t jb : order)
+    if (R.jobs[jb].missed)
+      missed.push_back(jb);
+  if (!missed.empty()) {
+    os << "<p class=\"miss\">Missed: ";
+    for (size_t i = 0; i < missed.size() && i < 20; ++i) {
+      const JobResult &r = R.jobs[missed[i]];
+      os << (i ? "; " : "") << html(jobLabel(P, missed[i])) << " (ended "
+         << ms(r.end) << " ms, deadline " << ms(r.deadline) << " ms)";
+    }
+    if (missed.size() > 20)
+      os << "; and " << missed.size() - 20 << " more";
+    os << ".</p>\n";
+  }
 }
 
 } // namespace
@@ -317,7 +478,9 @@ void loom::scenario::writeScenarioReport(
         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid "
         "#ccc;padding:3px 8px;text-align:right}th{background:#f4f4f4}"
         "td.l,th.l{text-align:left}.miss{color:#c00;font-weight:bold}"
-        ".chosen{background:#eef6ff}</style></head><body>\n";
+        ".chosen{background:#eef6ff}"
+     << loom::emit::kReportStyle << "</style>\n"
+     << loom::emit::kReportErrorHook << "</head><body>\n";
   os << "<h1>Scenario " << html(info.source) << " on " << html(info.target)
      << "</h1>\n<p>Horizon " << ms(P.horizonUs) << " ms"
      << (P.horizonCapped ? " (capped: the hyperperiod is longer)" : "") << "; "
@@ -325,6 +488,14 @@ void loom::scenario::writeScenarioReport(
      << " job instances; policy requested: " << html(info.requestedPolicy)
      << ", schedule written: <b>" << policyName(results[chosen].policy)
      << "</b>. All numbers are predictions of the cost model.</p>\n";
+  {
+    const PolicyResult &R = results[chosen];
+    os << "<h2>Written schedule</h2>\n<p>" << policyName(R.policy) << ": <b"
+       << (R.misses ? " class=miss" : "") << ">" << missCount(R.misses)
+       << "</b> in " << R.jobs.size() << " job instances; makespan "
+       << ms(R.makespanUs) << " ms.</p>\n";
+    writeScheduleTimeline(P, R, os);
+  }
   if (!info.analysis.empty()) {
     os << "<h2>Feasibility warnings</h2><ul>\n";
     for (const std::string &a : info.analysis)
@@ -360,7 +531,7 @@ void loom::scenario::writeScenarioReport(
          << i * rowH + 4 << "\" width=\"" << bw << "\" height=\"" << rowH - 6
          << "\" fill=\"" << colors[i % 6] << "\"/><text x=\"" << 115 + bw
          << "\" y=\"" << i * rowH + 16 << "\" font-size=\"12\">"
-         << results[i].misses << " misses</text>\n";
+         << missCount(results[i].misses) << "</text>\n";
     }
     os << "</svg>\n";
   }
@@ -445,5 +616,6 @@ void loom::scenario::writeScenarioReport(
         "edf; a job that would miss on its compiled devices, or an LLM "
         "prefill, may have its tasks moved (each to the device where it "
         "finishes first, or all to one device) when that ends it "
-        "sooner.</li></ul>\n</body></html>\n";
+        "sooner.</li></ul>\n"
+     << loom::emit::kReportScript << "</body></html>\n";
 }

@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "loom/Emit/PlanEmitter.h"
+#include "loom/Emit/Placement.h"
 #include "loom/Import/OnnxImporter.h"
 #include "loom/Pipelines/InitAll.h"
 #include "loom/Pipelines/Pipelines.h"
@@ -166,49 +167,23 @@ static cl::opt<bool> quiet("quiet", cl::desc("Print no summary"),
 
 namespace {
 
-/// Per task: the estimate on every device, where it runs and why.
+/// Per task: the estimate on every device, where it runs and why (the
+/// reason is report.html's too: loom::emit::explainPlacement).
 void explain(ModuleOp module) {
   auto &os = llvm::outs();
   os << "placement (estimated us per device; * = chosen):\n";
   module.walk([&](loom::plan::TaskOp task) {
-    auto costs = task.getCostUsAttr();
-    StringRef chosen = task.getDevice();
-    std::optional<double> here, best;
-    StringRef bestDevice;
-    unsigned capable = 0;
+    loom::emit::PlacementExplanation e =
+        loom::emit::explainPlacement(module, task);
     os << "  " << task.getName() << " (" << task.getKernel() << "):";
-    for (auto dev : module.getOps<loom::plan::DeviceOp>()) {
-      auto c = costs ? costs.getAs<FloatAttr>(dev.getSymName()) : nullptr;
-      os << " " << dev.getSymName() << (dev.getSymName() == chosen ? "*" : "")
-         << "=";
-      if (!c) {
+    for (const auto &[device, us] : e.costs) {
+      os << " " << device << (device == e.chosen ? "*" : "") << "=";
+      if (us)
+        os << llvm::format("%.2f", *us);
+      else
         os << "-";
-        continue;
-      }
-      ++capable;
-      double us = c.getValueAsDouble();
-      os << llvm::format("%.2f", us);
-      if (dev.getSymName() == chosen)
-        here = us;
-      if (!best || us < *best) {
-        best = us;
-        bestDevice = dev.getSymName();
-      }
     }
-    os << " -> ";
-    if (capable == 1)
-      os << "only " << chosen << " can run it";
-    else if (here && best && *here <= *best)
-      os << "fastest on " << chosen;
-    else
-      os << "faster on " << bestDevice << ", but on " << chosen
-         << " the whole schedule ends sooner (data stays where it is, or "
-         << bestDevice << " is busy)";
-    if (auto why = task->getAttrOfType<StringAttr>("fallback"))
-      os << "; " << why.getValue();
-    if (auto split = task->getAttrOfType<StringAttr>("split"))
-      os << "; co-executed part: " << split.getValue();
-    os << "\n";
+    os << " -> " << e.reason << "\n";
   });
 }
 

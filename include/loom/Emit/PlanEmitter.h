@@ -43,9 +43,12 @@ mlir::LogicalResult emitPlan(mlir::ModuleOp module, llvm::raw_ostream &planJson,
 mlir::LogicalResult emitTrace(mlir::ModuleOp module, llvm::raw_ostream &os);
 
 /// Writes report.html: a self-contained page with the predicted latency
-/// against the lower bound and the single-device plans, a Gantt chart (SVG)
-/// of every queue and link, per-device utilization, memory per arena and
-/// the tasks that fell back from their preferred device.
+/// against the lower bound and the single-device plans, a Gantt chart of
+/// every queue and link (legend per kernel family, labelled bars, time axis,
+/// zoom; drawn by ReportScript.h's script), per-device utilization, the
+/// tasks that fell back from their preferred device, memory over time per
+/// arena, and a sortable table of the tasks with their cost on every device
+/// and the reason for their placement (docs/tools.md).
 mlir::LogicalResult emitReport(mlir::ModuleOp module, llvm::raw_ostream &os);
 
 struct StubEmitOptions {

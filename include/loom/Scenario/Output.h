@@ -41,9 +41,12 @@ void writeScenarioJson(const ScenarioProblem &problem,
 void writeScenarioTrace(const ScenarioProblem &problem,
                         const PolicyResult &result, llvm::raw_ostream &os);
 
-/// report.html: per model and policy, the latency distribution (min,
-/// median, p95, max), misses, and for requests TTFT and tokens/s; a table
-/// and inline SVG charts, policies side by side.
+/// report.html: the written schedule's misses and its timeline (device
+/// queues with the job instances' tasks, links, one row per model with
+/// each job, its release and deadline; ReportScript.h draws it); per model
+/// and policy, the latency distribution (min, median, p95, max), misses,
+/// and for requests TTFT and tokens/s; tables and inline SVG charts,
+/// policies side by side.
 void writeScenarioReport(const ScenarioProblem &problem,
                          const std::vector<PolicyResult> &results,
                          size_t chosen, const OutputInfo &info,
