@@ -3,15 +3,18 @@
 // The import runs in stages, each of which can fail with a message naming the
 // model and the node or value at fault:
 //   1. parse (binary protobuf or ONNX text format),
-//   2. structural checks (domains, dangling names, cycles),
+//   2. stable topological sort (GraphOrder.cpp) and structural checks
+//      (domains, dangling names),
 //   3. dimension binding (--input-shape, --dim, --const-input),
-//   4. upgrade to opset 17 (ONNX version converter),
+//   4. version adapters: every node rewritten into its opset-17 form from
+//      one table (VersionAdapters.cpp; no ONNX version converter),
 //   5. ONNX shape inference (strict, with data propagation),
 //   6. IR construction (one loom op per node; initializers become
 //      dense_resource constants; subgraphs become regions).
 //
 //===----------------------------------------------------------------------===//
 #include "loom/Import/OnnxImporter.h"
+#include "ImportSupport.h"
 #include "Loom/LoomOps.h"
 #include "Loom/LoomUtils.h"
 
@@ -31,7 +34,6 @@
 #include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
 #include "onnx/shape_inference/implementation.h"
-#include "onnx/version_converter/convert.h"
 
 #include <google/protobuf/io/coded_stream.h>
 
@@ -122,18 +124,9 @@ int expectedAttrType(AttrKind k) {
   return 0;
 }
 
-/// "node 'conv1' (Conv)" or "node #3 (Relu)" for unnamed nodes.
-std::string describeNode(const onnx::NodeProto &node, int index) {
-  if (!node.name().empty())
-    return "node '" + node.name() + "' (" + node.op_type() + ")";
-  return "node #" + std::to_string(index) + " (" + node.op_type() + ")";
-}
-
-/// Thrown inside the importer; caught at the top and reported as one error.
-struct ImportError {
-  std::string message;
-};
-[[noreturn]] void fail(std::string message) { throw ImportError{std::move(message)}; }
+using loom::import::describeNode;
+using loom::import::fail;
+using loom::import::ImportError;
 
 //===----------------------------------------------------------------------===//
 // Types and tensors
@@ -609,23 +602,11 @@ onnx::ModelProto prepareModel(llvm::StringRef bytes, bool isText,
   if (opset == 0)
     fail("the model imports no opset of the default ONNX domain");
 
+  loom::import::sortTopologically(*model.mutable_graph());
   std::vector<std::set<std::string>> scopes;
   checkGraph(model.graph(), scopes);
   bindDimensions(model, options, folded);
-
-  if (opset > kTargetOpset) {
-    warnings.push_back("the model uses opset " + std::to_string(opset) +
-                       ", newer than " + std::to_string(kTargetOpset) +
-                       " which Loom supports; ops are read with their opset " +
-                       std::to_string(kTargetOpset) + " semantics");
-  } else if (opset < kTargetOpset) {
-    try {
-      model = onnx::version_conversion::ConvertVersion(model, int(kTargetOpset));
-    } catch (const std::exception &e) {
-      fail("cannot upgrade the model from opset " + std::to_string(opset) +
-           " to " + std::to_string(kTargetOpset) + ": " + e.what());
-    }
-  }
+  loom::import::adaptToOpset17(model);
   try {
     onnx::ShapeInferenceOptions inferenceOptions(/*check_type=*/true,
                                                  /*error_mode=*/1,

@@ -1,0 +1,55 @@
+//===- ImportSupport.h - Errors and names shared by the import stages -----===//
+//
+// The importer's stages (OnnxImporter.cpp drives them; GraphOrder.cpp,
+// VersionAdapters.cpp) report a problem by throwing ImportError with one
+// message that names the node, op and value at fault; importOnnxBuffer
+// catches it and emits it as the model's one error.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LOOM_LIB_IMPORT_IMPORTSUPPORT_H
+#define LOOM_LIB_IMPORT_IMPORTSUPPORT_H
+
+#include "onnx/onnx_pb.h"
+
+#include <string>
+#include <vector>
+
+namespace loom::import {
+
+/// Thrown inside the importer; caught at the top and reported as one error.
+struct ImportError {
+  std::string message;
+};
+
+[[noreturn]] inline void fail(std::string message) {
+  throw ImportError{std::move(message)};
+}
+
+/// "node 'conv1' (Conv)" or "node #3 (Relu)" for unnamed nodes.
+inline std::string describeNode(const onnx::NodeProto &node, int index) {
+  if (!node.name().empty())
+    return "node '" + node.name() + "' (" + node.op_type() + ")";
+  return "node #" + std::to_string(index) + " (" + node.op_type() + ")";
+}
+
+/// Stage 2a (GraphOrder.cpp): sorts the nodes of `graph` and of every
+/// subgraph so that each node comes after the producers of its inputs,
+/// including the values its subgraphs take from the enclosing graph. The
+/// order is stable: among the nodes that are ready, the earliest in the file
+/// comes first, so an already sorted graph keeps its order (as ONNX Runtime
+/// sorts). A cycle is an error naming the nodes on it.
+void sortTopologically(onnx::GraphProto &graph);
+
+/// Stage 4 (VersionAdapters.cpp): rewrites every node of the default domain,
+/// subgraphs included, from the version of its op in effect at the model's
+/// opset (7 to 21; 6 where the old form maps cleanly) into the op's form at
+/// opset 17, the one the loom dialect mirrors, and sets the model's
+/// default-domain opset import to 17. One table lists every (op, version)
+/// Loom reads; a version without an entry, or a form the adapter cannot
+/// express (e.g. a non-constant axes input at opset 18), is an error naming
+/// the node, the op and its version.
+void adaptToOpset17(onnx::ModelProto &model);
+
+} // namespace loom::import
+
+#endif // LOOM_LIB_IMPORT_IMPORTSUPPORT_H
