@@ -14,6 +14,7 @@
 #include "loom/Runtime/Session.h"
 #include "../common/ToolSupport.h"
 #include "loom/Runtime/TensorProtoIO.h"
+#include "loom/Support/OutputDir.h"
 #include "ScenarioRun.h"
 
 #include <nlohmann/json.hpp>
@@ -55,7 +56,9 @@ options:
                         line per output is printed
   --input NAME=FILE.pb  bind input NAME from a TensorProto file (repeatable;
                         overrides --test-data)
-  --output-dir DIR      write output N as DIR/output_N.pb (created if needed)
+  --output-dir DIR      write output N as DIR/output_N.pb; DIR must be new,
+                        empty or a previous --output-dir (nothing else is
+                        overwritten)
   --rtol R              relative tolerance (default 1e-3)
   --atol A              absolute tolerance (default 1e-5); floats match when
                         |got - want| <= A + R * |want|, NaN matches NaN,
@@ -245,25 +248,36 @@ void writeProfile(const Session &session, const std::string &path) {
     throw ToolError{path + ": cannot write the profile"};
 }
 
-/// Writes output N as DIR/output_N.pb.
+/// Writes output N as DIR/output_N.pb, through a temporary folder moved
+/// into place (DIR must be new, empty or a previous --output-dir).
 void writeOutputs(const std::vector<Tensor> &outputs, const std::string &dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
-    throw ToolError{dir + ": cannot create the output folder: " + ec.message()};
+  std::string why;
+  std::optional<loom::output::PendingOutput> pending =
+      loom::output::PendingOutput::begin(dir, loom::output::runOutputs(), why);
+  if (!pending)
+    throw ToolError{"--output-dir: " + why};
   for (size_t i = 0; i < outputs.size(); ++i) {
-    std::string file =
-        (fs::path(dir) / ("output_" + std::to_string(i) + ".pb")).string();
+    std::string file = (fs::path(pending->path()) /
+                        ("output_" + std::to_string(i) + ".pb"))
+                           .string();
     try {
       writeTensorFile(outputs[i], file);
     } catch (const KernelError &e) {
       throw ToolError{e.message};
     }
   }
+  if (std::string failure = pending->commit(); !failure.empty())
+    throw ToolError{"--output-dir: " + failure};
 }
 
 /// Runs, compares and writes; returns the exit code.
 int runTool(const Options &o) {
+  // Before any work: DIR must be new, empty or a previous --output-dir.
+  if (!o.outputDir.empty())
+    if (std::string why = loom::output::checkOutputDir(
+            o.outputDir, loom::output::runOutputs());
+        !why.empty())
+      throw ToolError{"--output-dir: " + why};
   SessionOptions sessionOptions;
   sessionOptions.threads = int(o.threads);
   std::unique_ptr<Session> session = Session::load(o.planDir, sessionOptions);

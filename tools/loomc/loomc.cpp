@@ -7,9 +7,10 @@
 // Imports the model, binds its dimensions, folds shape computations, checks
 // that every shape is static, turns the graph into a plan (tasks, buffers,
 // weights; docs/plan-format.md) and writes OUT_DIR/plan.json,
-// OUT_DIR/weights.bin and OUT_DIR/model.mlir (the plan-level IR). The output
-// directory is written only when compilation succeeds (files go to a
-// temporary directory that is renamed at the end).
+// OUT_DIR/weights.bin and OUT_DIR/model.mlir (the plan-level IR). OUT_DIR
+// must be new, empty or a previous loomc output (loom/Support/OutputDir.h);
+// it is written only when compilation succeeds (files go to a temporary
+// folder next to it that is moved into place at the end).
 // Exit codes: 0 success, 1 bad input or compile error, 2 usage error.
 //
 //===----------------------------------------------------------------------===//
@@ -17,6 +18,7 @@
 #include "loom/Import/OnnxImporter.h"
 #include "loom/Pipelines/InitAll.h"
 #include "loom/Pipelines/Pipelines.h"
+#include "loom/Support/OutputDir.h"
 #include "loom/Target/Target.h"
 #include "Loom/LoomOps.h"
 #include "Plan/PlanOps.h"
@@ -256,9 +258,12 @@ void printSummary(ModuleOp module, bool emitPlan, bool emitTrace,
     memory += (memory.empty() ? "" : ", ") + a.getDevice().str() + " " +
               std::to_string(a.getPeakBytes().value_or(0));
   std::string wrote;
+  StringRef dir = outDir.getValue();
+  while (dir.size() > 1 && dir.ends_with("/"))
+    dir = dir.drop_back();
   auto add = [&](bool on, const char *file) {
     if (on)
-      wrote += (wrote.empty() ? "" : ", ") + outDir + "/" + file;
+      wrote += (wrote.empty() ? "" : ", ") + dir.str() + "/" + file;
   };
   add(emitPlan, "plan.json");
   add(emitPlan, "weights.bin");
@@ -416,6 +421,13 @@ int main(int argc, char **argv) {
     return usage("no model given");
   if (outDir.empty())
     return usage("no output directory given (-o OUT_DIR)");
+  // Before any work: OUT_DIR must be new, empty or a previous loomc output.
+  if (std::string why =
+          loom::output::checkOutputDir(outDir, loom::output::planOutput());
+      !why.empty()) {
+    llvm::errs() << "loomc: error: " << why << "\n";
+    return 1;
+  }
   bool emitPlan = emit.empty(), emitMlir = emit.empty(),
        emitTrace = emit.empty(), emitReport = emit.empty(), emitLoom = false,
        emitStubs = false;
@@ -527,16 +539,17 @@ int main(int argc, char **argv) {
       return 1;
   }
 
-  // Write into a temporary directory, then move it into place: a failed run
-  // never leaves a half-written OUT_DIR.
-  llvm::SmallString<256> tmp(outDir);
-  tmp += ".loomc-tmp";
-  llvm::sys::fs::remove_directories(tmp);
-  if (auto ec = llvm::sys::fs::create_directories(tmp)) {
-    llvm::errs() << "loomc: error: cannot create '" << tmp << "': "
-                 << ec.message() << "\n";
+  // Write into a temporary folder next to OUT_DIR, then move it into place:
+  // a failed run leaves OUT_DIR as it was (docs/tools.md, "Output folders").
+  std::string why;
+  std::optional<loom::output::PendingOutput> pending =
+      loom::output::PendingOutput::begin(outDir, loom::output::planOutput(),
+                                         why);
+  if (!pending) {
+    llvm::errs() << "loomc: error: " << why << "\n";
     return 1;
   }
+  StringRef tmp = pending->path();
   auto openOutput = [&](StringRef name,
                         std::unique_ptr<llvm::raw_fd_ostream> &os) {
     llvm::SmallString<256> path(tmp);
@@ -546,7 +559,6 @@ int main(int argc, char **argv) {
     if (ec) {
       llvm::errs() << "loomc: error: cannot write '" << path
                    << "': " << ec.message() << "\n";
-      llvm::sys::fs::remove_directories(tmp);
       return false;
     }
     return true;
@@ -557,28 +569,20 @@ int main(int argc, char **argv) {
       return 1;
     loom::emit::PlanEmitOptions emitOptions;
     emitOptions.producer = "loomc " LOOM_VERSION;
-    if (failed(loom::emit::emitPlan(*module, *json, *weights, emitOptions))) {
-      llvm::sys::fs::remove_directories(tmp);
+    if (failed(loom::emit::emitPlan(*module, *json, *weights, emitOptions)))
       return 1;
-    }
   }
   if (emitTrace) {
     std::unique_ptr<llvm::raw_fd_ostream> os;
-    if (!openOutput("trace.json", os))
+    if (!openOutput("trace.json", os) ||
+        failed(loom::emit::emitTrace(*module, *os)))
       return 1;
-    if (failed(loom::emit::emitTrace(*module, *os))) {
-      llvm::sys::fs::remove_directories(tmp);
-      return 1;
-    }
   }
   if (emitReport) {
     std::unique_ptr<llvm::raw_fd_ostream> os;
-    if (!openOutput("report.html", os))
+    if (!openOutput("report.html", os) ||
+        failed(loom::emit::emitReport(*module, *os)))
       return 1;
-    if (failed(loom::emit::emitReport(*module, *os))) {
-      llvm::sys::fs::remove_directories(tmp);
-      return 1;
-    }
   }
   if (emitLoom) {
     std::unique_ptr<llvm::raw_fd_ostream> os;
@@ -599,10 +603,8 @@ int main(int argc, char **argv) {
       stubOptions.embedFrom = abs.str().str();
     }
     auto files = loom::emit::emitStubs(*module, stubOptions);
-    if (failed(files)) {
-      llvm::sys::fs::remove_directories(tmp);
+    if (failed(files))
       return 1;
-    }
     llvm::SmallString<256> dir(tmp);
     llvm::sys::path::append(dir, "runtime");
     llvm::sys::fs::create_directories(dir);
@@ -623,10 +625,8 @@ int main(int argc, char **argv) {
     flags.elideLargeElementsAttrs(64);
     module->print(*os, flags);
   }
-  llvm::sys::fs::remove_directories(outDir);
-  if (auto ec = llvm::sys::fs::rename(tmp, outDir)) {
-    llvm::errs() << "loomc: error: cannot move output to '" << outDir
-                 << "': " << ec.message() << "\n";
+  if (std::string failure = pending->commit(); !failure.empty()) {
+    llvm::errs() << "loomc: error: " << failure << "\n";
     return 1;
   }
 
