@@ -157,57 +157,6 @@ std::optional<Options> parseArgs(int argc, char **argv) {
 // Inputs
 //===----------------------------------------------------------------------===//
 
-/// A deterministic pseudo-random tensor: floats in [-1, 1], integers in
-/// [0, 3], bools 0/1 (splitmix64, seeded by the input's position).
-Tensor randomTensor(DType dtype, const Shape &shape, uint64_t seed) {
-  Tensor t;
-  t.dtype = dtype;
-  t.shape = shape;
-  int64_t n = numElements(shape);
-  size_t size = dtypeSize(dtype);
-  t.bytes.assign(size_t(n) * size, 0);
-  uint64_t state = 0x9E3779B97F4A7C15ull * (seed + 1);
-  auto next = [&]() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  };
-  for (int64_t i = 0; i < n; ++i) {
-    uint64_t r = next();
-    float f = float(double(r >> 11) / double(1ull << 53) * 2.0 - 1.0);
-    uint64_t small = r % 4;
-    uint8_t *p = t.bytes.data() + size_t(i) * size;
-    switch (dtype) {
-    case DType::F32:
-      std::memcpy(p, &f, 4);
-      break;
-    case DType::F64: {
-      double d = f;
-      std::memcpy(p, &d, 8);
-      break;
-    }
-    case DType::F16: {
-      uint16_t h = floatToHalfBits(f);
-      std::memcpy(p, &h, 2);
-      break;
-    }
-    case DType::BF16: {
-      uint16_t h = floatToBf16Bits(f);
-      std::memcpy(p, &h, 2);
-      break;
-    }
-    case DType::Bool:
-      *p = uint8_t(r & 1);
-      break;
-    default: // Integers, little-endian: small non-negative values.
-      std::memcpy(p, &small, size);
-      break;
-    }
-  }
-  return t;
-}
-
 /// Binds --input files, and pseudo-random values to the other inputs.
 void bindInputs(Session &session, const Options &o) {
   const std::vector<TensorInfo> &infos = session.inputs();

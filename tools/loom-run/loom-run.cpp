@@ -1,11 +1,12 @@
 //===- loom-run.cpp - Run an executable plan ------------------------------===//
 //
 //   loom-run OUT_DIR [--test-data DIR] [--input NAME=FILE.pb ...]
-//            [--output-dir DIR] [--rtol R] [--atol A] [--repeat N]
-//            [--threads N] [--profile FILE.json] [--quiet] [--help]
+//            [--random-inputs[=SEED]] [--output-dir DIR] [--rtol R]
+//            [--atol A] [--repeat N] [--threads N] [--profile FILE.json]
+//            [--quiet] [--help]
 //
 // Loads the plan folder written by loomc (plan.json + weights.bin), binds the
-// inputs from ONNX TensorProto files, runs, and compares the outputs with the
+// inputs from ONNX TensorProto files (or seeded random values), runs, and compares the outputs with the
 // expected ones and/or writes them. Exit codes: 0 success (all outputs
 // match), 1 some output differs, 2 usage, load or run error.
 //
@@ -56,6 +57,11 @@ options:
                         line per output is printed
   --input NAME=FILE.pb  bind input NAME from a TensorProto file (repeatable;
                         overrides --test-data)
+  --random-inputs[=SEED]
+                        bind every input not given otherwise to seeded random
+                        values of its dtype and shape (default seed 0; the
+                        same seed gives the same values): floats in [-1, 1],
+                        integers in [0, 3], bools 0/1
   --output-dir DIR      write output N as DIR/output_N.pb; DIR must be new,
                         empty or a previous --output-dir (nothing else is
                         overwritten)
@@ -67,7 +73,8 @@ options:
                         print the median, min and max latency in ms
   --threads N           threads each kernel may use (default 1)
   --profile FILE.json   write the last run's per-task times as a Chrome trace
-                        (chrome://tracing, Perfetto)
+                        (chrome://tracing, Perfetto); without --repeat, one
+                        warm-up run precedes the profiled run
   --quiet               print only mismatches, errors and --repeat timings
   --help                print this help and exit
 
@@ -81,8 +88,9 @@ PASSIVE.
 exit codes: 0 success (every output matches), 1 some output differs from the
 expected output, 2 usage error, or the plan cannot be loaded or run.
 
-example:
+examples:
   loomc model.onnx -o out && loom-run out --test-data test_data_set_0
+  loom-run out --random-inputs --repeat 20
 )";
 
 /// An error that ends the tool with exit code 2.
@@ -90,6 +98,7 @@ struct Options {
   std::string planDir;
   std::string testData;
   std::vector<std::pair<std::string, std::string>> inputs;
+  std::optional<uint64_t> randomSeed;
   std::string outputDir;
   double rtol = 1e-3;
   double atol = 1e-5;
@@ -135,6 +144,12 @@ std::optional<Options> parseArgs(int argc, char **argv) {
       if (inlineValue)
         throw ToolError{"--quiet takes no value"};
       o.quiet = true;
+      continue;
+    }
+    if (flag == "--random-inputs") { // The seed only as --random-inputs=S.
+      o.randomSeed = inlineValue ? uint64_t(parseCount(flag, value, 0,
+                                                       1000000000))
+                                 : 0;
       continue;
     }
     static const char *const withValue[] = {
@@ -198,14 +213,31 @@ void bindInputs(Session &session, const Options &o) {
   placeNamedInputs(session, o.inputs, files);
   std::string missing;
   for (size_t i = 0; i < infos.size(); ++i)
-    if (!files[i] && !infos[i].folded)
+    if (!files[i] && !infos[i].folded && !o.randomSeed)
       missing += (missing.empty() ? "'" : ", '") + infos[i].name + "'";
   if (!missing.empty())
     throw ToolError{"no value for input(s) " + missing +
-                    " (use --test-data DIR or --input NAME=FILE.pb)"};
-  for (size_t i = 0; i < infos.size(); ++i)
+                    " (use --test-data DIR, --input NAME=FILE.pb or "
+                    "--random-inputs)"};
+  for (size_t i = 0; i < infos.size(); ++i) {
     if (files[i])
       bindInputFile(session, i, *files[i]);
+    else if (!infos[i].folded)
+      session.setInput(i, randomTensor(infos[i].dtype, infos[i].shape,
+                                       *o.randomSeed * 65536 + i));
+  }
+}
+
+/// The first values of `t`, e.g. `[0.125, -1, 3.5, ...] (1000 values)`.
+std::string preview(const Tensor &t) {
+  int64_t n = numElements(t.shape);
+  std::string text = "[";
+  for (int64_t i = 0; i < std::min<int64_t>(n, 6); ++i)
+    text += (i ? ", " : "") + formatDouble(elementAsDouble(t, i), "%.4g");
+  text += n > 6 ? ", ...]" : "]";
+  if (n > 6)
+    text += " (" + std::to_string(n) + " values)";
+  return text;
 }
 
 //===----------------------------------------------------------------------===//
@@ -286,15 +318,29 @@ int runTool(const Options &o) {
   // Expected outputs, read before running so that a missing file is an error
   // before any work.
   const std::vector<TensorInfo> &outInfos = session->outputs();
+  // A folder with inputs only (no output_N.pb at all) has nothing to
+  // compare; one with some of them must have them all.
   std::vector<Tensor> expected;
-  if (!o.testData.empty())
+  auto expectedFile = [&](size_t i) {
+    return (fs::path(o.testData) / ("output_" + std::to_string(i) + ".pb"))
+        .string();
+  };
+  bool anyExpected = false;
+  for (size_t i = 0; i < outInfos.size() && !o.testData.empty(); ++i) {
+    std::error_code ec;
+    anyExpected = anyExpected || fs::exists(expectedFile(i), ec);
+  }
+  if (anyExpected)
     for (size_t i = 0; i < outInfos.size(); ++i)
-      expected.push_back(readTensorAs(
-          (fs::path(o.testData) / ("output_" + std::to_string(i) + ".pb"))
-              .string(),
-          outInfos[i].dtype));
+      expected.push_back(readTensorAs(expectedFile(i), outInfos[i].dtype));
+  else if (!o.testData.empty() && !o.quiet)
+    std::cout << "loom-run: " << o.testData
+              << " holds no expected outputs (output_N.pb): nothing to "
+                 "compare\n";
 
-  session->run(); // Also the warm-up for --repeat.
+  session->run(); // Also the warm-up for --repeat and --profile.
+  if (!o.profile.empty() && o.repeat == 0)
+    session->run(); // The profiled run, after the warm-up.
   std::vector<double> latenciesMs;
   for (long r = 0; r < o.repeat; ++r) {
     auto start = std::chrono::steady_clock::now();
@@ -322,6 +368,8 @@ int runTool(const Options &o) {
       bad = !r.match;
       if (bad)
         mismatched.push_back("'" + outInfos[i].name + "'");
+    } else {
+      line += "  " + preview(outputs[i]);
     }
     if (!o.quiet || bad)
       std::cout << line << "\n";

@@ -307,6 +307,13 @@ void printSummary(ModuleOp module, bool emitPlan, bool emitTrace,
       if (auto t = d.getAs<FloatAttr>("top1_agreement"))
         os << ", top-1 agreement "
            << llvm::format("%.1f", 100 * t.getValueAsDouble()) << "%";
+      if (auto r = d.getAs<FloatAttr>("vs_reference_max_abs_error"))
+        os << "; vs the expected outputs: max abs error "
+           << llvm::format("%.3g", r.getValueAsDouble()) << " (float model "
+           << llvm::format("%.3g", d.getAs<FloatAttr>(
+                                        "float_vs_reference_max_abs_error")
+                                        .getValueAsDouble())
+           << ")";
       os << "\n";
     }
   }
