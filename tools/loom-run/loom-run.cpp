@@ -228,6 +228,27 @@ void bindInputs(Session &session, const Options &o) {
   }
 }
 
+/// On a plan for a SoC (tasks on devices other than the host CPU), one line
+/// saying where they really ran: loom-run links no device kernels, so every
+/// device's tasks ran through the host's kernels.
+std::string describeDevices(const Plan &plan) {
+  std::vector<size_t> perDevice(plan.devices.size(), 0);
+  for (const PlanTask &t : plan.tasks)
+    if (t.kind == TaskKind::Kernel)
+      ++perDevice[t.deviceIndex];
+  std::string used;
+  for (size_t d = 0; d < plan.devices.size(); ++d)
+    if (perDevice[d]) {
+      used += (used.empty() ? "" : ", ") + plan.devices[d].name + " (" +
+              std::to_string(perDevice[d]) + ")";
+    }
+  if (plan.devices.size() < 2)
+    return "";
+  return "loom-run: plan for '" + plan.target + "': the tasks of " + used +
+         " ran through the host's kernels; no device kernels are linked into "
+         "loom-run (a program built from loomc --emit=stubs links them)";
+}
+
 /// The first values of `t`, e.g. `[0.125, -1, 3.5, ...] (1000 values)`.
 std::string preview(const Tensor &t) {
   int64_t n = numElements(t.shape);
@@ -310,6 +331,14 @@ int runTool(const Options &o) {
             o.outputDir, loom::output::runOutputs());
         !why.empty())
       throw ToolError{"--output-dir: " + why};
+  // A scenario folder has no plan.json of its own.
+  std::error_code ec;
+  if (!fs::exists(fs::path(o.planDir) / "plan.json", ec) &&
+      fs::exists(fs::path(o.planDir) / "scenario.json", ec))
+    throw ToolError{o.planDir +
+                    " holds a scenario compiled by loomc --scenario, not a "
+                    "plan: run it with loom-run --scenario " +
+                    o.planDir};
   SessionOptions sessionOptions;
   sessionOptions.threads = int(o.threads);
   std::unique_ptr<Session> session = Session::load(o.planDir, sessionOptions);
@@ -353,6 +382,9 @@ int runTool(const Options &o) {
   std::vector<Tensor> outputs;
   for (size_t i = 0; i < outInfos.size(); ++i)
     outputs.push_back(session->getOutput(i));
+  if (!o.quiet)
+    if (std::string line = describeDevices(session->plan()); !line.empty())
+      std::cout << line << "\n";
 
   std::vector<std::string> mismatched;
   for (size_t i = 0; i < outInfos.size(); ++i) {

@@ -33,9 +33,12 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <map>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -69,6 +72,11 @@ static cl::opt<std::string> costTable(
     cl::desc("Measured kernel times (JSON, e.g. written by loom-profile) that "
              "replace the cost model's estimates, see docs/targets.md"),
     cl::value_desc("FILE"), cl::init(""), cl::cat(loomCategory));
+static cl::opt<bool> allowForeignCostTable(
+    "allow-foreign-cost-table",
+    cl::desc("Use a --cost-table measured on another target (its `target` "
+             "differs) with a warning instead of an error"),
+    cl::init(false), cl::cat(loomCategory));
 static cl::opt<bool> explainPlacement(
     "explain-placement",
     cl::desc("Print, per task, its estimated cost on every device, the "
@@ -214,9 +222,57 @@ void explain(ModuleOp module) {
   });
 }
 
+/// `bytes` in the largest binary unit that keeps it >= 1 (`512 B`,
+/// `1.5 KiB`, `12.0 MiB`, `1.2 GiB`).
+std::string humanBytes(int64_t bytes) {
+  if (bytes < 1024)
+    return std::to_string(bytes) + " B";
+  const char *units[] = {"KiB", "MiB", "GiB", "TiB"};
+  double v = double(bytes) / 1024;
+  size_t u = 0;
+  for (; v >= 1024 && u + 1 < std::size(units); ++u)
+    v /= 1024;
+  return llvm::formatv("{0:f1} {1}", v, units[u]).str();
+}
+
+/// One sentence per device of the plan that can run none of its tasks
+/// because it runs none of the model's element types (the built-in NPUs
+/// run only i8/bf16), with the remedy; empty when there is none.
+std::string idleDeviceNotes(ModuleOp module,
+                            const loom::target::TargetDesc &desc) {
+  std::map<std::string, size_t> capable;
+  size_t tasks = 0;
+  module.walk([&](loom::plan::TaskOp task) {
+    ++tasks;
+    if (auto costs = task.getCostUsAttr())
+      for (NamedAttribute n : costs)
+        if (isa<FloatAttr>(n.getValue()))
+          ++capable[n.getName().str()];
+  });
+  std::string notes;
+  for (const auto &d : desc.devices) {
+    if (!tasks || capable[d.name] || d.runs(loom::target::DType::F32))
+      continue;
+    std::string types;
+    for (size_t t = 0; t < loom::target::kNumDTypes; ++t)
+      if (d.runs(loom::target::DType(t)))
+        types += (types.empty() ? "" : ", ") +
+                 loom::target::dtypeName(loom::target::DType(t)).str();
+    notes += "  note:      " + d.name + " can run none of the " +
+             std::to_string(tasks) + " tasks: it runs only " +
+             (types.empty() ? std::string("no element type") : types) +
+             " kernels and this model computes in f32; quantize it "
+             "(--quantize=int8 with --calibration-data, or "
+             "--quantize=dynamic; docs/quantization.md) to use " + d.name +
+             "\n";
+  }
+  return notes;
+}
+
 /// The closing summary: sizes, predicted latency against the lower bound
 /// and the best single-device plan, memory per device.
-void printSummary(ModuleOp module, bool emitPlan, bool emitTrace,
+void printSummary(ModuleOp module, const loom::target::TargetDesc &desc,
+                  bool emitPlan, bool emitTrace,
                   bool emitReport, bool emitMlir, bool emitLoom,
                   bool emitStubs) {
   size_t inputs = 0, outputs = 0, tasks = 0, transfers = 0, weights = 0,
@@ -256,7 +312,7 @@ void printSummary(ModuleOp module, bool emitPlan, bool emitTrace,
   std::string memory;
   for (auto a : module.getOps<loom::plan::ArenaOp>())
     memory += (memory.empty() ? "" : ", ") + a.getDevice().str() + " " +
-              std::to_string(a.getPeakBytes().value_or(0));
+              humanBytes(int64_t(a.getPeakBytes().value_or(0)));
   std::string wrote;
   StringRef dir = outDir.getValue();
   while (dir.size() > 1 && dir.ends_with("/"))
@@ -280,9 +336,16 @@ void printSummary(ModuleOp module, bool emitPlan, bool emitTrace,
   if (splitParts)
     os << "; " << splitParts << " are parts of ops split across two devices";
   os << "\n"
-     << "  weights:   " << weights << " (" << weightBytes << " bytes)\n";
+     << "  weights:   " << weights << " (" << humanBytes(weightBytes)
+     << ")\n";
+  if (auto table = module->getAttrOfType<DictionaryAttr>("plan.cost_table"))
+    os << "  costs:     "
+       << table.getAs<IntegerAttr>("measured_tasks").getInt() << " of "
+       << tasks << " tasks from the cost table "
+       << table.getAs<StringAttr>("file").getValue() << ", the others "
+       << "estimated by the cost model\n";
   if (!memory.empty()) {
-    os << "  memory:    " << memory << " bytes peak\n"
+    os << "  memory:    " << memory << " peak\n"
        << "  predicted: " << llvm::format("%.1f", makespan) << " us (lower bound "
        << llvm::format("%.1f", bound) << " us";
     if (bestSingle && makespan > 0)
@@ -291,6 +354,7 @@ void printSummary(ModuleOp module, bool emitPlan, bool emitTrace,
          << llvm::format("%.2f", *bestSingle / makespan) << "x";
     os << ")\n";
   }
+  os << idleDeviceNotes(module, desc);
   if (auto q = module->getAttrOfType<DictionaryAttr>("loom.quantization")) {
     os << "  quantized: " << q.getAs<StringAttr>("mode").getValue() << ", "
        << q.getAs<IntegerAttr>("quantized_kernels").getInt()
@@ -403,10 +467,20 @@ int main(int argc, char **argv) {
   // A built-in name or a YAML file: neither is a usage error, a file that
   // does not parse a compile error.
   if (!loom::target::isBuiltinTarget(target) &&
-      !llvm::sys::fs::exists(target))
+      !llvm::sys::fs::exists(target)) {
+    // A path (a separator or a YAML extension) names a file that is not
+    // there; anything else is a target name that is not built in.
+    StringRef ext = llvm::sys::path::extension(target);
+    if (StringRef(target).contains('/') || ext == ".yaml" || ext == ".yml") {
+      llvm::errs() << "loomc: error: --target=" << target
+                   << ": no such file (built-in targets: "
+                   << loom::target::builtinTargetList() << ")\n";
+      return 1;
+    }
     return usage("--target: unknown target '" + target +
                  "' (built-in targets: " + loom::target::builtinTargetList() +
                  "; or the path of a YAML target file)");
+  }
   llvm::Expected<loom::target::TargetDesc> desc =
       loom::target::loadTarget(target);
   if (!desc) {
@@ -414,10 +488,27 @@ int main(int argc, char **argv) {
                  << "\n";
     return 1;
   }
+  // The partitioner and its device, checked like the target (exit 2).
+  if (StringRef algo = partitioner.getValue(); algo.consume_front("single:")) {
+    std::string names;
+    bool found = false;
+    for (const auto &d : desc->devices) {
+      names += (names.empty() ? "" : ", ") + d.name;
+      found |= d.name == algo;
+    }
+    if (!found)
+      return usage("--partitioner: target '" + desc->name +
+                   "' has no device '" + algo.str() + "' (devices: " + names +
+                   ")");
+  } else if (!llvm::is_contained({"auto", "heft", "greedy", "exact"},
+                                 partitioner.getValue())) {
+    return usage("--partitioner: unknown algorithm '" + partitioner +
+                 "' (known: auto, heft, greedy, exact, single:DEVICE)");
+  }
   if (!scenarioFile.empty())
-    return loom::scenario::runScenarioCompile(scenarioFile, outDir, target,
-                                              partitioner, !noSplit, costTable,
-                                              int(optLevel), quiet);
+    return loom::scenario::runScenarioCompile(
+        scenarioFile, outDir, target, partitioner, !noSplit, costTable,
+        allowForeignCostTable, int(optLevel), quiet);
   if (listDevices) {
     for (const auto &d : desc->devices)
       llvm::outs() << d.name << "\n";
@@ -541,6 +632,7 @@ int main(int argc, char **argv) {
     planOptions.partitioner = partitioner;
     planOptions.split = !noSplit;
     planOptions.costTable = costTable;
+    planOptions.allowForeignCostTable = allowForeignCostTable;
     loom::addPlanPipeline(planPm, planOptions);
     if (failed(planPm.run(*module)))
       return 1;
@@ -640,7 +732,7 @@ int main(int argc, char **argv) {
   if (explainPlacement && buildPlan)
     explain(*module);
   if (!quiet)
-    printSummary(*module, emitPlan, emitTrace, emitReport, emitMlir, emitLoom,
+    printSummary(*module, *desc, emitPlan, emitTrace, emitReport, emitMlir, emitLoom,
                  emitStubs);
   return 0;
 }
