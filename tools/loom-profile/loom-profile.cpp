@@ -19,6 +19,7 @@
 #include "../common/ToolSupport.h"
 #include "loom/Runtime/TensorProtoIO.h"
 
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/Error.h"
 
 #include <algorithm>
@@ -67,6 +68,7 @@ options:
   --threads N           threads each kernel may use (default 1, as loom-run)
   --quiet               print nothing on success
   --help                print this help and exit
+  --version             print Loom's version (and LLVM's) and exit
 
 Transfers are not measured. Tasks with the same signature on the same device
 get the median of all their measured times.
@@ -95,6 +97,11 @@ std::optional<Options> parseArgs(int argc, char **argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--version") {
+      std::cout << "loom-profile (Loom) " LOOM_VERSION "\n"
+                << "built with LLVM " LLVM_VERSION_STRING "\n";
+      return std::nullopt;
+    }
     if (arg == "--help" || arg == "-h") {
       std::cout << kUsage;
       return std::nullopt;

@@ -77,6 +77,7 @@ options:
                         warm-up run precedes the profiled run
   --quiet               print only mismatches, errors and --repeat timings
   --help                print this help and exit
+  --version             print Loom's version and exit
 
 scenarios: loom-run --scenario OUT_DIR [--periods N] [--json FILE] runs a
 scenario compiled by loomc --scenario (see loom-run --scenario --help).
@@ -129,6 +130,11 @@ std::optional<Options> parseArgs(int argc, char **argv) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::cout << kUsage;
+      return std::nullopt;
+    }
+    if (arg == "--version") {
+      std::cout << "loom-run (Loom) " LOOM_VERSION "\n"
+                << "runtime only: built without LLVM\n";
       return std::nullopt;
     }
     if (arg.size() < 2 || arg.compare(0, 2, "--") != 0) {

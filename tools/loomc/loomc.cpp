@@ -30,6 +30,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -107,13 +108,13 @@ static cl::list<std::string>
                   "default: plan,trace,report,mlir. With loom-mlir alone, no "
                   "plan is built"),
          cl::value_desc("LIST"), cl::CommaSeparated, cl::cat(loomCategory));
-enum OptLevel { O0, O1, O2 };
-static cl::opt<OptLevel> optLevel(
-    cl::desc("Optimization level:"),
-    cl::values(clEnumValN(O0, "O0", "import, bind and fold only"),
-               clEnumValN(O1, "O1", "default: also fuse (docs/fused-ops.md) and form the quantized kernels of a pre-quantized model"),
-               clEnumValN(O2, "O2", "all optimizations")),
-    cl::init(O1), cl::cat(loomCategory));
+// -O0, -O1, -O2 with one dash (a prefix option, as compilers spell them).
+static cl::opt<unsigned> optLevel(
+    "O", cl::Prefix,
+    cl::desc("Optimization level: -O0 imports, binds and folds only; -O1 "
+             "(default) and -O2 also fuse (docs/fused-ops.md) and form the "
+             "quantized kernels of a pre-quantized model"),
+    cl::value_desc("0|1|2"), cl::init(1), cl::cat(loomCategory));
 static cl::opt<std::string> stubName(
     "stub-name",
     cl::desc("Name of the model in the runtime stubs (--emit=stubs): file "
@@ -129,6 +130,11 @@ static cl::opt<bool> listDevices(
     "list-devices",
     cl::desc("Print the devices of --target, one per line, and exit (no "
              "model needed; loom_add_model uses it to name the stub files)"),
+    cl::init(false), cl::cat(loomCategory));
+static cl::opt<bool> listTargets(
+    "list-targets",
+    cl::desc("Print the built-in targets, one line each (devices, memory), "
+             "and exit"),
     cl::init(false), cl::cat(loomCategory));
 static cl::opt<std::string> scenarioFile(
     "scenario",
@@ -402,6 +408,44 @@ void printDiagnostic(Diagnostic &diag) {
     printDiagnostic(note);
 }
 
+/// One line per built-in target: its devices (kind, queues, the element
+/// types they run) and its memory (bandwidth, shared or not, limits).
+void printTargets() {
+  auto &os = llvm::outs();
+  for (const std::string &name : loom::target::builtinTargetNames()) {
+    std::optional<loom::target::TargetDesc> t =
+        loom::target::getBuiltinTarget(name);
+    if (!t)
+      continue;
+    os << name << ":";
+    double bandwidth = 0;
+    std::string limits;
+    for (const auto &d : t->devices) {
+      std::string types;
+      for (size_t i = 0; i < loom::target::kNumDTypes; ++i)
+        if (d.runs(loom::target::DType(i)))
+          types += (types.empty() ? "" : " ") +
+                   loom::target::dtypeName(loom::target::DType(i)).str();
+      os << (&d == &t->devices.front() ? " " : ", ") << d.name << " ("
+         << types << (d.queues > 1 ? ", " + std::to_string(d.queues) +
+                                         " queues"
+                                   : std::string())
+         << ")";
+      bandwidth = std::max(bandwidth, d.bandwidthGBs);
+      if (d.memoryMB)
+        limits += (limits.empty() ? "" : ", ") + d.name + " " +
+                  llvm::formatv("{0}", llvm::format("%g", *d.memoryMB)).str() +
+                  " MiB";
+    }
+    bool shared = llvm::all_of(
+        t->links, [](const loom::target::LinkDesc &l) { return l.sharedMemory; });
+    os << "; memory: " << llvm::format("%g", bandwidth) << " GB/s";
+    if (t->devices.size() > 1)
+      os << (shared ? ", shared by every device" : ", copies between devices");
+    os << (limits.empty() ? "" : "; limits: " + limits) << "\n";
+  }
+}
+
 int usage(llvm::StringRef message) {
   llvm::errs() << "loomc: " << message << "\n"
                << "usage: loomc MODEL.onnx -o OUT_DIR [options]; see loomc --help\n";
@@ -431,6 +475,10 @@ int main(int argc, char **argv) {
     if (auto it = options.find(name); it != options.end())
       it->second->addCategory(debugCategory);
   }
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "loomc (Loom) " LOOM_VERSION "\n"
+       << "built with LLVM " LLVM_VERSION_STRING "\n";
+  });
   cl::HideUnrelatedOptions({&loomCategory,
                             &loom::scenario::scenarioOptionCategory(),
                             &debugCategory});
@@ -446,6 +494,13 @@ int main(int argc, char **argv) {
     llvm::errs() << errors;
     return 2;
   }
+  if (listTargets) {
+    printTargets();
+    return 0;
+  }
+  if (optLevel > 2)
+    return usage("-O" + std::to_string(optLevel) +
+                 ": unknown optimization level (known: -O0, -O1, -O2)");
   if (embedWeights && !llvm::is_contained(emit, std::string("stubs")))
     return usage("--embed-weights needs --emit=stubs");
   if (!quantizeMode.empty() && !loom::isQuantizeMode(quantizeMode))
