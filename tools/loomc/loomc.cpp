@@ -344,12 +344,15 @@ void printSummary(ModuleOp module, const loom::target::TargetDesc &desc,
   os << "\n"
      << "  weights:   " << weights << " (" << humanBytes(weightBytes)
      << ")\n";
-  if (auto table = module->getAttrOfType<DictionaryAttr>("plan.cost_table"))
-    os << "  costs:     "
-       << table.getAs<IntegerAttr>("measured_tasks").getInt() << " of "
-       << tasks << " tasks from the cost table "
-       << table.getAs<StringAttr>("file").getValue() << ", the others "
-       << "estimated by the cost model\n";
+  if (auto table = module->getAttrOfType<DictionaryAttr>("plan.cost_table")) {
+    int64_t measured = table.getAs<IntegerAttr>("measured_tasks").getInt();
+    os << "  costs:     " << measured << " of " << tasks
+       << " tasks from the cost table "
+       << table.getAs<StringAttr>("file").getValue()
+       << (size_t(measured) < tasks ? ", the others estimated by the cost model"
+                                    : "")
+       << "\n";
+  }
   if (!memory.empty()) {
     os << "  memory:    " << memory << " peak\n"
        << "  predicted: " << llvm::format("%.1f", makespan) << " us (lower bound "
