@@ -280,7 +280,7 @@ class Bench:
             if walls:
                 tasks = sum(1 for t in self.load_plan(out)["tasks"] if t["kind"] == "kernel")
                 points.append((m, nodes, med(walls), max(rss)))
-            shutil.rmtree(out, ignore_errors=True)
+                shutil.rmtree(out, ignore_errors=True)  # written by loomc
             us_per_node = med(walls) / nodes * 1e6 if walls else None
             rows.append([m, nodes, tasks if tasks is not None else "-", fmt_mmm(walls, 3),
                          fmt(us_per_node, 1), fmt_bytes(max(rss)) if rss else "-"])
@@ -368,9 +368,9 @@ class Bench:
         def makespan(partitioner, extra=()):
             out = base + "." + partitioner.replace(":", "_") + "".join(extra).replace("-", "")
             r = run(self.loomc_cmd(m, out, target, ["--partitioner=" + partitioner] + list(extra)))
+            if r.rc != 0:  # loomc wrote nothing (or refused a folder not its own)
+                return None, r.why()
             try:
-                if r.rc != 0:
-                    return None, r.why()
                 return self.load_plan(out), ""
             finally:
                 shutil.rmtree(out, ignore_errors=True)
@@ -499,9 +499,9 @@ class Bench:
             r = run(self.loomc_cmd(m, o0, extra=["-O0"]))
             if r.rc == 0:
                 k0 = kernel_counts.kernels(o0)
+                shutil.rmtree(o0, ignore_errors=True)  # written by loomc
             else:
                 problem("4", "%s: loomc -O0: %s" % (m, r.why()))
-            shutil.rmtree(o0, ignore_errors=True)
             ratio = k1 / ort_ext if k1 is not None and ort_ext else None
             if ratio is not None:
                 fewer.append((m, k1 < ort_ext, "%d vs %d" % (k1, ort_ext)))

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """The output SQNR an ideal weight quantizer could reach on the zoo, next to
 what `loomc --quantize` reaches.
 

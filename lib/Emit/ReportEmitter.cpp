@@ -415,10 +415,17 @@ LogicalResult loom::emit::emitReport(ModuleOp module, llvm::raw_ostream &os) {
         "th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}"
      << kReportStyle << "</style>\n"
      << kReportErrorHook << "</head><body>\n";
+  // The header says what loomc's summary says: the model as given, tasks
+  // and transfers counted apart.
+  size_t numTransfers = 0;
+  for (Operation &op : body)
+    numTransfers += isa<TransferOp>(op);
   os << "<h1>Loom plan</h1>\n<p>Model <code>"
-     << escape(source ? *source : "?") << "</code>, target <code>"
+     << escape(sourceAttr ? sourceAttr.getValue() : "?")
+     << "</code>, target <code>"
      << escape(target ? target.getValue() : "?") << "</code>, "
-     << bars.size() << " tasks.</p>\n";
+     << bars.size() - numTransfers << " tasks (+" << numTransfers
+     << " transfers).</p>\n";
 
   // Summary.
   os << "<h2>Predicted latency</h2>\n<table><tr><th>plan</th><th>makespan (µs)</th>"

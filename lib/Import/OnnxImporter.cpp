@@ -524,13 +524,14 @@ void bindDimensions(onnx::ModelProto &model, const ImportOptions &options,
   }
 
   if (!options.dims.empty()) {
-    std::set<std::string> used;
+    std::set<std::string> used, known;
     auto bind = [&](onnx::ValueInfoProto &v) {
       if (!v.type().has_tensor_type() || !v.type().tensor_type().has_shape())
         return;
       for (auto &d : *v.mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim()) {
         if (!d.has_dim_param())
           continue;
+        known.insert(d.dim_param());
         auto it = options.dims.find(d.dim_param());
         if (it == options.dims.end())
           continue;
@@ -544,11 +545,17 @@ void bindDimensions(onnx::ModelProto &model, const ImportOptions &options,
       bind(v);
     for (auto &v : *graph->mutable_value_info())
       bind(v);
+    std::string knownList;
+    for (const std::string &k : known)
+      knownList += (knownList.empty() ? "'" : ", '") + k + "'";
     for (const auto &[param, value] : options.dims)
       if (!used.count(param))
         fail("--dim " + param + "=" + std::to_string(value) +
              ": no input or output of the model has a dimension named '" +
-             param + "'");
+             param + "' (" +
+             (known.empty() ? std::string("the model names no dimensions")
+                            : "its named dimensions: " + knownList) +
+             ")");
   }
 
   // Positions among the graph inputs, before any is removed.

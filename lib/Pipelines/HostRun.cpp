@@ -39,19 +39,50 @@ std::vector<std::string> pbFiles(llvm::StringRef dir) {
   return files;
 }
 
+/// Whether `file` is an expected output of the ONNX test-data layout
+/// (`output_N.pb`); returns N.
+std::optional<size_t> outputIndex(llvm::StringRef file) {
+  llvm::StringRef stem = llvm::sys::path::stem(file);
+  size_t n = 0;
+  if (!stem.consume_front("output_") || stem.getAsInteger(10, n))
+    return std::nullopt;
+  return n;
+}
+
+llvm::Expected<onnx::TensorProto> readProto(const std::string &file) {
+  std::ifstream in(file, std::ios::binary);
+  onnx::TensorProto proto;
+  if (!in || !proto.ParseFromIstream(&in))
+    return error("'" + file + "' is not a serialized ONNX TensorProto");
+  return proto;
+}
+
 llvm::Expected<loom::InputSet>
-readSet(llvm::StringRef dir, const std::vector<std::string> &inputNames) {
+readSet(llvm::StringRef dir, const std::vector<std::string> &inputNames,
+        std::vector<loom::rt::Tensor> *references) {
   loom::InputSet set;
   std::vector<std::string> files = pbFiles(dir);
-  if (files.empty())
-    return error("'" + dir + "' has no .pb files");
   size_t position = 0;
   for (const std::string &file : files) {
-    std::ifstream in(file, std::ios::binary);
-    onnx::TensorProto proto;
-    if (!in || !proto.ParseFromIstream(&in))
-      return error("'" + file + "' is not a serialized ONNX TensorProto");
-    std::string name = proto.name();
+    std::optional<size_t> output = outputIndex(file);
+    if (output && !references)
+      continue;
+    llvm::Expected<onnx::TensorProto> proto = readProto(file);
+    if (!proto)
+      return proto.takeError();
+    loom::rt::Tensor tensor;
+    try {
+      tensor = loom::rt::tensorFromProto(*proto);
+    } catch (const std::exception &e) {
+      return error("'" + file + "': " + e.what());
+    }
+    if (output) {
+      if (references->size() <= *output)
+        references->resize(*output + 1);
+      (*references)[*output] = std::move(tensor);
+      continue;
+    }
+    std::string name = proto->name();
     if (std::find(inputNames.begin(), inputNames.end(), name) ==
         inputNames.end()) {
       if (!name.empty() || position >= inputNames.size())
@@ -61,12 +92,10 @@ readSet(llvm::StringRef dir, const std::vector<std::string> &inputNames) {
       name = inputNames[position];
     }
     ++position;
-    try {
-      set[name] = loom::rt::tensorFromProto(proto);
-    } catch (const std::exception &e) {
-      return error("'" + file + "': " + e.what());
-    }
+    set[name] = std::move(tensor);
   }
+  if (set.empty())
+    return error("'" + dir + "' has no input .pb files");
   return set;
 }
 
@@ -74,7 +103,8 @@ readSet(llvm::StringRef dir, const std::vector<std::string> &inputNames) {
 
 llvm::Expected<std::vector<loom::InputSet>>
 loom::readInputSets(const std::vector<std::string> &folders,
-                    const std::vector<std::string> &inputNames) {
+                    const std::vector<std::string> &inputNames,
+                    std::vector<std::vector<rt::Tensor>> *references) {
   std::vector<InputSet> sets;
   for (const std::string &folder : folders) {
     if (!llvm::sys::fs::is_directory(folder))
@@ -90,7 +120,10 @@ loom::readInputSets(const std::vector<std::string> &folders,
     if (subdirs.empty())
       subdirs.push_back(folder);
     for (const std::string &dir : subdirs) {
-      llvm::Expected<InputSet> set = readSet(dir, inputNames);
+      if (references)
+        references->emplace_back();
+      llvm::Expected<InputSet> set =
+          readSet(dir, inputNames, references ? &references->back() : nullptr);
       if (!set)
         return set.takeError();
       sets.push_back(std::move(*set));
@@ -99,16 +132,29 @@ loom::readInputSets(const std::vector<std::string> &folders,
   return sets;
 }
 
-std::vector<std::string> loom::graphInputNames(ModuleOp module) {
+/// The `loom.name` of each argument (or result) of @main, in order
+/// (`input3` / `output3` where there is none).
+static std::vector<std::string> mainValueNames(ModuleOp module, bool results) {
   std::vector<std::string> names;
   auto func = module.lookupSymbol<func::FuncOp>("main");
   if (!func)
     return names;
-  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-    auto name = func.getArgAttrOfType<StringAttr>(i, "loom.name");
-    names.push_back(name ? name.str() : "input" + std::to_string(i));
+  unsigned count = results ? func.getNumResults() : func.getNumArguments();
+  for (unsigned i = 0; i < count; ++i) {
+    auto name = results ? func.getResultAttrOfType<StringAttr>(i, "loom.name")
+                        : func.getArgAttrOfType<StringAttr>(i, "loom.name");
+    names.push_back(name ? name.str()
+                         : (results ? "output" : "input") + std::to_string(i));
   }
   return names;
+}
+
+std::vector<std::string> loom::graphInputNames(ModuleOp module) {
+  return mainValueNames(module, /*results=*/false);
+}
+
+std::vector<std::string> loom::graphOutputNames(ModuleOp module) {
+  return mainValueNames(module, /*results=*/true);
 }
 
 llvm::Expected<std::vector<loom::HostRunResult>>

@@ -38,6 +38,7 @@ void loom::addPlanPipeline(OpPassManager &pm,
   pm.addPass(plan::createPlanFromLoom(planOptions));
   plan::PlanEstimateCostsOptions costOptions;
   costOptions.costTable = options.costTable;
+  costOptions.allowForeignCostTable = options.allowForeignCostTable;
   pm.addPass(plan::createPlanEstimateCosts(costOptions));
   plan::PlanPartitionOptions partitionOptions;
   partitionOptions.algorithm = options.partitioner;

@@ -12,6 +12,7 @@
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringSwitch.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -105,11 +106,14 @@ LogicalResult loom::quantizeModule(ModuleOp module,
     source = "calibration-data";
   }
   std::vector<InputSet> inputs;
+  // Expected outputs given with the inputs (output_N.pb): both graphs are
+  // also measured against them.
+  std::vector<std::vector<rt::Tensor>> references;
   if (folders.empty()) {
     inputs = randomInputs(module, 4);
     source = "random";
   } else {
-    auto sets = readInputSets(folders, graphInputNames(module));
+    auto sets = readInputSets(folders, graphInputNames(module), &references);
     if (!sets)
       return module.emitError("quantization accuracy: ")
              << llvm::toString(sets.takeError());
@@ -123,6 +127,21 @@ LogicalResult loom::quantizeModule(ModuleOp module,
   if (!got)
     return module.emitError("quantization accuracy (quantized model): ")
            << llvm::toString(got.takeError());
+
+  std::vector<std::string> outputNames = graphOutputNames(module);
+  // The reference of output `name` in every set, or nothing.
+  auto referencesOf = [&](const std::string &name) {
+    std::vector<const rt::Tensor *> found;
+    auto it = std::find(outputNames.begin(), outputNames.end(), name);
+    size_t k = size_t(it - outputNames.begin());
+    for (const std::vector<rt::Tensor> &set : references)
+      if (k < set.size() && set[k].dtype == rt::DType::F32 &&
+          !set[k].bytes.empty())
+        found.push_back(&set[k]);
+    if (found.size() != inputs.size())
+      found.clear();
+    return found;
+  };
 
   Builder b(ctx);
   SmallVector<Attribute> outputs;
@@ -160,6 +179,24 @@ LogicalResult loom::quantizeModule(ModuleOp module,
     if (rows > 0)
       fields.push_back(b.getNamedAttr(
           "top1_agreement", b.getF64FloatAttr(double(agree) / double(rows))));
+    if (std::vector<const rt::Tensor *> want = referencesOf(name);
+        !want.empty()) {
+      std::vector<float> expected;
+      for (const rt::Tensor *t : want) {
+        std::vector<float> v = asFloats(*t);
+        expected.insert(expected.end(), v.begin(), v.end());
+      }
+      if (expected.size() == all.size()) {
+        fields.push_back(b.getNamedAttr(
+            "float_vs_reference_max_abs_error",
+            b.getF64FloatAttr(quant::maxAbsError(expected.data(), all.data(),
+                                                 all.size()))));
+        fields.push_back(b.getNamedAttr(
+            "vs_reference_max_abs_error",
+            b.getF64FloatAttr(quant::maxAbsError(expected.data(),
+                                                 allQ.data(), all.size()))));
+      }
+    }
     outputs.push_back(b.getDictionaryAttr(fields));
   }
   int64_t quantized = 0;

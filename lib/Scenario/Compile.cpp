@@ -5,7 +5,8 @@
 // plan pipelines, plan.json + weights.bin), each in its own MLIRContext.
 // The plans are read back as ModelGraphs, the scenario is analysed and
 // scheduled under every policy, and the outputs are written into a
-// temporary directory that replaces OUT_DIR only at the end.
+// temporary folder that replaces OUT_DIR only at the end (OUT_DIR must be
+// new, empty or a previous scenario output: loom/Support/OutputDir.h).
 //
 //===----------------------------------------------------------------------===//
 #include "loom/Scenario/Compile.h"
@@ -16,6 +17,7 @@
 #include "loom/Pipelines/InitAll.h"
 #include "loom/Scenario/Output.h"
 #include "loom/Scenario/Scheduler.h"
+#include "loom/Support/OutputDir.h"
 #include "loom/Target/Target.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -187,14 +189,16 @@ int loom::scenario::compileScenario(const ScenarioCompileOptions &options) {
         .value_or(0.0);
   };
 
-  // Compile every model into the temporary directory.
-  llvm::SmallString<256> tmp(options.outDir);
-  tmp += ".loomc-tmp";
-  llvm::sys::fs::remove_directories(tmp);
-  auto cleanup = [&](int code) {
-    llvm::sys::fs::remove_directories(tmp);
-    return code;
-  };
+  // Compile every model into a temporary folder next to OUT_DIR, moved into
+  // place at the end (docs/tools.md, "Output folders"); it is removed when
+  // `pending` goes out of scope uncommitted.
+  std::string refused;
+  std::optional<loom::output::PendingOutput> pending =
+      loom::output::PendingOutput::begin(
+          options.outDir, loom::output::scenarioOutput(), refused);
+  if (!pending)
+    return error(refused);
+  StringRef tmp = pending->path();
   std::vector<ModelGraph> graphs;
   OutputInfo info;
   info.producer = options.producer;
@@ -217,11 +221,11 @@ int loom::scenario::compileScenario(const ScenarioCompileOptions &options) {
       std::optional<std::string> plan =
           compileModel(*file, "model '" + name + "'", options, dir);
       if (!plan)
-        return cleanup(1);
+        return 1;
       llvm::Expected<ModelGraph> g =
           parseModelGraph(*plan, rel + "/plan.json", name, platform);
       if (!g)
-        return cleanup(error(llvm::toString(g.takeError())));
+        return error(llvm::toString(g.takeError()));
       graphs.push_back(std::move(*g));
       info.graphDirs.push_back(rel);
     }
@@ -230,7 +234,7 @@ int loom::scenario::compileScenario(const ScenarioCompileOptions &options) {
   llvm::Expected<ScenarioProblem> problem =
       buildProblem(*spec, platform, std::move(graphs));
   if (!problem)
-    return cleanup(error(llvm::toString(problem.takeError())));
+    return error(llvm::toString(problem.takeError()));
   if (problem->horizonCapped)
     llvm::errs() << "loomc: warning: " << options.scenarioFile
                  << ": the hyperperiod is longer than max_horizon_ms ("
@@ -245,16 +249,16 @@ int loom::scenario::compileScenario(const ScenarioCompileOptions &options) {
                  << options.plan.target << "': " << f << "\n";
   if (!findings.empty() && !options.allowMisses) {
     llvm::errs() << "loomc: note: --allow-misses writes the schedule anyway\n";
-    return cleanup(1);
+    return 1;
   }
   info.analysis = findings;
 
   std::vector<PolicyResult> results = scheduleAll(*problem);
   for (const PolicyResult &r : results)
     if (std::string why = verifySchedule(*problem, r); !why.empty())
-      return cleanup(error("internal error: the " +
-                           std::string(policyName(r.policy)) +
-                           " schedule is invalid: " + why));
+      return error("internal error: the " +
+                   std::string(policyName(r.policy)) +
+                   " schedule is invalid: " + why);
   size_t chosen = chooseBest(results);
   if (forced)
     for (size_t i = 0; i < results.size(); ++i)
@@ -272,11 +276,9 @@ int loom::scenario::compileScenario(const ScenarioCompileOptions &options) {
       !writeFile(tmp, "report.html", [&](llvm::raw_ostream &os) {
         writeScenarioReport(*problem, results, chosen, info, os);
       }))
-    return cleanup(1);
-  llvm::sys::fs::remove_directories(options.outDir);
-  if (auto ec = llvm::sys::fs::rename(tmp, options.outDir))
-    return cleanup(error("cannot move output to '" + options.outDir +
-                         "': " + ec.message()));
+    return 1;
+  if (std::string failure = pending->commit(); !failure.empty())
+    return error(failure);
 
   if (!options.quiet) {
     auto &os = llvm::outs();

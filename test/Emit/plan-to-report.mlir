@@ -10,7 +10,7 @@
 
 // CHECK: <title>Loom plan: m.onnx</title>
 // CHECK: <script>window.loomErrors=[];
-// CHECK: target <code>host</code>, 3 tasks.
+// CHECK: <p>Model <code>/x/m.onnx</code>, target <code>host</code>, 2 tasks (+1 transfers).</p>
 // CHECK: <tr><td>this plan</td><td>6.5</td><td>1.00×</td></tr>
 // CHECK: <tr><td>lower bound</td><td>4.0</td><td>0.62×</td></tr>
 // CHECK: <tr><td>everything on cpu</td><td>9.0</td><td>1.38×</td></tr>

@@ -2,18 +2,21 @@
 //
 // Argument parsing and input binding shared by loom-run and loom-profile,
 // which link only the runtime (no LLVM): errors as ToolError, integer flags,
-// TensorProto input files bound by name.
+// TensorProto input files bound by name, seeded random inputs.
 //
 //===----------------------------------------------------------------------===//
 #ifndef LOOM_TOOLS_TOOLSUPPORT_H
 #define LOOM_TOOLS_TOOLSUPPORT_H
 
+#include "loom/Runtime/Float16.h"
 #include "loom/Runtime/Session.h"
 #include "loom/Runtime/TensorProtoIO.h"
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -111,6 +114,61 @@ inline void bindInputFile(rt::Session &session, size_t index,
   } catch (const rt::SessionError &e) {
     throw ToolError{file + ": " + e.what()};
   }
+}
+
+/// A deterministic pseudo-random tensor: floats in [-1, 1], integers in
+/// [0, 3] (valid indices into any axis of at least 4 elements), bools 0/1;
+/// splitmix64 seeded by `seed` (loom-profile: the input's position;
+/// loom-run --random-inputs=S: S * 65536 + the position).
+inline rt::Tensor randomTensor(rt::DType dtype, const rt::Shape &shape,
+                               uint64_t seed) {
+  using rt::DType;
+  rt::Tensor t;
+  t.dtype = dtype;
+  t.shape = shape;
+  int64_t n = rt::numElements(shape);
+  size_t size = rt::dtypeSize(dtype);
+  t.bytes.assign(size_t(n) * size, 0);
+  uint64_t state = 0x9E3779B97F4A7C15ull * (seed + 1);
+  auto next = [&]() {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  };
+  for (int64_t i = 0; i < n; ++i) {
+    uint64_t r = next();
+    float f = float(double(r >> 11) / double(1ull << 53) * 2.0 - 1.0);
+    uint64_t small = r % 4;
+    uint8_t *p = t.bytes.data() + size_t(i) * size;
+    switch (dtype) {
+    case DType::F32:
+      std::memcpy(p, &f, 4);
+      break;
+    case DType::F64: {
+      double d = f;
+      std::memcpy(p, &d, 8);
+      break;
+    }
+    case DType::F16: {
+      uint16_t h = rt::floatToHalfBits(f);
+      std::memcpy(p, &h, 2);
+      break;
+    }
+    case DType::BF16: {
+      uint16_t h = rt::floatToBf16Bits(f);
+      std::memcpy(p, &h, 2);
+      break;
+    }
+    case DType::Bool:
+      *p = uint8_t(r & 1);
+      break;
+    default: // Integers, little-endian: small non-negative values.
+      std::memcpy(p, &small, size);
+      break;
+    }
+  }
+  return t;
 }
 
 } // namespace loom::tools

@@ -19,6 +19,7 @@
 #include "../common/ToolSupport.h"
 #include "loom/Runtime/TensorProtoIO.h"
 
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/Error.h"
 
 #include <algorithm>
@@ -67,6 +68,7 @@ options:
   --threads N           threads each kernel may use (default 1, as loom-run)
   --quiet               print nothing on success
   --help                print this help and exit
+  --version             print Loom's version (and LLVM's) and exit
 
 Transfers are not measured. Tasks with the same signature on the same device
 get the median of all their measured times.
@@ -95,6 +97,11 @@ std::optional<Options> parseArgs(int argc, char **argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--version") {
+      std::cout << "loom-profile (Loom) " LOOM_VERSION "\n"
+                << "built with LLVM " LLVM_VERSION_STRING "\n";
+      return std::nullopt;
+    }
     if (arg == "--help" || arg == "-h") {
       std::cout << kUsage;
       return std::nullopt;
@@ -156,57 +163,6 @@ std::optional<Options> parseArgs(int argc, char **argv) {
 //===----------------------------------------------------------------------===//
 // Inputs
 //===----------------------------------------------------------------------===//
-
-/// A deterministic pseudo-random tensor: floats in [-1, 1], integers in
-/// [0, 3], bools 0/1 (splitmix64, seeded by the input's position).
-Tensor randomTensor(DType dtype, const Shape &shape, uint64_t seed) {
-  Tensor t;
-  t.dtype = dtype;
-  t.shape = shape;
-  int64_t n = numElements(shape);
-  size_t size = dtypeSize(dtype);
-  t.bytes.assign(size_t(n) * size, 0);
-  uint64_t state = 0x9E3779B97F4A7C15ull * (seed + 1);
-  auto next = [&]() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  };
-  for (int64_t i = 0; i < n; ++i) {
-    uint64_t r = next();
-    float f = float(double(r >> 11) / double(1ull << 53) * 2.0 - 1.0);
-    uint64_t small = r % 4;
-    uint8_t *p = t.bytes.data() + size_t(i) * size;
-    switch (dtype) {
-    case DType::F32:
-      std::memcpy(p, &f, 4);
-      break;
-    case DType::F64: {
-      double d = f;
-      std::memcpy(p, &d, 8);
-      break;
-    }
-    case DType::F16: {
-      uint16_t h = floatToHalfBits(f);
-      std::memcpy(p, &h, 2);
-      break;
-    }
-    case DType::BF16: {
-      uint16_t h = floatToBf16Bits(f);
-      std::memcpy(p, &h, 2);
-      break;
-    }
-    case DType::Bool:
-      *p = uint8_t(r & 1);
-      break;
-    default: // Integers, little-endian: small non-negative values.
-      std::memcpy(p, &small, size);
-      break;
-    }
-  }
-  return t;
-}
 
 /// Binds --input files, and pseudo-random values to the other inputs.
 void bindInputs(Session &session, const Options &o) {

@@ -65,12 +65,14 @@ struct ScenarioOptions {
 
 ScenarioOptions parseScenarioArgs(int argc, char **argv, bool &help) {
   ScenarioOptions o;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
+  // --help anywhere, before or after --scenario (never its value).
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
       help = true;
       return o;
     }
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
     auto [flag, value, inlineValue] = splitFlag(arg);
     if (flag == "--quiet") {
       o.quiet = true;

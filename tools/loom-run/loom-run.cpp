@@ -1,11 +1,12 @@
 //===- loom-run.cpp - Run an executable plan ------------------------------===//
 //
 //   loom-run OUT_DIR [--test-data DIR] [--input NAME=FILE.pb ...]
-//            [--output-dir DIR] [--rtol R] [--atol A] [--repeat N]
-//            [--threads N] [--profile FILE.json] [--quiet] [--help]
+//            [--random-inputs[=SEED]] [--output-dir DIR] [--rtol R]
+//            [--atol A] [--repeat N] [--threads N] [--profile FILE.json]
+//            [--quiet] [--help]
 //
 // Loads the plan folder written by loomc (plan.json + weights.bin), binds the
-// inputs from ONNX TensorProto files, runs, and compares the outputs with the
+// inputs from ONNX TensorProto files (or seeded random values), runs, and compares the outputs with the
 // expected ones and/or writes them. Exit codes: 0 success (all outputs
 // match), 1 some output differs, 2 usage, load or run error.
 //
@@ -14,6 +15,7 @@
 #include "loom/Runtime/Session.h"
 #include "../common/ToolSupport.h"
 #include "loom/Runtime/TensorProtoIO.h"
+#include "loom/Support/OutputDir.h"
 #include "ScenarioRun.h"
 
 #include <nlohmann/json.hpp>
@@ -55,7 +57,14 @@ options:
                         line per output is printed
   --input NAME=FILE.pb  bind input NAME from a TensorProto file (repeatable;
                         overrides --test-data)
-  --output-dir DIR      write output N as DIR/output_N.pb (created if needed)
+  --random-inputs[=SEED]
+                        bind every input not given otherwise to seeded random
+                        values of its dtype and shape (default seed 0; the
+                        same seed gives the same values): floats in [-1, 1],
+                        integers in [0, 3], bools 0/1
+  --output-dir DIR      write output N as DIR/output_N.pb; DIR must be new,
+                        empty or a previous --output-dir (nothing else is
+                        overwritten)
   --rtol R              relative tolerance (default 1e-3)
   --atol A              absolute tolerance (default 1e-5); floats match when
                         |got - want| <= A + R * |want|, NaN matches NaN,
@@ -64,9 +73,11 @@ options:
                         print the median, min and max latency in ms
   --threads N           threads each kernel may use (default 1)
   --profile FILE.json   write the last run's per-task times as a Chrome trace
-                        (chrome://tracing, Perfetto)
+                        (chrome://tracing, Perfetto); without --repeat, one
+                        warm-up run precedes the profiled run
   --quiet               print only mismatches, errors and --repeat timings
   --help                print this help and exit
+  --version             print Loom's version and exit
 
 scenarios: loom-run --scenario OUT_DIR [--periods N] [--json FILE] runs a
 scenario compiled by loomc --scenario (see loom-run --scenario --help).
@@ -78,8 +89,9 @@ PASSIVE.
 exit codes: 0 success (every output matches), 1 some output differs from the
 expected output, 2 usage error, or the plan cannot be loaded or run.
 
-example:
+examples:
   loomc model.onnx -o out && loom-run out --test-data test_data_set_0
+  loom-run out --random-inputs --repeat 20
 )";
 
 /// An error that ends the tool with exit code 2.
@@ -87,6 +99,7 @@ struct Options {
   std::string planDir;
   std::string testData;
   std::vector<std::pair<std::string, std::string>> inputs;
+  std::optional<uint64_t> randomSeed;
   std::string outputDir;
   double rtol = 1e-3;
   double atol = 1e-5;
@@ -119,6 +132,11 @@ std::optional<Options> parseArgs(int argc, char **argv) {
       std::cout << kUsage;
       return std::nullopt;
     }
+    if (arg == "--version") {
+      std::cout << "loom-run (Loom) " LOOM_VERSION "\n"
+                << "runtime only: built without LLVM\n";
+      return std::nullopt;
+    }
     if (arg.size() < 2 || arg.compare(0, 2, "--") != 0) {
       if (!o.planDir.empty())
         throw ToolError{"unexpected argument '" + arg +
@@ -132,6 +150,12 @@ std::optional<Options> parseArgs(int argc, char **argv) {
       if (inlineValue)
         throw ToolError{"--quiet takes no value"};
       o.quiet = true;
+      continue;
+    }
+    if (flag == "--random-inputs") { // The seed only as --random-inputs=S.
+      o.randomSeed = inlineValue ? uint64_t(parseCount(flag, value, 0,
+                                                       1000000000))
+                                 : 0;
       continue;
     }
     static const char *const withValue[] = {
@@ -195,14 +219,52 @@ void bindInputs(Session &session, const Options &o) {
   placeNamedInputs(session, o.inputs, files);
   std::string missing;
   for (size_t i = 0; i < infos.size(); ++i)
-    if (!files[i] && !infos[i].folded)
+    if (!files[i] && !infos[i].folded && !o.randomSeed)
       missing += (missing.empty() ? "'" : ", '") + infos[i].name + "'";
   if (!missing.empty())
     throw ToolError{"no value for input(s) " + missing +
-                    " (use --test-data DIR or --input NAME=FILE.pb)"};
-  for (size_t i = 0; i < infos.size(); ++i)
+                    " (use --test-data DIR, --input NAME=FILE.pb or "
+                    "--random-inputs)"};
+  for (size_t i = 0; i < infos.size(); ++i) {
     if (files[i])
       bindInputFile(session, i, *files[i]);
+    else if (!infos[i].folded)
+      session.setInput(i, randomTensor(infos[i].dtype, infos[i].shape,
+                                       *o.randomSeed * 65536 + i));
+  }
+}
+
+/// On a plan for a SoC (tasks on devices other than the host CPU), one line
+/// saying where they really ran: loom-run links no device kernels, so every
+/// device's tasks ran through the host's kernels.
+std::string describeDevices(const Plan &plan) {
+  std::vector<size_t> perDevice(plan.devices.size(), 0);
+  for (const PlanTask &t : plan.tasks)
+    if (t.kind == TaskKind::Kernel)
+      ++perDevice[t.deviceIndex];
+  std::string used;
+  for (size_t d = 0; d < plan.devices.size(); ++d)
+    if (perDevice[d]) {
+      used += (used.empty() ? "" : ", ") + plan.devices[d].name + " (" +
+              std::to_string(perDevice[d]) + ")";
+    }
+  if (plan.devices.size() < 2)
+    return "";
+  return "loom-run: plan for '" + plan.target + "': the tasks of " + used +
+         " ran through the host's kernels; no device kernels are linked into "
+         "loom-run (a program built from loomc --emit=stubs links them)";
+}
+
+/// The first values of `t`, e.g. `[0.125, -1, 3.5, ...] (1000 values)`.
+std::string preview(const Tensor &t) {
+  int64_t n = numElements(t.shape);
+  std::string text = "[";
+  for (int64_t i = 0; i < std::min<int64_t>(n, 6); ++i)
+    text += (i ? ", " : "") + formatDouble(elementAsDouble(t, i), "%.4g");
+  text += n > 6 ? ", ...]" : "]";
+  if (n > 6)
+    text += " (" + std::to_string(n) + " values)";
+  return text;
 }
 
 //===----------------------------------------------------------------------===//
@@ -245,25 +307,44 @@ void writeProfile(const Session &session, const std::string &path) {
     throw ToolError{path + ": cannot write the profile"};
 }
 
-/// Writes output N as DIR/output_N.pb.
+/// Writes output N as DIR/output_N.pb, through a temporary folder moved
+/// into place (DIR must be new, empty or a previous --output-dir).
 void writeOutputs(const std::vector<Tensor> &outputs, const std::string &dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
-    throw ToolError{dir + ": cannot create the output folder: " + ec.message()};
+  std::string why;
+  std::optional<loom::output::PendingOutput> pending =
+      loom::output::PendingOutput::begin(dir, loom::output::runOutputs(), why);
+  if (!pending)
+    throw ToolError{"--output-dir: " + why};
   for (size_t i = 0; i < outputs.size(); ++i) {
-    std::string file =
-        (fs::path(dir) / ("output_" + std::to_string(i) + ".pb")).string();
+    std::string file = (fs::path(pending->path()) /
+                        ("output_" + std::to_string(i) + ".pb"))
+                           .string();
     try {
       writeTensorFile(outputs[i], file);
     } catch (const KernelError &e) {
       throw ToolError{e.message};
     }
   }
+  if (std::string failure = pending->commit(); !failure.empty())
+    throw ToolError{"--output-dir: " + failure};
 }
 
 /// Runs, compares and writes; returns the exit code.
 int runTool(const Options &o) {
+  // Before any work: DIR must be new, empty or a previous --output-dir.
+  if (!o.outputDir.empty())
+    if (std::string why = loom::output::checkOutputDir(
+            o.outputDir, loom::output::runOutputs());
+        !why.empty())
+      throw ToolError{"--output-dir: " + why};
+  // A scenario folder has no plan.json of its own.
+  std::error_code ec;
+  if (!fs::exists(fs::path(o.planDir) / "plan.json", ec) &&
+      fs::exists(fs::path(o.planDir) / "scenario.json", ec))
+    throw ToolError{o.planDir +
+                    " holds a scenario compiled by loomc --scenario, not a "
+                    "plan: run it with loom-run --scenario " +
+                    o.planDir};
   SessionOptions sessionOptions;
   sessionOptions.threads = int(o.threads);
   std::unique_ptr<Session> session = Session::load(o.planDir, sessionOptions);
@@ -272,15 +353,29 @@ int runTool(const Options &o) {
   // Expected outputs, read before running so that a missing file is an error
   // before any work.
   const std::vector<TensorInfo> &outInfos = session->outputs();
+  // A folder with inputs only (no output_N.pb at all) has nothing to
+  // compare; one with some of them must have them all.
   std::vector<Tensor> expected;
-  if (!o.testData.empty())
+  auto expectedFile = [&](size_t i) {
+    return (fs::path(o.testData) / ("output_" + std::to_string(i) + ".pb"))
+        .string();
+  };
+  bool anyExpected = false;
+  for (size_t i = 0; i < outInfos.size() && !o.testData.empty(); ++i) {
+    std::error_code ec;
+    anyExpected = anyExpected || fs::exists(expectedFile(i), ec);
+  }
+  if (anyExpected)
     for (size_t i = 0; i < outInfos.size(); ++i)
-      expected.push_back(readTensorAs(
-          (fs::path(o.testData) / ("output_" + std::to_string(i) + ".pb"))
-              .string(),
-          outInfos[i].dtype));
+      expected.push_back(readTensorAs(expectedFile(i), outInfos[i].dtype));
+  else if (!o.testData.empty() && !o.quiet)
+    std::cout << "loom-run: " << o.testData
+              << " holds no expected outputs (output_N.pb): nothing to "
+                 "compare\n";
 
-  session->run(); // Also the warm-up for --repeat.
+  session->run(); // Also the warm-up for --repeat and --profile.
+  if (!o.profile.empty() && o.repeat == 0)
+    session->run(); // The profiled run, after the warm-up.
   std::vector<double> latenciesMs;
   for (long r = 0; r < o.repeat; ++r) {
     auto start = std::chrono::steady_clock::now();
@@ -293,6 +388,9 @@ int runTool(const Options &o) {
   std::vector<Tensor> outputs;
   for (size_t i = 0; i < outInfos.size(); ++i)
     outputs.push_back(session->getOutput(i));
+  if (!o.quiet)
+    if (std::string line = describeDevices(session->plan()); !line.empty())
+      std::cout << line << "\n";
 
   std::vector<std::string> mismatched;
   for (size_t i = 0; i < outInfos.size(); ++i) {
@@ -308,6 +406,8 @@ int runTool(const Options &o) {
       bad = !r.match;
       if (bad)
         mismatched.push_back("'" + outInfos[i].name + "'");
+    } else {
+      line += "  " + preview(outputs[i]);
     }
     if (!o.quiet || bad)
       std::cout << line << "\n";

@@ -16,6 +16,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Tools/mlir-translate/MlirTranslateMain.h"
 #include "mlir/Tools/mlir-translate/Translation.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
@@ -25,6 +26,10 @@ static llvm::cl::opt<bool> onnxText(
     llvm::cl::init(false));
 
 int main(int argc, char **argv) {
+  llvm::cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "loom-translate (Loom) " LOOM_VERSION "\n"
+       << "built with LLVM " LLVM_VERSION_STRING "\n";
+  });
   mlir::TranslateToMLIRRegistration importOnnx(
       "import-onnx", "Import an ONNX model into the loom dialect",
       [](llvm::SourceMgr &sourceMgr,

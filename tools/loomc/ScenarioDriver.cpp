@@ -45,6 +45,7 @@ int loom::scenario::runScenarioCompile(const std::string &file,
                                        const std::string &target,
                                        const std::string &partitioner,
                                        bool split, const std::string &costTable,
+                                       bool allowForeignCostTable,
                                        int optLevel, bool quiet) {
   if (outDir.empty()) {
     llvm::errs() << "loomc: no output directory given (-o OUT_DIR)\n"
@@ -66,5 +67,6 @@ int loom::scenario::runScenarioCompile(const std::string &file,
   options.plan.partitioner = partitioner;
   options.plan.split = split;
   options.plan.costTable = costTable;
+  options.plan.allowForeignCostTable = allowForeignCostTable;
   return compileScenario(options);
 }

@@ -7,9 +7,10 @@
 // Imports the model, binds its dimensions, folds shape computations, checks
 // that every shape is static, turns the graph into a plan (tasks, buffers,
 // weights; docs/plan-format.md) and writes OUT_DIR/plan.json,
-// OUT_DIR/weights.bin and OUT_DIR/model.mlir (the plan-level IR). The output
-// directory is written only when compilation succeeds (files go to a
-// temporary directory that is renamed at the end).
+// OUT_DIR/weights.bin and OUT_DIR/model.mlir (the plan-level IR). OUT_DIR
+// must be new, empty or a previous loomc output (loom/Support/OutputDir.h);
+// it is written only when compilation succeeds (files go to a temporary
+// folder next to it that is moved into place at the end).
 // Exit codes: 0 success, 1 bad input or compile error, 2 usage error.
 //
 //===----------------------------------------------------------------------===//
@@ -18,6 +19,7 @@
 #include "loom/Import/OnnxImporter.h"
 #include "loom/Pipelines/InitAll.h"
 #include "loom/Pipelines/Pipelines.h"
+#include "loom/Support/OutputDir.h"
 #include "loom/Target/Target.h"
 #include "Loom/LoomOps.h"
 #include "Plan/PlanOps.h"
@@ -29,12 +31,16 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <map>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -68,6 +74,11 @@ static cl::opt<std::string> costTable(
     cl::desc("Measured kernel times (JSON, e.g. written by loom-profile) that "
              "replace the cost model's estimates, see docs/targets.md"),
     cl::value_desc("FILE"), cl::init(""), cl::cat(loomCategory));
+static cl::opt<bool> allowForeignCostTable(
+    "allow-foreign-cost-table",
+    cl::desc("Use a --cost-table measured on another target (its `target` "
+             "differs) with a warning instead of an error"),
+    cl::init(false), cl::cat(loomCategory));
 static cl::opt<bool> explainPlacement(
     "explain-placement",
     cl::desc("Print, per task, its estimated cost on every device, the "
@@ -98,13 +109,13 @@ static cl::list<std::string>
                   "default: plan,trace,report,mlir. With loom-mlir alone, no "
                   "plan is built"),
          cl::value_desc("LIST"), cl::CommaSeparated, cl::cat(loomCategory));
-enum OptLevel { O0, O1, O2 };
-static cl::opt<OptLevel> optLevel(
-    cl::desc("Optimization level:"),
-    cl::values(clEnumValN(O0, "O0", "import, bind and fold only"),
-               clEnumValN(O1, "O1", "default: also fuse (docs/fused-ops.md) and form the quantized kernels of a pre-quantized model"),
-               clEnumValN(O2, "O2", "all optimizations")),
-    cl::init(O1), cl::cat(loomCategory));
+// -O0, -O1, -O2 with one dash (a prefix option, as compilers spell them).
+static cl::opt<unsigned> optLevel(
+    "O", cl::Prefix,
+    cl::desc("Optimization level: -O0 imports, binds and folds only; -O1 "
+             "(default) and -O2 also fuse (docs/fused-ops.md) and form the "
+             "quantized kernels of a pre-quantized model"),
+    cl::value_desc("0|1|2"), cl::init(1), cl::cat(loomCategory));
 static cl::opt<std::string> stubName(
     "stub-name",
     cl::desc("Name of the model in the runtime stubs (--emit=stubs): file "
@@ -120,6 +131,11 @@ static cl::opt<bool> listDevices(
     "list-devices",
     cl::desc("Print the devices of --target, one per line, and exit (no "
              "model needed; loom_add_model uses it to name the stub files)"),
+    cl::init(false), cl::cat(loomCategory));
+static cl::opt<bool> listTargets(
+    "list-targets",
+    cl::desc("Print the built-in targets, one line each (devices, memory), "
+             "and exit"),
     cl::init(false), cl::cat(loomCategory));
 static cl::opt<std::string> scenarioFile(
     "scenario",
@@ -187,9 +203,57 @@ void explain(ModuleOp module) {
   });
 }
 
+/// `bytes` in the largest binary unit that keeps it >= 1 (`512 B`,
+/// `1.5 KiB`, `12.0 MiB`, `1.2 GiB`).
+std::string humanBytes(int64_t bytes) {
+  if (bytes < 1024)
+    return std::to_string(bytes) + " B";
+  const char *units[] = {"KiB", "MiB", "GiB", "TiB"};
+  double v = double(bytes) / 1024;
+  size_t u = 0;
+  for (; v >= 1024 && u + 1 < std::size(units); ++u)
+    v /= 1024;
+  return llvm::formatv("{0:f1} {1}", v, units[u]).str();
+}
+
+/// One sentence per device of the plan that can run none of its tasks
+/// because it runs none of the model's element types (the built-in NPUs
+/// run only i8/bf16), with the remedy; empty when there is none.
+std::string idleDeviceNotes(ModuleOp module,
+                            const loom::target::TargetDesc &desc) {
+  std::map<std::string, size_t> capable;
+  size_t tasks = 0;
+  module.walk([&](loom::plan::TaskOp task) {
+    ++tasks;
+    if (auto costs = task.getCostUsAttr())
+      for (NamedAttribute n : costs)
+        if (isa<FloatAttr>(n.getValue()))
+          ++capable[n.getName().str()];
+  });
+  std::string notes;
+  for (const auto &d : desc.devices) {
+    if (!tasks || capable[d.name] || d.runs(loom::target::DType::F32))
+      continue;
+    std::string types;
+    for (size_t t = 0; t < loom::target::kNumDTypes; ++t)
+      if (d.runs(loom::target::DType(t)))
+        types += (types.empty() ? "" : ", ") +
+                 loom::target::dtypeName(loom::target::DType(t)).str();
+    notes += "  note:      " + d.name + " can run none of the " +
+             std::to_string(tasks) + " tasks: it runs only " +
+             (types.empty() ? std::string("no element type") : types) +
+             " kernels and this model computes in f32; quantize it "
+             "(--quantize=int8 with --calibration-data, or "
+             "--quantize=dynamic; docs/quantization.md) to use " + d.name +
+             "\n";
+  }
+  return notes;
+}
+
 /// The closing summary: sizes, predicted latency against the lower bound
 /// and the best single-device plan, memory per device.
-void printSummary(ModuleOp module, bool emitPlan, bool emitTrace,
+void printSummary(ModuleOp module, const loom::target::TargetDesc &desc,
+                  bool emitPlan, bool emitTrace,
                   bool emitReport, bool emitMlir, bool emitLoom,
                   bool emitStubs) {
   size_t inputs = 0, outputs = 0, tasks = 0, transfers = 0, weights = 0,
@@ -229,11 +293,14 @@ void printSummary(ModuleOp module, bool emitPlan, bool emitTrace,
   std::string memory;
   for (auto a : module.getOps<loom::plan::ArenaOp>())
     memory += (memory.empty() ? "" : ", ") + a.getDevice().str() + " " +
-              std::to_string(a.getPeakBytes().value_or(0));
+              humanBytes(int64_t(a.getPeakBytes().value_or(0)));
   std::string wrote;
+  StringRef dir = outDir.getValue();
+  while (dir.size() > 1 && dir.ends_with("/"))
+    dir = dir.drop_back();
   auto add = [&](bool on, const char *file) {
     if (on)
-      wrote += (wrote.empty() ? "" : ", ") + outDir + "/" + file;
+      wrote += (wrote.empty() ? "" : ", ") + dir.str() + "/" + file;
   };
   add(emitPlan, "plan.json");
   add(emitPlan, "weights.bin");
@@ -250,9 +317,19 @@ void printSummary(ModuleOp module, bool emitPlan, bool emitTrace,
   if (splitParts)
     os << "; " << splitParts << " are parts of ops split across two devices";
   os << "\n"
-     << "  weights:   " << weights << " (" << weightBytes << " bytes)\n";
+     << "  weights:   " << weights << " (" << humanBytes(weightBytes)
+     << ")\n";
+  if (auto table = module->getAttrOfType<DictionaryAttr>("plan.cost_table")) {
+    int64_t measured = table.getAs<IntegerAttr>("measured_tasks").getInt();
+    os << "  costs:     " << measured << " of " << tasks
+       << " tasks from the cost table "
+       << table.getAs<StringAttr>("file").getValue()
+       << (size_t(measured) < tasks ? ", the others estimated by the cost model"
+                                    : "")
+       << "\n";
+  }
   if (!memory.empty()) {
-    os << "  memory:    " << memory << " bytes peak\n"
+    os << "  memory:    " << memory << " peak\n"
        << "  predicted: " << llvm::format("%.1f", makespan) << " us (lower bound "
        << llvm::format("%.1f", bound) << " us";
     if (bestSingle && makespan > 0)
@@ -261,6 +338,7 @@ void printSummary(ModuleOp module, bool emitPlan, bool emitTrace,
          << llvm::format("%.2f", *bestSingle / makespan) << "x";
     os << ")\n";
   }
+  os << idleDeviceNotes(module, desc);
   if (auto q = module->getAttrOfType<DictionaryAttr>("loom.quantization")) {
     os << "  quantized: " << q.getAs<StringAttr>("mode").getValue() << ", "
        << q.getAs<IntegerAttr>("quantized_kernels").getInt()
@@ -277,6 +355,13 @@ void printSummary(ModuleOp module, bool emitPlan, bool emitTrace,
       if (auto t = d.getAs<FloatAttr>("top1_agreement"))
         os << ", top-1 agreement "
            << llvm::format("%.1f", 100 * t.getValueAsDouble()) << "%";
+      if (auto r = d.getAs<FloatAttr>("vs_reference_max_abs_error"))
+        os << "; vs the expected outputs: max abs error "
+           << llvm::format("%.3g", r.getValueAsDouble()) << " (float model "
+           << llvm::format("%.3g", d.getAs<FloatAttr>(
+                                        "float_vs_reference_max_abs_error")
+                                        .getValueAsDouble())
+           << ")";
       os << "\n";
     }
   }
@@ -299,6 +384,44 @@ void printDiagnostic(Diagnostic &diag) {
   os << diag << "\n";
   for (Diagnostic &note : diag.getNotes())
     printDiagnostic(note);
+}
+
+/// One line per built-in target: its devices (kind, queues, the element
+/// types they run) and its memory (bandwidth, shared or not, limits).
+void printTargets() {
+  auto &os = llvm::outs();
+  for (const std::string &name : loom::target::builtinTargetNames()) {
+    std::optional<loom::target::TargetDesc> t =
+        loom::target::getBuiltinTarget(name);
+    if (!t)
+      continue;
+    os << name << ":";
+    double bandwidth = 0;
+    std::string limits;
+    for (const auto &d : t->devices) {
+      std::string types;
+      for (size_t i = 0; i < loom::target::kNumDTypes; ++i)
+        if (d.runs(loom::target::DType(i)))
+          types += (types.empty() ? "" : " ") +
+                   loom::target::dtypeName(loom::target::DType(i)).str();
+      os << (&d == &t->devices.front() ? " " : ", ") << d.name << " ("
+         << types << (d.queues > 1 ? ", " + std::to_string(d.queues) +
+                                         " queues"
+                                   : std::string())
+         << ")";
+      bandwidth = std::max(bandwidth, d.bandwidthGBs);
+      if (d.memoryMB)
+        limits += (limits.empty() ? "" : ", ") + d.name + " " +
+                  llvm::formatv("{0}", llvm::format("%g", *d.memoryMB)).str() +
+                  " MiB";
+    }
+    bool shared = llvm::all_of(
+        t->links, [](const loom::target::LinkDesc &l) { return l.sharedMemory; });
+    os << "; memory: " << llvm::format("%g", bandwidth) << " GB/s";
+    if (t->devices.size() > 1)
+      os << (shared ? ", shared by every device" : ", copies between devices");
+    os << (limits.empty() ? "" : "; limits: " + limits) << "\n";
+  }
 }
 
 int usage(llvm::StringRef message) {
@@ -330,6 +453,10 @@ int main(int argc, char **argv) {
     if (auto it = options.find(name); it != options.end())
       it->second->addCategory(debugCategory);
   }
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "loomc (Loom) " LOOM_VERSION "\n"
+       << "built with LLVM " LLVM_VERSION_STRING "\n";
+  });
   cl::HideUnrelatedOptions({&loomCategory,
                             &loom::scenario::scenarioOptionCategory(),
                             &debugCategory});
@@ -345,6 +472,13 @@ int main(int argc, char **argv) {
     llvm::errs() << errors;
     return 2;
   }
+  if (listTargets) {
+    printTargets();
+    return 0;
+  }
+  if (optLevel > 2)
+    return usage("-O" + std::to_string(optLevel) +
+                 ": unknown optimization level (known: -O0, -O1, -O2)");
   if (embedWeights && !llvm::is_contained(emit, std::string("stubs")))
     return usage("--embed-weights needs --emit=stubs");
   if (!quantizeMode.empty() && !loom::isQuantizeMode(quantizeMode))
@@ -366,10 +500,20 @@ int main(int argc, char **argv) {
   // A built-in name or a YAML file: neither is a usage error, a file that
   // does not parse a compile error.
   if (!loom::target::isBuiltinTarget(target) &&
-      !llvm::sys::fs::exists(target))
+      !llvm::sys::fs::exists(target)) {
+    // A path (a separator or a YAML extension) names a file that is not
+    // there; anything else is a target name that is not built in.
+    StringRef ext = llvm::sys::path::extension(target);
+    if (StringRef(target).contains('/') || ext == ".yaml" || ext == ".yml") {
+      llvm::errs() << "loomc: error: --target=" << target
+                   << ": no such file (built-in targets: "
+                   << loom::target::builtinTargetList() << ")\n";
+      return 1;
+    }
     return usage("--target: unknown target '" + target +
                  "' (built-in targets: " + loom::target::builtinTargetList() +
                  "; or the path of a YAML target file)");
+  }
   llvm::Expected<loom::target::TargetDesc> desc =
       loom::target::loadTarget(target);
   if (!desc) {
@@ -377,10 +521,27 @@ int main(int argc, char **argv) {
                  << "\n";
     return 1;
   }
+  // The partitioner and its device, checked like the target (exit 2).
+  if (StringRef algo = partitioner.getValue(); algo.consume_front("single:")) {
+    std::string names;
+    bool found = false;
+    for (const auto &d : desc->devices) {
+      names += (names.empty() ? "" : ", ") + d.name;
+      found |= d.name == algo;
+    }
+    if (!found)
+      return usage("--partitioner: target '" + desc->name +
+                   "' has no device '" + algo.str() + "' (devices: " + names +
+                   ")");
+  } else if (!llvm::is_contained({"auto", "heft", "greedy", "exact"},
+                                 partitioner.getValue())) {
+    return usage("--partitioner: unknown algorithm '" + partitioner +
+                 "' (known: auto, heft, greedy, exact, single:DEVICE)");
+  }
   if (!scenarioFile.empty())
-    return loom::scenario::runScenarioCompile(scenarioFile, outDir, target,
-                                              partitioner, !noSplit, costTable,
-                                              int(optLevel), quiet);
+    return loom::scenario::runScenarioCompile(
+        scenarioFile, outDir, target, partitioner, !noSplit, costTable,
+        allowForeignCostTable, int(optLevel), quiet);
   if (listDevices) {
     for (const auto &d : desc->devices)
       llvm::outs() << d.name << "\n";
@@ -391,6 +552,13 @@ int main(int argc, char **argv) {
     return usage("no model given");
   if (outDir.empty())
     return usage("no output directory given (-o OUT_DIR)");
+  // Before any work: OUT_DIR must be new, empty or a previous loomc output.
+  if (std::string why =
+          loom::output::checkOutputDir(outDir, loom::output::planOutput());
+      !why.empty()) {
+    llvm::errs() << "loomc: error: " << why << "\n";
+    return 1;
+  }
   bool emitPlan = emit.empty(), emitMlir = emit.empty(),
        emitTrace = emit.empty(), emitReport = emit.empty(), emitLoom = false,
        emitStubs = false;
@@ -497,21 +665,23 @@ int main(int argc, char **argv) {
     planOptions.partitioner = partitioner;
     planOptions.split = !noSplit;
     planOptions.costTable = costTable;
+    planOptions.allowForeignCostTable = allowForeignCostTable;
     loom::addPlanPipeline(planPm, planOptions);
     if (failed(planPm.run(*module)))
       return 1;
   }
 
-  // Write into a temporary directory, then move it into place: a failed run
-  // never leaves a half-written OUT_DIR.
-  llvm::SmallString<256> tmp(outDir);
-  tmp += ".loomc-tmp";
-  llvm::sys::fs::remove_directories(tmp);
-  if (auto ec = llvm::sys::fs::create_directories(tmp)) {
-    llvm::errs() << "loomc: error: cannot create '" << tmp << "': "
-                 << ec.message() << "\n";
+  // Write into a temporary folder next to OUT_DIR, then move it into place:
+  // a failed run leaves OUT_DIR as it was (docs/tools.md, "Output folders").
+  std::string why;
+  std::optional<loom::output::PendingOutput> pending =
+      loom::output::PendingOutput::begin(outDir, loom::output::planOutput(),
+                                         why);
+  if (!pending) {
+    llvm::errs() << "loomc: error: " << why << "\n";
     return 1;
   }
+  StringRef tmp = pending->path();
   auto openOutput = [&](StringRef name,
                         std::unique_ptr<llvm::raw_fd_ostream> &os) {
     llvm::SmallString<256> path(tmp);
@@ -521,7 +691,6 @@ int main(int argc, char **argv) {
     if (ec) {
       llvm::errs() << "loomc: error: cannot write '" << path
                    << "': " << ec.message() << "\n";
-      llvm::sys::fs::remove_directories(tmp);
       return false;
     }
     return true;
@@ -532,28 +701,20 @@ int main(int argc, char **argv) {
       return 1;
     loom::emit::PlanEmitOptions emitOptions;
     emitOptions.producer = "loomc " LOOM_VERSION;
-    if (failed(loom::emit::emitPlan(*module, *json, *weights, emitOptions))) {
-      llvm::sys::fs::remove_directories(tmp);
+    if (failed(loom::emit::emitPlan(*module, *json, *weights, emitOptions)))
       return 1;
-    }
   }
   if (emitTrace) {
     std::unique_ptr<llvm::raw_fd_ostream> os;
-    if (!openOutput("trace.json", os))
+    if (!openOutput("trace.json", os) ||
+        failed(loom::emit::emitTrace(*module, *os)))
       return 1;
-    if (failed(loom::emit::emitTrace(*module, *os))) {
-      llvm::sys::fs::remove_directories(tmp);
-      return 1;
-    }
   }
   if (emitReport) {
     std::unique_ptr<llvm::raw_fd_ostream> os;
-    if (!openOutput("report.html", os))
+    if (!openOutput("report.html", os) ||
+        failed(loom::emit::emitReport(*module, *os)))
       return 1;
-    if (failed(loom::emit::emitReport(*module, *os))) {
-      llvm::sys::fs::remove_directories(tmp);
-      return 1;
-    }
   }
   if (emitLoom) {
     std::unique_ptr<llvm::raw_fd_ostream> os;
@@ -574,10 +735,8 @@ int main(int argc, char **argv) {
       stubOptions.embedFrom = abs.str().str();
     }
     auto files = loom::emit::emitStubs(*module, stubOptions);
-    if (failed(files)) {
-      llvm::sys::fs::remove_directories(tmp);
+    if (failed(files))
       return 1;
-    }
     llvm::SmallString<256> dir(tmp);
     llvm::sys::path::append(dir, "runtime");
     llvm::sys::fs::create_directories(dir);
@@ -598,17 +757,15 @@ int main(int argc, char **argv) {
     flags.elideLargeElementsAttrs(64);
     module->print(*os, flags);
   }
-  llvm::sys::fs::remove_directories(outDir);
-  if (auto ec = llvm::sys::fs::rename(tmp, outDir)) {
-    llvm::errs() << "loomc: error: cannot move output to '" << outDir
-                 << "': " << ec.message() << "\n";
+  if (std::string failure = pending->commit(); !failure.empty()) {
+    llvm::errs() << "loomc: error: " << failure << "\n";
     return 1;
   }
 
   if (explainPlacement && buildPlan)
     explain(*module);
   if (!quiet)
-    printSummary(*module, emitPlan, emitTrace, emitReport, emitMlir, emitLoom,
+    printSummary(*module, *desc, emitPlan, emitTrace, emitReport, emitMlir, emitLoom,
                  emitStubs);
   return 0;
 }

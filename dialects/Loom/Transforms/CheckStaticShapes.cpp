@@ -87,15 +87,34 @@ struct CheckStaticShapesPass
                   << "input '" << (name ? name.getValue() : StringRef("?"))
                   << "' has type " << arg.getType();
       auto t = dyn_cast<RankedTensorType>(arg.getType());
+      // The ONNX dim_param of each dimension ("" where it has none).
+      auto params = func.getArgAttrOfType<ArrayAttr>(i, "loom.dim_params");
+      std::string named;
       if (!t) {
         diag << " of unknown rank";
       } else {
         diag << " with unbound dimension(s)";
-        for (auto [d, size] : llvm::enumerate(t.getShape()))
-          if (ShapedType::isDynamic(size))
-            diag << " " << d;
+        for (auto [d, size] : llvm::enumerate(t.getShape())) {
+          if (!ShapedType::isDynamic(size))
+            continue;
+          diag << " " << d;
+          auto param = params && d < params.size()
+                           ? dyn_cast<StringAttr>(params[d])
+                           : StringAttr();
+          if (param && !param.getValue().empty()) {
+            diag << " ('" << param.getValue() << "')";
+            std::string flag = "--dim " + param.str() + "=VALUE";
+            if (named.find(flag) == std::string::npos)
+              named += (named.empty() ? "" : " ") + flag;
+          }
+        }
       }
-      diag << "; bind them with --input-shape NAME=DxDx... or --dim PARAM=VALUE";
+      if (!named.empty())
+        diag << "; bind them with " << named << " (or --input-shape "
+             << (name ? name.getValue() : StringRef("NAME")) << "=DxDx...)";
+      else
+        diag << "; bind them with --input-shape NAME=DxDx... or --dim "
+                "PARAM=VALUE";
       return signalPassFailure();
     }
     // The runtime has no control flow: a loop or scan that

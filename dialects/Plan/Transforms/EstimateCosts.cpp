@@ -83,8 +83,22 @@ struct PlanEstimateCostsPass
         return signalPassFailure();
       }
       table = std::move(*loaded);
+      // Times measured on another SoC are not this target's.
+      if (!table->target.empty() && table->target != desc->name) {
+        auto diag = allowForeignCostTable
+                        ? module.emitWarning("plan-estimate-costs: ")
+                        : module.emitError("plan-estimate-costs: ");
+        diag << "cost table '" << costTable << "' was measured on target '"
+             << table->target << "', not '" << desc->name << "'";
+        if (!allowForeignCostTable) {
+          diag << " (measure it on this target with loom-profile, or "
+                  "use it anyway with --allow-foreign-cost-table)";
+          return signalPassFailure();
+        }
+      }
     }
     const loom::cost::CostTable *tablePtr = table ? &*table : nullptr;
+    int64_t measuredTasks = 0;
     Builder b(module.getContext());
     module.walk([&](Operation *op) {
       loom::cost::KernelDesc k;
@@ -100,9 +114,19 @@ struct PlanEstimateCostsPass
             name, us ? Attribute(b.getF64FloatAttr(*us)) : b.getUnitAttr()));
       }
       op->setAttr("cost_us", b.getDictionaryAttr(costs));
-      if (measured)
+      if (measured) {
         ++numMeasured;
+        measuredTasks += isa<TaskOp>(op);
+      }
     });
+    if (table)
+      module->setAttr(
+          "plan.cost_table",
+          b.getDictionaryAttr(
+              {b.getNamedAttr("file", b.getStringAttr(costTable)),
+               b.getNamedAttr("target", b.getStringAttr(table->target)),
+               b.getNamedAttr("measured_tasks",
+                              b.getI64IntegerAttr(measuredTasks))}));
   }
 };
 

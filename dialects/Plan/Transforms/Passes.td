@@ -42,11 +42,17 @@ def PlanEstimateCosts : Pass<"plan-estimate-costs", "mlir::ModuleOp"> {
     table, docs/targets.md, e.g. written by `loom-profile`), a task whose
     kernel signature has an entry for a device gets that measured time there
     instead; the statistic `num-measured` counts the tasks and transfers that
-    found at least one entry.
+    found at least one entry, and so does the module attribute
+    `plan.cost_table` (`{file, target, measured_tasks}`), which loomc's
+    summary prints. A table whose `target` is not the plan's target is an
+    error, or with `allow-foreign-cost-table` a warning.
   }];
   let options = [
     Option<"costTable", "cost-table", "std::string", "\"\"",
            "measured cost table (JSON) whose entries replace the estimates">,
+    Option<"allowForeignCostTable", "allow-foreign-cost-table", "bool",
+           "false",
+           "use a cost table measured on another target (a warning)">,
   ];
   let statistics = [
     Statistic<"numMeasured", "num-measured",

@@ -30,14 +30,22 @@ using InputSet = std::map<std::string, rt::Tensor>;
 /// folder of `.pb` files gives one set. A TensorProto whose name is a graph
 /// input binds that input, an unnamed one the input at its position (files
 /// in name order). `inputNames` are the graph's inputs in order. Errors name
-/// the folder or file.
+/// the folder or file. The ONNX layout's expected outputs (`output_N.pb`,
+/// side by side with `input_N.pb`) are no inputs: with `references`, they
+/// are read into it, one vector per set indexed by N (empty for a set
+/// without them); without it, they are skipped.
 llvm::Expected<std::vector<InputSet>>
 readInputSets(const std::vector<std::string> &folders,
-              const std::vector<std::string> &inputNames);
+              const std::vector<std::string> &inputNames,
+              std::vector<std::vector<rt::Tensor>> *references = nullptr);
 
 /// The graph inputs of a loom module in order (loom.name argument
 /// attributes), without the inputs folded at import.
 std::vector<std::string> graphInputNames(mlir::ModuleOp module);
+
+/// The graph outputs of a loom module in order (loom.name result
+/// attributes).
+std::vector<std::string> graphOutputNames(mlir::ModuleOp module);
 
 /// The result of one run: the graph outputs by name, then the observed
 /// values in the order asked.

@@ -42,6 +42,8 @@ struct PlanPipelineOptions {
   bool split = true;
   /// Measured kernel times replacing the estimates ("" = none).
   std::string costTable;
+  /// A cost table measured on another target is a warning, not an error.
+  bool allowForeignCostTable = false;
 };
 
 /// loom graph -> verified plan: plan-from-loom, plan-estimate-costs,

@@ -15,6 +15,14 @@ func.func @negative_unbound_input(%a: tensor<?x3xf32> {loom.name = "x"}) -> tens
 
 // -----
 
+// An ONNX dim_param is named, with the --dim flag that binds it.
+// expected-error @+1 {{input 'ids' has type 'tensor<?x?xi64>' with unbound dimension(s) 0 ('batch') 1 ('seq'); bind them with --dim batch=VALUE --dim seq=VALUE (or --input-shape ids=DxDx...)}}
+func.func @negative_unbound_dim_param(%a: tensor<?x?xi64> {loom.name = "ids", loom.dim_params = ["batch", "seq"]}) -> tensor<?x?xi64> {
+  return %a : tensor<?x?xi64>
+}
+
+// -----
+
 func.func @negative_dynamic_result(%a: tensor<6xf32>, %s: tensor<2xi64>) -> tensor<?x?xf32> {
   // expected-error @+1 {{result #0 of 'loom.reshape' has non-static type 'tensor<?x?xf32>'}}
   %r = loom.reshape(%a, %s) : (tensor<6xf32>, tensor<2xi64>) -> tensor<?x?xf32>

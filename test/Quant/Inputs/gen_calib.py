@@ -1,6 +1,7 @@
 """Writes a tiny model (Y = MatMul(X, W), X [2, 3]) and two input sets whose
 values are known: set 0 holds -2 .. 3, set 1 holds -1 .. 5, so the min-max
-range over both is [-2, 5]."""
+range over both is [-2, 5]. With --with-outputs, each set also holds its
+expected output_0.pb (X @ W, exact in f32), as the ONNX test layout does."""
 import os
 import sys
 
@@ -9,6 +10,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 out = sys.argv[1]
+with_outputs = "--with-outputs" in sys.argv[2:]
 os.makedirs(out, exist_ok=True)
 w = numpy_helper.from_array(np.arange(6, dtype=np.float32).reshape(3, 2), "W")
 graph = helper.make_graph(
@@ -24,3 +26,7 @@ for i, x in enumerate(sets):
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "input_0.pb"), "wb") as f:
         f.write(numpy_helper.from_array(x, "X").SerializeToString())
+    if with_outputs:
+        with open(os.path.join(d, "output_0.pb"), "wb") as f:
+            y = x @ numpy_helper.to_array(w)
+            f.write(numpy_helper.from_array(y, "Y").SerializeToString())
