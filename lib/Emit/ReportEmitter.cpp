@@ -473,10 +473,36 @@ LogicalResult loom::emit::emitReport(ModuleOp module, llvm::raw_ostream &os) {
   if (fallbacks.empty()) {
     os << "<p>None: every task runs where the partitioner preferred.</p>\n";
   } else {
-    os << "<table><tr><th>task</th><th>reason</th></tr>\n";
-    for (auto &[name, why] : fallbacks)
-      os << "<tr><td>" << escape(name) << "</td><td>" << escape(why)
-         << "</td></tr>\n";
+    // One row per reason (a float model on an i8/bf16 NPU gives every task
+    // the same one), in the order the reasons first appear.
+    std::vector<std::pair<std::string, std::vector<std::string>>> byReason;
+    for (auto &[name, why] : fallbacks) {
+      auto it = llvm::find_if(byReason, [&](const auto &r) { return r.first == why; });
+      if (it == byReason.end())
+        byReason.push_back({why, {name}});
+      else
+        it->second.push_back(name);
+    }
+    size_t numTasks = 0;
+    for (Operation &op : body)
+      numTasks += isa<TaskOp>(op);
+    for (auto &[why, names] : byReason)
+      if (names.size() == numTasks && numTasks > 1 &&
+          why.find("dtype not supported") != std::string::npos)
+        os << "<p>Every task has the same reason below: the device runs none of this "
+              "model's element types. Quantize the model (<code>--quantize=int8</code> "
+              "with <code>--calibration-data</code>, or <code>--quantize=dynamic</code>; "
+              "docs/quantization.md) to use it.</p>\n";
+    os << "<table><tr><th>reason</th><th>tasks</th><th>for example</th></tr>\n";
+    for (auto &[why, names] : byReason) {
+      std::string examples;
+      for (size_t i = 0; i < names.size() && i < 3; ++i)
+        examples += (i ? ", " : "") + names[i];
+      if (names.size() > 3)
+        examples += ", …";
+      os << "<tr><td>" << escape(why) << "</td><td>" << names.size() << "</td><td>"
+         << escape(examples) << "</td></tr>\n";
+    }
     os << "</table>\n";
   }
   writeMemoryOverTime(module, body, makespan, os);

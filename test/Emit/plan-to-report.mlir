@@ -34,7 +34,8 @@
 
 // CHECK: <tr><td>cpu</td><td>cpu</td><td>1</td><td>2.0</td><td>31%</td><td>128</td></tr>
 // CHECK: <tr><td>npu</td><td>npu</td><td>1</td><td>3.5</td><td>54%</td><td>16</td></tr>
-// CHECK: <tr><td>op0</td><td>the npu cannot run relu in f32</td></tr>
+// CHECK: <tr><th>reason</th><th>tasks</th><th>for example</th></tr>
+// CHECK-NEXT: <tr><td>the npu cannot run relu in f32</td><td>1</td><td>op0</td></tr>
 
 // Memory, 16 bytes per buffer: in cpu_mem %x (never written: from 0, read
 // until 2 µs) and %a (written at 0, read by the transfer until 3 µs); in
