@@ -853,10 +853,21 @@ def main():
         model, values, input_names = build(name, args.size)
         d = os.path.join(args.out_dir, name)
         data = os.path.join(d, "test_data_set_0")
+        # Replace only what an earlier run of this script wrote: a folder
+        # holding another model is refused, nothing in it touched.
+        old = os.path.join(d, "model.onnx")
+        if os.path.exists(old):
+            try:
+                producer = onnx.load(old, load_external_data=False).producer_name
+            except Exception:
+                producer = None
+            if producer != "loom-gen-zoo":
+                sys.exit("gen_zoo: %s holds a model this script did not write; "
+                         "choose another output folder" % old)
         os.makedirs(data, exist_ok=True)
         for f in os.listdir(data):
-            if f.startswith("input_") and f.endswith(".pb"):
-                os.remove(os.path.join(data, f))
+            if f.startswith("input_") and f.endswith(".pb") and os.path.exists(old):
+                os.remove(os.path.join(data, f))  # this script's own earlier inputs
         onnx.save(model, os.path.join(d, "model.onnx"))
         for i, (n, v) in enumerate(zip(input_names, values)):
             with open(os.path.join(data, "input_%d.pb" % i), "wb") as f:
