@@ -71,6 +71,8 @@ ConstantOfShape Expand Tile Transpose Flatten MatMul Gemm Conv ConvTranspose
 AveragePool MaxPool GlobalAveragePool GlobalMaxPool Split Where Identity Dropout
 ReduceL1 ReduceL2 ReduceLogSum ReduceLogSumExp ReduceMax ReduceMean ReduceMin
 ReduceProd ReduceSum ReduceSumSquare ArgMax ArgMin Pad If EyeLike
+Resize Einsum ScatterND ScatterElements GatherElements GatherND DepthToSpace
+SpaceToDepth TopK OneHot GridSample RoiAlign
 """.split())
 
 # Operators with a folder (dialects/Loom/LoomFolders.cpp): what shape-computing

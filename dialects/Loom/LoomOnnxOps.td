@@ -532,7 +532,7 @@ def Loom_DFTOp : Loom_OnnxOp<"dft", [Pure]> {
   let onnxName = "DFT";
 }
 
-def Loom_DepthToSpaceOp : Loom_OnnxOp<"depth_to_space", [Pure]> {
+def Loom_DepthToSpaceOp : Loom_OnnxOp<"depth_to_space", [Pure, DeclareOpInterfaceMethods<Loom_ShapeInferenceOpInterface, ["inferResultTypes"]>]> {
   let summary = "DepthToSpace rearranges (permutes) data from depth into blocks of spatial data";
   let description = [{
     Mirrors ONNX `DepthToSpace` (default domain, opset 17 form, since version 13).
@@ -636,7 +636,7 @@ def Loom_DynamicQuantizeLinearOp : Loom_OnnxOp<"dynamic_quantize_linear", [Pure]
   let onnxName = "DynamicQuantizeLinear";
 }
 
-def Loom_EinsumOp : Loom_OnnxOp<"einsum", [Pure]> {
+def Loom_EinsumOp : Loom_OnnxOp<"einsum", [Pure, DeclareOpInterfaceMethods<Loom_ShapeInferenceOpInterface, ["inferResultTypes"]>]> {
   let summary = "ONNX Einsum operator";
   let description = [{
     Mirrors ONNX `Einsum` (default domain, opset 17 form, since version 12).
@@ -829,7 +829,7 @@ def Loom_GatherOp : Loom_OnnxOp<"gather", [Pure, DeclareOpInterfaceMethods<Loom_
   let onnxName = "Gather";
 }
 
-def Loom_GatherElementsOp : Loom_OnnxOp<"gather_elements", [Pure]> {
+def Loom_GatherElementsOp : Loom_OnnxOp<"gather_elements", [Pure, DeclareOpInterfaceMethods<Loom_ShapeInferenceOpInterface, ["inferResultTypes"]>]> {
   let summary = "ONNX GatherElements operator";
   let description = [{
     Mirrors ONNX `GatherElements` (default domain, opset 17 form, since version 13).
@@ -846,7 +846,7 @@ def Loom_GatherElementsOp : Loom_OnnxOp<"gather_elements", [Pure]> {
   let onnxName = "GatherElements";
 }
 
-def Loom_GatherNDOp : Loom_OnnxOp<"gather_nd", [Pure]> {
+def Loom_GatherNDOp : Loom_OnnxOp<"gather_nd", [Pure, DeclareOpInterfaceMethods<Loom_ShapeInferenceOpInterface, ["inferResultTypes"]>]> {
   let summary = "ONNX GatherND operator";
   let description = [{
     Mirrors ONNX `GatherND` (default domain, opset 17 form, since version 13).
@@ -947,7 +947,7 @@ def Loom_GreaterOrEqualOp : Loom_OnnxOp<"greater_or_equal", [Pure, Loom_ShapeInf
   let onnxName = "GreaterOrEqual";
 }
 
-def Loom_GridSampleOp : Loom_OnnxOp<"grid_sample", [Pure]> {
+def Loom_GridSampleOp : Loom_OnnxOp<"grid_sample", [Pure, DeclareOpInterfaceMethods<Loom_ShapeInferenceOpInterface, ["inferResultTypes"]>]> {
   let summary = "ONNX GridSample operator";
   let description = [{
     Mirrors ONNX `GridSample` (default domain, opset 17 form, since version 16).
@@ -1585,7 +1585,7 @@ def Loom_NotOp : Loom_OnnxOp<"not", [Pure, Loom_ShapeInferenceOpInterface, Loom_
   let onnxName = "Not";
 }
 
-def Loom_OneHotOp : Loom_OnnxOp<"one_hot", [Pure]> {
+def Loom_OneHotOp : Loom_OnnxOp<"one_hot", [Pure, DeclareOpInterfaceMethods<Loom_ShapeInferenceOpInterface, ["inferResultTypes"]>]> {
   let summary = "Produces a one-hot tensor based on inputs";
   let description = [{
     Mirrors ONNX `OneHot` (default domain, opset 17 form, since version 11).
@@ -2004,7 +2004,7 @@ def Loom_ReshapeOp : Loom_OnnxOp<"reshape", [Pure, DeclareOpInterfaceMethods<Loo
   let onnxName = "Reshape";
 }
 
-def Loom_ResizeOp : Loom_OnnxOp<"resize", [Pure]> {
+def Loom_ResizeOp : Loom_OnnxOp<"resize", [Pure, DeclareOpInterfaceMethods<Loom_ShapeInferenceOpInterface, ["inferResultTypes"]>]> {
   let summary = "Resize the input tensor";
   let description = [{
     Mirrors ONNX `Resize` (default domain, opset 17 form, since version 13).
@@ -2046,7 +2046,7 @@ def Loom_ReverseSequenceOp : Loom_OnnxOp<"reverse_sequence", [Pure]> {
   let onnxName = "ReverseSequence";
 }
 
-def Loom_RoiAlignOp : Loom_OnnxOp<"roi_align", [Pure]> {
+def Loom_RoiAlignOp : Loom_OnnxOp<"roi_align", [Pure, DeclareOpInterfaceMethods<Loom_ShapeInferenceOpInterface, ["inferResultTypes"]>]> {
   let summary = "ONNX RoiAlign operator";
   let description = [{
     Mirrors ONNX `RoiAlign` (default domain, opset 17 form, since version 16).
@@ -2125,7 +2125,7 @@ def Loom_ScanOp : Loom_OnnxOp<"scan", [RecursiveMemoryEffects]> {
   let onnxName = "Scan";
 }
 
-def Loom_ScatterElementsOp : Loom_OnnxOp<"scatter_elements", [Pure]> {
+def Loom_ScatterElementsOp : Loom_OnnxOp<"scatter_elements", [Pure, DeclareOpInterfaceMethods<Loom_ShapeInferenceOpInterface, ["inferResultTypes"]>]> {
   let summary = "ONNX ScatterElements operator";
   let description = [{
     Mirrors ONNX `ScatterElements` (default domain, opset 17 form, since version 16).
@@ -2144,7 +2144,7 @@ def Loom_ScatterElementsOp : Loom_OnnxOp<"scatter_elements", [Pure]> {
   let onnxName = "ScatterElements";
 }
 
-def Loom_ScatterNDOp : Loom_OnnxOp<"scatter_nd", [Pure]> {
+def Loom_ScatterNDOp : Loom_OnnxOp<"scatter_nd", [Pure, DeclareOpInterfaceMethods<Loom_ShapeInferenceOpInterface, ["inferResultTypes"]>]> {
   let summary = "ONNX ScatterND operator";
   let description = [{
     Mirrors ONNX `ScatterND` (default domain, opset 17 form, since version 16).
@@ -2376,7 +2376,7 @@ def Loom_SoftsignOp : Loom_OnnxOp<"softsign", [Pure, Loom_ShapeInferenceOpInterf
   let onnxName = "Softsign";
 }
 
-def Loom_SpaceToDepthOp : Loom_OnnxOp<"space_to_depth", [Pure]> {
+def Loom_SpaceToDepthOp : Loom_OnnxOp<"space_to_depth", [Pure, DeclareOpInterfaceMethods<Loom_ShapeInferenceOpInterface, ["inferResultTypes"]>]> {
   let summary = "SpaceToDepth rearranges blocks of spatial data into depth";
   let description = [{
     Mirrors ONNX `SpaceToDepth` (default domain, opset 17 form, since version 13).
@@ -2559,7 +2559,7 @@ def Loom_TileOp : Loom_OnnxOp<"tile", [Pure, DeclareOpInterfaceMethods<Loom_Shap
   let onnxName = "Tile";
 }
 
-def Loom_TopKOp : Loom_OnnxOp<"top_k", [Pure]> {
+def Loom_TopKOp : Loom_OnnxOp<"top_k", [Pure, DeclareOpInterfaceMethods<Loom_ShapeInferenceOpInterface, ["inferResultTypes"]>]> {
   let summary = "Retrieve the top-K largest or smallest elements along a specified axis";
   let description = [{
     Mirrors ONNX `TopK` (default domain, opset 17 form, since version 11).

@@ -13,6 +13,9 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <cmath>
+#include <map>
+
 using namespace mlir;
 using namespace loom;
 
@@ -726,5 +729,223 @@ LogicalResult IfOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   for (auto [r, a, b] : llvm::zip(getResults(), thenYield.getOperandTypes(),
                                   elseYield.getOperandTypes()))
     types.push_back(a == b ? a : r.getType());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Ops whose shapes exporter graphs compute at run time (Resize sizes from a
+// Shape chain, Einsum in attention and RoPE, scatters in shifted-window
+// masks): once those values fold to constants the result is static.
+//===----------------------------------------------------------------------===//
+
+LogicalResult ResizeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  auto x = ranked(getX());
+  if (!x)
+    return keep(*this, types);
+  int64_t rank = x.getRank();
+  if (!isNone(getSizes())) {
+    auto sizes = getConstantInts(getSizes());
+    if (!sizes)
+      return keep(*this, types);
+    if (int64_t(sizes->size()) != rank)
+      return emitOpError() << "sizes has " << sizes->size() << " values for a rank-" << rank
+                           << " input";
+    types.push_back(tensorLike(getY(), *sizes));
+    return success();
+  }
+  auto scales = toDense(getConstantAttr(getScales()));
+  if (!scales || getCoordinateTransformationMode() == "tf_crop_and_resize")
+    return keep(*this, types);
+  if (scales.getNumElements() != rank)
+    return emitOpError() << "scales has " << scales.getNumElements()
+                         << " values for a rank-" << rank << " input";
+  // ONNX: output dimension = floor(input dimension * scale).
+  SmallVector<int64_t> shape;
+  for (auto [d, s] : llvm::zip(x.getShape(), scales.getValues<APFloat>()))
+    shape.push_back(ShapedType::isDynamic(d)
+                        ? kDyn
+                        : int64_t(std::floor(double(d) * s.convertToDouble())));
+  types.push_back(tensorLike(getY(), shape));
+  return success();
+}
+
+LogicalResult EinsumOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  // "ab,bc->ac" (explicit) or "ab,bc" (implicit: the letters that appear
+  // once, in alphabetical order); "..." stands for broadcast dimensions.
+  std::string eq;
+  for (char c : getEquation().str())
+    if (c != ' ')
+      eq += c;
+  size_t arrow = eq.find("->");
+  std::string lhs = eq.substr(0, arrow);
+  SmallVector<std::string> terms;
+  SmallVector<StringRef> parts;
+  StringRef(lhs).split(parts, ',');
+  for (StringRef t : parts)
+    terms.push_back(t.str());
+  if (terms.size() != getInputs().size())
+    return keep(*this, types);
+  std::map<char, int64_t> dims;
+  std::map<char, int> count;
+  SmallVector<int64_t> ellipsis;
+  bool anyEllipsis = false;
+  for (auto [term, v] : llvm::zip(terms, getInputs())) {
+    auto t = ranked(v);
+    if (!t)
+      return keep(*this, types);
+    size_t dots = term.find("...");
+    std::string letters = term;
+    int64_t ellipsisRank = 0;
+    if (dots != std::string::npos) {
+      letters.erase(dots, 3);
+      ellipsisRank = t.getRank() - int64_t(letters.size());
+      if (ellipsisRank < 0)
+        return keep(*this, types);
+      anyEllipsis = true;
+      auto e = broadcastShapes(ellipsis, t.getShape().slice(dots, ellipsisRank));
+      if (failed(e))
+        return emitOpError("the '...' dimensions do not broadcast");
+      ellipsis = *e;
+    } else if (int64_t(letters.size()) != t.getRank()) {
+      return emitOpError() << "term '" << term << "' has " << letters.size()
+                           << " letters for a rank-" << t.getRank() << " input";
+    }
+    for (size_t i = 0, d = 0; i < letters.size(); ++i, ++d) {
+      if (dots != std::string::npos && i == dots)
+        d += size_t(ellipsisRank);
+      char c = letters[i];
+      ++count[c];
+      int64_t size = t.getDimSize(int64_t(d));
+      auto it = dims.find(c);
+      if (it == dims.end() || ShapedType::isDynamic(it->second) || it->second == 1)
+        dims[c] = size;
+    }
+  }
+  std::string out;
+  if (arrow != std::string::npos) {
+    out = eq.substr(arrow + 2);
+  } else {
+    if (anyEllipsis)
+      out = "...";
+    for (auto [c, n] : count)
+      if (n == 1)
+        out += c;
+  }
+  SmallVector<int64_t> shape;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out.compare(i, 3, "...") == 0) {
+      shape.append(ellipsis.begin(), ellipsis.end());
+      i += 2;
+      continue;
+    }
+    auto it = dims.find(out[i]);
+    if (it == dims.end())
+      return emitOpError() << "output letter '" << out[i] << "' is in no input";
+    shape.push_back(it->second);
+  }
+  types.push_back(tensorLike(getOutput(), shape));
+  return success();
+}
+
+/// The result of a scatter has the shape of its data.
+template <typename Scatter>
+static LogicalResult inferScatter(Scatter op, SmallVectorImpl<Type> &types) {
+  auto t = ranked(op.getData());
+  if (!t)
+    return keep(op, types);
+  types.push_back(tensorLike(op.getOutput(), t.getShape()));
+  return success();
+}
+LogicalResult ScatterNDOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  return inferScatter(*this, types);
+}
+LogicalResult ScatterElementsOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  return inferScatter(*this, types);
+}
+
+LogicalResult GatherElementsOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  auto i = ranked(getIndices());
+  if (!i)
+    return keep(*this, types);
+  types.push_back(tensorLike(getOutput(), i.getShape()));
+  return success();
+}
+
+LogicalResult GatherNDOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  auto d = ranked(getData()), i = ranked(getIndices());
+  if (!d || !i || i.getRank() < 1 || ShapedType::isDynamic(i.getShape().back()))
+    return keep(*this, types);
+  int64_t b = int64_t(getBatchDims()), last = i.getShape().back();
+  if (b + last > d.getRank())
+    return emitOpError("indices address more dimensions than data has");
+  SmallVector<int64_t> shape(i.getShape().drop_back());
+  shape.append(d.getShape().begin() + b + last, d.getShape().end());
+  types.push_back(tensorLike(getOutput(), shape));
+  return success();
+}
+
+static int64_t scaleDim(int64_t d, int64_t num, int64_t den) {
+  return ShapedType::isDynamic(d) || d * num % den ? kDyn : d * num / den;
+}
+LogicalResult DepthToSpaceOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  auto t = ranked(getInput());
+  int64_t b = int64_t(getBlocksize());
+  if (!t || t.getRank() != 4 || b <= 0)
+    return keep(*this, types);
+  auto s = t.getShape();
+  types.push_back(tensorLike(getOutput(), {s[0], scaleDim(s[1], 1, b * b), scaleDim(s[2], b, 1),
+                                           scaleDim(s[3], b, 1)}));
+  return success();
+}
+LogicalResult SpaceToDepthOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  auto t = ranked(getInput());
+  int64_t b = int64_t(getBlocksize());
+  if (!t || t.getRank() != 4 || b <= 0)
+    return keep(*this, types);
+  auto s = t.getShape();
+  types.push_back(tensorLike(getOutput(), {s[0], scaleDim(s[1], b * b, 1), scaleDim(s[2], 1, b),
+                                           scaleDim(s[3], 1, b)}));
+  return success();
+}
+
+LogicalResult TopKOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  auto t = ranked(getX());
+  auto k = getConstantInts(getK());
+  if (!t || !k || k->size() != 1)
+    return keep(*this, types);
+  SmallVector<int64_t> shape(t.getShape());
+  shape[normalizeAxis(int64_t(getAxis()), t.getRank())] = (*k)[0];
+  types.push_back(tensorLike(getValues(), shape));
+  types.push_back(tensorLike(getIndices(), shape));
+  return success();
+}
+
+LogicalResult OneHotOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  auto t = ranked(getIndices());
+  auto depth = getScalarConstant(getDepth());
+  if (!t || !depth)
+    return keep(*this, types);
+  SmallVector<int64_t> shape(t.getShape());
+  int64_t axis = normalizeAxis(int64_t(getAxis()), t.getRank() + 1);
+  shape.insert(shape.begin() + axis, int64_t(*depth));
+  types.push_back(tensorLike(getOutput(), shape));
+  return success();
+}
+
+LogicalResult GridSampleOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  auto x = ranked(getX()), g = ranked(getGrid());
+  if (!x || !g || x.getRank() != 4 || g.getRank() != 4)
+    return keep(*this, types);
+  types.push_back(tensorLike(getY(), {x.getDimSize(0), x.getDimSize(1), g.getDimSize(1),
+                                      g.getDimSize(2)}));
+  return success();
+}
+
+LogicalResult RoiAlignOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  auto x = ranked(getX()), r = ranked(getRois());
+  if (!x || !r || x.getRank() != 4 || r.getRank() != 2)
+    return keep(*this, types);
+  types.push_back(tensorLike(getY(), {r.getDimSize(0), x.getDimSize(1),
+                                      int64_t(getOutputHeight()), int64_t(getOutputWidth())}));
   return success();
 }

@@ -27,3 +27,74 @@ func.func @negative_unknown_shape(%x: tensor<2x3xf32>, %s: tensor<2xi64>) -> ten
   %r = loom.reshape(%x, %s) : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<?x?xf32>
   return %r : tensor<?x?xf32>
 }
+
+// -----
+
+// Resize to a feature map's size, computed with Shape -> Slice -> Concat
+// (torchvision's segmentation heads): the sizes fold and the result is static.
+// CHECK-LABEL: func @fold_resize_sizes
+// CHECK: loom.resize{{.*}} -> tensor<1x8x14x14xf32>
+func.func @fold_resize_sizes(%x: tensor<1x8x7x7xf32>) -> tensor<?x?x?x?xf32> {
+  %s = loom.shape(%x) : (tensor<1x8x7x7xf32>) -> tensor<4xi64>
+  %zero = loom.constant dense<0> : tensor<1xi64>
+  %two = loom.constant dense<2> : tensor<1xi64>
+  %none = loom.none
+  %nc = loom.slice(%s, %zero, %two, %zero, %none) : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, none) -> tensor<2xi64>
+  %hw = loom.constant dense<14> : tensor<2xi64>
+  %sizes = loom.concat(%nc, %hw) {axis = 0 : i64} : (tensor<2xi64>, tensor<2xi64>) -> tensor<4xi64>
+  %y = loom.resize(%x, %none, %none, %sizes) {mode = "linear"} : (tensor<1x8x7x7xf32>, none, none, tensor<4xi64>) -> tensor<?x?x?x?xf32>
+  return %y : tensor<?x?x?x?xf32>
+}
+
+// -----
+
+// Resize by constant scales: floor(dimension * scale).
+// CHECK-LABEL: func @resize_scales
+// CHECK: loom.resize{{.*}} -> tensor<1x3x15x5xf32>
+func.func @resize_scales(%x: tensor<1x3x10x10xf32>) -> tensor<?x?x?x?xf32> {
+  %none = loom.none
+  %scales = loom.constant dense<[1.0, 1.0, 1.5, 0.55]> : tensor<4xf32>
+  %y = loom.resize(%x, %none, %scales, %none) : (tensor<1x3x10x10xf32>, none, tensor<4xf32>, none) -> tensor<?x?x?x?xf32>
+  return %y : tensor<?x?x?x?xf32>
+}
+
+// -----
+
+// Einsum: explicit and implicit outputs, and broadcast dimensions.
+// CHECK-LABEL: func @einsum_shapes
+// CHECK: loom.einsum{{.*}} -> tensor<5x7xf32>
+// CHECK: loom.einsum{{.*}} -> tensor<4x6xf32>
+// CHECK: loom.einsum{{.*}} -> tensor<2x3x4x6xf32>
+func.func @einsum_shapes(%i: tensor<5xf32>, %j: tensor<7xf32>, %a: tensor<4x5xf32>, %b: tensor<5x6xf32>, %c: tensor<2x3x4x5xf32>) -> (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?x?x?xf32>) {
+  %outer = loom.einsum(%i, %j) {equation = "i,j->ij"} : (tensor<5xf32>, tensor<7xf32>) -> tensor<?x?xf32>
+  %mm = loom.einsum(%a, %b) {equation = "ab,bc"} : (tensor<4x5xf32>, tensor<5x6xf32>) -> tensor<?x?xf32>
+  %bmm = loom.einsum(%c, %b) {equation = "...ik,kj->...ij"} : (tensor<2x3x4x5xf32>, tensor<5x6xf32>) -> tensor<?x?x?x?xf32>
+  return %outer, %mm, %bmm : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?x?x?xf32>
+}
+
+// -----
+
+// Scatters keep the data's shape; GatherND and GatherElements follow their
+// indices; DepthToSpace/SpaceToDepth move the block; TopK takes a constant k;
+// OneHot a constant depth.
+// CHECK-LABEL: func @index_and_layout_shapes
+// CHECK: loom.scatter_nd{{.*}} -> tensor<4x4xf32>
+// CHECK: loom.gather_nd{{.*}} -> tensor<3x4xf32>
+// CHECK: loom.gather_elements{{.*}} -> tensor<2x4xf32>
+// CHECK: loom.depth_to_space{{.*}} -> tensor<1x2x4x6xf32>
+// CHECK: loom.space_to_depth{{.*}} -> tensor<1x8x2x3xf32>
+// CHECK: loom.top_k{{.*}} -> (tensor<4x2xf32>, tensor<4x2xi64>)
+// CHECK: loom.one_hot{{.*}} -> tensor<3x10xf32>
+func.func @index_and_layout_shapes(%d: tensor<4x4xf32>, %i: tensor<3x1xi64>, %u: tensor<3x4xf32>, %ge: tensor<2x4xi64>, %x: tensor<1x8x2x3xf32>, %x2: tensor<1x2x4x6xf32>, %oh: tensor<3xi64>) -> (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>, tensor<?x?xf32>, tensor<?x?xi64>, tensor<?x?xf32>) {
+  %s = loom.scatter_nd(%d, %i, %u) : (tensor<4x4xf32>, tensor<3x1xi64>, tensor<3x4xf32>) -> tensor<?x?xf32>
+  %g = loom.gather_nd(%d, %i) : (tensor<4x4xf32>, tensor<3x1xi64>) -> tensor<?x?xf32>
+  %e = loom.gather_elements(%d, %ge) {axis = 0 : i64} : (tensor<4x4xf32>, tensor<2x4xi64>) -> tensor<?x?xf32>
+  %dts = loom.depth_to_space(%x) {blocksize = 2 : i64} : (tensor<1x8x2x3xf32>) -> tensor<?x?x?x?xf32>
+  %std = loom.space_to_depth(%x2) {blocksize = 2 : i64} : (tensor<1x2x4x6xf32>) -> tensor<?x?x?x?xf32>
+  %k = loom.constant dense<2> : tensor<1xi64>
+  %v, %idx = loom.top_k(%d, %k) : (tensor<4x4xf32>, tensor<1xi64>) -> (tensor<?x?xf32>, tensor<?x?xi64>)
+  %depth = loom.constant dense<10> : tensor<i64>
+  %vals = loom.constant dense<[0.0, 1.0]> : tensor<2xf32>
+  %o = loom.one_hot(%oh, %depth, %vals) : (tensor<3xi64>, tensor<i64>, tensor<2xf32>) -> tensor<?x?xf32>
+  return %s, %g, %e, %dts, %std, %v, %idx, %o : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>, tensor<?x?xf32>, tensor<?x?xi64>, tensor<?x?xf32>
+}
