@@ -253,7 +253,7 @@ def main():
     results = []
     if a.jobs > 1:
         import multiprocessing as mp
-        with mp.get_context("fork").Pool(a.jobs, maxtasksperchild=4) as pool:
+        with mp.get_context("spawn").Pool(a.jobs, maxtasksperchild=8) as pool:
             for r in pool.imap(_worker, work):
                 results.append(r)
                 _progress(r, a.quiet)
