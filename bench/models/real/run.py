@@ -58,6 +58,7 @@ CLASSES = [
     (r"shape inference failed", "onnx shape inference", "import"),
     (r"the model uses opset", "unknown opset", "import"),
     (r"cannot import the model|not a valid ONNX model|cannot read the model", "cannot import", "import"),
+    (r"of 'loom\.(\w+)' has non-static type", r"non-static type (\1)", "compile"),
     (r"has non-static type", "non-static type", "compile"),
     (r"\bIf\b.*condition|condition of .*If", "If condition", "compile"),
     (r"(?:Loop|Scan)\b.*trip count|trip count", "Loop trip count", "compile"),

@@ -348,7 +348,8 @@ TORCH_MODELS = {
     "mc3_18": Spec(tv_video("mc3_18"), ALL3),
     "r2plus1d_18": Spec(tv_video("r2plus1d_18"), ALL3),
     "s3d": Spec(tv_video("s3d", t=16, size=224), [17]),
-    "mvit_v2_s": Spec(tv_video("mvit_v2_s", t=16, size=224), [17]),
+    # mvit_v2_s (16x224x224 only) is left out: its export took > 23 GB and was
+    # killed for memory on the 24 GB reference machine
     # audio (torchaudio): base-size encoders with 4 of their 12 layers, 0.5 s of audio
     "wav2vec2_base_l4": Spec(audio("wav2vec2"), [13, 17], fast=[17]),
     "hubert_base_l4": Spec(audio("hubert"), [13, 17]),
