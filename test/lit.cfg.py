@@ -35,3 +35,18 @@ if os.access("/usr/bin/chromium", os.X_OK):
          "--virtual-time-budget=5000 --dump-dom"))
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")
+# The real-model corpus (bench/models/real): its reference outputs come from
+# ONNX Runtime (bench/ort: node + onnxruntime-node, installed by
+# bench/ort/setup.sh from the npm registry), and its PyTorch models need
+# Debian's python3-torch, python3-torchvision and python3-torchaudio. Neither
+# is in scripts/install-deps.sh (torch is ~630 MB installed), so both
+# features are optional and the tests that need them are UNSUPPORTED without.
+import subprocess
+if shutil.which("node") and os.path.isdir(
+        os.path.join(config.loom_src_root, "bench", "ort", "node_modules", "onnxruntime-node")):
+    config.available_features.add("onnxruntime")
+if subprocess.run(["/usr/bin/python3", "-c",
+                   "import importlib.util as u, sys; sys.exit(0 if all(u.find_spec(m) for m in "
+                   "('torch', 'torchvision', 'torchaudio')) else 1)"],
+                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
+    config.available_features.add("torch")
