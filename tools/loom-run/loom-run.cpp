@@ -72,6 +72,9 @@ options:
   --repeat N            after the first (warm-up) run, run N more times and
                         print the median, min and max latency in ms
   --threads N           threads each kernel may use (default 1)
+  --reference-kernels   run every task with its reference kernel (double
+                        accumulation, no fast paths): slow, for telling
+                        float rounding apart from a wrong kernel
   --profile FILE.json   write the last run's per-task times as a Chrome trace
                         (chrome://tracing, Perfetto); without --repeat, one
                         warm-up run precedes the profiled run
@@ -107,6 +110,7 @@ struct Options {
   long threads = 1;
   std::string profile;
   bool quiet = false;
+  bool referenceKernels = false;
 };
 
 //===----------------------------------------------------------------------===//
@@ -150,6 +154,12 @@ std::optional<Options> parseArgs(int argc, char **argv) {
       if (inlineValue)
         throw ToolError{"--quiet takes no value"};
       o.quiet = true;
+      continue;
+    }
+    if (flag == "--reference-kernels") {
+      if (inlineValue)
+        throw ToolError{"--reference-kernels takes no value"};
+      o.referenceKernels = true;
       continue;
     }
     if (flag == "--random-inputs") { // The seed only as --random-inputs=S.
@@ -347,6 +357,7 @@ int runTool(const Options &o) {
                     o.planDir};
   SessionOptions sessionOptions;
   sessionOptions.threads = int(o.threads);
+  sessionOptions.allowFastPaths = !o.referenceKernels;
   std::unique_ptr<Session> session = Session::load(o.planDir, sessionOptions);
   bindInputs(*session, o);
 
