@@ -80,7 +80,8 @@ SpaceToDepth TopK OneHot GridSample RoiAlign
 FOLDED = set("""
 Shape Size Gather Unsqueeze Squeeze Concat Slice Cast Range Add Sub Mul Div
 Mod Identity Reshape ConstantOfShape Equal Less Greater Not Where Neg Abs Floor
-Ceil Transpose Expand Max Min Flatten Relu
+Ceil Transpose Expand Max Min Flatten Relu ReduceMax ReduceMin ReduceProd ReduceSum
+Reciprocal Sqrt
 """.split())
 
 # Operators with canonicalization patterns (dialects/Loom/LoomCanonicalize.cpp).

@@ -14,6 +14,7 @@
 #include "llvm/ADT/STLExtras.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace loom;
@@ -606,4 +607,122 @@ OpFoldResult WhereOp::fold(FoldAdaptor a) {
     out.push_back(pick ? xv[x.isSplat() ? 0 : xm(i)] : yv[y.isSplat() ? 0 : ym(i)]);
   }
   return DenseElementsAttr::get(t, out);
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions of constants (exporters compute sizes with ReduceMax over a list
+// of image sizes, e.g. torchvision's GeneralizedRCNNTransform)
+//===----------------------------------------------------------------------===//
+
+namespace {
+enum class ReduceKind { Max, Min, Sum, Prod };
+
+/// Folds a reduction of a constant over `axes` (all axes when empty); the
+/// result type must already be static (loom-propagate-shapes sets it).
+OpFoldResult foldReduce(Value result, Attribute in, ArrayRef<int64_t> axes, ReduceKind kind) {
+  RankedTensorType t = foldableType(result);
+  DenseElementsAttr d = toDense(in);
+  if (!t || !d)
+    return {};
+  auto n = readNumbers(d);
+  if (!n)
+    return {};
+  ArrayRef<int64_t> shape = d.getType().getShape();
+  const int64_t rank = int64_t(shape.size());
+  SmallVector<bool> reduced(size_t(rank), axes.empty());
+  for (int64_t a : axes) {
+    a = normalizeAxis(a, rank);
+    if (a < 0 || a >= rank)
+      return {};
+    reduced[size_t(a)] = true;
+  }
+  // The output index of an input element: its index with reduced axes dropped.
+  SmallVector<int64_t> outShape;
+  for (int64_t i = 0; i < rank; ++i)
+    if (!reduced[size_t(i)])
+      outShape.push_back(shape[size_t(i)]);
+  int64_t outCount = 1;
+  for (int64_t s : outShape)
+    outCount *= s;
+  if (outCount != t.getNumElements())
+    return {};
+  const double init = kind == ReduceKind::Max   ? -std::numeric_limits<double>::infinity()
+                      : kind == ReduceKind::Min ? std::numeric_limits<double>::infinity()
+                      : kind == ReduceKind::Sum ? 0.0
+                                                : 1.0;
+  SmallVector<double> acc(size_t(outCount), init);
+  SmallVector<int64_t> accI(size_t(outCount), kind == ReduceKind::Prod ? 1 : 0);
+  SmallVector<bool> seen(size_t(outCount), false);
+  const int64_t count = d.getType().getNumElements();
+  if (count == 0)
+    return {};
+  SmallVector<int64_t> idx(size_t(rank), 0);
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t o = 0;
+    for (int64_t a = 0; a < rank; ++a)
+      if (!reduced[size_t(a)])
+        o = o * shape[size_t(a)] + idx[size_t(a)];
+    const int64_t src = d.isSplat() ? 0 : i;
+    if (n->isFloat) {
+      double v = n->floats[size_t(src)];
+      double &r = acc[size_t(o)];
+      r = kind == ReduceKind::Max ? std::max(r, v)
+          : kind == ReduceKind::Min ? std::min(r, v)
+          : kind == ReduceKind::Sum ? r + v
+                                    : r * v;
+    } else {
+      int64_t v = n->ints[size_t(src)];
+      int64_t &r = accI[size_t(o)];
+      r = !seen[size_t(o)] && (kind == ReduceKind::Max || kind == ReduceKind::Min) ? v
+          : kind == ReduceKind::Max                                               ? std::max(r, v)
+          : kind == ReduceKind::Min                                               ? std::min(r, v)
+          : kind == ReduceKind::Sum                                               ? r + v
+                                                                                  : r * v;
+    }
+    seen[size_t(o)] = true;
+    for (int64_t a = rank - 1; a >= 0; --a) {
+      if (++idx[size_t(a)] < shape[size_t(a)])
+        break;
+      idx[size_t(a)] = 0;
+    }
+  }
+  if (n->isFloat)
+    return makeNumbers(t, {}, acc, true);
+  return makeNumbers(t, accI, {}, false);
+}
+} // namespace
+
+OpFoldResult ReduceMaxOp::fold(FoldAdaptor a) {
+  return foldReduce(getReduced(), a.getData(), getAxes().value_or(ArrayRef<int64_t>()),
+                    ReduceKind::Max);
+}
+OpFoldResult ReduceMinOp::fold(FoldAdaptor a) {
+  return foldReduce(getReduced(), a.getData(), getAxes().value_or(ArrayRef<int64_t>()),
+                    ReduceKind::Min);
+}
+OpFoldResult ReduceProdOp::fold(FoldAdaptor a) {
+  return foldReduce(getReduced(), a.getData(), getAxes().value_or(ArrayRef<int64_t>()),
+                    ReduceKind::Prod);
+}
+OpFoldResult ReduceSumOp::fold(FoldAdaptor a) {
+  SmallVector<int64_t> axes;
+  if (!isNone(getAxes())) {
+    auto c = getConstantInts(getAxes());
+    if (!c)
+      return {};
+    axes = *c;
+  }
+  if (axes.empty() && getNoopWithEmptyAxes() != 0)
+    return {};
+  return foldReduce(getReduced(), a.getData(), axes, ReduceKind::Sum);
+}
+
+// Float math of size computations (a scale factor as 1 / size, a side as
+// sqrt(area)): each result rounded to the element type, as the f32
+// operations of a runtime round it.
+OpFoldResult ReciprocalOp::fold(FoldAdaptor a) {
+  return foldUnary(getY(), a.getX(), nullptr, [](double x) { return 1.0 / x; });
+}
+OpFoldResult SqrtOp::fold(FoldAdaptor a) {
+  return foldUnary(getY(), a.getX(), nullptr, [](double x) { return std::sqrt(x); });
 }

@@ -1796,6 +1796,7 @@ def Loom_ReciprocalOp : Loom_OnnxOp<"reciprocal", [Pure, Loom_ShapeInferenceOpIn
   let results = (outs
     TensorOf<[BF16, F16, F32, F64]>:$Y);
   let hasVerifier = 1;
+  let hasFolder = 1;
   let onnxName = "Reciprocal";
 }
 
@@ -1881,6 +1882,7 @@ def Loom_ReduceMaxOp : Loom_OnnxOp<"reduce_max", [Pure, DeclareOpInterfaceMethod
   let results = (outs
     TensorOf<[I8, I32, I64, UI8, UI32, UI64, BF16, F16, F32, F64]>:$reduced);
   let hasVerifier = 1;
+  let hasFolder = 1;
   let onnxName = "ReduceMax";
 }
 
@@ -1915,6 +1917,7 @@ def Loom_ReduceMinOp : Loom_OnnxOp<"reduce_min", [Pure, DeclareOpInterfaceMethod
   let results = (outs
     TensorOf<[I8, I32, I64, UI8, UI32, UI64, BF16, F16, F32, F64]>:$reduced);
   let hasVerifier = 1;
+  let hasFolder = 1;
   let onnxName = "ReduceMin";
 }
 
@@ -1932,6 +1935,7 @@ def Loom_ReduceProdOp : Loom_OnnxOp<"reduce_prod", [Pure, DeclareOpInterfaceMeth
   let results = (outs
     TensorOf<[I32, I64, UI32, UI64, BF16, F16, F32, F64]>:$reduced);
   let hasVerifier = 1;
+  let hasFolder = 1;
   let onnxName = "ReduceProd";
 }
 
@@ -1950,6 +1954,7 @@ def Loom_ReduceSumOp : Loom_OnnxOp<"reduce_sum", [Pure, DeclareOpInterfaceMethod
   let results = (outs
     TensorOf<[I32, I64, UI32, UI64, BF16, F16, F32, F64]>:$reduced);
   let hasVerifier = 1;
+  let hasFolder = 1;
   let onnxName = "ReduceSum";
 }
 
@@ -2421,6 +2426,7 @@ def Loom_SqrtOp : Loom_OnnxOp<"sqrt", [Pure, Loom_ShapeInferenceOpInterface, Loo
   let results = (outs
     TensorOf<[BF16, F16, F32, F64]>:$Y);
   let hasVerifier = 1;
+  let hasFolder = 1;
   let onnxName = "Sqrt";
 }
 

@@ -55,3 +55,45 @@ func.func @fold_int_arith() -> tensor<2xi64> {
   %r = loom.add(%m, %one) : (tensor<2xi64>, tensor<2xi64>) -> tensor<2xi64>
   return %r : tensor<2xi64>
 }
+
+// -----
+
+// Reductions of constants, as exporters compute a batch's image size
+// (ReduceMax over the sizes), on every axis and on one.
+// CHECK-LABEL: func @fold_const_reductions
+// CHECK-DAG: loom.constant dense<3.200000e+02> : tensor<f32>
+// CHECK-DAG: loom.constant dense<[4, 6]> : tensor<2xi64>
+// CHECK-DAG: loom.constant dense<{{\[\[}}2, 3]]> : tensor<1x2xi64>
+// CHECK-DAG: loom.constant dense<[5, 10]> : tensor<2xi64>
+// CHECK-DAG: loom.constant dense<[-5, 2]> : tensor<2xi64>
+// CHECK-NOT: loom.reduce
+func.func @fold_const_reductions() -> (tensor<f32>, tensor<2xi64>, tensor<1x2xi64>, tensor<2xi64>, tensor<2xi64>) {
+  %sizes = loom.constant dense<[320.0, 240.0]> : tensor<2xf32>
+  %max = loom.reduce_max(%sizes) {keepdims = 0 : i64} : (tensor<2xf32>) -> tensor<f32>
+  %m = loom.constant dense<[[2, 3], [4, 6]]> : tensor<2x2xi64>
+  %rmax = loom.reduce_max(%m) {axes = array<i64: 0>, keepdims = 0 : i64} : (tensor<2x2xi64>) -> tensor<2xi64>
+  %rmin = loom.reduce_min(%m) {axes = array<i64: 0>, keepdims = 1 : i64} : (tensor<2x2xi64>) -> tensor<1x2xi64>
+  %ax = loom.constant dense<1> : tensor<1xi64>
+  %rsum = loom.reduce_sum(%m, %ax) {keepdims = 0 : i64} : (tensor<2x2xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %n = loom.constant dense<[[-1, 5], [1, 2]]> : tensor<2x2xi64>
+  %rprod = loom.reduce_prod(%n) {axes = array<i64: -1>, keepdims = 0 : i64} : (tensor<2x2xi64>) -> tensor<2xi64>
+  return %max, %rmax, %rmin, %rsum, %rprod : tensor<f32>, tensor<2xi64>, tensor<1x2xi64>, tensor<2xi64>, tensor<2xi64>
+}
+
+// -----
+
+// 1 / size and sqrt fold, each result rounded to f32 as a runtime's f32
+// operation rounds it: 320 * (1/320) is 1 in f32.
+// CHECK-LABEL: func @fold_reciprocal_sqrt
+// CHECK-DAG: loom.constant dense<1.000000e+00> : tensor<f32>
+// CHECK-DAG: loom.constant dense<3.000000e+00> : tensor<f32>
+// CHECK-NOT: loom.reciprocal
+// CHECK-NOT: loom.sqrt
+func.func @fold_reciprocal_sqrt() -> (tensor<f32>, tensor<f32>) {
+  %s = loom.constant dense<320.0> : tensor<f32>
+  %r = loom.reciprocal(%s) : (tensor<f32>) -> tensor<f32>
+  %one = loom.mul(%r, %s) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %nine = loom.constant dense<9.0> : tensor<f32>
+  %three = loom.sqrt(%nine) : (tensor<f32>) -> tensor<f32>
+  return %one, %three : tensor<f32>, tensor<f32>
+}
