@@ -197,6 +197,39 @@ def softmax_rank3(opset, name="softmax_rank3"):
     return g.model()
 
 
+def ort_dynamic_quant(opset, name="ort_dynamic_quant"):
+    """What ONNX Runtime's quantize_dynamic writes for a CNN: per layer
+    DynamicQuantizeLinear -> ConvInteger / MatMulInteger (u8 weights with a
+    zero point) -> Cast -> Mul by x_scale * w_scale -> Add bias -> Relu, the
+    next layer quantizing the previous one's f32 output again."""
+    g = G(name, opset)
+    g.inputs.append(helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 12, 12]))
+
+    def u8_weight(wname, shape):
+        return g.init(wname, g.rng.integers(0, 256, size=shape).astype(np.uint8))
+
+    wz = g.init("w_zero_point", np.array(131, np.uint8))
+    h = "x"
+    for i, (cin, cout) in enumerate([(8, 16), (16, 16)]):
+        xq, xs, xz = g.op("DynamicQuantizeLinear", [h], n_out=3)
+        acc = g.op("ConvInteger", [xq, u8_weight("w%d" % i, [cout, cin, 3, 3]), xz, wz],
+                   pads=[1, 1, 1, 1])
+        accf = g.op("Cast", [acc], to=TensorProto.FLOAT)
+        ws = g.init("w_scale%d" % i, np.array(0.002 + 0.001 * i, np.float32))
+        scale = g.op("Mul", [xs, ws])
+        y = g.op("Mul", [accf, scale])
+        b = g.init("b%d" % i, (g.rng.standard_normal([cout, 1, 1]) * 0.1).astype(np.float32))
+        h = g.op("Relu", [g.op("Add", [y, b])])
+    flat = g.op("Reshape", [h, g.i64("flat_shape", [1, 16 * 12 * 12])])
+    xq, xs, xz = g.op("DynamicQuantizeLinear", [flat], n_out=3)
+    acc = g.op("MatMulInteger", [xq, u8_weight("w_fc", [16 * 12 * 12, 10]), xz, wz])
+    accf = g.op("Cast", [acc], to=TensorProto.FLOAT)
+    g.op("Mul", [accf, g.op("Mul", [xs, g.init("w_scale_fc", np.array(0.0005, np.float32))])])
+    g.nodes[-1].output[0] = "y"
+    g.outputs.append(helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10]))
+    return g.model()
+
+
 def shuffled(base, opset, name):
     """base(opset)'s nodes in a seeded random order (not topological)."""
     m = base(opset, name=name)
@@ -227,6 +260,7 @@ HELPER_MODELS = {
     "tf_nhwc_cnn": (tf_nhwc_cnn, [9, 11, 13], [11]),
     "paddle_cnn": (paddle_cnn, [9, 11, 13], [9]),
     "softmax_rank3": (softmax_rank3, [9, 11, 13], [9]),
+    "ort_dynamic_quant": (ort_dynamic_quant, [11, 13], [13]),
     "shuffled_mlp": (lambda o, name="shuffled_mlp": shuffled(mlp_tanh, o, name), [13], [13]),
     "shuffled_tf_nhwc_cnn": (lambda o, name="shuffled_tf_nhwc_cnn": shuffled(tf_nhwc_cnn, o, name),
                              [11], []),

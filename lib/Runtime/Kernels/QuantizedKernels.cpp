@@ -210,6 +210,18 @@ struct Epilogue {
     v = fused::activate(c.actFn, v);
     storeFinal(i, v);
   }
+  /// One reduction block: exact int32 sum `acc` times `mult` (a_scale *
+  /// w_scale, an f32 product), plus the bias, each step rounded to f32 in
+  /// the order of the graphs ONNX Runtime's dynamic quantization writes
+  /// (Cast(acc) * (x_scale * w_scale) + bias), so those results are the same
+  /// bits. (This file is built with -ffp-contract=off: no fused multiply-add
+  /// merges the two roundings.)
+  void storeBlock(int64_t i, int64_t ch, int32_t acc, float mult) const {
+    float v = float(acc) * mult;
+    if (bias)
+      v = v + bias[ch];
+    storeFinal(i, fused::activate(c.actFn, double(v)));
+  }
   /// `v` already includes bias and activation.
   void storeFinal(int64_t i, double v) const {
     if (!c.yQuant) {
@@ -774,11 +786,22 @@ void qmatmulInteger(KernelArgs &a, QCall &c, const MatmulDims &d) {
     for (int64_t n = 0; n < N; ++n)
       mult[size_t(kb * N + n)] = double(aScale) * double(c.wScale[kb * sn + n / bn]);
   Epilogue ep(c);
+  // One block along K (per-tensor or per-column scales): f32 as ONNX Runtime.
+  std::vector<float> multF;
+  if (nkb == 1)
+    for (int64_t n = 0; n < N; ++n)
+      multF.push_back(aScale * c.wScale[n / bn]);
   auto work = [&](int64_t rb, int64_t re) {
     int32_t acc[4];
     for (int64_t r = rb; r < re; ++r) {
       const int16_t *ar = A.data() + r * K;
       int64_t n = 0;
+      for (; nkb == 1 && n + 4 <= N; n += 4) {
+        dot16x4(ar, Wt.data() + n * K, Wt.data() + (n + 1) * K, Wt.data() + (n + 2) * K,
+                Wt.data() + (n + 3) * K, K, acc);
+        for (int j = 0; j < 4; ++j)
+          ep.storeBlock(r * N + n + j, n + j, acc[j], multF[size_t(n + j)]);
+      }
       for (; n + 4 <= N; n += 4) {
         double v[4] = {0, 0, 0, 0};
         for (int64_t kb = 0; kb < nkb; ++kb) {
@@ -792,6 +815,10 @@ void qmatmulInteger(KernelArgs &a, QCall &c, const MatmulDims &d) {
           ep.store(r * N + n + j, n + j, v[j]);
       }
       for (; n < N; ++n) {
+        if (nkb == 1) {
+          ep.storeBlock(r * N + n, n, dot16(ar, Wt.data() + n * K, K), multF[size_t(n)]);
+          continue;
+        }
         double v = 0;
         for (int64_t kb = 0; kb < nkb; ++kb)
           v += double(dot16(ar + kb * bk, Wt.data() + n * K + kb * bk, bk)) *
@@ -809,6 +836,10 @@ void qmatmulInteger(KernelArgs &a, QCall &c, const MatmulDims &d) {
       parallelFor(a.threads, groups, K * N, [&](int64_t gb, int64_t ge) {
         const int16_t *ar = A.data() + r * K;
         for (int64_t n = gb * 4; n < std::min(N, ge * 4); ++n) {
+          if (nkb == 1) {
+            ep.storeBlock(r * N + n, n, dot16(ar, Wt.data() + n * K, K), multF[size_t(n)]);
+            continue;
+          }
           double v = 0;
           for (int64_t kb = 0; kb < nkb; ++kb)
             v += double(dot16(ar + kb * bk, Wt.data() + n * K + kb * bk, bk)) *
@@ -1029,11 +1060,16 @@ void qconvInteger(KernelArgs &a, QCall &c, const nn::ConvGeometry &g) {
                 }
               }
             }
+            const int64_t at = (n * O + m) * outSize + (o0 * g.out[1] + o1) * g.out[2] + o2;
+            if (nrb == 1) { // f32 as ONNX Runtime (Epilogue::storeBlock)
+              ep.storeBlock(at, m, acc[0], xScale * sm[0]);
+              continue;
+            }
             double v = 0;
             for (int64_t b = 0; b < nrb; ++b)
               v += double(acc[size_t(b)]) * double(sm[b]);
             v *= double(xScale);
-            ep.store((n * O + m) * outSize + (o0 * g.out[1] + o1) * g.out[2] + o2, m, v);
+            ep.store(at, m, v);
           }
     }
   };
