@@ -9,7 +9,9 @@
 #ifndef LOOM_LIB_IMPORT_IMPORTSUPPORT_H
 #define LOOM_LIB_IMPORT_IMPORTSUPPORT_H
 
+#include "loom/Import/OnnxImporter.h"
 #include "onnx/onnx_pb.h"
+#include "llvm/ADT/StringRef.h"
 
 #include <string>
 #include <vector>
@@ -31,6 +33,25 @@ inline std::string describeNode(const onnx::NodeProto &node, int index) {
     return "node '" + node.name() + "' (" + node.op_type() + ")";
   return "node #" + std::to_string(index) + " (" + node.op_type() + ")";
 }
+
+/// "FLOAT", "INT64", ... for an ONNX TensorProto data type.
+std::string dataTypeName(int dataType);
+
+/// A graph input bound to a constant by --const-input: its name and its
+/// position among the graph's (non-initializer) inputs.
+struct FoldedInput {
+  std::string name;
+  int64_t index;
+};
+
+/// Stages 1-5 (ModelPreparation.cpp): parses `bytes` (binary protobuf, or
+/// ONNX text when `isText`), sorts and checks the graphs, binds the options'
+/// shapes, dims and constant inputs (recorded in `folded`), rewrites every
+/// node into its opset-17 form and runs ONNX shape inference. Non-fatal
+/// findings go to `warnings`.
+onnx::ModelProto prepareModel(llvm::StringRef bytes, bool isText, const ImportOptions &options,
+                              std::vector<std::string> &warnings,
+                              std::vector<FoldedInput> &folded);
 
 /// Stage 2a (GraphOrder.cpp): sorts the nodes of `graph` and of every
 /// subgraph so that each node comes after the producers of its inputs,
