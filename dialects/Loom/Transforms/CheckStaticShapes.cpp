@@ -4,6 +4,8 @@
 #include "Loom/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 using namespace mlir;
 
@@ -15,6 +17,77 @@ namespace loom {
 using namespace loom;
 
 namespace {
+/// The graph inputs (their loom.name) that `v`'s value is computed from, in
+/// argument order; a worklist, not recursion (graphs may be deep).
+SmallVector<std::string> inputsFeeding(func::FuncOp func, Value v) {
+  llvm::SmallPtrSet<Operation *, 32> seen;
+  llvm::SmallSetVector<unsigned, 4> args;
+  SmallVector<Value> work{v};
+  while (!work.empty()) {
+    Value x = work.pop_back_val();
+    if (auto arg = dyn_cast<BlockArgument>(x)) {
+      if (arg.getOwner()->getParentOp() == func.getOperation())
+        args.insert(arg.getArgNumber());
+      continue;
+    }
+    Operation *def = x.getDefiningOp();
+    if (!def || !seen.insert(def).second)
+      continue;
+    for (Value o : def->getOperands())
+      work.push_back(o);
+  }
+  SmallVector<unsigned> sorted(args.begin(), args.end());
+  llvm::sort(sorted);
+  SmallVector<std::string> names;
+  for (unsigned i : sorted) {
+    auto name = func.getArgAttrOfType<StringAttr>(i, "loom.name");
+    names.push_back(name ? name.str() : "#" + std::to_string(i));
+  }
+  return names;
+}
+
+/// Says which operand of `op` (the first op whose result shape is unknown)
+/// holds values unknown at compile time, and which graph inputs they come
+/// from: the remedy is to bind those, unless the op's result size depends
+/// on data by definition.
+void explainDynamicShape(func::FuncOp func, Operation *op, InFlightDiagnostic &diag) {
+  const bool dataDependent = isa<NonZeroOp, UniqueOp, CompressOp, NonMaxSuppressionOp>(op);
+  // Shape-carrying operands are integer tensors; the data operand of a
+  // data-dependent op is whatever it is.
+  SmallVector<unsigned> culprits;
+  for (OpOperand &o : op->getOpOperands()) {
+    Value v = o.get();
+    if (isNone(v) || getConstantAttr(v))
+      continue;
+    auto t = dyn_cast<ShapedType>(v.getType());
+    if (dataDependent || (t && t.getElementType().isInteger()))
+      culprits.push_back(o.getOperandNumber());
+  }
+  if (culprits.empty()) {
+    diag << "; its shape depends on values unknown at compile time (bind inputs "
+            "with --input-shape, --dim or --const-input)";
+    return;
+  }
+  unsigned k = culprits.front();
+  SmallVector<std::string> from = inputsFeeding(func, op->getOperand(k));
+  diag << ": its shape depends on the values of operand #" << k;
+  if (from.empty()) {
+    diag << ", which are not known at compile time";
+  } else {
+    diag << ", computed at run time from graph input" << (from.size() > 1 ? "s " : " ");
+    for (size_t i = 0; i < from.size(); ++i)
+      diag << (i ? ", '" : "'") << from[i] << "'";
+  }
+  if (dataDependent) {
+    diag << "; the size of " << op->getName()
+         << "'s result depends on the data, which a static plan cannot hold";
+    return;
+  }
+  diag << "; bind " << (from.size() > 1 ? "them" : "it")
+       << " with --const-input NAME=VALUE (or the shapes it is computed from with "
+          "--input-shape / --dim)";
+}
+
 bool isStatic(Type t) {
   if (auto s = dyn_cast<ShapedType>(t))
     return s.hasStaticShape();
@@ -139,16 +212,17 @@ struct CheckStaticShapesPass
     });
     if (control.wasInterrupted())
       return signalPassFailure();
+    // Ops in program order: the first non-static result is where the
+    // unknown values turn into an unknown shape (every earlier type is
+    // static), so its non-constant operands carry them.
     WalkResult result = func.walk([&](Operation *op) {
       for (Value r : op->getResults()) {
         if (isStatic(r.getType()))
           continue;
-        op->emitError() << "result #" << cast<OpResult>(r).getResultNumber()
-                        << " of '" << op->getName() << "' has non-static type "
-                        << r.getType()
-                        << "; its shape depends on values unknown at compile "
-                           "time (bind inputs with --input-shape, --dim or "
-                           "--const-input)";
+        auto diag = op->emitError()
+                    << "result #" << cast<OpResult>(r).getResultNumber() << " of '"
+                    << op->getName() << "' has non-static type " << r.getType();
+        explainDynamicShape(func, op, diag);
         return WalkResult::interrupt();
       }
       return WalkResult::advance();
