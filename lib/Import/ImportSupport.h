@@ -53,6 +53,13 @@ onnx::ModelProto prepareModel(llvm::StringRef bytes, bool isText, const ImportOp
                               std::vector<std::string> &warnings,
                               std::vector<FoldedInput> &folded);
 
+/// Stage 1b (ModelValidation.cpp): checks an untrusted model, subgraphs
+/// included, before ONNX's libraries or the importer read it: tensor data
+/// lengths against dims (overflow-checked), attribute kinds against the
+/// schema and the ranges of sizing attributes, node arities, If/Loop/Scan
+/// bodies. A problem is an ImportError naming the node, op and field.
+void validateModel(const onnx::ModelProto &model);
+
 /// Stage 2a (GraphOrder.cpp): sorts the nodes of `graph` and of every
 /// subgraph so that each node comes after the producers of its inputs,
 /// including the values its subgraphs take from the enclosing graph. The

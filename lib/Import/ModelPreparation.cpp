@@ -306,6 +306,7 @@ onnx::ModelProto prepareModel(llvm::StringRef bytes, bool isText,
   }
   if (!model.has_graph())
     fail("the model has no graph");
+  validateModel(model);
   for (const auto &o : model.opset_import())
     if (!isDefaultDomain(o.domain()) && o.domain() != "ai.onnx.ml")
       warnings.push_back("ignoring opset import of domain '" + o.domain() + "'");
@@ -319,6 +320,14 @@ onnx::ModelProto prepareModel(llvm::StringRef bytes, bool isText,
   bindDimensions(model, options, folded);
   loom::import::adaptToOpset17(model);
   try {
+    // Strict inference first: ONNX's data propagation reads the types this
+    // pass infers and dereferences them unchecked, so a graph whose types do
+    // not infer (e.g. an Add of shapes that do not broadcast) is reported
+    // here rather than crashing it.
+    onnx::ModelProto typesOnly = model;
+    onnx::ShapeInferenceOptions strict(/*check_type=*/true, /*error_mode=*/1,
+                                       /*data_prop=*/false);
+    onnx::shape_inference::InferShapes(typesOnly, onnx::OpSchemaRegistry::Instance(), strict);
     onnx::ShapeInferenceOptions inferenceOptions(/*check_type=*/true,
                                                  /*error_mode=*/1,
                                                  /*data_prop=*/true);
