@@ -424,10 +424,37 @@ int runTool(const Options &o) {
       std::cout << line << "\n";
   }
 
-  if (!o.outputDir.empty())
-    writeOutputs(outputs, o.outputDir);
-  if (!o.profile.empty())
-    writeProfile(*session, o.profile);
+  // The profile is written beside its path first and renamed into place
+  // only once the outputs are in place: a failed write leaves neither.
+  std::string profileTmp;
+  if (!o.profile.empty()) {
+    profileTmp = o.profile + ".loom-tmp";
+    try {
+      writeProfile(*session, profileTmp);
+    } catch (const ToolError &) {
+      std::error_code ignored;
+      fs::remove(profileTmp, ignored);
+      throw ToolError{o.profile + ": cannot write the profile"};
+    }
+  }
+  if (!o.outputDir.empty()) {
+    try {
+      writeOutputs(outputs, o.outputDir);
+    } catch (const ToolError &) {
+      std::error_code ignored;
+      if (!profileTmp.empty())
+        fs::remove(profileTmp, ignored);
+      throw;
+    }
+  }
+  if (!profileTmp.empty()) {
+    std::error_code ec;
+    fs::rename(profileTmp, o.profile, ec);
+    if (ec) {
+      fs::remove(profileTmp, ec);
+      throw ToolError{o.profile + ": cannot write the profile"};
+    }
+  }
   if (!latenciesMs.empty()) {
     std::vector<double> sorted = latenciesMs;
     std::sort(sorted.begin(), sorted.end());
