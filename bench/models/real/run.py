@@ -80,12 +80,7 @@ def load_tolerances(path):
     the stated tolerance of a model whose outputs are not comparable at
     ORT_TOLERANCE, with the measurement that says why (tolerances.txt)."""
     table = {}
-    if not os.path.exists(path):
-        return table
-    for n, line in enumerate(open(path), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
+    for n, line in table_lines(path):
         m = re.match(r"(\S+)\s+rtol=(\S+)\s+atol=(\S+)\s+(.+)$", line)
         if not m:
             raise ValueError("%s:%d: expected 'model  rtol=R atol=A  reason', got %r"
@@ -120,14 +115,21 @@ def first_error_line(text):
     return lines[0] if lines else "(no output)"
 
 
+def table_lines(path):
+    """(line number, stripped line) of a side table's entries: blank lines
+    and '#' comments skipped; nothing when the file does not exist."""
+    if not path or not os.path.exists(path):
+        return
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if line and not line.startswith("#"):
+                yield n, line
+
+
 def load_xfail(path):
     table = {}
-    if not path or not os.path.exists(path):
-        return table
-    for n, line in enumerate(open(path), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
+    for n, line in table_lines(path):
         m = re.match(r"(\S+)\s+\[([^\]]+)\]\s*(.*)$", line)
         where = "%s:%d: " % (os.path.basename(path), n)
         if not m:
