@@ -72,7 +72,7 @@ AveragePool MaxPool GlobalAveragePool GlobalMaxPool Split Where Identity Dropout
 ReduceL1 ReduceL2 ReduceLogSum ReduceLogSumExp ReduceMax ReduceMean ReduceMin
 ReduceProd ReduceSum ReduceSumSquare ArgMax ArgMin Pad If EyeLike
 Resize Einsum ScatterND ScatterElements GatherElements GatherND DepthToSpace
-SpaceToDepth TopK OneHot GridSample RoiAlign
+SpaceToDepth TopK OneHot GridSample RoiAlign LSTM GRU RNN
 """.split())
 
 # Operators with a folder (dialects/Loom/LoomFolders.cpp): what shape-computing

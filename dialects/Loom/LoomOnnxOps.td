@@ -782,7 +782,7 @@ def Loom_FloorOp : Loom_OnnxOp<"floor", [Pure, Loom_ShapeInferenceOpInterface, L
   let onnxName = "Floor";
 }
 
-def Loom_GRUOp : Loom_OnnxOp<"gru", [Pure]> {
+def Loom_GRUOp : Loom_OnnxOp<"gru", [Pure, DeclareOpInterfaceMethods<Loom_ShapeInferenceOpInterface, ["inferResultTypes"]>]> {
   let summary = "Computes an one-layer GRU";
   let description = [{
     Mirrors ONNX `GRU` (default domain, opset 17 form, since version 14).
@@ -1151,7 +1151,7 @@ def Loom_LRNOp : Loom_OnnxOp<"lrn", [Pure, Loom_ShapeInferenceOpInterface, Loom_
   let onnxName = "LRN";
 }
 
-def Loom_LSTMOp : Loom_OnnxOp<"lstm", [Pure]> {
+def Loom_LSTMOp : Loom_OnnxOp<"lstm", [Pure, DeclareOpInterfaceMethods<Loom_ShapeInferenceOpInterface, ["inferResultTypes"]>]> {
   let summary = "Computes an one-layer LSTM";
   let description = [{
     Mirrors ONNX `LSTM` (default domain, opset 17 form, since version 14).
@@ -1738,7 +1738,7 @@ def Loom_QuantizeLinearOp : Loom_OnnxOp<"quantize_linear", [Pure, Loom_ShapeInfe
   let onnxName = "QuantizeLinear";
 }
 
-def Loom_RNNOp : Loom_OnnxOp<"rnn", [Pure]> {
+def Loom_RNNOp : Loom_OnnxOp<"rnn", [Pure, DeclareOpInterfaceMethods<Loom_ShapeInferenceOpInterface, ["inferResultTypes"]>]> {
   let summary = "Computes an one-layer simple RNN";
   let description = [{
     Mirrors ONNX `RNN` (default domain, opset 17 form, since version 14).

@@ -726,6 +726,11 @@ LogicalResult PadOp::inferResultTypes(SmallVectorImpl<Type> &types) {
 LogicalResult IfOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   auto thenYield = cast<YieldOp>(getThenBranch().front().getTerminator());
   auto elseYield = cast<YieldOp>(getElseBranch().front().getTerminator());
+  // A constant condition: the types of the branch taken.
+  if (std::optional<double> cond = getScalarConstant(getCond())) {
+    llvm::append_range(types, (*cond != 0 ? thenYield : elseYield).getOperandTypes());
+    return success();
+  }
   for (auto [r, a, b] : llvm::zip(getResults(), thenYield.getOperandTypes(),
                                   elseYield.getOperandTypes()))
     types.push_back(a == b ? a : r.getType());
@@ -948,4 +953,44 @@ LogicalResult RoiAlignOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   types.push_back(tensorLike(getY(), {r.getDimSize(0), x.getDimSize(1),
                                       int64_t(getOutputHeight()), int64_t(getOutputWidth())}));
   return success();
+}
+
+/// LSTM / GRU / RNN: Y [seq, dirs, batch, hidden] and Y_h (Y_c) [dirs,
+/// batch, hidden], batch first with layout = 1; hidden from the attribute or
+/// from W [dirs, gates * hidden, input].
+template <typename Recurrent>
+static LogicalResult inferRecurrent(Recurrent op, int64_t gates, SmallVectorImpl<Type> &types) {
+  auto x = ranked(op.getX()), w = ranked(op.getW());
+  if (!x || x.getRank() != 3)
+    return keep(op, types);
+  const bool batchFirst = op.getLayout() != 0;
+  const int64_t seq = x.getDimSize(batchFirst ? 1 : 0), batch = x.getDimSize(batchFirst ? 0 : 1);
+  const int64_t dirs = op.getDirection() == "bidirectional" ? 2 : 1;
+  int64_t hidden = kDyn;
+  if (auto h = op.getHiddenSize())
+    hidden = int64_t(*h);
+  else if (w && w.getRank() == 3 && !ShapedType::isDynamic(w.getDimSize(1)))
+    hidden = w.getDimSize(1) / gates;
+  for (Value r : op->getResults()) {
+    if (isa<NoneType>(r.getType())) {
+      types.push_back(r.getType());
+      continue;
+    }
+    if (r == op->getResult(0))
+      types.push_back(tensorLike(r, batchFirst ? SmallVector<int64_t>{batch, seq, dirs, hidden}
+                                               : SmallVector<int64_t>{seq, dirs, batch, hidden}));
+    else
+      types.push_back(tensorLike(r, batchFirst ? SmallVector<int64_t>{batch, dirs, hidden}
+                                               : SmallVector<int64_t>{dirs, batch, hidden}));
+  }
+  return success();
+}
+LogicalResult LSTMOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  return inferRecurrent(*this, 4, types);
+}
+LogicalResult GRUOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  return inferRecurrent(*this, 3, types);
+}
+LogicalResult RNNOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  return inferRecurrent(*this, 1, types);
 }

@@ -14,9 +14,10 @@ void loom::addGraphPipeline(OpPassManager &pm,
   auto &funcPm = pm.nest<func::FuncOp>();
   // Folding can expose new constants (e.g. an If's condition or a Loop's trip
   // count), and inlining a branch or unrolling a loop can expose new shapes:
-  // two rounds reach the fixed point for the graphs exporters produce. Loops
-  // and scans are unrolled between the rounds (the runtime has no control
-  // flow), so the second round refines what the unrolled bodies compute.
+  // loom-propagate-shapes itself inlines the Ifs whose condition folds, level
+  // by level; loops and scans are unrolled between the two rounds (the
+  // runtime has no control flow), so the second round refines what the
+  // unrolled bodies compute.
   for (int round = 0; round < 2; ++round) {
     if (round == 1)
       funcPm.addPass(createLoomUnrollControlFlow());

@@ -1,9 +1,11 @@
 //===- PropagateShapes.cpp - loom-propagate-shapes ------------------------===//
 #include "Loom/LoomOps.h"
+#include "Loom/LoomUtils.h"
 #include "Loom/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Transforms/FoldUtils.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 using namespace mlir;
 
@@ -41,10 +43,62 @@ Type refine(Type current, Type inferred) {
   return RankedTensorType::get(shape, element, curRanked.getEncoding());
 }
 
+/// Whether `op` sits in a branch of a loom.if (at any depth) whose condition
+/// is a constant that selects the other branch: such a branch never runs, and
+/// its shapes may not even be valid for these inputs (a model's 8 kHz branch
+/// when it is compiled for 16 kHz), so it is neither refined nor checked.
+/// Canonicalization then drops it.
+bool inDeadBranch(Operation *op) {
+  for (Operation *parent = op->getParentOp(); parent; op = parent, parent = parent->getParentOp()) {
+    auto ifOp = dyn_cast<IfOp>(parent);
+    if (!ifOp)
+      continue;
+    std::optional<double> cond = getScalarConstant(ifOp.getCond());
+    if (!cond)
+      continue;
+    Region *taken = *cond != 0 ? &ifOp.getThenBranch() : &ifOp.getElseBranch();
+    if (op->getParentRegion() != taken)
+      return true;
+  }
+  return false;
+}
+
 struct PropagateShapesPass
     : loom::impl::LoomPropagateShapesBase<PropagateShapesPass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
+    // Exporters nest Ifs whose conditions fold one level at a time (a
+    // sample-rate check, then checks on the shapes it selects): refine,
+    // inline the branches whose condition became a constant, and refine
+    // again, until no If with a constant condition is left.
+    RewritePatternSet ifPatterns(&getContext());
+    IfOp::getCanonicalizationPatterns(ifPatterns, &getContext());
+    FrozenRewritePatternSet frozen(std::move(ifPatterns));
+    for (int round = 0; round < kMaxRounds; ++round) {
+      if (failed(refineOnce(func)))
+        return signalPassFailure();
+      bool constantIf = false;
+      func.walk([&](IfOp op) {
+        constantIf |= getScalarConstant(op.getCond()).has_value();
+      });
+      if (!constantIf)
+        break;
+      (void)applyPatternsGreedily(func, frozen);
+    }
+    // The function returns what its body computes.
+    for (Block &block : func.getBody())
+      if (auto ret = dyn_cast<func::ReturnOp>(block.getTerminator()))
+        func.setType(FunctionType::get(&getContext(),
+                                       func.getArgumentTypes(),
+                                       ret.getOperandTypes()));
+  }
+
+  /// Bounds the refine / inline rounds (each inlines one level of Ifs).
+  static constexpr int kMaxRounds = 16;
+
+  /// One walk over the function: every op's result types refined with its
+  /// shape helper, constants folded.
+  LogicalResult refineOnce(func::FuncOp func) {
     OperationFolder folder(&getContext());
     bool failedAny = false;
     // Pre-order: an op is refined before the ops nested in its regions, and
@@ -52,6 +106,8 @@ struct PropagateShapesPass
     func.walk<WalkOrder::PostOrder>([&](Operation *op) {
       if (failedAny)
         return WalkResult::interrupt();
+      if (inDeadBranch(op))
+        return WalkResult::advance();
       if (auto shaped = dyn_cast<ShapeInferenceOpInterface>(op)) {
         SmallVector<Type> inferred;
         if (failed(shaped.inferResultTypes(inferred))) {
@@ -81,14 +137,7 @@ struct PropagateShapesPass
       }
       return WalkResult::advance();
     });
-    if (failedAny)
-      return signalPassFailure();
-    // The function returns what its body computes.
-    for (Block &block : func.getBody())
-      if (auto ret = dyn_cast<func::ReturnOp>(block.getTerminator()))
-        func.setType(FunctionType::get(&getContext(),
-                                       func.getArgumentTypes(),
-                                       ret.getOperandTypes()));
+    return failure(failedAny);
   }
 };
 } // namespace

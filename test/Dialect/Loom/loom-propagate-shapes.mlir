@@ -98,3 +98,52 @@ func.func @index_and_layout_shapes(%d: tensor<4x4xf32>, %i: tensor<3x1xi64>, %u:
   %o = loom.one_hot(%oh, %depth, %vals) : (tensor<3xi64>, tensor<i64>, tensor<2xf32>) -> tensor<?x?xf32>
   return %s, %g, %e, %dts, %std, %v, %idx, %o : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>, tensor<?x?xf32>, tensor<?x?xi64>, tensor<?x?xf32>
 }
+
+// -----
+
+// Nested Ifs whose conditions fold one level at a time (as the Silero VAD
+// export checks its sample rate, then shapes): the pass inlines each taken
+// branch and refines what it exposes, in one run. The branch not taken is
+// neither refined nor checked: its squeeze is invalid for these shapes (it
+// serves another sample rate) and must not be an error.
+// CHECK-LABEL: func @nested_constant_ifs
+// CHECK-SAME: -> tensor<1x4xf32>
+// CHECK-NOT: loom.if
+// CHECK-NOT: loom.squeeze
+// CHECK: loom.relu{{.*}} -> tensor<1x4xf32>
+func.func @nested_constant_ifs(%x: tensor<1x4xf32>) -> tensor<*xf32> {
+  %sr = loom.constant dense<16000> : tensor<i64>
+  %k = loom.constant dense<16000> : tensor<i64>
+  %is16k = loom.equal(%sr, %k) : (tensor<i64>, tensor<i64>) -> tensor<i1>
+  %r = loom.if(%is16k) {
+    %s = loom.shape(%x) : (tensor<1x4xf32>) -> tensor<2xi64>
+    %zero = loom.constant dense<0> : tensor<i64>
+    %n = loom.gather(%s, %zero) {axis = 0 : i64} : (tensor<2xi64>, tensor<i64>) -> tensor<i64>
+    %one = loom.constant dense<1> : tensor<i64>
+    %batch1 = loom.equal(%n, %one) : (tensor<i64>, tensor<i64>) -> tensor<i1>
+    %inner = loom.if(%batch1) {
+      %y = loom.relu(%x) : (tensor<1x4xf32>) -> tensor<*xf32>
+      loom.yield %y : tensor<*xf32>
+    } {
+      %y = loom.neg(%x) : (tensor<1x4xf32>) -> tensor<*xf32>
+      loom.yield %y : tensor<*xf32>
+    } : (tensor<i1>) -> tensor<*xf32>
+    loom.yield %inner : tensor<*xf32>
+  } {
+    %axes = loom.constant dense<1> : tensor<1xi64>
+    %bad = loom.squeeze(%x, %axes) : (tensor<1x4xf32>, tensor<1xi64>) -> tensor<*xf32>
+    loom.yield %bad : tensor<*xf32>
+  } : (tensor<i1>) -> tensor<*xf32>
+  return %r : tensor<*xf32>
+}
+
+// -----
+
+// LSTM results from X [seq, batch, input] and hidden_size.
+// CHECK-LABEL: func @lstm_shapes
+// CHECK: loom.lstm{{.*}} -> (tensor<5x1x2x8xf32>, tensor<1x2x8xf32>, tensor<1x2x8xf32>)
+func.func @lstm_shapes(%x: tensor<5x2x3xf32>, %w: tensor<1x32x3xf32>, %r: tensor<1x32x8xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
+  %none = loom.none
+  %y, %h, %c = loom.lstm(%x, %w, %r, %none, %none, %none, %none, %none) {hidden_size = 8 : i64} : (tensor<5x2x3xf32>, tensor<1x32x3xf32>, tensor<1x32x8xf32>, none, none, none, none, none) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  return %y, %h, %c : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
+}
