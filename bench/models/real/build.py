@@ -51,6 +51,7 @@ ORT_RUN = os.path.join(ROOT, "bench", "ort", "run.js")
 sys.path.insert(0, HERE)
 
 import helper_graphs  # noqa: E402
+import npm_models  # noqa: E402
 
 
 def seed_of(name):
@@ -72,6 +73,8 @@ def catalog(fast):
     for arch, (_, opsets, fast_opsets) in helper_graphs.HELPER_MODELS.items():
         for o in (fast_opsets if fast else opsets):
             out.append(("%s_op%d" % (arch, o), "onnx.helper", arch, o))
+    for arch in (npm_models.FAST if fast else npm_models.NPM_MODELS):
+        out.append(("%s_npm" % arch, "npm", arch, 0))
     torch_specs = torch_catalog()
     for arch, spec in torch_specs.items():
         for o in (spec.fast if fast else spec.opsets):
@@ -167,6 +170,11 @@ def build_one(entry, out_dir, force, node, outputs_from=None):
     try:
         if family == "torch":
             model, arrays = export_torch(arch, opset, name)
+        elif family == "npm":
+            model, arrays, rec["loomc_args"] = npm_models.export_npm(
+                arch, seed_of(name), os.path.join(out_dir, ".npm"))
+            rec["opset"] = next((o.version for o in model.opset_import
+                                 if o.domain in ("", "ai.onnx")), 0)
         else:
             model, arrays = export_helper(arch, opset, name)
     except Exception as e:  # noqa: BLE001

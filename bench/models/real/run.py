@@ -204,6 +204,10 @@ def run_model(name, corpus, out, targets, loomc, loom_run, timeout):
     except Exception:  # noqa: BLE001
         rec["opset"], rec["family"], rec["arch"] = "", "", name
     shape_args = input_shape_args(model, td)
+    try:  # what a model from elsewhere needs bound (build.py's loomc_args)
+        shape_args += json.load(open(os.path.join(d, "done.json"))).get("loomc_args", [])
+    except Exception:  # noqa: BLE001
+        pass
     logs = os.path.join(out, "logs")
     errs = []
     for tgt in targets:
