@@ -119,12 +119,7 @@ void writeSchedule(const std::vector<std::string> &rows,
                       "draws the {} longest of the time window it shows; "
                       "zoom in to see the shorter ones.</p>\n",
                       bars.size(), loom::emit::kTimelineMaxBars);
-  os << "<script type=\"application/json\" id=\"loom-schedule\">\n"
-     << "{\"unit\": \"µs\", \"scale\": 1, \"end\": " << jsonTime(makespan)
-     << ", \"maxBars\": " << loom::emit::kTimelineMaxBars << ",\n\"rows\": [";
-  for (size_t r = 0; r < rows.size(); ++r)
-    os << (r ? ", " : "") << jsonString(rows[r]);
-  os << "],\n\"groups\": [";
+  loom::emit::writeTimelineHead(os, "loom-schedule", "µs", "1", makespan, rows);
   for (size_t f = 0; f <= kTransferFamily; ++f)
     os << (f ? ", " : "") << "{\"name\": " << jsonString(familyName(f))
        << ", \"color\": \"" << kFamilyColours[f] << "\"}";

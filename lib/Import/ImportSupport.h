@@ -27,6 +27,11 @@ struct ImportError {
   throw ImportError{std::move(message)};
 }
 
+/// Whether `domain` names ONNX's default operator set.
+inline bool isDefaultDomain(const std::string &domain) {
+  return domain.empty() || domain == "ai.onnx";
+}
+
 /// "node 'conv1' (Conv)" or "node #3 (Relu)" for unnamed nodes.
 inline std::string describeNode(const onnx::NodeProto &node, int index) {
   if (!node.name().empty())

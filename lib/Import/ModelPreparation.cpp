@@ -36,8 +36,6 @@ namespace {
 // Model preparation: parse, check, bind, upgrade, infer
 //===----------------------------------------------------------------------===//
 
-bool isDefaultDomain(const std::string &d) { return d.empty() || d == "ai.onnx"; }
-
 int64_t defaultOpset(const onnx::ModelProto &model) {
   for (const auto &o : model.opset_import())
     if (isDefaultDomain(o.domain()))
@@ -61,11 +59,6 @@ void checkGraph(const onnx::GraphProto &graph,
         return true;
     return false;
   };
-  std::set<std::string> producedLater;
-  for (const auto &n : graph.node())
-    for (const auto &o : n.output())
-      if (!o.empty())
-        producedLater.insert(o);
   for (int i = 0; i < graph.node_size(); ++i) {
     const auto &node = graph.node(i);
     if (!isDefaultDomain(node.domain()))
@@ -74,10 +67,8 @@ void checkGraph(const onnx::GraphProto &graph,
     for (const auto &in : node.input()) {
       if (in.empty() || isDefined(in))
         continue;
-      if (producedLater.count(in))
-        fail(describeNode(node, i) + ": input '" + in +
-             "' is produced by a later node (the graph has a cycle or is not "
-             "topologically sorted)");
+      // (Graphs are sorted first: a value produced later means a cycle,
+      // which the sort reports.)
       fail(describeNode(node, i) + ": input '" + in +
            "' is not a graph input, an initializer or an output of an earlier "
            "node");

@@ -100,8 +100,6 @@ void checkTensor(const onnx::TensorProto &t, const std::string &where) {
          std::to_string(want));
 }
 
-bool isDefaultDomain(const std::string &d) { return d.empty() || d == "ai.onnx"; }
-
 /// Attributes that size windows or divide: the ops they belong to and the
 /// smallest value each element may have.
 void checkRanges(const onnx::NodeProto &node, const std::string &where) {

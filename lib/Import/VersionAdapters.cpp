@@ -2,12 +2,12 @@
 //
 // The loom dialect keeps one form per operator: its form at opset 17. A
 // model of any other opset is rewritten node by node into that form here,
-// from one table of every (op, version) Loom reads (kAdapters below), instead
+// from one table of every (op, version) Loom reads (adapters() below), instead
 // of ONNX's version converter, which aborts on graphs whose shapes are not
 // known yet and trusts its input. An op version is found with ONNX's schema
 // registry for opsets up to 17; versions 18 to 21, which ONNX 1.12's
-// registry does not know, are listed in kNewerVersions from the ONNX
-// operator changelog.
+// registry does not know, are the table's entries past 17, taken from the
+// ONNX operator changelog.
 //
 // An adapter either leaves the node as it is (`compatible`: the newer
 // version only adds types, or attributes whose defaults keep the old
@@ -25,7 +25,6 @@
 #include <cstring>
 #include <functional>
 #include <map>
-#include <set>
 #include <unordered_set>
 
 namespace loom::import {
@@ -143,7 +142,6 @@ struct ModelNames {
 /// before and after it, the graph it is in and the model's names.
 struct Rewrite {
   onnx::NodeProto &node;
-  int version;
   std::string where; // "node 'x' (Op) at version 11"
   onnx::GraphProto &graph;
   ModelNames &names;
@@ -743,11 +741,13 @@ const std::map<std::pair<std::string, int>, Adapter> &adapters() {
     with("Gemm", {6}, gemm6);
     with("PRelu", {6}, prelu6);
 
-    // Opsets 18 to 21 (kNewerVersions), back to the opset-17 form.
+    // Opsets 18 to 21 (the versions newerVersions() lists), back to the
+    // opset-17 form.
     for (const char *op : {"ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp",
-                           "ReduceMean", "ReduceProd", "ReduceSumSquare", "ReduceMax",
-                           "ReduceMin"})
-      with(op, {18, 20}, reduceAxesToAttr);
+                           "ReduceMean", "ReduceProd", "ReduceSumSquare"})
+      with(op, {18}, reduceAxesToAttr);
+    with("ReduceMax", {18, 20}, reduceAxesToAttr);
+    with("ReduceMin", {18, 20}, reduceAxesToAttr);
     with("Split", {18}, splitNumOutputs);
     with("Pad", {18, 19, 21}, pad18);
     with("Resize", {18, 19}, resize18);
@@ -778,27 +778,15 @@ const std::map<std::pair<std::string, int>, Adapter> &adapters() {
   return table;
 }
 
-/// The op versions of opsets 18-21 (ONNX's operator changelog), which ONNX
-/// 1.12's schema registry does not know.
+/// The op versions of opsets 18-21, which ONNX 1.12's schema registry does
+/// not know: the entries of the table above past 17 (every such version has
+/// one, from ONNX's operator changelog), in increasing order per op.
 const std::map<std::string, std::vector<int>> &newerVersions() {
   static const std::map<std::string, std::vector<int>> v = [] {
     std::map<std::string, std::vector<int>> m;
-    for (const char *op : {"ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp",
-                           "ReduceMean", "ReduceProd", "ReduceSumSquare"})
-      m[op] = {18};
-    m["ReduceMax"] = m["ReduceMin"] = {18, 20};
-    m["Split"] = {18};
-    m["Pad"] = {18, 19, 21};
-    m["Resize"] = {18, 19};
-    m["LpPool"] = m["ScatterElements"] = m["ScatterND"] = m["Mish"] = {18};
-    m["AveragePool"] = m["Equal"] = {19};
-    for (const char *op : {"Cast", "CastLike", "Constant", "DequantizeLinear", "Identity",
-                           "If", "Loop", "QuantizeLinear", "Reshape", "Scan", "Shape", "Size"})
-      m[op] = {19, 21};
-    m["ConstantOfShape"] = {20, 21};
-    m["DFT"] = m["GridSample"] = m["IsInf"] = m["IsNaN"] = m["Gelu"] = {20};
-    for (const char *op : {"Flatten", "Squeeze", "Transpose", "Unsqueeze", "QLinearMatMul"})
-      m[op] = {21};
+    for (const auto &[key, adapter] : adapters())
+      if (key.second > kTargetOpset)
+        m[key.first].push_back(key.second); // the map is ordered by (op, version)
     return m;
   }();
   return v;
@@ -829,7 +817,7 @@ void adaptGraph(onnx::GraphProto &graph, int opset, ModelNames &names) {
       for (auto &sg : *a.mutable_graphs())
         adaptGraph(sg, opset, names);
     }
-    const bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
+    const bool defaultDomain = isDefaultDomain(node.domain());
     const int version = defaultDomain ? versionAt(node.op_type(), opset) : 0;
     const int target = defaultDomain ? versionAt(node.op_type(), kTargetOpset) : 0;
     if (version == 0 || version == target) {
@@ -843,7 +831,7 @@ void adaptGraph(onnx::GraphProto &graph, int opset, ModelNames &names) {
     if (it == adapters().end())
       fail(where + ": Loom has no adapter from " + node.op_type() + "-" +
            std::to_string(version) + " to its opset-17 form");
-    Rewrite r{node, version, where, graph, names, {}, {}};
+    Rewrite r{node, where, graph, names, {}, {}};
     if (it->second)
       it->second(r);
     for (auto &n : r.before)
@@ -860,7 +848,7 @@ void adaptGraph(onnx::GraphProto &graph, int opset, ModelNames &names) {
 void adaptToOpset17(onnx::ModelProto &model) {
   onnx::OperatorSetIdProto *defaultImport = nullptr;
   for (auto &o : *model.mutable_opset_import())
-    if (o.domain().empty() || o.domain() == "ai.onnx")
+    if (isDefaultDomain(o.domain()))
       defaultImport = &o;
   if (!defaultImport)
     return;

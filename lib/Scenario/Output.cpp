@@ -184,12 +184,7 @@ void writeScheduleTimeline(const ScenarioProblem &P, const PolicyResult &R,
   os << "<span><span class=\"sw\" style=\"background:#fff;border:2px solid "
         "#c00\"></span>missed its deadline</span><span style=\"color:#c00\">"
         "&#9660; deadline</span><span>| release</span></div>\n";
-  os << "<script type=\"application/json\" id=\"loom-scenario-schedule\">\n"
-     << "{\"unit\": \"ms\", \"scale\": 0.001, \"end\": " << jsonTime(end)
-     << ", \"maxBars\": " << loom::emit::kTimelineMaxBars << ",\n\"rows\": [";
-  for (size_t r = 0; r < rows.size(); ++r)
-    os << (r ? ", " : "") << jsonString(rows[r]);
-  os << "],\n\"groups\": [";
+  loom::emit::writeTimelineHead(os, "loom-scenario-schedule", "ms", "0.001", end, rows);
   for (size_t w = 0; w < P.workloads.size(); ++w)
     os << (w ? ", " : "") << "{\"name\": " << jsonString(P.workloads[w].name)
        << ", \"color\": \"" << kModelColours[w % std::size(kModelColours)]

@@ -102,22 +102,17 @@ def detection(name, size=None):
 def audio(name, layers=4, samples=8000):
     def make():
         import torchaudio.models as a
-        if name == "wav2vec2":
-            m = a.wav2vec2_model(
-                extractor_mode="group_norm", extractor_conv_layer_config=None, extractor_conv_bias=False,
-                encoder_embed_dim=768, encoder_projection_dropout=0.1, encoder_pos_conv_kernel=128,
-                encoder_pos_conv_groups=16, encoder_num_layers=layers, encoder_num_heads=12,
-                encoder_attention_dropout=0.1, encoder_ff_interm_features=3072,
-                encoder_ff_interm_dropout=0.0, encoder_dropout=0.1, encoder_layer_norm_first=False,
-                encoder_layer_drop=0.05, aux_num_out=None)
-        else:  # hubert base: the same encoder, layer norm first... (torchaudio.models.hubert_base)
-            m = a.wav2vec2_model(
-                extractor_mode="group_norm", extractor_conv_layer_config=None, extractor_conv_bias=False,
-                encoder_embed_dim=768, encoder_projection_dropout=0.0, encoder_pos_conv_kernel=128,
-                encoder_pos_conv_groups=16, encoder_num_layers=layers, encoder_num_heads=12,
-                encoder_attention_dropout=0.0, encoder_ff_interm_features=3072,
-                encoder_ff_interm_dropout=0.0, encoder_dropout=0.0, encoder_layer_norm_first=False,
-                encoder_layer_drop=0.0, aux_num_out=None)
+        # wav2vec2 base and hubert base (torchaudio.models.hubert_base): the
+        # same encoder, with dropout and layer drop only in wav2vec2's (no
+        # effect on the exported inference graph).
+        drop = 0.1 if name == "wav2vec2" else 0.0
+        m = a.wav2vec2_model(
+            extractor_mode="group_norm", extractor_conv_layer_config=None, extractor_conv_bias=False,
+            encoder_embed_dim=768, encoder_projection_dropout=drop, encoder_pos_conv_kernel=128,
+            encoder_pos_conv_groups=16, encoder_num_layers=layers, encoder_num_heads=12,
+            encoder_attention_dropout=drop, encoder_ff_interm_features=3072,
+            encoder_ff_interm_dropout=0.0, encoder_dropout=drop, encoder_layer_norm_first=False,
+            encoder_layer_drop=0.05 if name == "wav2vec2" else 0.0, aux_num_out=None)
 
         class Out(nn.Module):  # (features, lengths) -> features
             def __init__(self, m):

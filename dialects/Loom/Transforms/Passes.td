@@ -15,6 +15,13 @@ def LoomPropagateShapes : Pass<"loom-propagate-shapes", "mlir::func::FuncOp"> {
     `Reshape` a static result. The function's result types are updated to
     match what it returns. A contradiction between a helper and a known
     dimension is an error on the op.
+
+    A `loom.if` whose condition folds to a constant has its taken branch
+    inlined (the If canonicalization), and the walk repeats, so nested Ifs
+    whose conditions fold one level at a time are resolved in one run (at
+    most 16 rounds). Ops in a branch that a constant condition does not
+    take are neither refined nor checked: their shapes may serve other
+    inputs.
   }];
   let dependentDialects = ["::loom::LoomDialect"];
   let statistics = [

@@ -353,6 +353,21 @@ inline std::string jsonTime(double us) {
   return s == "-0" ? "0" : s;
 }
 
+/// Opens the timeline's JSON block `id` up to its "groups" list: the time
+/// unit shown, the scale from µs to it, the end (µs), the bar cap and the
+/// row names. The caller writes the groups and bars and closes the block.
+template <typename Stream, typename Rows>
+void writeTimelineHead(Stream &os, const char *id, const char *unit, const char *scale,
+                       double endUs, const Rows &rows) {
+  os << "<script type=\"application/json\" id=\"" << id << "\">\n"
+     << "{\"unit\": \"" << unit << "\", \"scale\": " << scale
+     << ", \"end\": " << jsonTime(endUs) << ", \"maxBars\": " << kTimelineMaxBars
+     << ",\n\"rows\": [";
+  for (size_t r = 0; r < rows.size(); ++r)
+    os << (r ? ", " : "") << jsonString(rows[r]);
+  os << "],\n\"groups\": [";
+}
+
 } // namespace loom::emit
 
 #endif // LOOM_EMIT_REPORTSCRIPT_H
