@@ -5,7 +5,9 @@
 // rules that concern one element alone (id == index, known dtypes, sizes that
 // match shapes, attribute encodings). Cross-references are checked afterwards
 // by validatePlan (PlanValidate.cpp). The structure of plan.json has a fixed
-// depth, so the walk is a set of plain loops.
+// depth, so the walk is a set of plain loops, except for the bodies of
+// control tasks, whose tasks are parsed like top-level tasks (recursively, at
+// most kMaxControlDepth deep).
 //
 //===----------------------------------------------------------------------===//
 #include "PlanInternal.h"
@@ -29,6 +31,16 @@ const char *deviceKindName(DeviceKind kind) {
   case DeviceKind::Cpu: return "cpu";
   case DeviceKind::Gpu: return "gpu";
   case DeviceKind::Npu: return "npu";
+  }
+  return "?";
+}
+
+const char *taskKindName(TaskKind kind) {
+  switch (kind) {
+  case TaskKind::Kernel: return "kernel";
+  case TaskKind::Transfer: return "transfer";
+  case TaskKind::If: return "if";
+  case TaskKind::Loop: return "loop";
   }
   return "?";
 }
@@ -406,7 +418,27 @@ PlanValue parseValue(const Node &n, bool isInput) {
   return v;
 }
 
-PlanTask parseTask(const Node &n, size_t index) {
+/// How deeply control tasks may nest (bodies within bodies).
+constexpr size_t kMaxControlDepth = 64;
+
+PlanTask parseTask(const Node &n, size_t index, size_t depth);
+
+/// `bodies[i]` of a control task at nesting depth `depth`.
+PlanBody parseBody(const Node &n, size_t depth) {
+  PlanBody b;
+  b.name = n.key("name").str();
+  for (const Node &e : n.key("params").elements())
+    b.params.push_back(parseRef(e, "buffer id"));
+  for (const Node &e : n.key("results").elements())
+    b.results.push_back(parseRef(e, "buffer id"));
+  std::vector<Node> tasks = n.key("tasks").elements();
+  for (size_t i = 0; i < tasks.size(); ++i)
+    b.tasks.push_back(parseTask(tasks[i], i, depth + 1));
+  return b;
+}
+
+/// A task; `depth` is the number of control tasks it lies inside.
+PlanTask parseTask(const Node &n, size_t index, size_t depth) {
   PlanTask t;
   checkId(n.key("id"), index);
   t.name = n.key("name").str();
@@ -416,8 +448,13 @@ PlanTask parseTask(const Node &n, size_t index) {
     t.kind = TaskKind::Kernel;
   else if (k == "transfer")
     t.kind = TaskKind::Transfer;
+  else if (k == "if")
+    t.kind = TaskKind::If;
+  else if (k == "loop")
+    t.kind = TaskKind::Loop;
   else
-    kind.fail("unknown task kind '" + k + "' (expected kernel or transfer)");
+    kind.fail("unknown task kind '" + k +
+              "' (expected kernel, transfer, if or loop)");
   t.device = n.key("device").str();
   t.queue = size_t(n.key("queue").count(kMaxQueues, "queue"));
   t.kernel = n.key("kernel").str();
@@ -435,6 +472,26 @@ PlanTask parseTask(const Node &n, size_t index) {
     t.costUs.emplace_back(device, cost.isNull()
                                       ? std::nullopt
                                       : std::optional<double>(cost.number()));
+  if (!isControlTask(t.kind)) {
+    if (auto bodies = n.optionalKey("bodies"))
+      bodies->fail(std::string("a ") + k +
+                   " task has no bodies (only if and loop tasks do)");
+    return t;
+  }
+  Node bodies = n.key("bodies");
+  std::vector<Node> list = bodies.elements();
+  const size_t want = t.kind == TaskKind::If ? 2 : 1;
+  if (list.size() != want)
+    bodies.fail(t.kind == TaskKind::If
+                    ? "an if task has 2 bodies (then, else), got " +
+                          std::to_string(list.size())
+                    : "a loop task has 1 body, got " +
+                          std::to_string(list.size()));
+  if (depth >= kMaxControlDepth)
+    bodies.fail("control tasks are nested more than " +
+                std::to_string(kMaxControlDepth) + " deep");
+  for (const Node &b : list)
+    t.bodies.push_back(parseBody(b, depth));
   return t;
 }
 
@@ -493,7 +550,7 @@ Plan convert(const Node &root) {
     p.outputs.push_back(parseValue(n, /*isInput=*/false));
   std::vector<Node> tasks = root.key("tasks").elements();
   for (size_t i = 0; i < tasks.size(); ++i)
-    p.tasks.push_back(parseTask(tasks[i], i));
+    p.tasks.push_back(parseTask(tasks[i], i, /*depth=*/0));
   std::vector<Node> events = root.key("events").elements();
   for (size_t i = 0; i < events.size(); ++i)
     p.events.push_back(parseEvent(events[i], i));

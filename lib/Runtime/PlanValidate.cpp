@@ -39,6 +39,7 @@ public:
     checkBuffers();
     checkValues();
     checkTasks();
+    checkBodyWrites();
     checkOutputsHaveValues();
     checkPinnedBuffersAreNotShared();
     checkEvents();
@@ -252,6 +253,358 @@ private:
                    std::to_string(i) + ")");
       if (t.kind == TaskKind::Transfer)
         checkTransfer(t, path);
+      if (isControlTask(t.kind))
+        checkControlTask(t, path, {});
+    }
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Control tasks (if, loop) and their bodies
+  //===--------------------------------------------------------------------===//
+
+  /// A buffer access inside a control task's bodies, with its JSON path.
+  struct Touch {
+    size_t buffer;
+    bool write;
+    std::string path;
+    /// The control task's own write of a param of its bodies.
+    bool ownParam = false;
+  };
+
+  /// `dtype[shape]` of buffer `id`.
+  std::string describeBuffer(size_t id) const {
+    return "buffer " + std::to_string(id) + " " +
+           shapeText(p.buffers[id].dtype, p.buffers[id].shape);
+  }
+
+  /// Fails unless buffer `id` has `dtype` and one element.
+  void expectScalar(size_t id, DType dtype, const std::string &path,
+                    const std::string &what) {
+    const PlanBuffer &b = p.buffers[id];
+    if (b.dtype != dtype || numElements(b.shape) != 1)
+      fail(path, what + " is a " + dtypeName(dtype) +
+                     " buffer with one element, got " + describeBuffer(id));
+  }
+
+  /// Fails unless buffer `id` has the dtype and shape of buffer `like`.
+  void expectLike(size_t id, size_t like, const std::string &path,
+                  const std::string &likeWhat) {
+    const PlanBuffer &b = p.buffers[id], &l = p.buffers[like];
+    if (b.dtype != l.dtype || b.shape != l.shape)
+      fail(path, describeBuffer(id) + " differs from " + likeWhat + " (" +
+                     describeBuffer(like) + ")");
+  }
+
+  /// A loop attribute: an integer >= 0.
+  int64_t loopCount(const PlanTask &t, const std::string &path,
+                    const char *name) {
+    const AttrValue *v = t.attrs.find(name);
+    const int64_t *n = v ? std::get_if<int64_t>(v) : nullptr;
+    if (!n || *n < 0)
+      fail(path + ".attrs", std::string("a loop task needs the attribute ") +
+                                name + " as {\"int\": N} with N >= 0");
+    return *n;
+  }
+
+  /// The rules of one control task `t` (at `path`) and, recursively, its
+  /// bodies; `readable` holds the buffers the enclosing body may read at
+  /// `t` (empty at the top level).
+  void checkControlTask(PlanTask &t, const std::string &path,
+                        const std::set<size_t> &readable) {
+    const char *kind = taskKindName(t.kind);
+    if (t.kernel != kind)
+      fail(path + ".kernel", std::string("the kernel of an ") + kind +
+                                 " task is '" + kind + "', got " +
+                                 quoted(t.kernel));
+    const PlanDevice &device = p.devices[t.deviceIndex];
+    if (device.kind != DeviceKind::Cpu)
+      fail(path + ".device", "a control task runs on a CPU device; " +
+                                 quoted(device.name) + " is a " +
+                                 deviceKindName(device.kind) + " device");
+    for (size_t j = 0; j < t.outputs.size(); ++j)
+      if (!t.outputs[j])
+        fail(elementPath(path + ".outputs", j),
+             "a control task's outputs are never null");
+    const std::string in = path + ".inputs";
+    if (t.kind == TaskKind::If) {
+      if (!t.attrs.all().empty())
+        fail(path + ".attrs", "an if task has no attributes");
+      if (t.inputs.empty() || !t.inputs[0])
+        fail(in, "an if task's inputs[0] is its condition");
+      expectScalar(*t.inputs[0], DType::Bool, elementPath(in, 0),
+                   "the condition of an if task");
+      for (size_t b = 0; b < t.bodies.size(); ++b) {
+        const PlanBody &body = t.bodies[b];
+        const std::string bpath = elementPath(path + ".bodies", b);
+        if (!body.params.empty())
+          fail(bpath + ".params", "the bodies of an if task have no params");
+        if (body.results.size() != t.outputs.size())
+          fail(bpath + ".results",
+               "has " + std::to_string(body.results.size()) +
+                   " results, but the if task has " +
+                   std::to_string(t.outputs.size()) + " outputs");
+      }
+    } else {
+      loopCount(t, path, "max_trip_count");
+      const size_t n = size_t(loopCount(t, path, "num_carried"));
+      if (t.inputs.size() < 2 || t.inputs.size() - 2 < n)
+        fail(in, "a loop task with num_carried " + std::to_string(n) +
+                     " has at least " + std::to_string(n + 2) +
+                     " inputs (M, cond, the carried values), got " +
+                     std::to_string(t.inputs.size()));
+      if (t.inputs[0])
+        expectScalar(*t.inputs[0], DType::I64, elementPath(in, 0),
+                     "the trip count M of a loop task");
+      if (t.inputs[1])
+        expectScalar(*t.inputs[1], DType::Bool, elementPath(in, 1),
+                     "the condition of a loop task");
+      for (size_t k = 0; k < n; ++k)
+        if (!t.inputs[2 + k])
+          fail(elementPath(in, 2 + k),
+               "the initial value of a loop-carried value is never null");
+      if (t.outputs.size() != n)
+        fail(path + ".outputs", "a loop task with num_carried " +
+                                    std::to_string(n) + " has " +
+                                    std::to_string(n) + " outputs, got " +
+                                    std::to_string(t.outputs.size()));
+      const PlanBody &body = t.bodies[0];
+      const std::string bpath = path + ".bodies[0]";
+      if (body.params.size() != n + 2)
+        fail(bpath + ".params",
+             "a loop body has " + std::to_string(n + 2) +
+                 " params (iter, cond_in, the carried values), got " +
+                 std::to_string(body.params.size()));
+      if (body.results.size() != n + 1)
+        fail(bpath + ".results",
+             "a loop body has " + std::to_string(n + 1) +
+                 " results (cond_out, the carried values), got " +
+                 std::to_string(body.results.size()));
+    }
+    for (size_t b = 0; b < t.bodies.size(); ++b)
+      checkBody(t, path, b, readable);
+  }
+
+  /// Body `b` of control task `t`: its buffers, its tasks' placement and
+  /// reads (each reads only what it may), and its results.
+  void checkBody(PlanTask &t, const std::string &path, size_t b,
+                 std::set<size_t> readable) {
+    PlanBody &body = t.bodies[b];
+    const std::string bpath = elementPath(path + ".bodies", b);
+    for (const auto &in : t.inputs)
+      if (in)
+        readable.insert(*in);
+    for (size_t k = 0; k < body.params.size(); ++k) {
+      buffer(body.params[k], elementPath(bpath + ".params", k));
+      readable.insert(body.params[k]);
+    }
+    for (size_t k = 0; k < body.results.size(); ++k)
+      buffer(body.results[k], elementPath(bpath + ".results", k));
+    if (t.kind == TaskKind::If) {
+      for (size_t k = 0; k < body.results.size(); ++k)
+        expectLike(body.results[k], *t.outputs[k],
+                   elementPath(bpath + ".results", k),
+                   elementPath("outputs", k) + " of the if task");
+    } else {
+      const size_t n = t.outputs.size();
+      expectScalar(body.params[0], DType::I64, bpath + ".params[0]",
+                   "the iteration number (iter) of a loop body");
+      expectScalar(body.params[1], DType::Bool, bpath + ".params[1]",
+                   "the condition (cond_in) of a loop body");
+      expectScalar(body.results[0], DType::Bool, bpath + ".results[0]",
+                   "the condition (cond_out) of a loop body");
+      for (size_t k = 0; k < n; ++k) {
+        const std::string like =
+            elementPath("inputs", 2 + k) + " of the loop task";
+        expectLike(body.params[2 + k], *t.inputs[2 + k],
+                   elementPath(bpath + ".params", 2 + k), like);
+        expectLike(body.results[1 + k], *t.inputs[2 + k],
+                   elementPath(bpath + ".results", 1 + k), like);
+        expectLike(*t.outputs[k], *t.inputs[2 + k],
+                   elementPath(path + ".outputs", k), like);
+      }
+    }
+    std::set<size_t> written;
+    for (size_t j = 0; j < body.tasks.size(); ++j) {
+      PlanTask &bt = body.tasks[j];
+      const std::string tpath = elementPath(bpath + ".tasks", j);
+      if (bt.kind == TaskKind::Transfer)
+        fail(tpath + ".kind",
+             "a body task is a kernel task or a control task, not a transfer");
+      if (bt.device != t.device)
+        fail(tpath + ".device", "a body task runs on its control task's "
+                                "device " +
+                                    quoted(t.device) + ", got " +
+                                    quoted(bt.device));
+      bt.deviceIndex = t.deviceIndex;
+      if (bt.queue != t.queue)
+        fail(tpath + ".queue", "a body task runs on its control task's "
+                               "queue " +
+                                   std::to_string(t.queue) + ", got " +
+                                   std::to_string(bt.queue));
+      if (!bt.deps.empty())
+        fail(tpath + ".deps", "a body task has no deps (a body runs in list "
+                              "order)");
+      for (size_t k = 0; k < bt.inputs.size(); ++k) {
+        if (!bt.inputs[k])
+          continue;
+        const std::string ipath = elementPath(tpath + ".inputs", k);
+        buffer(*bt.inputs[k], ipath);
+        if (!mayRead(*bt.inputs[k], readable))
+          fail(ipath, "buffer " + std::to_string(*bt.inputs[k]) +
+                          " is not readable in body " + quoted(body.name) +
+                          kReadableRule);
+      }
+      for (size_t k = 0; k < bt.outputs.size(); ++k)
+        if (bt.outputs[k])
+          buffer(*bt.outputs[k], elementPath(tpath + ".outputs", k));
+      if (isControlTask(bt.kind))
+        checkControlTask(bt, tpath, readable);
+      for (const auto &o : bt.outputs)
+        if (o) {
+          readable.insert(*o);
+          written.insert(*o);
+        }
+    }
+    for (size_t k = 0; k < body.results.size(); ++k) {
+      const std::string rpath = elementPath(bpath + ".results", k);
+      if (t.kind == TaskKind::Loop && !written.count(body.results[k]))
+        fail(rpath, "buffer " + std::to_string(body.results[k]) +
+                        " is not written by a task of the loop body");
+      if (!mayRead(body.results[k], readable))
+        fail(rpath, "buffer " + std::to_string(body.results[k]) +
+                        " is not readable in body " + quoted(body.name) +
+                        kReadableRule);
+    }
+  }
+
+  static constexpr const char *kReadableRule =
+      " (a body reads weights, the plan's inputs, its control task's "
+      "inputs, its params, and buffers written by earlier tasks of its body "
+      "or of enclosing bodies)";
+
+  /// Whether a body task may read buffer `id` given the `readable` buffers
+  /// of its body: weights, plan inputs, or (a part of) a readable buffer.
+  bool mayRead(size_t id, const std::set<size_t> &readable) const {
+    if (p.buffers[id].isWeights() || readable.count(id) ||
+        readable.count(root(id)))
+      return true;
+    for (const PlanValue &v : p.inputs)
+      if (root(id) == v.buffer)
+        return true;
+    return false;
+  }
+
+  /// Every buffer access inside the bodies of control task `t` (at `path`),
+  /// recursively: the control task's writes of params and reads of results,
+  /// and the inputs and outputs of every body task.
+  void collectTouches(const PlanTask &t, const std::string &path,
+                      std::vector<Touch> &out, bool top = true) const {
+    for (size_t b = 0; b < t.bodies.size(); ++b) {
+      const PlanBody &body = t.bodies[b];
+      const std::string bpath = elementPath(path + ".bodies", b);
+      for (size_t k = 0; k < body.params.size(); ++k)
+        out.push_back(
+            {body.params[k], true, elementPath(bpath + ".params", k), top});
+      for (size_t j = 0; j < body.tasks.size(); ++j) {
+        const PlanTask &bt = body.tasks[j];
+        const std::string tpath = elementPath(bpath + ".tasks", j);
+        for (size_t k = 0; k < bt.inputs.size(); ++k)
+          if (bt.inputs[k])
+            out.push_back(
+                {*bt.inputs[k], false, elementPath(tpath + ".inputs", k)});
+        collectTouches(bt, tpath, out, /*top=*/false);
+        for (size_t k = 0; k < bt.outputs.size(); ++k)
+          if (bt.outputs[k])
+            out.push_back(
+                {*bt.outputs[k], true, elementPath(tpath + ".outputs", k)});
+      }
+      for (size_t k = 0; k < body.results.size(); ++k)
+        out.push_back({body.results[k], false,
+                       elementPath(bpath + ".results", k)});
+    }
+  }
+
+  /// Body-local writes: everything written inside a control task's bodies
+  /// (by its body tasks, or by itself into params) is an arena buffer that
+  /// no task outside the control task touches and that is not an input or
+  /// output of the plan or of the control task; body tasks do not write
+  /// params. Also collects, per top-level task, the accesses inside its
+  /// bodies, which the whole-plan checks below count as the task's own.
+  void checkBodyWrites() {
+    inner.assign(p.tasks.size(), {});
+    std::vector<size_t> touches(p.buffers.size(), 0);
+    for (size_t i = 0; i < p.tasks.size(); ++i) {
+      const PlanTask &t = p.tasks[i];
+      collectTouches(t, elementPath("tasks", i), inner[i]);
+      for (const auto *list : {&t.inputs, &t.outputs})
+        for (const auto &b : *list)
+          if (b)
+            ++touches[root(*b)];
+      for (const Touch &x : inner[i])
+        ++touches[root(x.buffer)];
+    }
+    for (size_t i = 0; i < p.tasks.size(); ++i)
+      if (isControlTask(p.tasks[i].kind))
+        checkLocalWrites(p.tasks[i], elementPath("tasks", i), inner[i],
+                         touches);
+  }
+
+  /// The body-local rule for control task `t` at `path`, whose inner
+  /// accesses are `touches` (collectTouches); `all` counts every access of
+  /// the plan per root buffer. Recurses into nested control tasks.
+  void checkLocalWrites(const PlanTask &t, const std::string &path,
+                        const std::vector<Touch> &touches,
+                        const std::vector<size_t> &all) {
+    std::map<size_t, size_t> within; // root buffer -> accesses inside t
+    std::set<size_t> own, params;    // roots of t's operands; params
+    for (const auto *list : {&t.inputs, &t.outputs})
+      for (const auto &b : *list)
+        if (b) {
+          ++within[root(*b)];
+          own.insert(root(*b));
+        }
+    for (const Touch &x : touches)
+      ++within[root(x.buffer)];
+    for (const PlanBody &body : t.bodies)
+      for (size_t b : body.params)
+        params.insert(b);
+    std::set<size_t> planValues;
+    for (const PlanValue &v : p.inputs)
+      planValues.insert(v.buffer);
+    for (const PlanValue &v : p.outputs)
+      planValues.insert(v.buffer);
+    for (const Touch &x : touches) {
+      if (!x.write)
+        continue;
+      const size_t r = root(x.buffer);
+      std::string why;
+      if (p.buffers[x.buffer].isWeights())
+        why = "it is a weights buffer";
+      else if (planValues.count(r))
+        why = "it holds an input or output of the plan";
+      else if (own.count(r))
+        why = "it holds an input or output of the control task";
+      else if (!x.ownParam && params.count(x.buffer))
+        why = "it is a param of the control task's body";
+      else if (all[r] != within[r])
+        why = "a task outside the control task touches it";
+      if (!why.empty())
+        fail(x.path, "buffer " + std::to_string(x.buffer) +
+                         " is not body-local: " + why +
+                         " (inside a control task, only buffers no other "
+                         "task touches are written)");
+    }
+    for (size_t b = 0; b < t.bodies.size(); ++b) {
+      const std::string bpath = elementPath(path + ".bodies", b);
+      for (size_t j = 0; j < t.bodies[b].tasks.size(); ++j) {
+        const PlanTask &bt = t.bodies[b].tasks[j];
+        if (!isControlTask(bt.kind))
+          continue;
+        const std::string tpath = elementPath(bpath + ".tasks", j);
+        std::vector<Touch> nested;
+        collectTouches(bt, tpath, nested);
+        checkLocalWrites(bt, tpath, nested, all);
+      }
     }
   }
 
@@ -282,10 +635,14 @@ private:
     for (size_t i = 0; i < p.buffers.size(); ++i)
       if (p.buffers[i].isWeights())
         hasValue[i] = true;
-    for (const PlanTask &t : p.tasks)
-      for (const auto &o : t.outputs)
+    for (size_t i = 0; i < p.tasks.size(); ++i) {
+      for (const auto &o : p.tasks[i].outputs)
         if (o)
           hasValue[root(*o)] = true;
+      for (const Touch &x : inner[i])
+        if (x.write)
+          hasValue[root(x.buffer)] = true;
+    }
     for (size_t i = 0; i < p.outputs.size(); ++i)
       if (!hasValue[p.outputs[i].buffer])
         fail(elementPath("outputs", i) + ".buffer",
@@ -415,11 +772,9 @@ private:
     std::vector<std::vector<Write>> writes(p.buffers.size());
     for (size_t i = 0; i < p.tasks.size(); ++i) {
       const PlanTask &t = p.tasks[i];
-      for (size_t k = 0; k < t.inputs.size(); ++k) {
-        if (!t.inputs[k])
-          continue;
-        const PlanBuffer &b = p.buffers[*t.inputs[k]];
-        for (const Write &w : writes[root(*t.inputs[k])]) {
+      auto read = [&](size_t id, const std::string &path) {
+        const PlanBuffer &b = p.buffers[id];
+        for (const Write &w : writes[root(id)]) {
           if (!(w.lo < b.offset + b.sizeBytes && b.offset < w.hi))
             continue;
           const PlanTask &wt = p.tasks[w.task];
@@ -427,25 +782,35 @@ private:
               wt.deviceIndex == t.deviceIndex && wt.queue == t.queue;
           if (!sameQueue &&
               std::find(t.deps.begin(), t.deps.end(), w.task) == t.deps.end())
-            fail(elementPath(elementPath("tasks", i) + ".inputs", k),
-                 "reads buffer " + std::to_string(*t.inputs[k]) +
-                     ", written by task " + std::to_string(w.task) +
-                     " on another queue, without depending on it");
+            fail(path, "reads buffer " + std::to_string(id) +
+                           ", written by task " + std::to_string(w.task) +
+                           " on another queue, without depending on it");
         }
-      }
-      for (const std::optional<size_t> &o : t.outputs) {
-        if (!o)
-          continue;
-        const PlanBuffer &b = p.buffers[*o];
+      };
+      auto write = [&](size_t id) {
+        const PlanBuffer &b = p.buffers[id];
         uint64_t lo = b.offset, hi = b.offset + b.sizeBytes;
-        std::vector<Write> &list = writes[root(*o)];
+        std::vector<Write> &list = writes[root(id)];
         list.erase(std::remove_if(list.begin(), list.end(),
                                   [&](const Write &w) {
                                     return lo <= w.lo && w.hi <= hi;
                                   }),
                    list.end());
         list.push_back({i, lo, hi});
+      };
+      for (size_t k = 0; k < t.inputs.size(); ++k)
+        if (t.inputs[k])
+          read(*t.inputs[k],
+               elementPath(elementPath("tasks", i) + ".inputs", k));
+      for (const Touch &x : inner[i]) {
+        if (x.write)
+          write(x.buffer);
+        else
+          read(x.buffer, x.path);
       }
+      for (const std::optional<size_t> &o : t.outputs)
+        if (o)
+          write(*o);
     }
   }
 
@@ -453,6 +818,27 @@ private:
   /// enough digits to round-trip).
   static bool before(double a, double b) {
     return a + 1e-6 + 1e-9 * std::abs(b) < b;
+  }
+
+  /// A kernel or control task has a cost on its device; every task ends no
+  /// earlier than it starts. Recurses into the tasks of bodies.
+  void checkTaskTimes(const PlanTask &t, const std::string &path) {
+    if (t.kind != TaskKind::Transfer) {
+      auto cost = std::find_if(t.costUs.begin(), t.costUs.end(),
+                               [&](const auto &c) { return c.first == t.device; });
+      if (cost == t.costUs.end() || !cost->second)
+        fail(path + ".cost_us", "no cost on its device " + quoted(t.device) +
+                                    ": the device cannot run the task");
+    }
+    if (before(t.endUs, t.startUs))
+      fail(path + ".end_us", "ends at " + std::to_string(t.endUs) +
+                                 " us, before it starts at " +
+                                 std::to_string(t.startUs) + " us");
+    for (size_t b = 0; b < t.bodies.size(); ++b)
+      for (size_t j = 0; j < t.bodies[b].tasks.size(); ++j)
+        checkTaskTimes(t.bodies[b].tasks[j],
+                       elementPath(elementPath(path + ".bodies", b) + ".tasks",
+                                   j));
   }
 
   /// Each task runs on a device with a cost for it, takes [start_us,
@@ -464,17 +850,7 @@ private:
     for (size_t i = 0; i < p.tasks.size(); ++i) {
       const PlanTask &t = p.tasks[i];
       const std::string path = elementPath("tasks", i);
-      if (t.kind == TaskKind::Kernel) {
-        auto cost = std::find_if(t.costUs.begin(), t.costUs.end(),
-                                 [&](const auto &c) { return c.first == t.device; });
-        if (cost == t.costUs.end() || !cost->second)
-          fail(path + ".cost_us", "no cost on its device " + quoted(t.device) +
-                                      ": the device cannot run the task");
-      }
-      if (before(t.endUs, t.startUs))
-        fail(path + ".end_us", "ends at " + std::to_string(t.endUs) +
-                                   " us, before it starts at " +
-                                   std::to_string(t.startUs) + " us");
+      checkTaskTimes(t, path);
       for (size_t d : t.deps)
         if (before(t.startUs, p.tasks[d].endUs))
           fail(path + ".start_us",
@@ -482,7 +858,7 @@ private:
                    " us, before its dependency task " + std::to_string(d) +
                    " ends at " + std::to_string(p.tasks[d].endUs) + " us");
       std::string resource;
-      if (t.kind == TaskKind::Kernel) {
+      if (t.kind != TaskKind::Transfer) {
         resource = t.device + "[" + std::to_string(t.queue) + "]";
       } else {
         auto arenaOf = [&](const std::optional<size_t> &b) {
@@ -522,6 +898,13 @@ private:
       for (const auto &in : p.tasks[i].inputs)
         if (in)
           last[root(*in)] = std::max(last[root(*in)], int64_t(i));
+      // Inside a control task: every access is the task's, reads and writes.
+      for (const Touch &x : inner[i]) {
+        size_t r = root(x.buffer);
+        if (first[r] < 0)
+          first[r] = int64_t(i);
+        last[r] = std::max(last[r], int64_t(i));
+      }
     }
     for (const PlanValue &v : p.inputs)
       first[v.buffer] = 0, last[v.buffer] = end;
@@ -687,6 +1070,8 @@ private:
       for (size_t k = 0; k < t.inputs.size(); ++k)
         if (t.inputs[k])
           access(i, *t.inputs[k], false, elementPath(path + ".inputs", k));
+      for (const Touch &x : inner[i])
+        access(i, x.buffer, x.write, x.path);
       for (size_t k = 0; k < t.outputs.size(); ++k)
         if (t.outputs[k])
           access(i, *t.outputs[k], true, elementPath(path + ".outputs", k));
@@ -694,6 +1079,9 @@ private:
   }
 
   Plan &p;
+  /// Per top-level task: the accesses inside its bodies (collectTouches),
+  /// which count as the task's own; empty for kernels and transfers.
+  std::vector<std::vector<Touch>> inner;
 };
 
 } // namespace

@@ -22,6 +22,7 @@
 
 namespace loom::rt {
 
+using detail::BoundBody;
 using detail::BoundTask;
 using detail::MappedMemory;
 using detail::SessionImpl;
@@ -122,11 +123,12 @@ TensorRef operandRef(const SessionImpl &s, const std::optional<size_t> &id) {
   return TensorRef{b.dtype, b.shape, s.bufferData[*id], true};
 }
 
-/// The load error of a task without a usable kernel.
-[[noreturn]] void noKernel(const Plan &plan, size_t id,
+/// The load error of task `t` (at JSON path `path`, described as `label`)
+/// without a usable kernel.
+[[noreturn]] void noKernel(const Plan &plan, const PlanTask &t,
+                           const std::string &path, const std::string &label,
                            const KernelArgs &args) {
-  const PlanTask &t = plan.tasks[id];
-  std::string msg = "task " + std::to_string(id) + " '" + t.name + "': ";
+  std::string msg = label + ": ";
   std::vector<std::string> names = KernelRegistry::global().names();
   if (!std::binary_search(names.begin(), names.end(), t.kernel)) {
     msg += "no kernel named '" + t.kernel + "' in the runtime";
@@ -138,15 +140,30 @@ TensorRef operandRef(const SessionImpl &s, const std::optional<size_t> &id) {
           (args.inputs[i].present ? dtypeName(args.inputs[i].dtype) : "none");
     msg += ")";
   }
-  detail::planFail(plan.planPath, detail::elementPath("tasks", id) + ".kernel",
-                   msg);
+  detail::planFail(plan.planPath, path + ".kernel", msg);
 }
 
-/// Builds task `id`'s arguments and chooses its kernel.
-BoundTask bindTask(SessionImpl &s, size_t id) {
-  const PlanTask &t = s.plan.tasks[id];
+/// Builds the arguments of task `t` (task `id` of the plan or of its body,
+/// at JSON path `path`, described as `label` in messages) and chooses its
+/// kernel; binds the tasks of a control task's bodies likewise.
+BoundTask bindTask(SessionImpl &s, const PlanTask &t, size_t id,
+                   const std::string &path, const std::string &label) {
   BoundTask bt{&t, id, nullptr,
                KernelArgs{t.attrs, {}, {}, std::max(1, s.options.threads)}};
+  if (isControlTask(t.kind)) {
+    for (size_t b = 0; b < t.bodies.size(); ++b) {
+      const PlanBody &body = t.bodies[b];
+      const std::string bpath = detail::elementPath(path + ".bodies", b);
+      BoundBody bound{&body, {}};
+      for (size_t j = 0; j < body.tasks.size(); ++j)
+        bound.tasks.push_back(bindTask(
+            s, body.tasks[j], j, detail::elementPath(bpath + ".tasks", j),
+            label + ", body '" + body.name + "', task " + std::to_string(j) +
+                " '" + body.tasks[j].name + "'"));
+      bt.bodies.push_back(std::move(bound));
+    }
+    return bt;
+  }
   for (const auto &in : t.inputs)
     bt.args.inputs.push_back(operandRef(s, in));
   for (const auto &out : t.outputs)
@@ -170,7 +187,7 @@ BoundTask bindTask(SessionImpl &s, size_t id) {
     bt.kernel = registry.lookup(t.kernel, bt.args, /*allowFast=*/false);
   }
   if (!bt.kernel)
-    noKernel(s.plan, id, bt.args);
+    noKernel(s.plan, t, path, label, bt.args);
   if (s.options.deviceKernels)
     if (LoomKernelFn fn = s.options.deviceKernels(s.plan, t)) {
       auto entry = std::make_unique<KernelEntry>(*bt.kernel);
@@ -248,8 +265,10 @@ Session::start(std::unique_ptr<detail::SessionImpl> impl) {
   s.tasks.reserve(plan.tasks.size());
   std::map<std::pair<size_t, size_t>, size_t> workerOf;
   for (size_t id = 0; id < plan.tasks.size(); ++id) {
-    s.tasks.push_back(bindTask(s, id));
     const PlanTask &t = plan.tasks[id];
+    s.tasks.push_back(bindTask(s, t, id, detail::elementPath("tasks", id),
+                               "task " + std::to_string(id) + " '" + t.name +
+                                   "'"));
     auto key = std::make_pair(t.deviceIndex, t.queue);
     auto [it, inserted] = workerOf.emplace(key, s.workers.size());
     if (inserted) {

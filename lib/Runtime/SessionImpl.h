@@ -48,9 +48,18 @@ private:
   bool owned = true;
 };
 
+struct BoundTask;
+
+/// The tasks of one body of a control task, bound like top-level tasks.
+struct BoundBody {
+  const PlanBody *body = nullptr;
+  std::vector<BoundTask> tasks;
+};
+
 /// One task, ready to execute: its kernel and arguments, built once at load.
 struct BoundTask {
   const PlanTask *task;
+  /// The id of a top-level task; the position in its body for a body task.
   size_t id;
   /// Null for transfers.
   const KernelEntry *kernel;
@@ -63,6 +72,8 @@ struct BoundTask {
   std::vector<size_t> waitFor;
   /// Whether a task on another queue waits for this one.
   bool signals = false;
+  /// Control tasks: their bodies (kernel is null).
+  std::vector<BoundBody> bodies;
 };
 
 /// The tasks of one (device, queue), in plan order.
@@ -119,6 +130,14 @@ struct SessionImpl {
   void startWorkers();
   /// Executes one generation of the tasks of worker `w`.
   void runQueue(size_t w, uint64_t gen);
+  /// Runs one task (kernel, transfer or control task). Throws KernelError,
+  /// SessionError (a loop past its bound) or BodyError (a failure inside a
+  /// body).
+  void execute(BoundTask &task);
+  /// Runs control task `task`'s `if` or `loop` semantics.
+  void runControl(BoundTask &task);
+  /// Runs the tasks of `body` in order.
+  void runBody(BoundBody &body);
   /// Waits for the cross-queue deps of `task`; false if the run failed.
   bool waitForDeps(const BoundTask &task, uint64_t gen);
   /// Records the first failure and wakes every waiter.

@@ -105,9 +105,31 @@ struct PlanValue {
   bool folded = false;
 };
 
-enum class TaskKind { Kernel, Transfer };
+/// `kernel` and `transfer` tasks, and the control tasks `if` and `loop`,
+/// which run their bodies' tasks themselves.
+enum class TaskKind { Kernel, Transfer, If, Loop };
+/// The `kind` as written in plan.json.
+const char *taskKindName(TaskKind kind);
+inline bool isControlTask(TaskKind kind) {
+  return kind == TaskKind::If || kind == TaskKind::Loop;
+}
 
-/// `tasks[i]`.
+struct PlanTask;
+
+/// `tasks[i].bodies[j]`: a sub-schedule of a control task. Its tasks have
+/// ids equal to their position in `tasks`, the control task's device and
+/// queue, and no deps.
+struct PlanBody {
+  /// Informational (the ONNX attribute name: then_branch, body, ...).
+  std::string name;
+  /// Buffers the control task writes before each run of the body.
+  std::vector<size_t> params;
+  /// Buffers the control task reads after each run of the body.
+  std::vector<size_t> results;
+  std::vector<PlanTask> tasks;
+};
+
+/// `tasks[i]`, or a task of a control task's body.
 struct PlanTask {
   std::string name;
   TaskKind kind = TaskKind::Kernel;
@@ -128,6 +150,8 @@ struct PlanTask {
   std::vector<std::string> ops;
   /// Estimated time per device name; nullopt where the device cannot run it.
   std::vector<std::pair<std::string, std::optional<double>>> costUs;
+  /// Control tasks only: `if` has [then, else], `loop` its one body.
+  std::vector<PlanBody> bodies;
 };
 
 /// `events[i]`: a cross-queue dependency signalled by `task`.
