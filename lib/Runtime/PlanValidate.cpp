@@ -282,8 +282,8 @@ private:
                     const std::string &what) {
     const PlanBuffer &b = p.buffers[id];
     if (b.dtype != dtype || numElements(b.shape) != 1)
-      fail(path, what + " is a " + dtypeName(dtype) +
-                     " buffer with one element, got " + describeBuffer(id));
+      fail(path, what + " must be one " + dtypeName(dtype) +
+                     " element, got " + describeBuffer(id));
   }
 
   /// Fails unless buffer `id` has the dtype and shape of buffer `like`.

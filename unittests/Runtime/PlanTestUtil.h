@@ -261,6 +261,97 @@ inline PlanFiles foldedPlan() {
   return f;
 }
 
+//===----------------------------------------------------------------------===//
+// Control tasks (if, loop)
+//===----------------------------------------------------------------------===//
+
+inline Json bodyJson(const std::string &name, Json params, Json results,
+                     Json tasks) {
+  return Json{{"name", name},
+              {"params", std::move(params)},
+              {"results", std::move(results)},
+              {"tasks", std::move(tasks)}};
+}
+
+/// y = c ? relu(x) : neg(x) as one `if` task, x: f32[4], c: bool[]; with
+/// `passThrough`, the else branch has no tasks and returns x itself.
+/// Buffers: 0 c, 1 x, 2 y, 3 relu(x) (then), 4 neg(x) (else).
+inline PlanFiles ifPlan(bool passThrough = false) {
+  PlanFiles f;
+  f.plan = planSkeleton(0);
+  addDevice(f.plan, "cpu", "cpu", 1, 320);
+  Json &b = f.plan["buffers"];
+  b.push_back(bufferJson(0, "c", "cpu", 0, "bool", {}));
+  b.push_back(bufferJson(1, "x", "cpu", 64, "f32", {4}));
+  b.push_back(bufferJson(2, "y", "cpu", 128, "f32", {4}));
+  b.push_back(bufferJson(3, "then_y", "cpu", 192, "f32", {4}));
+  b.push_back(bufferJson(4, "else_y", "cpu", 256, "f32", {4}));
+  f.plan["inputs"] = Json::array(
+      {valueJson("c", 0, "bool", {}), valueJson("x", 1, "f32", {4})});
+  f.plan["outputs"].push_back(valueJson("y", 2, "f32", {4}));
+  Json task = taskJson(0, "If_0", "if", "cpu", 0, "if", Json::array({0, 1}),
+                       Json::array({2}), Json::array());
+  Json thenTasks = Json::array({taskJson(0, "relu", "kernel", "cpu", 0, "relu",
+                                         Json::array({1}), Json::array({3}),
+                                         Json::array())});
+  Json elseTasks = Json::array({taskJson(0, "neg", "kernel", "cpu", 0, "neg",
+                                         Json::array({1}), Json::array({4}),
+                                         Json::array())});
+  task["bodies"] = Json::array(
+      {bodyJson("then_branch", Json::array(), Json::array({3}), thenTasks),
+       passThrough
+           ? bodyJson("else_branch", Json::array(), Json::array({1}),
+                      Json::array())
+           : bodyJson("else_branch", Json::array(), Json::array({4}),
+                      elseTasks)});
+  f.plan["tasks"].push_back(task);
+  f.plan["makespan_us"] = 1.0;
+  return f;
+}
+
+/// y = x * 2^k over x: f32[2] as one `loop` task with one carried value:
+/// the body computes r = c * two and cond_out = iter < limit, so the loop
+/// stops after min(M, limit + 1) iterations; with `withM` false, M is null.
+/// Buffers: 0 M (i64[] input), 1 x, 2 y, 3 iter, 4 cond_in, 5 c,
+/// 6 cond_out, 7 r, 8 two (weights {2, 2}), 9 limit (weights).
+inline PlanFiles loopPlan(int64_t limit, int64_t maxTripCount, bool withM) {
+  PlanFiles f;
+  placeWeights(f.weights, 0, rawBytes(std::vector<float>{2, 2}));
+  placeWeights(f.weights, 64, rawBytes(std::vector<int64_t>{limit}));
+  f.plan = planSkeleton(f.weights.size());
+  addDevice(f.plan, "cpu", "cpu", 1, 512);
+  Json &b = f.plan["buffers"];
+  b.push_back(bufferJson(0, "M", "cpu", 0, "i64", {}));
+  b.push_back(bufferJson(1, "x", "cpu", 64, "f32", {2}));
+  b.push_back(bufferJson(2, "y", "cpu", 128, "f32", {2}));
+  b.push_back(bufferJson(3, "iter", "cpu", 192, "i64", {}));
+  b.push_back(bufferJson(4, "cond_in", "cpu", 256, "bool", {}));
+  b.push_back(bufferJson(5, "c", "cpu", 320, "f32", {2}));
+  b.push_back(bufferJson(6, "cond_out", "cpu", 384, "bool", {}));
+  b.push_back(bufferJson(7, "r", "cpu", 448, "f32", {2}));
+  b.push_back(bufferJson(8, "two", "weights", 0, "f32", {2}));
+  b.push_back(bufferJson(9, "limit", "weights", 64, "i64", {}));
+  f.plan["inputs"] = Json::array(
+      {valueJson("M", 0, "i64", {}), valueJson("x", 1, "f32", {2})});
+  f.plan["outputs"].push_back(valueJson("y", 2, "f32", {2}));
+  Json task = taskJson(0, "Loop_0", "loop", "cpu", 0, "loop",
+                       Json::array({withM ? Json(0) : Json(nullptr), nullptr,
+                                    1, 8, 9}),
+                       Json::array({2}), Json::array(),
+                       Json{{"max_trip_count", {{"int", maxTripCount}}},
+                            {"num_carried", {{"int", 1}}}});
+  Json tasks = Json::array(
+      {taskJson(0, "double", "kernel", "cpu", 0, "mul", Json::array({5, 8}),
+                Json::array({7}), Json::array()),
+       taskJson(1, "more", "kernel", "cpu", 0, "less", Json::array({3, 9}),
+                Json::array({6}), Json::array())});
+  task["bodies"] = Json::array({bodyJson("body", Json::array({3, 4, 5}),
+                                         Json::array({6, 7}), tasks)});
+  f.plan["tasks"].push_back(task);
+  f.plan["makespan_us"] = 1.0;
+  return f;
+}
+
 } // namespace loom::rt::test
 
 #endif // LOOM_UNITTESTS_RUNTIME_PLANTESTUTIL_H
