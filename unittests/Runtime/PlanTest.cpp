@@ -678,6 +678,76 @@ void expectLoadError(const fs::path &dir, const std::string &expected) {
       << "message: " << err << "\nexpected to contain: " << want;
 }
 
+TEST(PlanControl, NestedIfInsideALoop) {
+  TempDir tmp;
+  auto session = loadFiles(tmp, nestedPlan(/*limit=*/100, /*maxTripCount=*/4));
+  session->setInput("x", f32Tensor({2}, {0.5f, -3}));
+  for (int64_t m : {3, 0, 4}) {
+    session->setInput("M", i64Scalar(m));
+    session->run();
+    float scale = float(1 << m);
+    EXPECT_EQ(floatsOf(session->getOutput("y")),
+              (std::vector<float>{0.5f * scale, -3 * scale}))
+        << "M = " << m;
+  }
+  session->setInput("M", i64Scalar(5));
+  EXPECT_EQ(errorOf<SessionError>([&] { session->run(); }),
+            "task 0 'Loop_0' (loop): loop task 'Loop_0' ran past its bound of "
+            "4 iterations");
+
+  // A failure two bodies deep names both.
+  SessionOptions options;
+  options.deviceKernels = [](const Plan &, const PlanTask &t) -> LoomKernelFn {
+    return t.kernel == "mul" ? failingKernel : nullptr;
+  };
+  TempDir tmp2;
+  auto failing = loadFiles(tmp2, nestedPlan(100, 4), options);
+  failing->setInput("x", f32Tensor({2}, {1, 2}));
+  failing->setInput("M", i64Scalar(2));
+  EXPECT_EQ(errorOf<SessionError>([&] { failing->run(); }),
+            "task 0 'Loop_0' (loop), body 'body', task 0 'If_1' (if), body "
+            "'then_branch', task 0 'double' (kernel mul): device kernel for "
+            "cpu failed: the accelerator is busy");
+}
+
+TEST(PlanLoad, NestedBodiesInheritWhatTheirEnclosingBodyMayRead) {
+  // The nested if does not list the loop's param c (buffer 5) among its
+  // inputs; its bodies may still read it (and return it).
+  PlanFiles f = nestedPlan(100, 4);
+  f.plan["tasks"][0]["bodies"][0]["tasks"][0]["inputs"] =
+      Json::array({4, 8});
+  TempDir tmp;
+  auto session = loadFiles(tmp, f);
+  session->setInput("x", f32Tensor({2}, {1, -2}));
+  session->setInput("M", i64Scalar(2));
+  session->run();
+  EXPECT_EQ(floatsOf(session->getOutput("y")), (std::vector<float>{4, -8}));
+}
+
+TEST(PlanLoad, NestedBodyErrorsNameTheNestedPath) {
+  // The nested then branch may not read the loop's cond_out (written
+  // later), and its buffer may not be the loop's result.
+  PlanFiles f = nestedPlan(100, 4);
+  f.plan["tasks"][0]["bodies"][0]["tasks"][0]["bodies"][0]["tasks"][0]
+       ["inputs"][0] = 6;
+  TempDir tmp;
+  fs::path dir = tmp.sub("plan");
+  writePlanDir(dir, f.plan, f.weights);
+  expectLoadError(dir, "tasks[0].bodies[0].tasks[0].bodies[0].tasks[0]."
+                       "inputs[0]: buffer 6 is not readable in body "
+                       "'then_branch'");
+  PlanFiles g = nestedPlan(100, 4);
+  g.plan["tasks"][0]["bodies"][0]["tasks"][0]["bodies"][0]["tasks"][0]
+       ["outputs"][0] = 7;
+  g.plan["tasks"][0]["bodies"][0]["tasks"][0]["bodies"][0]["results"][0] = 7;
+  TempDir tmp2;
+  fs::path dir2 = tmp2.sub("plan");
+  writePlanDir(dir2, g.plan, g.weights);
+  expectLoadError(dir2, "tasks[0].bodies[0].tasks[0].bodies[0].tasks[0]."
+                        "outputs[0]: buffer 7 is not body-local: it holds an "
+                        "input or output of the control task");
+}
+
 /// A corrupt variant of ifPlan() or loopPlan().
 struct ControlCase {
   const char *name;
@@ -1287,7 +1357,8 @@ TEST(PlanLoad, ValidPlansHaveNoErrors) {
   MlpData data;
   for (const PlanFiles &f :
        {mlpPlan(data.w, data.b), multiQueuePlan(), foldedPlan(), viewPlan(),
-        ifPlan(), ifPlan(true), loopPlan(2, 10, true), loopPlan(2, 10, false)}) {
+        ifPlan(), ifPlan(true), loopPlan(2, 10, true), loopPlan(2, 10, false),
+        nestedPlan(2, 10)}) {
     TempDir tmp;
     EXPECT_NO_THROW(loadFiles(tmp, f));
   }

@@ -352,6 +352,28 @@ inline PlanFiles loopPlan(int64_t limit, int64_t maxTripCount, bool withM) {
   return f;
 }
 
+/// loopPlan(limit, maxTripCount, true) whose body doubles c inside a nested
+/// `if` on cond_in (always true in the body): then computes c * two into
+/// buffer 10, else returns c unchanged.
+inline PlanFiles nestedPlan(int64_t limit, int64_t maxTripCount) {
+  PlanFiles f = loopPlan(limit, maxTripCount, /*withM=*/true);
+  f.plan["arenas"][0]["peak_bytes"] = 576;
+  f.plan["buffers"].push_back(bufferJson(10, "then_r", "cpu", 512, "f32", {2}));
+  Json &body = f.plan["tasks"][0]["bodies"][0];
+  Json inner = taskJson(0, "If_1", "if", "cpu", 0, "if",
+                        Json::array({4, 5, 8}), Json::array({7}),
+                        Json::array());
+  Json thenTasks = body["tasks"][0];
+  thenTasks["outputs"] = Json::array({10});
+  inner["bodies"] = Json::array(
+      {bodyJson("then_branch", Json::array(), Json::array({10}),
+                Json::array({thenTasks})),
+       bodyJson("else_branch", Json::array(), Json::array({5}),
+                Json::array())});
+  body["tasks"][0] = inner;
+  return f;
+}
+
 } // namespace loom::rt::test
 
 #endif // LOOM_UNITTESTS_RUNTIME_PLANTESTUTIL_H
