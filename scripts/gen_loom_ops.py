@@ -70,7 +70,7 @@ Concat Reshape Shape Size Gather Unsqueeze Squeeze Slice Cast CastLike Range
 ConstantOfShape Expand Tile Transpose Flatten MatMul Gemm Conv ConvTranspose
 AveragePool MaxPool GlobalAveragePool GlobalMaxPool Split Where Identity Dropout
 ReduceL1 ReduceL2 ReduceLogSum ReduceLogSumExp ReduceMax ReduceMean ReduceMin
-ReduceProd ReduceSum ReduceSumSquare ArgMax ArgMin Pad If EyeLike
+ReduceProd ReduceSum ReduceSumSquare ArgMax ArgMin Pad If Loop EyeLike
 Resize Einsum ScatterND ScatterElements GatherElements GatherND DepthToSpace
 SpaceToDepth TopK OneHot GridSample RoiAlign LSTM GRU RNN
 """.split())

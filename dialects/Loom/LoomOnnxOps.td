@@ -1285,7 +1285,7 @@ def Loom_LogSoftmaxOp : Loom_OnnxOp<"log_softmax", [Pure, Loom_ShapeInferenceOpI
   let onnxName = "LogSoftmax";
 }
 
-def Loom_LoopOp : Loom_OnnxOp<"loop", [RecursiveMemoryEffects]> {
+def Loom_LoopOp : Loom_OnnxOp<"loop", [RecursiveMemoryEffects, DeclareOpInterfaceMethods<Loom_ShapeInferenceOpInterface, ["inferResultTypes"]>]> {
   let summary = "Generic Looping construct";
   let description = [{
     Mirrors ONNX `Loop` (default domain, opset 17 form, since version 16).

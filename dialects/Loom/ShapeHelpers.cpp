@@ -737,6 +737,21 @@ LogicalResult IfOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   return success();
 }
 
+LogicalResult LoopOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  // A carried value whose type one iteration keeps has that type after any
+  // number of iterations, none included; scan outputs keep their types.
+  Operation *yield = getBody().front().getTerminator();
+  size_t numCarried = getVInitial().size();
+  for (auto [i, r] : llvm::enumerate(getResults())) {
+    Type init = i < numCarried ? getVInitial()[i].getType() : Type();
+    Type next = init && yield->getNumOperands() > 1 + i
+                    ? yield->getOperand(1 + i).getType()
+                    : Type();
+    types.push_back(init && init == next ? init : r.getType());
+  }
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Ops whose shapes exporter graphs compute at run time (Resize sizes from a
 // Shape chain, Einsum in attention and RoPE, scatters in shifted-window

@@ -251,6 +251,130 @@ LogicalResult TaskOp::verify() {
   return verifyTimes(*this, getStartUs(), getEndUs());
 }
 
+void loom::plan::forEachBodyAccess(TaskOp control,
+                                   function_ref<void(Value, bool)> fn) {
+  for (Region &body : control.getBodies()) {
+    YieldOp yield = control.getBodyYield(body.getRegionNumber());
+    for (Value v : yield.getParams())
+      fn(v, /*isWrite=*/true);
+    for (auto task : body.front().getOps<TaskOp>()) {
+      for (Value v : task.getInputs())
+        fn(v, false);
+      for (Value v : task.getOutputs())
+        fn(v, true);
+      forEachBodyAccess(task, fn);
+    }
+    for (Value v : yield.getResults())
+      fn(v, false);
+  }
+}
+
+YieldOp TaskOp::getBodyYield(unsigned i) {
+  return cast<YieldOp>(getBodies()[i].front().getTerminator());
+}
+
+namespace {
+/// A buffer type with exactly one element of `elem` (a scalar condition,
+/// trip count or iteration number).
+bool isOneElement(Type t, Type elem) {
+  auto m = dyn_cast<MemRefType>(t);
+  return m && m.getElementType() == elem && m.getNumElements() == 1;
+}
+} // namespace
+
+LogicalResult TaskOp::verifyRegions() {
+  StringRef kernel = getKernel();
+  unsigned want = kernel == "if" ? 2 : kernel == "loop" ? 1 : 0;
+  if (getBodies().size() != want)
+    return emitOpError("'") << kernel << "' task has " << getBodies().size()
+                            << " bodies; expected " << want;
+  if (want == 0)
+    return success();
+  for (auto [i, out] : llvm::enumerate(getOutputs()))
+    if (!isa<MemRefType>(out.getType()))
+      return emitOpError("output ") << i << " of a control task is none";
+  for (Region &body : getBodies()) {
+    for (Operation &op : body.front().without_terminator()) {
+      auto task = dyn_cast<TaskOp>(op);
+      if (!task)
+        return op.emitOpError("in a control task's body; only plan.task is");
+      if (task.getDevice() != getDevice() || task.getQueue() != getQueue())
+        return task.emitOpError("runs on ")
+               << task.getDevice() << "[" << task.getQueue()
+               << "], not on its control task's queue " << getDevice() << "["
+               << getQueue() << "]";
+      if (!task.getDeps().empty())
+        return task.emitOpError("in a body has dependencies; a body runs in "
+                                "order");
+    }
+  }
+  Type i1 = IntegerType::get(getContext(), 1);
+  Type i64 = IntegerType::get(getContext(), 64);
+  auto sameTypes = [&](StringRef what, TypeRange got,
+                       TypeRange expected) -> LogicalResult {
+    if (got.size() != expected.size())
+      return emitOpError() << what << ": " << got.size()
+                           << " buffers; expected " << expected.size();
+    for (auto [k, pair] : llvm::enumerate(llvm::zip(got, expected)))
+      if (std::get<0>(pair) != std::get<1>(pair))
+        return emitOpError() << what << " " << k << " has type "
+                             << std::get<0>(pair) << "; expected "
+                             << std::get<1>(pair);
+    return success();
+  };
+  if (kernel == "if") {
+    if (getInputs().empty() || !isOneElement(getInputs()[0].getType(), i1))
+      return emitOpError("'if' needs a one-element i1 condition as input 0");
+    for (unsigned b = 0; b < 2; ++b) {
+      YieldOp y = getBodyYield(b);
+      if (!y.getParams().empty())
+        return emitOpError("an 'if' body has no params");
+      if (failed(sameTypes("body " + std::to_string(b) + " results",
+                           y.getResults().getTypes(), getOutputs().getTypes())))
+        return failure();
+    }
+    return success();
+  }
+  auto trip = getKernelAttrs().getAs<IntegerAttr>("max_trip_count");
+  auto carried = getKernelAttrs().getAs<IntegerAttr>("num_carried");
+  if (!trip || trip.getInt() < 0 || !carried || carried.getInt() < 0)
+    return emitOpError("'loop' needs non-negative integer attributes "
+                       "max_trip_count and num_carried");
+  size_t n = size_t(carried.getInt());
+  if (getInputs().size() < 2 + n || getOutputs().size() != n)
+    return emitOpError("'loop' with ")
+           << n << " carried values needs at least " << 2 + n
+           << " inputs and exactly " << n << " outputs";
+  Value m = getInputs()[0], cond = getInputs()[1];
+  if (!isa<NoneType>(m.getType()) && !isOneElement(m.getType(), i64))
+    return emitOpError("'loop' input 0 (M) must be none or one i64");
+  if (!isa<NoneType>(cond.getType()) && !isOneElement(cond.getType(), i1))
+    return emitOpError("'loop' input 1 (cond) must be none or one i1");
+  SmallVector<Type> initial(getInputs().slice(2, n).getTypes());
+  if (failed(sameTypes("outputs", getOutputs().getTypes(), initial)))
+    return failure();
+  YieldOp y = getBodyYield(0);
+  if (y.getParams().size() != 2 + n ||
+      !isOneElement(y.getParams()[0].getType(), i64) ||
+      !isOneElement(y.getParams()[1].getType(), i1))
+    return emitOpError("a 'loop' body's params are the iteration number "
+                       "(one i64), the condition (one i1) and the ")
+           << n << " carried values";
+  if (y.getResults().size() != 1 + n ||
+      !isOneElement(y.getResults()[0].getType(), i1))
+    return emitOpError("a 'loop' body's results are the condition (one i1) "
+                       "and the ")
+           << n << " carried values";
+  if (failed(sameTypes("body params",
+                       TypeRange(y.getParams().getTypes()).drop_front(2),
+                       initial)) ||
+      failed(sameTypes("body results",
+                       TypeRange(y.getResults().getTypes()).drop_front(1),
+                       initial)))
+    return failure();
+  return success();
+}
+
 LogicalResult TransferOp::verifySymbolUses(SymbolTableCollection &tables) {
   return verifyDeviceQueue(*this, tables, getDeviceAttr(), int64_t(getQueue()));
 }

@@ -35,6 +35,13 @@ std::pair<int64_t, int64_t> bytesInRoot(mlir::Value buffer);
 /// The device whose arena holds `buffer` or its root ("" for weights and
 /// none).
 llvm::StringRef arenaDevice(mlir::Value buffer);
+/// Calls `fn(buffer, isWrite)` for every buffer access inside a control
+/// task's bodies (nested bodies included): body tasks' inputs (reads) and
+/// outputs (writes), `plan.yield` params (written by the control task
+/// before each run of the body) and results (read after). For lifetimes and
+/// hazards, these accesses are the control task's own.
+void forEachBodyAccess(TaskOp control,
+                       llvm::function_ref<void(mlir::Value, bool)> fn);
 /// The one plan.schedule of a plan module; an error on the module when there
 /// is not exactly one.
 mlir::FailureOr<ScheduleOp> getPlanSchedule(mlir::ModuleOp module);

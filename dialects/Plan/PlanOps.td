@@ -212,6 +212,25 @@ def Plan_TaskOp : Plan_Op<"task", [AttrSizedOperandSegments,
     %e = plan.task "relu" on @cpu[0] ins(%x : memref<4xf32>)
            outs(%y : memref<4xf32>) {name = "relu1", ops = ["relu1"]}
     ```
+
+    A control task (`kernel` "if" or "loop", `docs/plan-format.md`) holds
+    its bodies as regions: "if" two (then, else), "loop" one. A body is one
+    block of tasks that run in order on the control task's queue, without
+    events between them, ended by a `plan.yield` naming the buffers the
+    control task binds before each run of the body and takes after it.
+    `ins` lists the control task's operands and every outer buffer its bodies
+    read; its bodies write only buffers that no task outside reads or writes.
+
+    ```mlir
+    %e = plan.task "if" on @cpu[0] ins(%c, %x : memref<i1>, memref<4xf32>)
+           outs(%y : memref<4xf32>) bodies {
+      %t = plan.task "relu" on @cpu[0] ins(%x : memref<4xf32>)
+             outs(%r : memref<4xf32>) {...}
+      plan.yield "then_branch" results(%r : memref<4xf32>)
+    }, {
+      plan.yield "else_branch" results(%x : memref<4xf32>)
+    } {name = "If_0", ...}
+    ```
   }];
   let arguments = (ins StrAttr:$kernel, FlatSymbolRefAttr:$device,
                        I64Attr:$queue,
@@ -225,13 +244,43 @@ def Plan_TaskOp : Plan_Op<"task", [AttrSizedOperandSegments,
                        OptionalAttr<F64Attr>:$start_us,
                        OptionalAttr<F64Attr>:$end_us);
   let results = (outs Plan_EventType:$done);
+  let regions = (region VariadicRegion<SizedRegion<1>>:$bodies);
   let assemblyFormat = [{
     $kernel `on` $device `[` $queue `]`
     (`ins` `(` $inputs^ `:` type($inputs) `)`)?
     (`outs` `(` $outputs^ `:` type($outputs) `)`)?
-    (`after` `(` $deps^ `)`)? attr-dict
+    (`after` `(` $deps^ `)`)? (`bodies` $bodies^)? attr-dict
   }];
   let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    /// A control task ("if" or "loop"): its bodies are sub-schedules.
+    bool isControl() { return getKernel() == "if" || getKernel() == "loop"; }
+    /// The plan.yield that ends body `i`.
+    YieldOp getBodyYield(unsigned i);
+  }];
+}
+
+def Plan_YieldOp : Plan_Op<"yield", [Terminator, HasParent<"TaskOp">,
+                                     AttrSizedOperandSegments]> {
+  let summary = "ends a control task's body";
+  let description = [{
+    `params` are the buffers the control task writes before each run of the
+    body (a loop's iteration number, condition and carried values), `results`
+    those it reads after (an If's branch results, a loop's next condition
+    and carried values). `name` is the ONNX body's name.
+
+    ```mlir
+    plan.yield "body" params(%i, %c, %x : memref<i64>, memref<i1>, memref<4xf32>)
+        results(%c2, %x2 : memref<i1>, memref<4xf32>)
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Variadic<Plan_Buffer>:$params,
+                       Variadic<Plan_Buffer>:$results);
+  let assemblyFormat = [{
+    $name (`params` `(` $params^ `:` type($params) `)`)?
+    (`results` `(` $results^ `:` type($results) `)`)? attr-dict
+  }];
 }
 
 def Plan_TransferOp : Plan_Op<"transfer", [DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {

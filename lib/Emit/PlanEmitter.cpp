@@ -16,6 +16,7 @@
 #include "llvm/Support/Path.h"
 
 #include <cmath>
+#include <functional>
 #include <map>
 
 using namespace mlir;
@@ -402,71 +403,95 @@ struct Emitter {
       auto t = cast<TransferOp>(op);
       return {t.getDevice(), t.getQueue()};
     };
-    j.attributeArray("tasks", [&] {
-      for (auto [id, op] : llvm::enumerate(tasks)) {
-        auto bufferList = [&](StringRef key, ValueRange values) {
-          j.attributeArray(key, [&] {
-            for (Value v : values) {
-              if (isa<NoneType>(v.getType()))
-                j.value(nullptr);
-              else
-                j.value(bufferId.lookup(v));
-            }
-          });
-        };
-        auto task = dyn_cast<TaskOp>(op);
-        auto transfer = dyn_cast<TransferOp>(op);
-        ValueRange deps = task ? task.getDeps() : transfer.getDeps();
-        j.object([&] {
-          j.attribute("id", int64_t(id));
-          j.attribute("name", task ? task.getName() : transfer.getName());
-          j.attribute("kind", task ? "kernel" : "transfer");
-          j.attribute("device", task ? task.getDevice() : transfer.getDevice());
-          j.attribute("queue", int64_t(task ? task.getQueue() : transfer.getQueue()));
-          j.attribute("kernel", task ? task.getKernel() : StringRef("copy"));
-          j.attributeObject("attrs", [&] {
-            if (!task)
-              return;
-            for (NamedAttribute a : task.getKernelAttrs())
-              j.attributeObject(a.getName().getValue(),
-                                [&] { (void)attrValue(j, a.getValue()); });
-          });
-          if (task) {
-            bufferList("inputs", task.getInputs());
-            bufferList("outputs", task.getOutputs());
-          } else {
-            bufferList("inputs", transfer.getSource());
-            bufferList("outputs", transfer.getTarget());
+    // One task object; a control task's bodies hold task objects of their
+    // own (ids local to the body, no deps).
+    std::function<void(Operation *, int64_t)> writeTask = [&](Operation *op,
+                                                              int64_t id) {
+      auto bufferList = [&](StringRef key, ValueRange values) {
+        j.attributeArray(key, [&] {
+          for (Value v : values) {
+            if (isa<NoneType>(v.getType()))
+              j.value(nullptr);
+            else
+              j.value(bufferId.lookup(v));
           }
-          j.attributeArray("deps", [&] {
-            for (Value d : deps) {
-              int64_t dep = taskId.lookup(d);
-              j.value(dep);
-              if (queueOf(tasks[dep]) != queueOf(op))
-                events[dep].push_back(int64_t(id));
-            }
-          });
-          j.attribute("start_us",
-                      cast<FloatAttr>(op->getAttr("start_us")).getValueAsDouble());
-          j.attribute("end_us",
-                      cast<FloatAttr>(op->getAttr("end_us")).getValueAsDouble());
-          j.attributeArray("ops", [&] {
-            if (task)
-              for (Attribute n : task.getOps())
-                j.value(cast<StringAttr>(n).getValue());
-          });
-          j.attributeObject("cost_us", [&] {
-            auto costs = cast<DictionaryAttr>(op->getAttr("cost_us"));
-            for (auto dev : module.getOps<DeviceOp>()) {
-              auto c = costs.getAs<FloatAttr>(dev.getSymName());
-              if (c)
-                j.attribute(dev.getSymName(), c.getValueAsDouble());
-              else
-                j.attribute(dev.getSymName(), nullptr);
-            }
-          });
         });
-      }
+      };
+      auto task = dyn_cast<TaskOp>(op);
+      auto transfer = dyn_cast<TransferOp>(op);
+      ValueRange deps = task ? task.getDeps() : transfer.getDeps();
+      j.object([&] {
+        j.attribute("id", id);
+        j.attribute("name", task ? task.getName() : transfer.getName());
+        j.attribute("kind", !task               ? StringRef("transfer")
+                            : task.isControl() ? task.getKernel()
+                                               : StringRef("kernel"));
+        j.attribute("device", task ? task.getDevice() : transfer.getDevice());
+        j.attribute("queue", int64_t(task ? task.getQueue() : transfer.getQueue()));
+        j.attribute("kernel", task ? task.getKernel() : StringRef("copy"));
+        j.attributeObject("attrs", [&] {
+          if (!task)
+            return;
+          for (NamedAttribute a : task.getKernelAttrs())
+            j.attributeObject(a.getName().getValue(),
+                              [&] { (void)attrValue(j, a.getValue()); });
+        });
+        if (task) {
+          bufferList("inputs", task.getInputs());
+          bufferList("outputs", task.getOutputs());
+        } else {
+          bufferList("inputs", transfer.getSource());
+          bufferList("outputs", transfer.getTarget());
+        }
+        j.attributeArray("deps", [&] {
+          for (Value d : deps) {
+            int64_t dep = taskId.lookup(d);
+            j.value(dep);
+            if (queueOf(tasks[dep]) != queueOf(op))
+              events[dep].push_back(id);
+          }
+        });
+        j.attribute("start_us",
+                    cast<FloatAttr>(op->getAttr("start_us")).getValueAsDouble());
+        j.attribute("end_us",
+                    cast<FloatAttr>(op->getAttr("end_us")).getValueAsDouble());
+        j.attributeArray("ops", [&] {
+          if (task)
+            for (Attribute n : task.getOps())
+              j.value(cast<StringAttr>(n).getValue());
+        });
+        j.attributeObject("cost_us", [&] {
+          auto costs = cast<DictionaryAttr>(op->getAttr("cost_us"));
+          for (auto dev : module.getOps<DeviceOp>()) {
+            auto c = costs.getAs<FloatAttr>(dev.getSymName());
+            if (c)
+              j.attribute(dev.getSymName(), c.getValueAsDouble());
+            else
+              j.attribute(dev.getSymName(), nullptr);
+          }
+        });
+        if (!task || !task.isControl())
+          return;
+        j.attributeArray("bodies", [&] {
+          for (Region &body : task.getBodies()) {
+            YieldOp yield = task.getBodyYield(body.getRegionNumber());
+            j.object([&] {
+              j.attribute("name", yield.getName());
+              bufferList("params", yield.getParams());
+              bufferList("results", yield.getResults());
+              j.attributeArray("tasks", [&] {
+                int64_t inner = 0;
+                for (auto t : body.front().getOps<TaskOp>())
+                  writeTask(t, inner++);
+              });
+            });
+          }
+        });
+      });
+    };
+    j.attributeArray("tasks", [&] {
+      for (auto [id, op] : llvm::enumerate(tasks))
+        writeTask(op, int64_t(id));
     });
     j.attributeArray("events", [&] {
       int64_t id = 0;

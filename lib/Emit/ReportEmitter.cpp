@@ -24,6 +24,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <numeric>
 #include <string>
@@ -178,6 +179,8 @@ void writeMemoryOverTime(ModuleOp module, Block &body, double makespan,
         touch(v, &op, false);
       for (Value v : task.getOutputs())
         touch(v, &op, true);
+      forEachBodyAccess(task,
+                        [&](Value v, bool write) { touch(v, &op, write); });
     } else if (auto transfer = dyn_cast<TransferOp>(op)) {
       touch(transfer.getSource(), &op, false);
       touch(transfer.getTarget(), &op, true);
@@ -400,6 +403,30 @@ LogicalResult loom::emit::emitReport(ModuleOp module, llvm::raw_ostream &os) {
     bars.push_back({rowOf[key], attrUs(&op, "start_us"), attrUs(&op, "end_us"),
                     name, kernel, &op});
   }
+  // A control task's bodies (both branches of an if, a loop's body) get
+  // rows of their own, each as predicted for one run of the body.
+  std::function<void(TaskOp, const std::string &)> bodyRows =
+      [&](TaskOp control, const std::string &prefix) {
+        for (Region &region : control.getBodies()) {
+          std::string key =
+              prefix + " / " +
+              control.getBodyYield(region.getRegionNumber()).getName().str();
+          rowOf[key] = rows.size();
+          rows.push_back(key);
+          for (auto inner : region.front().getOps<TaskOp>()) {
+            bars.push_back({rowOf[key], attrUs(inner, "start_us"),
+                            attrUs(inner, "end_us"), inner.getName().str(),
+                            inner.getKernel().str(), inner});
+            if (inner.isControl())
+              bodyRows(inner, key + " / " + inner.getName().str());
+          }
+        }
+      };
+  for (auto task : body.getOps<TaskOp>())
+    if (task.isControl())
+      bodyRows(task, fmt::format("{}[{}] {} '{}'", task.getDevice().str(),
+                                 task.getQueue(), task.getKernel().str(),
+                                 task.getName().str()));
 
   os << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>Loom "
         "plan: "

@@ -175,6 +175,9 @@ loom::emit::emitStubs(ModuleOp module, const StubEmitOptions &options) {
     devices.push_back(dev.getSymName().str());
   std::map<std::tuple<std::string, std::string, std::string>, Stub> stubs;
   for (auto task : schedule.getBodyBlock().getOps<TaskOp>()) {
+    // A control task runs its bodies on the host, with the CPU kernels.
+    if (task.isControl())
+      continue;
     std::string dtype = "none";
     for (Value in : task.getInputs())
       if (auto t = dyn_cast<MemRefType>(in.getType())) {

@@ -3,7 +3,9 @@
 // The same layout as `loom-run --profile` (pid = device index in plan order,
 // tid = queue, one "X" event per task with cat = kernel and args.task = task
 // id), so a predicted and a measured trace can be laid side by side. Links
-// that carry transfers get their own processes after the devices.
+// that carry transfers get their own processes after the devices. The bodies
+// of a control task (if, loop) get rows of their own under its device, after
+// the queues, each with the body's tasks as predicted for one run.
 //
 //===----------------------------------------------------------------------===//
 #include "loom/Emit/PlanEmitter.h"
@@ -13,6 +15,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/Support/JSON.h"
 
+#include <functional>
 #include <map>
 
 using namespace mlir;
@@ -101,6 +104,55 @@ LogicalResult loom::emit::emitTrace(ModuleOp module, llvm::raw_ostream &os) {
         j.attributeObject("args", [&] { j.attribute("task", id); });
       });
       ++id;
+    }
+    // Control tasks' bodies: one row each, after the device's queues.
+    std::map<int64_t, int64_t> nextRow;
+    for (auto [pid, dev] : llvm::enumerate(devices))
+      nextRow[int64_t(pid)] = int64_t(dev.getQueues());
+    std::function<void(TaskOp, int64_t, StringRef)> bodies =
+        [&](TaskOp control, int64_t taskId, StringRef prefix) {
+          int64_t pid = devicePid[control.getDevice().str()];
+          for (Region &region : control.getBodies()) {
+            YieldOp yield = control.getBodyYield(region.getRegionNumber());
+            std::string row = (prefix + " / " + yield.getName()).str();
+            int64_t tid = nextRow[pid]++;
+            meta("thread_name", pid, tid, row);
+            int64_t index = 0;
+            for (auto inner : region.front().getOps<TaskOp>()) {
+              auto startAttr = inner.getStartUsAttr();
+              auto endAttr = inner.getEndUsAttr();
+              double start = startAttr ? startAttr.getValueAsDouble() : 0;
+              double end = endAttr ? endAttr.getValueAsDouble() : start;
+              j.object([&] {
+                j.attribute("name", inner.getName());
+                j.attribute("cat", inner.getKernel());
+                j.attribute("ph", "X");
+                j.attribute("pid", pid);
+                j.attribute("tid", tid);
+                j.attribute("ts", start);
+                j.attribute("dur", end - start);
+                j.attributeObject("args", [&] {
+                  j.attribute("task", taskId);
+                  j.attribute("body", yield.getName());
+                  j.attribute("body_task", index);
+                });
+              });
+              if (inner.isControl())
+                bodies(inner, taskId, row + " / " + inner.getName().str());
+              ++index;
+            }
+          }
+        };
+    int64_t taskId = 0;
+    for (Operation &op : body) {
+      if (!isa<TaskOp, TransferOp>(op))
+        continue;
+      if (auto task = dyn_cast<TaskOp>(op); task && task.isControl())
+        bodies(task, taskId,
+               ("queue " + Twine(task.getQueue()) + ": " + task.getKernel() +
+                " '" + task.getName() + "'")
+                   .str());
+      ++taskId;
     }
   });
   j.attribute("displayTimeUnit", "ms");

@@ -26,7 +26,8 @@ void loom::addGraphPipeline(OpPassManager &pm,
   }
   funcPm.addPass(createCSEPass());
   if (options.requireStaticShapes)
-    funcPm.addPass(createLoomCheckStaticShapes());
+    funcPm.addPass(createLoomCheckStaticShapes(
+        LoomCheckStaticShapesOptions{options.maxTripCount}));
   // Fewer, larger kernels (docs/fused-ops.md).
   if (options.optLevel >= OptLevel::O1)
     addFusionPasses(funcPm);

@@ -250,7 +250,7 @@ void bindInputs(Session &session, const Options &o) {
 std::string describeDevices(const Plan &plan) {
   std::vector<size_t> perDevice(plan.devices.size(), 0);
   for (const PlanTask &t : plan.tasks)
-    if (t.kind == TaskKind::Kernel)
+    if (t.kind != TaskKind::Transfer) // kernels and control tasks
       ++perDevice[t.deviceIndex];
   std::string used;
   for (size_t d = 0; d < plan.devices.size(); ++d)
@@ -258,7 +258,7 @@ std::string describeDevices(const Plan &plan) {
       used += (used.empty() ? "" : ", ") + plan.devices[d].name + " (" +
               std::to_string(perDevice[d]) + ")";
     }
-  if (plan.devices.size() < 2)
+  if (plan.devices.size() < 2 || used.empty())
     return "";
   return "loom-run: plan for '" + plan.target + "': the tasks of " + used +
          " ran through the host's kernels; no device kernels are linked into "

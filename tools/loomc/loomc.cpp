@@ -97,6 +97,12 @@ static cl::list<std::string> constInputs(
     cl::desc("Fold a graph input into the model: a comma-separated value list "
              "or a TensorProto file (repeatable)"),
     cl::value_desc("NAME=VALUE|NAME=FILE.pb"), cl::cat(loomCategory));
+static cl::opt<int64_t> maxTripCount(
+    "max-trip-count",
+    cl::desc("Bound on the iterations of a Loop whose trip count is known "
+             "only at run time (a run that needs more fails); a constant M "
+             "is a bound already"),
+    cl::value_desc("N"), cl::init(-1), cl::cat(loomCategory));
 static cl::list<std::string>
     emit("emit",
          cl::desc("What to write into OUT_DIR, comma-separated: plan "
@@ -476,6 +482,9 @@ int main(int argc, char **argv) {
     printTargets();
     return 0;
   }
+  if (maxTripCount < -1 || (maxTripCount.getNumOccurrences() && maxTripCount < 0))
+    return usage("--max-trip-count=" + std::to_string(maxTripCount) +
+                 ": the bound must be 0 or more");
   if (optLevel > 2)
     return usage("-O" + std::to_string(optLevel) +
                  ": unknown optimization level (known: -O0, -O1, -O2)");
@@ -628,6 +637,7 @@ int main(int argc, char **argv) {
   loom::GraphPipelineOptions graphOptions;
   graphOptions.optLevel = loom::OptLevel(int(optLevel));
   graphOptions.requireStaticShapes = buildPlan;
+  graphOptions.maxTripCount = maxTripCount;
   loom::addGraphPipeline(pm, graphOptions);
   if (failed(pm.run(*module)))
     return 1;

@@ -112,6 +112,8 @@ def export_torch(arch, opset, name):
         kw["output_names"] = spec.output_names
     if spec.dynamic_axes:
         kw["dynamic_axes"] = spec.dynamic_axes
+    if spec.script:
+        module = torch.jit.script(module)
     torch.onnx.export(module, inputs, buf, opset_version=opset, do_constant_folding=True, **kw)
     model = onnx.load_from_string(buf.getvalue())
     arrays = [t.detach().numpy() for t in inputs]
@@ -170,6 +172,9 @@ def build_one(entry, out_dir, force, node, outputs_from=None):
     try:
         if family == "torch":
             model, arrays = export_torch(arch, opset, name)
+            import torch_models
+            if torch_models.TORCH_MODELS[arch].loomc_args:
+                rec["loomc_args"] = torch_models.TORCH_MODELS[arch].loomc_args
         elif family == "npm":
             model, arrays, rec["loomc_args"] = npm_models.export_npm(
                 arch, seed_of(name), os.path.join(out_dir, ".npm"))

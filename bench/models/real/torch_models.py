@@ -16,7 +16,8 @@ import torch.nn.functional as F
 
 class Spec:
     def __init__(self, make, opsets, fast=(), input_names=None, output_names=None,
-                 dynamic_axes=None, calibrate=True, note=""):
+                 dynamic_axes=None, calibrate=True, note="", script=False,
+                 loomc_args=()):
         self.make = make                  # () -> (module, tuple of example inputs)
         self.opsets = list(opsets)
         self.fast = list(fast)
@@ -25,6 +26,9 @@ class Spec:
         self.dynamic_axes = dynamic_axes
         self.calibrate = calibrate        # set BatchNorm statistics (build.py)
         self.note = note
+        self.script = script              # export torch.jit.script(module): Python
+                                          # control flow becomes ONNX If / Loop
+        self.loomc_args = list(loomc_args)  # what loomc needs (run.py reads it)
 
 
 def _img(c=3, h=112, w=None):
@@ -300,6 +304,72 @@ def _dec(kind, seq, past_len, opsets, fast=()):
     return Spec(make, opsets, fast, input_names=i, output_names=o, dynamic_axes=a)
 
 
+class EarlyExit(nn.Module):
+    """A CNN classifier whose head depends on its own confidence: a cheap
+    head when the first one is confident, a second, deeper head otherwise
+    (scripted: an ONNX If on a computed condition)."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 16, 3, stride=2, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
+            nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.fast = nn.Linear(32, 10)
+        self.slow = nn.Sequential(nn.Linear(32, 64), nn.GELU(), nn.Linear(64, 10))
+
+    def forward(self, x):
+        f = self.features(x)
+        logits = self.fast(f)
+        p = torch.softmax(logits, dim=-1)
+        if bool(p.max() > 0.2):
+            out = p
+        else:
+            out = torch.softmax(self.slow(f) + logits, dim=-1)
+        return out
+
+
+class Refine(nn.Module):
+    """Iterative refinement with a run-time number of steps (scripted: an
+    ONNX Loop whose trip count is a graph input)."""
+
+    def __init__(self, d=32):
+        super().__init__()
+        self.step = nn.Sequential(nn.Linear(d, d), nn.Tanh(), nn.Linear(d, d))
+        self.norm = nn.LayerNorm(d)
+
+    def forward(self, x, steps):
+        for _ in range(int(steps)):
+            x = self.norm(x + 0.5 * self.step(x))
+        return x
+
+
+class Converge(nn.Module):
+    """A fixed-point iteration that stops when the update is small or after
+    20 steps (scripted: an ONNX Loop with a computed condition)."""
+
+    def __init__(self, d=16):
+        super().__init__()
+        self.lin = nn.Linear(d, d)
+
+    def forward(self, x):
+        i = 0
+        delta = torch.ones(1)
+        while bool(delta.max() > 1e-3) and i < 20:
+            nx = 0.5 * torch.tanh(self.lin(x)) + 0.5 * x
+            delta = (nx - x).abs().amax(dim=-1)
+            x = nx
+            i += 1
+        return x
+
+
+def scripted(cls, *inputs):
+    """`inputs`: functions making each example input (called after seeding)."""
+    def make():
+        return cls().eval(), tuple(f() for f in inputs)
+    return make
+
+
 ALL3 = [11, 13, 17]
 
 TORCH_MODELS = {
@@ -354,4 +424,14 @@ TORCH_MODELS = {
     "gpt2_decoder": _dec("gpt2", 4, 12, [13, 14, 17], fast=[17]),
     "llama_decoder": _dec("llama", 4, 12, [13, 14, 17], fast=[17]),
     "llama_decode_step": _dec("llama", 1, 15, [17]),
+    # control flow decided at run time (torch.jit.script exports)
+    "early_exit_cnn": Spec(scripted(EarlyExit, lambda: torch.randn(1, 3, 64, 64)), [13, 17],
+                           fast=[17], script=True, input_names=["image"],
+                           output_names=["probs"]),
+    "refine_loop": Spec(scripted(Refine, lambda: torch.randn(2, 32), lambda: torch.tensor(4)), [13, 17],
+                        fast=[17], script=True, input_names=["x", "steps"],
+                        output_names=["y"], loomc_args=["--max-trip-count", "16"],
+                        calibrate=False),
+    "converge_while": Spec(scripted(Converge, lambda: torch.randn(2, 16)), [13, 17], script=True,
+                           input_names=["x"], output_names=["y"], calibrate=False),
 }

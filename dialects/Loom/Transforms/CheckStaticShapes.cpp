@@ -150,6 +150,60 @@ std::string whyNotUnrolled(LoopOp loop, bool &bindable) {
 
 struct CheckStaticShapesPass
     : loom::impl::LoomCheckStaticShapesBase<CheckStaticShapesPass> {
+  using LoomCheckStaticShapesBase::LoomCheckStaticShapesBase;
+
+  /// A loop left for run time: no scan outputs, loop-invariant carried
+  /// types, and a bound on its trip count (recorded for plan-from-loom).
+  LogicalResult checkRunTimeLoop(LoopOp loop) {
+    bool bindable = true;
+    std::string why = whyNotUnrolled(loop, bindable);
+    auto fail = [&](const Twine &what) {
+      auto diag = loop.emitError()
+                  << "loop trip count is not known at compile time (" << why
+                  << ") and " << what.str();
+      if (bindable)
+        diag << "; or bind the inputs it depends on with --const-input";
+      return failure();
+    };
+    if (isNone(loop.getM()) && isNone(loop.getCond())) {
+      loop.emitError("loop trip count is not known at compile time (")
+          << why << ")";
+      return failure();
+    }
+    size_t numCarried = loop.getVInitial().size();
+    if (loop.getNumResults() != numCarried)
+      return fail("it has scan outputs, whose length would depend on the run");
+    Block &body = loop.getBody().front();
+    Operation *yield = body.getTerminator();
+    for (size_t k = 0; k < numCarried; ++k) {
+      Type init = loop.getVInitial()[k].getType();
+      Type arg = body.getArgument(2 + k).getType();
+      Type next = yield->getOperand(1 + k).getType();
+      if (!isStatic(init) || init != arg || init != next) {
+        std::string types;
+        llvm::raw_string_ostream os(types);
+        os << "'" << init << "' initially, '" << next << "' after an iteration";
+        return fail("loop-carried value " + Twine(k) +
+                    " does not keep one static type across iterations (" +
+                    types + "); a run-time loop needs one");
+      }
+    }
+    int64_t bound = -1;
+    if (!isNone(loop.getM()))
+      if (auto m = getConstantAttr(loop.getM()))
+        if (auto ints = dyn_cast<DenseIntElementsAttr>(m);
+            ints && ints.getNumElements() == 1)
+          bound = std::max<int64_t>(0, (*ints.begin()).getSExtValue());
+    if (maxTripCount >= 0)
+      bound = bound < 0 ? int64_t(maxTripCount)
+                        : std::min<int64_t>(bound, maxTripCount);
+    if (bound < 0)
+      return fail("it has no bound: give one with --max-trip-count N");
+    loop->setAttr("loom.max_trip_count",
+                  Builder(loop.getContext()).getI64IntegerAttr(bound));
+    return success();
+  }
+
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     for (auto [i, arg] : llvm::enumerate(func.getArguments())) {
@@ -190,18 +244,30 @@ struct CheckStaticShapesPass
                 "PARAM=VALUE";
       return signalPassFailure();
     }
-    // The runtime has no control flow: a loop or scan that
-    // loom-unroll-control-flow could not unroll cannot run.
+    // A loop that loom-unroll-control-flow could not unroll runs as a
+    // run-time loop, within a bound; a scan cannot stay.
     WalkResult control = func.walk<WalkOrder::PreOrder>([&](Operation *op) {
       if (auto loop = dyn_cast<LoopOp>(op)) {
-        bool bindable = true;
-        std::string why = whyNotUnrolled(loop, bindable);
-        auto diag = loop.emitError()
-                    << "loop trip count is not known at compile time (" << why
-                    << ")";
-        if (bindable)
-          diag << "; bind the inputs it depends on with --const-input";
-        return WalkResult::interrupt();
+        if (failed(checkRunTimeLoop(loop)))
+          return WalkResult::interrupt();
+        return WalkResult::advance();
+      }
+      if (auto ifOp = dyn_cast<IfOp>(op)) {
+        for (auto [i, types] : llvm::enumerate(llvm::zip(
+                 ifOp.getThenBranch().front().getTerminator()->getOperandTypes(),
+                 ifOp.getElseBranch().front().getTerminator()->getOperandTypes())))
+          if (std::get<0>(types) != std::get<1>(types) &&
+              isStatic(std::get<0>(types)) && isStatic(std::get<1>(types))) {
+            ifOp.emitError("the branches of an If whose condition is known "
+                           "only at run time yield different types for "
+                           "result ")
+                << i << ": " << std::get<0>(types) << " and "
+                << std::get<1>(types)
+                << " (a plan needs one static type; bind the inputs the "
+                   "condition depends on with --const-input)";
+            return WalkResult::interrupt();
+          }
+        return WalkResult::advance();
       }
       if (isa<ScanOp>(op)) {
         op->emitError("scan length is not known at compile time; bind the "

@@ -70,9 +70,20 @@ def LoomCheckStaticShapes : Pass<"loom-check-static-shapes", "mlir::func::FuncOp
     static shape (plans allocate every buffer ahead of time). The error names
     the first op whose result is not static and, for function arguments, the
     ONNX input and its unbound dimensions, with the flags that bind them.
-    A `loom.loop` or `loom.scan` left after `loom-unroll-control-flow` is an
-    error too: the runtime has no control flow.
+    A `loom.scan` left after `loom-unroll-control-flow` is an error (its
+    length is a static shape once shapes are static). A `loom.loop` left
+    there runs as a run-time loop (a plan control task) when it has no scan
+    outputs, its carried values keep their static types across iterations,
+    and its trip count has a bound: a constant `M`, else `max-trip-count`.
+    The bound is recorded as the loop's `loom.max_trip_count` attribute.
+    A `loom.if` whose condition is known only at run time stays: its
+    branches must yield the same static types.
   }];
+  let options = [
+    Option<"maxTripCount", "max-trip-count", "int64_t", /*default=*/"-1",
+           "Bound on the trip count of loops whose trip count is known only "
+           "at run time (-1: none; such a loop needs a constant M)">,
+  ];
 }
 
 def LoomFoldBatchNorm : Pass<"loom-fold-batchnorm", "mlir::func::FuncOp"> {

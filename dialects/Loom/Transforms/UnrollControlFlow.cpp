@@ -205,7 +205,9 @@ SmallVector<Operation *> createdOps(Operation *before, Operation *op) {
 
 /// Erases what an abandoned unrolling created, last first.
 void rollBack(Operation *before, Operation *op) {
-  for (Operation *c : llvm::reverse(createdOps(before, op)))
+  // The list outlives the loop (llvm::reverse of a temporary would not).
+  SmallVector<Operation *> created = createdOps(before, op);
+  for (Operation *c : llvm::reverse(created))
     c->erase();
 }
 
@@ -440,6 +442,24 @@ void UnrollControlFlowPass::runOnOperation() {
     }
     changedAny |= changed;
   }
+  // A loop left here runs at run time (a plan control task, when
+  // loom-check-static-shapes finds it bounded): its first iteration sees the
+  // initial values, so its body's carried arguments take their types, and
+  // the next loom-propagate-shapes refines the body and, where an iteration
+  // keeps those types, the loop's results.
+  func.walk([&](LoopOp loop) {
+    Block &body = loop.getBody().front();
+    for (auto [k, init] : llvm::enumerate(loop.getVInitial())) {
+      if (body.getNumArguments() <= 2 + k)
+        break;
+      BlockArgument arg = body.getArgument(2 + k);
+      Type merged = mergeTypes(arg.getType(), init.getType());
+      if (merged != arg.getType()) {
+        arg.setType(merged);
+        changedAny = true;
+      }
+    }
+  });
   if (!changedAny)
     return markAllAnalysesPreserved();
   // The unrolled values may be more precise than the op's declared results:

@@ -114,6 +114,11 @@ struct PlanAllocateMemoryPass
           touch(v, int64_t(step), false);
         for (Value v : task.getOutputs())
           touch(v, int64_t(step), true);
+        // A control task's bodies touch their buffers during its step: a
+        // body-local buffer lives for the whole control task.
+        forEachBodyAccess(task, [&](Value v, bool write) {
+          touch(v, int64_t(step), write);
+        });
       } else {
         auto transfer = cast<TransferOp>(op);
         touch(transfer.getSource(), int64_t(step), false);

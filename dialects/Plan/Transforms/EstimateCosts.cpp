@@ -51,6 +51,47 @@ bool loom::plan::describeKernel(Operation *op, loom::cost::KernelDesc &k) {
 
 namespace {
 
+/// A control task runs its bodies itself, on a CPU: an "if" costs its longer
+/// body (the worst case, which a deadline needs), a "loop" `max_trip_count`
+/// runs of its body, plus one dispatch. Other devices cannot run it.
+DictionaryAttr controlCost(
+    TaskOp task,
+    ArrayRef<std::pair<StringAttr, const loom::target::DeviceDesc *>> devices,
+    Builder &b) {
+  SmallVector<NamedAttribute> costs;
+  for (auto [name, d] : devices) {
+    std::optional<double> worst = 0.0;
+    if (d->kind != "cpu")
+      worst.reset();
+    for (Region &body : task.getBodies()) {
+      if (!worst)
+        break;
+      double sum = 0;
+      for (auto inner : body.front().getOps<TaskOp>()) {
+        auto us = inner.getCostUsAttr()
+                      ? inner.getCostUsAttr().getAs<FloatAttr>(name)
+                      : FloatAttr();
+        if (!us) {
+          worst.reset();
+          break;
+        }
+        sum += us.getValueAsDouble();
+      }
+      if (worst)
+        worst = std::max(*worst, sum);
+    }
+    if (worst && task.getKernel() == "loop")
+      *worst *= double(task.getKernelAttrs()
+                           .getAs<IntegerAttr>("max_trip_count")
+                           .getInt());
+    if (worst)
+      *worst += d->dispatchUs;
+    costs.push_back(b.getNamedAttr(name, worst ? Attribute(b.getF64FloatAttr(*worst))
+                                               : b.getUnitAttr()));
+  }
+  return b.getDictionaryAttr(costs);
+}
+
 struct PlanEstimateCostsPass
     : public loom::plan::impl::PlanEstimateCostsBase<PlanEstimateCostsPass> {
   using PlanEstimateCostsBase::PlanEstimateCostsBase;
@@ -100,7 +141,12 @@ struct PlanEstimateCostsPass
     const loom::cost::CostTable *tablePtr = table ? &*table : nullptr;
     int64_t measuredTasks = 0;
     Builder b(module.getContext());
+    // Post-order: a control task's bodies have their costs before it.
     module.walk([&](Operation *op) {
+      if (auto task = dyn_cast<TaskOp>(op); task && task.isControl()) {
+        task->setAttr("cost_us", controlCost(task, devices, b));
+        return;
+      }
       loom::cost::KernelDesc k;
       if (!describeKernel(op, k))
         return;

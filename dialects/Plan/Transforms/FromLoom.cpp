@@ -17,6 +17,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -308,6 +309,393 @@ struct PlanFromLoomPass
       return signalPassFailure();
   }
 
+  // Conversion state (one module at a time).
+  FlatSymbolRefAttr device, arena;
+  Block *scheduleBody = nullptr;
+  Type eventType;
+  DenseMap<Value, Value> buffers;  // loom value -> plan buffer
+  DenseMap<Value, Value> producer; // plan buffer -> event of its writer
+  Value none;
+
+  Value getNone(OpBuilder &b, Location loc) {
+    if (!none) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(scheduleBody);
+      none = NoneOp::create(b, loc, b.getType<NoneType>());
+    }
+    return none;
+  }
+
+  /// A buffer for result `i` of `op` (named after the task, with the result
+  /// number when there are several); an error unless its type is static.
+  FailureOr<Value> allocResult(OpBuilder &ab, Operation &op, unsigned i,
+                               StringRef taskName) {
+    Value result = op.getResult(i);
+    auto type = dyn_cast<RankedTensorType>(result.getType());
+    if (!type || !type.hasStaticShape())
+      return op.emitError("result ") << i << " has type " << result.getType()
+                                     << "; plans need static shapes";
+    std::string bufName = op.getNumResults() == 1
+                              ? taskName.str()
+                              : (taskName + ":" + Twine(i)).str();
+    Value buf = AllocOp::create(ab, op.getLoc(), bufferType(type), arena,
+                                ab.getStringAttr(bufName), nullptr);
+    buffers[result] = buf;
+    return buf;
+  }
+
+  /// The ONNX node names a task covers (its own name when it has none).
+  static ArrayAttr opNamesAttr(OpBuilder &b, ArrayRef<StringRef> names,
+                               StringRef taskName) {
+    SmallVector<Attribute> opNames;
+    for (StringRef n : names)
+      opNames.push_back(b.getStringAttr(n));
+    if (opNames.empty())
+      opNames.push_back(b.getStringAttr(taskName));
+    return b.getArrayAttr(opNames);
+  }
+
+  /// Converts one loom op. `ab` creates buffers and weights (in the
+  /// schedule's body), `b` the task (in the schedule's body, or in a control
+  /// task's body when `inBody`: then without dependencies, since a body runs
+  /// in order).
+  LogicalResult convertOp(Operation &op, int64_t index, OpBuilder &ab,
+                          OpBuilder &b, bool inBody) {
+    if (isa<loom::NoneOp>(op)) {
+      buffers[op.getResult(0)] = getNone(ab, op.getLoc());
+      return success();
+    }
+    SmallVector<StringRef> names = nodeNames(op.getLoc());
+    if (auto c = dyn_cast<loom::ConstantOp>(op)) {
+      if (c->use_empty())
+        return success();
+      auto type = cast<RankedTensorType>(c.getType());
+      StringAttr name = names.empty() ? StringAttr() : b.getStringAttr(names[0]);
+      buffers[c.getResult()] =
+          WeightOp::create(ab, c.getLoc(), bufferType(type), c.getValue(),
+                           name, /*offset=*/nullptr);
+      ++numWeights;
+      return success();
+    }
+    if (auto qc = dyn_cast<loom::QConstantOp>(op)) {
+      if (qc->use_empty())
+        return success();
+      FailureOr<ElementsAttr> stored = storedWeight(qc);
+      if (failed(stored))
+        return failure();
+      StringAttr name = names.empty() ? StringAttr() : b.getStringAttr(names[0]);
+      auto type = cast<ShapedType>(stored->getType());
+      buffers[qc.getResult()] = WeightOp::create(
+          ab, qc.getLoc(), MemRefType::get(type.getShape(), type.getElementType()),
+          *stored, name, /*offset=*/nullptr);
+      ++numWeights;
+      return success();
+    }
+    DictionaryAttr attrs;
+    StringRef kernel = op.getName().stripDialect();
+    std::string taskName = names.empty()
+                               ? (op.getName().stripDialect() + "#" +
+                                  std::to_string(index)).str()
+                               : names[0].str();
+    // Quantized ops: the quantization parameters of their types become
+    // weights, passed to the kernel as operands (docs/fused-ops.md).
+    std::optional<SmallVector<Value>> quantIns;
+    if (isa<loom::QuantizeOp, loom::DequantizeOp, loom::QMatMulOp,
+            loom::QConvOp>(op)) {
+      NamedAttrList extra(kernelAttrs(op));
+      SmallVector<Value> list;
+      // asWeight: W's contract; else the ONNX op form, whose per-tensor
+      // scale is a scalar (a kernel's activation parameters: setAxis off).
+      auto addParams = [&](Value v, bool asWeight, StringRef what,
+                           bool setAxis = true) -> LogicalResult {
+        auto type = cast<RankedTensorType>(v.getType());
+        FailureOr<KernelQuantParams> p =
+            kernelQuantParams(&op, type, asWeight);
+        if (failed(p))
+          return failure();
+        for (auto [attr, suffix] :
+             {std::pair{p->scale, "_scale"}, {p->zeroPoint, "_zero_point"}}) {
+          auto t = cast<ShapedType>(attr.getType());
+          list.push_back(WeightOp::create(
+              ab, op.getLoc(), MemRefType::get(t.getShape(), t.getElementType()),
+              attr, b.getStringAttr(taskName + ":" + what.str() + suffix),
+              /*offset=*/nullptr));
+          numWeights++;
+        }
+        if (!asWeight && setAxis) {
+          extra.set("axis", b.getI64IntegerAttr(p->axis));
+          if (p->blockSize)
+            extra.set("block_size", b.getI64IntegerAttr(p->blockSize));
+        }
+        return success();
+      };
+      // A packed int4 weight: its logical shape for the kernel.
+      auto notePacked = [&](Value w) {
+        quant::QuantizedType q = loom::quantElementType(w.getType());
+        if (q && q.getStorageTypeIntegralWidth() == 4) {
+          extra.set("w_bits", b.getI64IntegerAttr(4));
+          extra.set("w_shape", b.getDenseI64ArrayAttr(
+                                   cast<ShapedType>(w.getType()).getShape()));
+        }
+      };
+      auto isQuant = [](Value v) {
+        return bool(loom::quantElementType(v.getType()));
+      };
+      auto producer3 = [&](Value x, Value w, Value bias, Value y,
+                           StringRef xName) -> LogicalResult {
+        list.push_back(x);
+        if (isQuant(x)) {
+          if (failed(addParams(x, /*asWeight=*/false, xName, false)))
+            return failure();
+        } else {
+          list.push_back(Value());
+          list.push_back(Value());
+        }
+        list.push_back(w);
+        if (failed(addParams(w, /*asWeight=*/true, "w")))
+          return failure();
+        notePacked(w);
+        list.push_back(bias);
+        if (isQuant(y))
+          return addParams(y, /*asWeight=*/false, "y", false);
+        return success();
+      };
+      LogicalResult ok = success();
+      if (auto qz = dyn_cast<loom::QuantizeOp>(op)) {
+        kernel = "quantize_linear";
+        list.push_back(qz.getInput());
+        ok = addParams(qz.getOutput(), /*asWeight=*/false, "y");
+      } else if (auto dq = dyn_cast<loom::DequantizeOp>(op)) {
+        kernel = "dequantize_linear";
+        list.push_back(dq.getInput());
+        ok = addParams(dq.getInput(), /*asWeight=*/false, "x");
+        notePacked(dq.getInput());
+      } else if (auto mm = dyn_cast<loom::QMatMulOp>(op)) {
+        ok = producer3(mm.getA(), mm.getW(), mm.getBias(), mm.getY(), "a");
+      } else if (auto cv = dyn_cast<loom::QConvOp>(op)) {
+        ok = producer3(cv.getX(), cv.getW(), cv.getBias(), cv.getY(), "x");
+      }
+      if (failed(ok))
+        return failure();
+      // A quantized result is stored per tensor; int4 only as a weight.
+      for (Value r : op.getResults())
+        if (quant::QuantizedType q = loom::quantElementType(r.getType());
+            q && q.getStorageTypeIntegralWidth() != 8)
+          return op.emitError("cannot plan a ")
+                 << q.getStorageTypeIntegralWidth()
+                 << "-bit quantized activation; only weights may be int4";
+      quantIns = std::move(list);
+      attrs = extra.getDictionary(op.getContext());
+    }
+    if (auto fe = dyn_cast<loom::FusedElementwiseOp>(op)) {
+      FailureOr<DictionaryAttr> program = elementwiseProgram(fe);
+      if (failed(program))
+        return failure();
+      attrs = *program;
+    } else if (isa<loom::IfOp, loom::LoopOp>(op)) {
+      return convertControl(op, taskName, names, ab, b, inBody);
+    } else if (op.getNumRegions() != 0)
+      return op.emitError("cannot plan '")
+             << op.getName()
+             << "': control flow must be folded or unrolled first (bind "
+                "the inputs it depends on with --const-input)";
+    if (op.getDialect() == nullptr ||
+        op.getDialect()->getNamespace() != loom::LoomDialect::getDialectNamespace())
+      return op.emitError("cannot plan '") << op.getName()
+                                           << "': not a loom op";
+
+    SmallVector<Value> ins, outs;
+    llvm::SetVector<Value> deps;
+    SmallVector<Value> operandList =
+        quantIns ? *quantIns : llvm::to_vector(op.getOperands());
+    for (Value operand : operandList) {
+      if (!operand) { // an absent quantization parameter
+        ins.push_back(getNone(ab, op.getLoc()));
+        continue;
+      }
+      if (operand.getDefiningOp<WeightOp>()) { // one made above
+        ins.push_back(operand);
+        continue;
+      }
+      Value buf = buffers.lookup(operand);
+      if (!buf)
+        return op.emitError("operand defined outside the graph body");
+      ins.push_back(buf);
+      if (Value e = producer.lookup(buf); e && !inBody)
+        deps.insert(e);
+    }
+    for (auto [i, result] : llvm::enumerate(op.getResults())) {
+      if (isa<NoneType>(result.getType())) { // absent optional result
+        outs.push_back(getNone(ab, op.getLoc()));
+        continue;
+      }
+      if (result.use_empty() && isa<RankedTensorType>(result.getType()) &&
+          cast<RankedTensorType>(result.getType()).hasStaticShape()) {
+        outs.push_back(getNone(ab, op.getLoc()));
+        continue;
+      }
+      FailureOr<Value> buf = allocResult(ab, op, i, taskName);
+      if (failed(buf))
+        return failure();
+      outs.push_back(*buf);
+    }
+    auto task = TaskOp::create(
+        b, op.getLoc(), eventType, b.getStringAttr(kernel), device, b.getI64IntegerAttr(0),
+        ins, outs, deps.takeVector(), b.getStringAttr(taskName),
+        attrs ? attrs : kernelAttrs(op), opNamesAttr(b, names, taskName),
+        /*cost_us=*/nullptr, /*start_us=*/nullptr, /*end_us=*/nullptr,
+        /*bodiesCount=*/0);
+    for (Value out : outs)
+      if (isa<MemRefType>(out.getType()))
+        producer[out] = task.getDone();
+    ++numTasks;
+    return success();
+  }
+
+  /// An If or Loop left for run time becomes a control task whose bodies
+  /// are its regions' ops, as tasks on the control task's queue
+  /// (docs/plan-format.md, "Control tasks"). Its inputs are its operands
+  /// and the outer buffers the bodies read; every value a body computes
+  /// gets a buffer of its own, which no task outside touches.
+  LogicalResult convertControl(Operation &op, StringRef taskName,
+                               ArrayRef<StringRef> names, OpBuilder &ab,
+                               OpBuilder &b, bool inBody) {
+    auto loop = dyn_cast<loom::LoopOp>(op);
+    auto loc = op.getLoc();
+    SmallVector<Value> ins, outs;
+    llvm::SetVector<Value> deps;
+    auto addInput = [&](Value v) -> LogicalResult {
+      if (loom::isNone(v)) {
+        ins.push_back(getNone(ab, loc));
+        return success();
+      }
+      Value buf = buffers.lookup(v);
+      if (!buf)
+        return op.emitError("operand defined outside the graph body");
+      ins.push_back(buf);
+      if (Value e = producer.lookup(buf); e && !inBody)
+        deps.insert(e);
+      return success();
+    };
+    for (Value v : op.getOperands())
+      if (failed(addInput(v)))
+        return failure();
+    // Captures: outer values the bodies read (weights need no listing).
+    llvm::SetVector<Value> captured;
+    getUsedValuesDefinedAbove(op.getRegions(), captured);
+    for (Value v : captured) {
+      Value buf = buffers.lookup(v);
+      if (loom::isNone(v) || (buf && buf.getDefiningOp<WeightOp>()) ||
+          llvm::is_contained(op.getOperands(), v))
+        continue;
+      if (failed(addInput(v)))
+        return failure();
+    }
+    int64_t maxTrip = 0, numCarried = 0;
+    NamedAttrList attrs;
+    if (loop) {
+      numCarried = int64_t(loop.getVInitial().size());
+      if (op.getNumResults() != size_t(numCarried))
+        return op.emitError("a loop whose trip count is known only at run "
+                            "time cannot have scan outputs (their length "
+                            "would depend on the run)");
+      auto bound = op.getAttrOfType<IntegerAttr>("loom.max_trip_count");
+      if (!bound)
+        return op.emitError("loop has no bound on its trip count "
+                            "(loom-check-static-shapes sets "
+                            "loom.max_trip_count)");
+      maxTrip = bound.getInt();
+      attrs.set("max_trip_count", b.getI64IntegerAttr(maxTrip));
+      attrs.set("num_carried", b.getI64IntegerAttr(numCarried));
+    }
+    for (unsigned i = 0; i < op.getNumResults(); ++i) {
+      FailureOr<Value> buf = allocResult(ab, op, i, taskName);
+      if (failed(buf))
+        return failure();
+      outs.push_back(*buf);
+    }
+    StringRef kernel = loop ? "loop" : "if";
+    auto task = TaskOp::create(
+        b, loc, eventType, b.getStringAttr(kernel), device,
+        b.getI64IntegerAttr(0), ins, outs, deps.takeVector(),
+        b.getStringAttr(taskName), attrs.getDictionary(op.getContext()),
+        opNamesAttr(b, names, taskName), /*cost_us=*/nullptr,
+        /*start_us=*/nullptr, /*end_us=*/nullptr, op.getNumRegions());
+    ++numTasks;
+    for (Value out : outs)
+      producer[out] = task.getDone();
+
+    // Buffers and weights of the bodies go before the (outermost) control
+    // task, in the schedule's body.
+    OpBuilder::InsertionGuard guard(ab);
+    if (!inBody)
+      ab.setInsertionPoint(task);
+    for (auto [r, region] : llvm::enumerate(op.getRegions())) {
+      Block *dst = new Block();
+      task.getBodies()[r].push_back(dst);
+      OpBuilder tb = OpBuilder::atBlockEnd(dst);
+      Block &src = region.front();
+      std::string bodyName =
+          loop ? "body" : (r == 0 ? "then_branch" : "else_branch");
+      // A loop body's arguments (iteration number, condition, carried
+      // values) are buffers the control task writes before each run.
+      SmallVector<Value> params;
+      for (BlockArgument arg : src.getArguments()) {
+        auto type = dyn_cast<RankedTensorType>(arg.getType());
+        if (!type || !type.hasStaticShape())
+          return op.emitError("body argument ")
+                 << arg.getArgNumber() << " has type " << arg.getType()
+                 << "; plans need static shapes";
+        Value buf = AllocOp::create(
+            ab, loc, bufferType(type), arena,
+            ab.getStringAttr((taskName + ":" + bodyName + ":arg" +
+                              Twine(arg.getArgNumber()))
+                                 .str()),
+            nullptr);
+        buffers[arg] = buf;
+        params.push_back(buf);
+      }
+      int64_t index = 0;
+      Operation *terminator = src.getTerminator();
+      for (Operation &inner : src.without_terminator())
+        if (failed(convertOp(inner, ++index, ab, tb, /*inBody=*/true)))
+          return failure();
+      // Results: a loop's must be written by its body (the control task
+      // copies them into the params for the next run), so a value the body
+      // passes through unchanged is copied by an identity task.
+      DenseSet<Value> written;
+      for (auto t : dst->getOps<TaskOp>())
+        for (Value o : t.getOutputs())
+          written.insert(o);
+      SmallVector<Value> results;
+      for (auto [k, v] : llvm::enumerate(terminator->getOperands())) {
+        Value buf = buffers.lookup(v);
+        if (!buf)
+          return terminator->emitError("result ")
+                 << k << " of the body has no buffer";
+        if (loop && !written.contains(buf)) {
+          std::string name =
+              (taskName + ":" + bodyName + ":result" + Twine(k)).str();
+          Value copy = AllocOp::create(ab, loc, buf.getType(), arena,
+                                       ab.getStringAttr(name), nullptr);
+          TaskOp::create(tb, loc, eventType, tb.getStringAttr("identity"),
+                         device, tb.getI64IntegerAttr(0), ValueRange{buf},
+                         ValueRange{copy}, ValueRange{},
+                         tb.getStringAttr("copy of " + name),
+                         tb.getDictionaryAttr({}),
+                         tb.getStrArrayAttr({"copy of " + name}), nullptr,
+                         nullptr, nullptr, /*bodiesCount=*/0);
+          ++numTasks;
+          written.insert(copy);
+          buf = copy;
+        }
+        results.push_back(buf);
+      }
+      YieldOp::create(tb, loc, tb.getStringAttr(bodyName), params, results);
+    }
+    return success();
+  }
+
   LogicalResult convert(ModuleOp module, func::FuncOp func,
                         const loom::target::TargetDesc &desc,
                         const loom::target::DeviceDesc &cpu) {
@@ -333,20 +721,10 @@ struct PlanFromLoomPass
     schedule.getBody().push_back(body);
     b.setInsertionPointToEnd(body);
 
-    auto device = FlatSymbolRefAttr::get(ctx, cpu.name);
-    auto arena = FlatSymbolRefAttr::get(ctx, cpu.name + "_mem");
-    DenseMap<Value, Value> buffers;  // loom value -> plan buffer
-    DenseMap<Value, Value> producer; // plan buffer -> event of its writer
-    Type eventType = b.getType<EventType>();
-    Value none;
-    auto getNone = [&]() {
-      if (!none) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(body);
-        none = NoneOp::create(b, func.getLoc(), b.getType<NoneType>());
-      }
-      return none;
-    };
+    device = FlatSymbolRefAttr::get(ctx, cpu.name);
+    arena = FlatSymbolRefAttr::get(ctx, cpu.name + "_mem");
+    scheduleBody = body;
+    eventType = b.getType<EventType>();
 
     // Graph inputs, in ONNX order: the function's arguments interleaved with
     // the inputs folded at import.
@@ -400,204 +778,8 @@ struct PlanFromLoomPass
         ret = r;
         continue;
       }
-      if (isa<loom::NoneOp>(op)) {
-        buffers[op.getResult(0)] = getNone();
-        continue;
-      }
-      SmallVector<StringRef> names = nodeNames(op.getLoc());
-      if (auto c = dyn_cast<loom::ConstantOp>(op)) {
-        if (c->use_empty())
-          continue;
-        auto type = cast<RankedTensorType>(c.getType());
-        StringAttr name = names.empty() ? StringAttr() : b.getStringAttr(names[0]);
-        buffers[c.getResult()] =
-            WeightOp::create(b, c.getLoc(), bufferType(type), c.getValue(),
-                             name, /*offset=*/nullptr);
-        ++numWeights;
-        continue;
-      }
-      if (auto qc = dyn_cast<loom::QConstantOp>(op)) {
-        if (qc->use_empty())
-          continue;
-        FailureOr<ElementsAttr> stored = storedWeight(qc);
-        if (failed(stored))
-          return failure();
-        StringAttr name = names.empty() ? StringAttr() : b.getStringAttr(names[0]);
-        auto type = cast<ShapedType>(stored->getType());
-        buffers[qc.getResult()] = WeightOp::create(
-            b, qc.getLoc(), MemRefType::get(type.getShape(), type.getElementType()),
-            *stored, name, /*offset=*/nullptr);
-        ++numWeights;
-        continue;
-      }
-      DictionaryAttr attrs;
-      StringRef kernel = op.getName().stripDialect();
-      std::string taskName = names.empty()
-                                 ? (op.getName().stripDialect() + "#" +
-                                    std::to_string(index)).str()
-                                 : names[0].str();
-      // Quantized ops: the quantization parameters of their types become
-      // weights, passed to the kernel as operands (docs/fused-ops.md).
-      std::optional<SmallVector<Value>> quantIns;
-      if (isa<loom::QuantizeOp, loom::DequantizeOp, loom::QMatMulOp,
-              loom::QConvOp>(op)) {
-        NamedAttrList extra(kernelAttrs(op));
-        SmallVector<Value> list;
-        // asWeight: W's contract; else the ONNX op form, whose per-tensor
-        // scale is a scalar (a kernel's activation parameters: setAxis off).
-        auto addParams = [&](Value v, bool asWeight, StringRef what,
-                             bool setAxis = true) -> LogicalResult {
-          auto type = cast<RankedTensorType>(v.getType());
-          FailureOr<KernelQuantParams> p =
-              kernelQuantParams(&op, type, asWeight);
-          if (failed(p))
-            return failure();
-          for (auto [attr, suffix] :
-               {std::pair{p->scale, "_scale"}, {p->zeroPoint, "_zero_point"}}) {
-            auto t = cast<ShapedType>(attr.getType());
-            list.push_back(WeightOp::create(
-                b, op.getLoc(), MemRefType::get(t.getShape(), t.getElementType()),
-                attr, b.getStringAttr(taskName + ":" + what.str() + suffix),
-                /*offset=*/nullptr));
-            numWeights++;
-          }
-          if (!asWeight && setAxis) {
-            extra.set("axis", b.getI64IntegerAttr(p->axis));
-            if (p->blockSize)
-              extra.set("block_size", b.getI64IntegerAttr(p->blockSize));
-          }
-          return success();
-        };
-        // A packed int4 weight: its logical shape for the kernel.
-        auto notePacked = [&](Value w) {
-          quant::QuantizedType q = loom::quantElementType(w.getType());
-          if (q && q.getStorageTypeIntegralWidth() == 4) {
-            extra.set("w_bits", b.getI64IntegerAttr(4));
-            extra.set("w_shape", b.getDenseI64ArrayAttr(
-                                     cast<ShapedType>(w.getType()).getShape()));
-          }
-        };
-        auto isQuant = [](Value v) {
-          return bool(loom::quantElementType(v.getType()));
-        };
-        auto producer3 = [&](Value x, Value w, Value bias, Value y,
-                             StringRef xName) -> LogicalResult {
-          list.push_back(x);
-          if (isQuant(x)) {
-            if (failed(addParams(x, /*asWeight=*/false, xName, false)))
-              return failure();
-          } else {
-            list.push_back(Value());
-            list.push_back(Value());
-          }
-          list.push_back(w);
-          if (failed(addParams(w, /*asWeight=*/true, "w")))
-            return failure();
-          notePacked(w);
-          list.push_back(bias);
-          if (isQuant(y))
-            return addParams(y, /*asWeight=*/false, "y", false);
-          return success();
-        };
-        LogicalResult ok = success();
-        if (auto qz = dyn_cast<loom::QuantizeOp>(op)) {
-          kernel = "quantize_linear";
-          list.push_back(qz.getInput());
-          ok = addParams(qz.getOutput(), /*asWeight=*/false, "y");
-        } else if (auto dq = dyn_cast<loom::DequantizeOp>(op)) {
-          kernel = "dequantize_linear";
-          list.push_back(dq.getInput());
-          ok = addParams(dq.getInput(), /*asWeight=*/false, "x");
-          notePacked(dq.getInput());
-        } else if (auto mm = dyn_cast<loom::QMatMulOp>(op)) {
-          ok = producer3(mm.getA(), mm.getW(), mm.getBias(), mm.getY(), "a");
-        } else if (auto cv = dyn_cast<loom::QConvOp>(op)) {
-          ok = producer3(cv.getX(), cv.getW(), cv.getBias(), cv.getY(), "x");
-        }
-        if (failed(ok))
-          return failure();
-        // A quantized result is stored per tensor; int4 only as a weight.
-        for (Value r : op.getResults())
-          if (quant::QuantizedType q = loom::quantElementType(r.getType());
-              q && q.getStorageTypeIntegralWidth() != 8)
-            return op.emitError("cannot plan a ")
-                   << q.getStorageTypeIntegralWidth()
-                   << "-bit quantized activation; only weights may be int4";
-        quantIns = std::move(list);
-        attrs = extra.getDictionary(op.getContext());
-      }
-      if (auto fe = dyn_cast<loom::FusedElementwiseOp>(op)) {
-        FailureOr<DictionaryAttr> program = elementwiseProgram(fe);
-        if (failed(program))
-          return failure();
-        attrs = *program;
-      } else if (op.getNumRegions() != 0)
-        return op.emitError("cannot plan '")
-               << op.getName()
-               << "': control flow must be folded or unrolled first (bind "
-                  "the inputs it depends on with --const-input)";
-      if (op.getDialect() == nullptr ||
-          op.getDialect()->getNamespace() != loom::LoomDialect::getDialectNamespace())
-        return op.emitError("cannot plan '") << op.getName()
-                                             << "': not a loom op";
-
-      SmallVector<Value> ins, outs;
-      llvm::SetVector<Value> deps;
-      SmallVector<Value> operandList =
-          quantIns ? *quantIns : llvm::to_vector(op.getOperands());
-      for (Value operand : operandList) {
-        if (!operand) { // an absent quantization parameter
-          ins.push_back(getNone());
-          continue;
-        }
-        if (operand.getDefiningOp<WeightOp>()) { // one made above
-          ins.push_back(operand);
-          continue;
-        }
-        Value buf = buffers.lookup(operand);
-        if (!buf)
-          return op.emitError("operand defined outside the graph body");
-        ins.push_back(buf);
-        if (Value e = producer.lookup(buf))
-          deps.insert(e);
-      }
-      for (auto [i, result] : llvm::enumerate(op.getResults())) {
-        if (isa<NoneType>(result.getType())) { // absent optional result
-          outs.push_back(getNone());
-          continue;
-        }
-        auto type = dyn_cast<RankedTensorType>(result.getType());
-        if (!type || !type.hasStaticShape())
-          return op.emitError("result ")
-                 << i << " has type " << result.getType()
-                 << "; plans need static shapes";
-        if (result.use_empty()) {
-          outs.push_back(getNone());
-          continue;
-        }
-        std::string bufName = op.getNumResults() == 1
-                                  ? taskName
-                                  : taskName + ":" + std::to_string(i);
-        Value buf = AllocOp::create(b, op.getLoc(), bufferType(type), arena,
-                                    b.getStringAttr(bufName), nullptr);
-        buffers[result] = buf;
-        outs.push_back(buf);
-      }
-      SmallVector<Attribute> opNames;
-      for (StringRef n : names)
-        opNames.push_back(b.getStringAttr(n));
-      if (opNames.empty())
-        opNames.push_back(b.getStringAttr(taskName));
-      auto task = TaskOp::create(
-          b, op.getLoc(), eventType, b.getStringAttr(kernel), device, b.getI64IntegerAttr(0),
-          ins, outs, deps.takeVector(), b.getStringAttr(taskName),
-          attrs ? attrs : kernelAttrs(op),
-          b.getArrayAttr(opNames), /*cost_us=*/nullptr, /*start_us=*/nullptr,
-          /*end_us=*/nullptr);
-      for (Value out : outs)
-        if (isa<MemRefType>(out.getType()))
-          producer[out] = task.getDone();
-      ++numTasks;
+      if (failed(convertOp(op, index, b, b, /*inBody=*/false)))
+        return failure();
     }
     if (!ret)
       return func.emitError("@main has no return");
@@ -625,7 +807,8 @@ struct PlanFromLoomPass
             b, ret.getLoc(), eventType, b.getStringAttr("identity"), device,
             b.getI64IntegerAttr(0), ValueRange{buf}, ValueRange{copy}, deps,
             b.getStringAttr(taskName), b.getDictionaryAttr({}),
-            b.getStrArrayAttr({taskName}), nullptr, nullptr, nullptr);
+            b.getStrArrayAttr({taskName}), nullptr, nullptr, nullptr,
+            /*bodiesCount=*/0);
         producer[copy] = task.getDone();
         ++numTasks;
         buf = copy;

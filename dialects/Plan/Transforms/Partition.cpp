@@ -413,6 +413,11 @@ struct PlanPartitionPass
       const part::ScheduledTask &s = solution.tasks[i + 1];
       task.setDeviceAttr(FlatSymbolRefAttr::get(ctx, deviceName(s.device)));
       task.setQueueAttr(b.getI64IntegerAttr(s.queue));
+      // A control task's bodies run on its queue.
+      task->walk([&](TaskOp inner) {
+        inner.setDeviceAttr(task.getDeviceAttr());
+        inner.setQueueAttr(task.getQueueAttr());
+      });
       key[task] = {s.start, double(i + 1)};
       for (auto [k, out] : llvm::enumerate(task.getOutputs())) {
         Value root = rootBuffer(out);
@@ -522,8 +527,15 @@ struct PlanPartitionPass
         if (!llvm::is_contained(task.getDeps(), event))
           task.getDepsMutable().append(event);
       }
-      if (changed)
+      if (changed) {
+        // A control task's bodies read the copies too.
+        for (auto [old, now] : llvm::zip(task.getInputs(), inputs))
+          if (old != now)
+            old.replaceUsesWithIf(now, [&](OpOperand &use) {
+              return task->isProperAncestor(use.getOwner());
+            });
         task.getInputsMutable().assign(inputs);
+      }
     }
 
     // Order: buffers and bindings first (as they were), then tasks and

@@ -17,6 +17,29 @@ using namespace loom::plan;
 
 namespace {
 
+/// Predicted times of a control task's body tasks: each body runs once,
+/// in order, from the control task's start (nested bodies likewise).
+LogicalResult timeBodies(TaskOp control, double start, Builder &b) {
+  for (Region &body : control.getBodies()) {
+    double t = start;
+    for (auto task : body.front().getOps<TaskOp>()) {
+      auto costs = task.getCostUsAttr();
+      auto cost = costs ? costs.getAs<FloatAttr>(task.getDevice()) : nullptr;
+      if (!cost)
+        return task.emitError("'")
+               << task.getName() << "' has no cost on its device @"
+               << task.getDevice() << " (run plan-estimate-costs first)";
+      double taskStart = t;
+      task.setStartUsAttr(b.getF64FloatAttr(t));
+      t += cost.getValueAsDouble();
+      task.setEndUsAttr(b.getF64FloatAttr(t));
+      if (task.isControl() && failed(timeBodies(task, taskStart, b)))
+        return failure();
+    }
+  }
+  return success();
+}
+
 struct PlanSchedulePass
     : public loom::plan::impl::PlanScheduleBase<PlanSchedulePass> {
   void runOnOperation() override {
@@ -77,6 +100,8 @@ struct PlanSchedulePass
         double end = start + cost.getValueAsDouble();
         op.setAttr("start_us", b.getF64FloatAttr(start));
         op.setAttr("end_us", b.getF64FloatAttr(end));
+        if (task && task.isControl() && failed(timeBodies(task, start, b)))
+          return signalPassFailure();
         signalled[op.getResult(0)] = end;
         free = end;
         makespan = std::max(makespan, end);

@@ -168,7 +168,7 @@ SmallVector<TaskOp> loom::plan::splitTask(TaskOp task,
         b, loc, b.getType<EventType>(), task.getKernelAttr(),
         task.getDeviceAttr(), task.getQueueAttr(), ins, outs, task.getDeps(),
         b.getStringAttr(name), task.getKernelAttrs(), task.getOpsAttr(),
-        nullptr, nullptr, nullptr);
+        nullptr, nullptr, nullptr, /*bodiesCount=*/0);
     part->setAttr("split", b.getStringAttr(
                                ("rows " + Twine(begin) + ".." + Twine(end) +
                                 " of " + Twine(geometry.extent) + " along axis " +

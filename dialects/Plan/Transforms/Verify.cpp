@@ -41,6 +41,10 @@ Step describe(Operation *op) {
          {}, {}};
     s.reads.append(t.getInputs().begin(), t.getInputs().end());
     s.writes.append(t.getOutputs().begin(), t.getOutputs().end());
+    // What a control task's bodies touch, the control task touches.
+    forEachBodyAccess(t, [&](Value v, bool write) {
+      (write ? s.writes : s.reads).push_back(v);
+    });
   } else if (auto t = dyn_cast<TransferOp>(op)) {
     s = {op, t.getName(), t.getDevice(), int64_t(t.getQueue()), t.getDeps(),
          {t.getSource()}, {t.getTarget()}};

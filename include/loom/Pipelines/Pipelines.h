@@ -24,6 +24,8 @@ struct GraphPipelineOptions {
   OptLevel optLevel = OptLevel::O1;
   /// Check that every shape is static (needed to build a plan).
   bool requireStaticShapes = true;
+  /// Bound on the trip count of loops that run at run time (-1: none).
+  int64_t maxTripCount = -1;
 };
 
 /// Shape binding and folding, control-flow unrolling, CSE, the static-shape

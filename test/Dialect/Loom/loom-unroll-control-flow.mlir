@@ -324,3 +324,39 @@ func.func @negative_scan_dynamic_length(%init: tensor<2xf32>, %x: tensor<?x2xf32
   } {num_scan_inputs = 1 : i64} : (tensor<2xf32>, tensor<?x2xf32>) -> (tensor<2xf32>, tensor<?x2xf32>)
   return %r#0, %r#1 : tensor<2xf32>, tensor<?x2xf32>
 }
+
+// -----
+
+// An unrolling abandoned after an iteration was cloned (the condition comes
+// out of an If on computed values) erases what it cloned and leaves the loop
+// for run time; the carried argument takes the initial value's type.
+// CHECK-LABEL: func @abandoned_after_clone
+// CHECK-NOT: loom.gemm
+// CHECK: loom.loop
+// CHECK-NEXT: ^bb0(%{{.*}}: tensor<i64>, %{{.*}}: tensor<i1>, %{{.*}}: tensor<2x4xf32>, %{{.*}}: tensor<i64>):
+// CHECK: loom.gemm
+// CHECK: loom.if
+func.func @abandoned_after_clone(%x: tensor<2x4xf32>, %w: tensor<4x4xf32>) -> tensor<2x4xf32> {
+  %m = loom.constant dense<20> : tensor<i64>
+  %t = loom.constant dense<true> : tensor<i1>
+  %f = loom.constant dense<false> : tensor<i1>
+  %zero = loom.constant dense<0> : tensor<i64>
+  %one = loom.constant dense<1> : tensor<i64>
+  %eps = loom.constant dense<1.0e-3> : tensor<f32>
+  %none = loom.none
+  %r:2 = loom.loop(%m, %t, %x, %zero) {
+  ^bb0(%i: tensor<i64>, %c: tensor<i1>, %v: tensor<?x4xf32>, %n: tensor<i64>):
+    %g = loom.gemm(%v, %w, %none) : (tensor<?x4xf32>, tensor<4x4xf32>, none) -> tensor<?x4xf32>
+    %a = loom.abs(%g) : (tensor<?x4xf32>) -> tensor<?x4xf32>
+    %s = loom.reduce_max(%a) {keepdims = 0 : i64} : (tensor<?x4xf32>) -> tensor<f32>
+    %n1 = loom.add(%n, %one) : (tensor<i64>, tensor<i64>) -> tensor<i64>
+    %big = loom.greater(%s, %eps) : (tensor<f32>, tensor<f32>) -> tensor<i1>
+    %k = loom.if(%big) {
+      loom.yield %big : tensor<i1>
+    } {
+      loom.yield %f : tensor<i1>
+    } : (tensor<i1>) -> tensor<i1>
+    loom.yield %k, %g, %n1 : tensor<i1>, tensor<?x4xf32>, tensor<i64>
+  } : (tensor<i64>, tensor<i1>, tensor<2x4xf32>, tensor<i64>) -> (tensor<2x4xf32>, tensor<i64>)
+  return %r#0 : tensor<2x4xf32>
+}

@@ -92,14 +92,27 @@ module attributes {loom.folded_inputs = [{index = 1 : i64, name = "k", value = d
 // -----
 
 module {
-  func.func @main(%c: tensor<i1> {loom.name = "c"}, %x: tensor<2xf32> {loom.name = "x"}) -> (tensor<2xf32> {loom.name = "y"}) {
-    // expected-error @+1 {{cannot plan 'loom.if': control flow must be folded or unrolled first (bind the inputs it depends on with --const-input)}}
-    %y = loom.if(%c) {
-      loom.yield %x : tensor<2xf32>
-    } {
-      loom.yield %x : tensor<2xf32>
-    } : (tensor<i1>) -> tensor<2xf32>
+  func.func @main(%m: tensor<i64> {loom.name = "m"}, %x: tensor<2xf32> {loom.name = "x"}) -> (tensor<2xf32> {loom.name = "y"}) {
+    %none = loom.none
+    // expected-error @+1 {{loop has no bound on its trip count (loom-check-static-shapes sets loom.max_trip_count)}}
+    %y = loom.loop(%m, %none, %x) {
+    ^bb0(%i: tensor<i64>, %c: tensor<i1>, %v: tensor<2xf32>):
+      loom.yield %c, %v : tensor<i1>, tensor<2xf32>
+    } : (tensor<i64>, none, tensor<2xf32>) -> tensor<2xf32>
     return %y : tensor<2xf32>
+  }
+}
+
+// -----
+
+module {
+  func.func @main(%init: tensor<2xf32> {loom.name = "init"}, %x: tensor<3x2xf32> {loom.name = "x"}) -> (tensor<2xf32> {loom.name = "y"}) {
+    // expected-error @+1 {{cannot plan 'loom.scan': control flow must be folded or unrolled first (bind the inputs it depends on with --const-input)}}
+    %r = loom.scan(%init, %x) {
+    ^bb0(%sum: tensor<2xf32>, %next: tensor<2xf32>):
+      loom.yield %sum : tensor<2xf32>
+    } {num_scan_inputs = 1 : i64} : (tensor<2xf32>, tensor<3x2xf32>) -> tensor<2xf32>
+    return %r : tensor<2xf32>
   }
 }
 
