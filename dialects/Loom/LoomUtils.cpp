@@ -1,9 +1,14 @@
 //===- LoomUtils.cpp - Helpers shared by folders and shape helpers --------===//
 #include "Loom/LoomUtils.h"
+#include "Loom/LoomOps.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 #include <cmath>
 
@@ -106,4 +111,71 @@ bool loom::isScalarConstant(Value v, double want) {
   if (want == 0.0)
     return std::fabs(*got) <= 1e-6;
   return std::fabs(*got - want) <= 1e-4 * std::fabs(want);
+}
+
+/// The graph inputs (their loom.name) that `v`'s value is computed from, in
+/// argument order; a worklist, not recursion (graphs may be deep).
+SmallVector<std::string> loom::inputsFeeding(func::FuncOp func, Value v) {
+  llvm::SmallPtrSet<Operation *, 32> seen;
+  llvm::SmallSetVector<unsigned, 4> args;
+  SmallVector<Value> work{v};
+  while (!work.empty()) {
+    Value x = work.pop_back_val();
+    if (auto arg = dyn_cast<BlockArgument>(x)) {
+      if (arg.getOwner()->getParentOp() == func.getOperation())
+        args.insert(arg.getArgNumber());
+      continue;
+    }
+    Operation *def = x.getDefiningOp();
+    if (!def || !seen.insert(def).second)
+      continue;
+    for (Value o : def->getOperands())
+      work.push_back(o);
+  }
+  SmallVector<unsigned> sorted(args.begin(), args.end());
+  llvm::sort(sorted);
+  SmallVector<std::string> names;
+  for (unsigned i : sorted) {
+    auto name = func.getArgAttrOfType<StringAttr>(i, "loom.name");
+    names.push_back(name ? name.str() : "#" + std::to_string(i));
+  }
+  return names;
+}
+
+void loom::explainRunTimeBranch(func::FuncOp func, Operation *op) {
+  for (Operation *child = op, *parent = op->getParentOp(); parent;
+       child = parent, parent = parent->getParentOp()) {
+    auto ifOp = dyn_cast<IfOp>(parent);
+    if (!ifOp || getScalarConstant(ifOp.getCond()))
+      continue;
+    bool inThen = ifOp.getThenBranch().isAncestor(child->getParentRegion());
+    SmallVector<std::string> from = inputsFeeding(func, ifOp.getCond());
+    auto diag = ifOp.emitError()
+                << "the " << (inThen ? "then" : "else")
+                << " branch of this If does not hold for these shapes (above); "
+                   "its condition is known only at run time, so both branches "
+                   "are compiled";
+    if (from.empty()) {
+      diag << "; make the condition a constant for these inputs";
+    } else {
+      diag << "; if only one branch serves these inputs, bind ";
+      for (size_t i = 0; i < from.size(); ++i)
+        diag << (i ? ", " : "") << "--const-input " << from[i] << "=VALUE";
+    }
+    return;
+  }
+}
+
+Operation *loom::firstInvalidOp(Operation *root) {
+  Operation *culprit = nullptr;
+  ScopedDiagnosticHandler quiet(root->getContext(),
+                                [](Diagnostic &) { return success(); });
+  root->walk([&](Operation *op) {
+    if (failed(verify(op, /*verifyRecursively=*/false))) {
+      culprit = op;
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return culprit;
 }

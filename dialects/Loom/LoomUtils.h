@@ -5,8 +5,15 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Value.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <string>
 
 #include <optional>
+
+namespace mlir::func {
+class FuncOp;
+} // namespace mlir::func
 
 namespace loom {
 
@@ -44,6 +51,24 @@ inline int64_t normalizeAxis(int64_t axis, int64_t rank) {
 }
 
 /// Whether `v` is an absent optional operand (a value of type `none`).
+/// The graph inputs (their loom.name, or #N) of `func` that `v`'s value is
+/// computed from, in argument order.
+llvm::SmallVector<std::string> inputsFeeding(mlir::func::FuncOp func,
+                                             mlir::Value v);
+
+/// The first op under `root` (post-order) that fails its own verification,
+/// found with diagnostics silenced; null when every op verifies.
+mlir::Operation *firstInvalidOp(mlir::Operation *root);
+
+/// After an error on `op` (shape inference or verification) inside a branch
+/// of an If whose condition is known only at run time: such an If keeps both
+/// branches, so both must hold for the bound shapes. Exporters write Ifs
+/// whose other branch serves other inputs (Hugging Face Optimum's merged
+/// decoder: with and without a cache). Emits an error on the If saying which
+/// branch failed and which inputs decide its condition; nothing when `op` is
+/// in no such branch.
+void explainRunTimeBranch(mlir::func::FuncOp func, mlir::Operation *op);
+
 inline bool isNone(mlir::Value v) {
   return !v || llvm::isa<mlir::NoneType>(v.getType());
 }

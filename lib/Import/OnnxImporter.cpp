@@ -26,6 +26,7 @@
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
@@ -808,6 +809,32 @@ void loom::registerImportDialects(DialectRegistry &registry) {
   registry.insert<LoomDialect, func::FuncDialect>();
 }
 
+namespace {
+/// An If whose condition is a constant already (an input folded with
+/// --const-input) keeps only the branch it takes, before verification: the
+/// other branch may serve other inputs and not hold for these shapes (ONNX's
+/// shape inference typed it with them). Nothing is folded here.
+void inlineConstantIfs(ModuleOp module) {
+  MLIRContext *ctx = module.getContext();
+  RewritePatternSet patterns(ctx);
+  IfOp::getCanonicalizationPatterns(patterns, ctx);
+  GreedyRewriteConfig config;
+  config.enableFolding(false).enableConstantCSE(false).setRegionSimplificationLevel(
+      GreedySimplifyRegionLevel::Disabled);
+  (void)applyPatternsGreedily(module, std::move(patterns), config);
+}
+
+/// After a failed verification: when the first op that fails lies in a
+/// branch of an If decided at run time, say so (loom::explainRunTimeBranch).
+void explainFailedBranch(ModuleOp module) {
+  Operation *culprit = firstInvalidOp(module);
+  if (!culprit)
+    return;
+  if (auto func = culprit->getParentOfType<func::FuncOp>())
+    explainRunTimeBranch(func, culprit);
+}
+} // namespace
+
 OwningOpRef<ModuleOp> loom::importOnnxBuffer(MLIRContext &context,
                                             llvm::StringRef bytes,
                                             llvm::StringRef path, bool isText,
@@ -827,8 +854,11 @@ OwningOpRef<ModuleOp> loom::importOnnxBuffer(MLIRContext &context,
       dir = ".";
     GraphImporter importer(&context, path, std::string(dir));
     OwningOpRef<ModuleOp> module = importer.importModel(model, folded);
-    if (failed(verify(*module)))
+    inlineConstantIfs(*module);
+    if (failed(verify(*module))) {
+      explainFailedBranch(*module);
       return {};
+    }
     return module;
   } catch (const ImportError &e) {
     emitError(loc) << e.message;
@@ -837,6 +867,7 @@ OwningOpRef<ModuleOp> loom::importOnnxBuffer(MLIRContext &context,
   }
   return {};
 }
+
 
 OwningOpRef<ModuleOp> loom::importOnnxFile(MLIRContext &context,
                                           llvm::StringRef path,

@@ -83,11 +83,13 @@ def catalog(fast):
 
 
 def torch_catalog():
-    """The PyTorch models' table (torch_models.py), empty without torch."""
+    """The PyTorch models' table (torch_models.py and the Hugging Face layout
+    decoders of hf_decoders.py), empty without torch."""
     if not have_torch():
         return {}
+    import hf_decoders
     import torch_models
-    return torch_models.TORCH_MODELS
+    return {**torch_models.TORCH_MODELS, **hf_decoders.HF_MODELS}
 
 
 # ------------------------------------------------------------------ export
@@ -95,9 +97,10 @@ def torch_catalog():
 
 def export_torch(arch, opset, name):
     import torch
-    import torch_models
     torch.set_num_threads(1)
-    spec = torch_models.TORCH_MODELS[arch]
+    spec = torch_catalog()[arch]
+    if spec.export:
+        return spec.export(opset, seed_of(arch))
     torch.manual_seed(seed_of(arch))  # the same weights at every opset
     module, inputs = spec.make()
     if spec.calibrate:
@@ -172,9 +175,8 @@ def build_one(entry, out_dir, force, node, outputs_from=None):
     try:
         if family == "torch":
             model, arrays = export_torch(arch, opset, name)
-            import torch_models
-            if torch_models.TORCH_MODELS[arch].loomc_args:
-                rec["loomc_args"] = torch_models.TORCH_MODELS[arch].loomc_args
+            if torch_catalog()[arch].loomc_args:
+                rec["loomc_args"] = torch_catalog()[arch].loomc_args
         elif family == "npm":
             model, arrays, rec["loomc_args"] = npm_models.export_npm(
                 arch, seed_of(name), os.path.join(out_dir, ".npm"))

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 class Spec:
     def __init__(self, make, opsets, fast=(), input_names=None, output_names=None,
                  dynamic_axes=None, calibrate=True, note="", script=False,
-                 loomc_args=()):
+                 loomc_args=(), export=None):
         self.make = make                  # () -> (module, tuple of example inputs)
         self.opsets = list(opsets)
         self.fast = list(fast)
@@ -29,6 +29,8 @@ class Spec:
         self.script = script              # export torch.jit.script(module): Python
                                           # control flow becomes ONNX If / Loop
         self.loomc_args = list(loomc_args)  # what loomc needs (run.py reads it)
+        self.export = export               # (opset, seed) -> (ModelProto, input
+                                           # arrays): a model written otherwise
 
 
 def _img(c=3, h=112, w=None):

@@ -17,35 +17,6 @@ namespace loom {
 using namespace loom;
 
 namespace {
-/// The graph inputs (their loom.name) that `v`'s value is computed from, in
-/// argument order; a worklist, not recursion (graphs may be deep).
-SmallVector<std::string> inputsFeeding(func::FuncOp func, Value v) {
-  llvm::SmallPtrSet<Operation *, 32> seen;
-  llvm::SmallSetVector<unsigned, 4> args;
-  SmallVector<Value> work{v};
-  while (!work.empty()) {
-    Value x = work.pop_back_val();
-    if (auto arg = dyn_cast<BlockArgument>(x)) {
-      if (arg.getOwner()->getParentOp() == func.getOperation())
-        args.insert(arg.getArgNumber());
-      continue;
-    }
-    Operation *def = x.getDefiningOp();
-    if (!def || !seen.insert(def).second)
-      continue;
-    for (Value o : def->getOperands())
-      work.push_back(o);
-  }
-  SmallVector<unsigned> sorted(args.begin(), args.end());
-  llvm::sort(sorted);
-  SmallVector<std::string> names;
-  for (unsigned i : sorted) {
-    auto name = func.getArgAttrOfType<StringAttr>(i, "loom.name");
-    names.push_back(name ? name.str() : "#" + std::to_string(i));
-  }
-  return names;
-}
-
 /// Says which operand of `op` (the first op whose result shape is unknown)
 /// holds values unknown at compile time, and which graph inputs they come
 /// from: the remedy is to bind those, unless the op's result size depends

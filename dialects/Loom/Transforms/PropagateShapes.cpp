@@ -4,6 +4,7 @@
 #include "Loom/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Transforms/FoldUtils.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -85,6 +86,19 @@ struct PropagateShapesPass
         break;
       (void)applyPatternsGreedily(func, frozen);
     }
+    // An If decided at run time keeps both branches: refining them with the
+    // bound shapes may show that one does not hold for these inputs (an
+    // exporter's branch for other inputs). Report the op and the If.
+    bool runTimeIf = false;
+    func.walk([&](IfOp op) {
+      runTimeIf |= !getScalarConstant(op.getCond()).has_value();
+    });
+    if (runTimeIf)
+      if (Operation *bad = firstInvalidOp(func)) {
+        (void)verify(bad, /*verifyRecursively=*/false); // reports it
+        explainRunTimeBranch(func, bad);
+        return signalPassFailure();
+      }
     // The function returns what its body computes.
     for (Block &block : func.getBody())
       if (auto ret = dyn_cast<func::ReturnOp>(block.getTerminator()))
@@ -111,6 +125,7 @@ struct PropagateShapesPass
       if (auto shaped = dyn_cast<ShapeInferenceOpInterface>(op)) {
         SmallVector<Type> inferred;
         if (failed(shaped.inferResultTypes(inferred))) {
+          explainRunTimeBranch(func, op);
           failedAny = true;
           return WalkResult::interrupt();
         }
@@ -120,6 +135,7 @@ struct PropagateShapesPass
             op->emitOpError() << "result #" << result.getResultNumber()
                               << " has type " << result.getType()
                               << " but its operands imply " << type;
+            explainRunTimeBranch(func, op);
             failedAny = true;
             return WalkResult::interrupt();
           }

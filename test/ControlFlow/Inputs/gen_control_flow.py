@@ -18,6 +18,9 @@ of the graph, not by running any ONNX implementation.
                  (x <- x * 2 while sum(x) < 100)
   loop_if        a Loop with a run-time trip count whose body holds an If on
                  a computed condition
+  if_other_dims  an If on an input whose else branch holds only for other
+                 input widths (x [1, n] times a [3, 2] weight): with n = 4
+                 only the then branch is valid, as in a merged decoder
 """
 import os
 import sys
@@ -188,7 +191,24 @@ def loop_if():
     return g, [([x, np.array(n, np.int64)], ref(x, n)) for n in (0, 3, 7)]
 
 
-KINDS = {"if_computed": if_computed, "if_classifier": if_classifier,
+def if_other_dims():
+    wa = np.arange(8, dtype=np.float32).reshape(4, 2) / 8
+    wb = np.arange(6, dtype=np.float32).reshape(3, 2) / 6
+    then_g = helper.make_graph([N("MatMul", ["x", "wa"], ["t"], name="wide")],
+                               "then_branch", [], [vi("t", F, [1, 2])])
+    else_g = helper.make_graph([N("MatMul", ["x", "wb"], ["e"], name="narrow")],
+                               "else_branch", [], [vi("e", F, [1, 2])])
+    nodes = [N("If", ["use_wide"], ["y"], name="select", then_branch=then_g,
+               else_branch=else_g)]
+    g = helper.make_graph(nodes, "if_other_dims",
+                          [vi("x", F, [1, "n"]), vi("use_wide", TensorProto.BOOL, [])],
+                          [vi("y", F, [1, 2])],
+                          [numpy_helper.from_array(wa, "wa"), numpy_helper.from_array(wb, "wb")])
+    x = np.array([[1, -2, 3, 0.5]], np.float32)
+    return g, [([x, np.array(True)], [x @ wa])]
+
+
+KINDS = {"if_other_dims": if_other_dims, "if_computed": if_computed, "if_classifier": if_classifier,
          "loop_count": loop_count, "loop_while": loop_while, "loop_if": loop_if}
 
 
