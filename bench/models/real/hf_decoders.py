@@ -38,16 +38,9 @@ def _allowed(attention_mask, s, t):
     return causal[None, None] & attention_mask[:, None, None, :].bool()
 
 
-class GPT2Block(nn.Module):
-    def __init__(self, d, h):
-        super().__init__()
-        self.h, self.hd = h, d // h
-        self.ln_1 = nn.LayerNorm(d)
-        self.c_attn = nn.Linear(d, 3 * d)
-        self.c_proj = nn.Linear(d, d)
-        self.ln_2 = nn.LayerNorm(d)
-        self.c_fc = nn.Linear(d, 4 * d)
-        self.mlp_proj = nn.Linear(4 * d, d)
+class GPT2Block(torch_models.GPT2Block):
+    """torch_models' block with the mask computed once by the model (causal
+    and padding) instead of from the shapes alone."""
 
     def forward(self, x, allowed, past_k, past_v):
         b, s, d = x.shape
@@ -83,17 +76,12 @@ class GPT2(nn.Module):
         return (torch.matmul(self.ln_f(x), self.wte.weight.t()),) + tuple(presents)
 
 
-class LlamaLayer(torch_models.LlamaLayer):
-    def forward(self, x, cos, sin, mask, past_k, past_v):
-        return super().forward(x, cos, sin, mask, past_k, past_v)
-
-
 class Llama(nn.Module):
     def __init__(self, vocab=512, d=128, hq=8, hkv=2, ffn=344, layers=2, max_pos=1024):
         super().__init__()
         self.heads, self.hd, self.num_layers = hkv, d // hq, layers
         self.embed_tokens = nn.Embedding(vocab, d)
-        self.layers = nn.ModuleList([LlamaLayer(d, hq, hkv, ffn) for _ in range(layers)])
+        self.layers = nn.ModuleList([torch_models.LlamaLayer(d, hq, hkv, ffn) for _ in range(layers)])
         self.norm = torch_models.RMSNorm(d)
         self.lm_head = nn.Linear(d, vocab, bias=False)
         inv = 1.0 / (10000 ** (torch.arange(0, self.hd, 2).float() / self.hd))
