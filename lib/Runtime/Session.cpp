@@ -404,6 +404,31 @@ Tensor Session::getOutput(size_t index) const {
   return t;
 }
 
+uint8_t *Session::inputStorage(size_t index) {
+  SessionImpl &s = *impl;
+  if (index >= s.inputInfos.size())
+    throw SessionError("input index " + std::to_string(index) +
+                       " is out of range (the plan has " +
+                       std::to_string(s.inputInfos.size()) + " inputs)");
+  if (s.inputInfos[index].folded)
+    throw SessionError("input '" + s.inputInfos[index].name +
+                       "' was folded into the plan at compile time");
+  s.inputSet[index] = true;
+  return s.bufferData[s.plan.inputs[index].buffer];
+}
+
+const uint8_t *Session::outputStorage(size_t index) const {
+  const SessionImpl &s = *impl;
+  if (index >= s.outputInfos.size())
+    throw SessionError("output index " + std::to_string(index) +
+                       " is out of range (the plan has " +
+                       std::to_string(s.outputInfos.size()) + " outputs)");
+  if (!s.haveResult)
+    throw SessionError("output '" + s.outputInfos[index].name +
+                       "': no successful run yet");
+  return s.bufferData[s.plan.outputs[index].buffer];
+}
+
 Tensor Session::getOutput(std::string_view name) const {
   if (std::optional<size_t> index = findOutput(name))
     return getOutput(*index);

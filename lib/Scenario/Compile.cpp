@@ -38,13 +38,21 @@ int error(const llvm::Twine &msg) {
   return 1;
 }
 
-/// Compiles one model file into `dir` (plan.json + weights.bin); returns the
-/// plan.json text, or nullopt after printing the diagnostics.
-std::optional<std::string> compileModel(const ModelFile &model,
-                                        const std::string &what,
-                                        const ScenarioCompileOptions &options,
-                                        StringRef dir) {
+} // namespace
+
+std::optional<std::string>
+loom::scenario::compileModel(const ModelFile &model, const std::string &what,
+                             const ScenarioCompileOptions &options,
+                             StringRef dir) {
   loom::ImportOptions importOptions;
+  for (const std::string &f : model.constInputs) {
+    auto parsed = loom::parseConstInputFlag(f);
+    if (!parsed) {
+      error(what + ": --const-input: " + llvm::toString(parsed.takeError()));
+      return std::nullopt;
+    }
+    importOptions.constInputs[parsed->first] = parsed->second;
+  }
   for (const std::string &f : model.inputShapes) {
     auto parsed = loom::parseInputShapeFlag(f);
     if (!parsed) {
@@ -120,6 +128,8 @@ std::optional<std::string> compileModel(const ModelFile &model,
   planFile << planJson;
   return planJson;
 }
+
+namespace {
 
 bool writeFile(StringRef dir, StringRef name,
                llvm::function_ref<void(llvm::raw_ostream &)> write) {

@@ -31,6 +31,14 @@ const OutputKind &loom::output::planOutput() {
   return kind;
 }
 
+const OutputKind &loom::output::generateOutput() {
+  static const OutputKind kind{"loomc --generate",
+                               "loomc generate",
+                               {"generate.json", "prefill", "decode"},
+                               ""};
+  return kind;
+}
+
 const OutputKind &loom::output::scenarioOutput() {
   static const OutputKind kind{
       "loomc --scenario",

@@ -47,6 +47,15 @@ inline FlagArg splitFlag(const std::string &arg) {
   return f;
 }
 
+/// Whether `--help` or `-h` is anywhere on the command line (a mode's help
+/// may come before or after the mode's flag).
+inline bool hasHelpFlag(int argc, char **argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0)
+      return true;
+  return false;
+}
+
 /// Parses `text` as an integer in [min, max] for `flag`.
 inline long parseCount(const std::string &flag, const std::string &text,
                        long min, long max) {

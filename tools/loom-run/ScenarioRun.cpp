@@ -65,12 +65,11 @@ struct ScenarioOptions {
 
 ScenarioOptions parseScenarioArgs(int argc, char **argv, bool &help) {
   ScenarioOptions o;
-  // --help anywhere, before or after --scenario (never its value).
-  for (int i = 1; i < argc; ++i)
-    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-      help = true;
-      return o;
-    }
+  // --help anywhere, before or after the mode's flag (never a value).
+  if (hasHelpFlag(argc, argv)) {
+    help = true;
+    return o;
+  }
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto [flag, value, inlineValue] = splitFlag(arg);

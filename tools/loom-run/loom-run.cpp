@@ -16,6 +16,7 @@
 #include "../common/ToolSupport.h"
 #include "loom/Runtime/TensorProtoIO.h"
 #include "loom/Support/OutputDir.h"
+#include "GenerateRun.h"
 #include "ScenarioRun.h"
 
 #include <nlohmann/json.hpp>
@@ -84,6 +85,10 @@ options:
 
 scenarios: loom-run --scenario OUT_DIR [--periods N] [--json FILE] runs a
 scenario compiled by loomc --scenario (see loom-run --scenario --help).
+
+generation: loom-run OUT_DIR --generate --prompt-ids 1,2,3 --max-new-tokens N
+runs a generation program compiled by loomc --generate (see loom-run
+--generate --help).
 
 environment: LOOM_RUNTIME_NO_AVX2=1 makes the runtime's own AVX2 kernels take
 their scalar forms (as on CPUs without AVX2 + FMA); OMP_WAIT_POLICY defaults to
@@ -492,6 +497,9 @@ int main(int argc, char **argv) {
   try {
     if (loom::tools::isScenarioInvocation(argc, argv))
       return loom::tools::runScenario(argc, argv);
+    // `OUT_DIR --generate`: a generation program (GenerateRun.cpp).
+    if (loom::tools::isGenerateInvocation(argc, argv))
+      return loom::tools::runGenerate(argc, argv);
     std::optional<Options> options = parseArgs(argc, argv);
     if (!options)
       return kExitOk;

@@ -23,6 +23,7 @@
 #include "loom/Target/Target.h"
 #include "Loom/LoomOps.h"
 #include "Plan/PlanOps.h"
+#include "GenerateDriver.h"
 #include "ScenarioDriver.h"
 
 #include "mlir/IR/AsmState.h"
@@ -207,6 +208,17 @@ void explain(ModuleOp module) {
     }
     os << " -> " << e.reason << "\n";
   });
+}
+
+/// The plan pipeline as loomc's flags choose it.
+loom::PlanPipelineOptions planPipelineOptions() {
+  loom::PlanPipelineOptions options;
+  options.target = target;
+  options.partitioner = partitioner;
+  options.split = !noSplit;
+  options.costTable = costTable;
+  options.allowForeignCostTable = allowForeignCostTable;
+  return options;
 }
 
 /// `bytes` in the largest binary unit that keeps it >= 1 (`512 B`,
@@ -465,6 +477,7 @@ int main(int argc, char **argv) {
   });
   cl::HideUnrelatedOptions({&loomCategory,
                             &loom::scenario::scenarioOptionCategory(),
+                            &loom::generate::generateOptionCategory(),
                             &debugCategory});
   std::string errors;
   llvm::raw_string_ostream errStream(errors);
@@ -561,6 +574,19 @@ int main(int argc, char **argv) {
     return usage("no model given");
   if (outDir.empty())
     return usage("no output directory given (-o OUT_DIR)");
+  if (loom::generate::generateRequested()) {
+    if (!emit.empty() || !quantizeMode.empty() || !inputShapes.empty() ||
+        !dims.empty())
+      return usage("--generate writes its own plans: --emit, --quantize, "
+                   "--input-shape and --dim do not apply");
+    loom::GraphPipelineOptions graph;
+    graph.optLevel = loom::OptLevel(int(optLevel));
+    graph.maxTripCount = maxTripCount;
+    return loom::generate::runGenerateCompile(
+        modelPath, outDir, graph, planPipelineOptions(),
+        std::vector<std::string>(constInputs.begin(), constInputs.end()),
+        quiet);
+  }
   // Before any work: OUT_DIR must be new, empty or a previous loomc output.
   if (std::string why =
           loom::output::checkOutputDir(outDir, loom::output::planOutput());
@@ -670,13 +696,7 @@ int main(int argc, char **argv) {
     if (failed(applyPassManagerCLOptions(planPm)))
       return 2;
     planPm.enableTiming(timing);
-    loom::PlanPipelineOptions planOptions;
-    planOptions.target = target;
-    planOptions.partitioner = partitioner;
-    planOptions.split = !noSplit;
-    planOptions.costTable = costTable;
-    planOptions.allowForeignCostTable = allowForeignCostTable;
-    loom::addPlanPipeline(planPm, planOptions);
+    loom::addPlanPipeline(planPm, planPipelineOptions());
     if (failed(planPm.run(*module)))
       return 1;
   }

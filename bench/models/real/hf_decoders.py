@@ -59,7 +59,7 @@ class GPT2Block(torch_models.GPT2Block):
 class GPT2(nn.Module):
     def __init__(self, vocab=512, d=128, h=4, layers=2, n_pos=1024):
         super().__init__()
-        self.heads, self.hd, self.num_layers = h, d // h, layers
+        self.heads, self.hd, self.num_layers, self.vocab = h, d // h, layers, vocab
         self.wte = nn.Embedding(vocab, d)
         self.wpe = nn.Embedding(n_pos, d)
         self.h = nn.ModuleList([GPT2Block(d, h) for _ in range(layers)])
@@ -79,7 +79,7 @@ class GPT2(nn.Module):
 class Llama(nn.Module):
     def __init__(self, vocab=512, d=128, hq=8, hkv=2, ffn=344, layers=2, max_pos=1024):
         super().__init__()
-        self.heads, self.hd, self.num_layers = hkv, d // hq, layers
+        self.heads, self.hd, self.num_layers, self.vocab = hkv, d // hq, layers, vocab
         self.embed_tokens = nn.Embedding(vocab, d)
         self.layers = nn.ModuleList([torch_models.LlamaLayer(d, hq, hkv, ffn) for _ in range(layers)])
         self.norm = torch_models.RMSNorm(d)
@@ -139,7 +139,7 @@ def names(layers, with_past=True):
 def example(m, seq, past_len, left_pad=0):
     """Inputs of one step: random ids, a cache of past_len, positions after it,
     and an attention mask whose first left_pad positions are padding."""
-    ids = torch.randint(0, 512, (1, seq), dtype=torch.int64)
+    ids = torch.randint(0, m.vocab, (1, seq), dtype=torch.int64)
     mask = torch.ones(1, past_len + seq, dtype=torch.int64)
     mask[:, :left_pad] = 0
     pos = torch.arange(past_len - left_pad, past_len - left_pad + seq, dtype=torch.int64)[None]

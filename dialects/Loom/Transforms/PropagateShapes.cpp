@@ -86,6 +86,12 @@ struct PropagateShapesPass
         break;
       (void)applyPatternsGreedily(func, frozen);
     }
+    // The function returns what its body computes.
+    for (Block &block : func.getBody())
+      if (auto ret = dyn_cast<func::ReturnOp>(block.getTerminator()))
+        func.setType(FunctionType::get(&getContext(),
+                                       func.getArgumentTypes(),
+                                       ret.getOperandTypes()));
     // An If decided at run time keeps both branches: refining them with the
     // bound shapes may show that one does not hold for these inputs (an
     // exporter's branch for other inputs). Report the op and the If.
@@ -99,12 +105,6 @@ struct PropagateShapesPass
         explainRunTimeBranch(func, bad);
         return signalPassFailure();
       }
-    // The function returns what its body computes.
-    for (Block &block : func.getBody())
-      if (auto ret = dyn_cast<func::ReturnOp>(block.getTerminator()))
-        func.setType(FunctionType::get(&getContext(),
-                                       func.getArgumentTypes(),
-                                       ret.getOperandTypes()));
   }
 
   /// Bounds the refine / inline rounds (each inlines one level of Ifs).

@@ -123,6 +123,17 @@ public:
   /// Whether input `index` has a value (folded inputs always have one).
   bool isInputSet(size_t index) const;
 
+  /// The session's own storage of input `index` (its buffer's bytes, in the
+  /// input's dtype and shape), to update a value in place instead of
+  /// copying it whole with setInput: a generation loop writes only the new
+  /// entries of a KV cache. Marks the input as set; the bytes stay between
+  /// runs. Not for folded inputs. Throws SessionError.
+  uint8_t *inputStorage(size_t index);
+
+  /// Output `index` of the last successful run in place (no copy), valid
+  /// until the next run. Throws SessionError when there is none.
+  const uint8_t *outputStorage(size_t index) const;
+
   /// Executes the plan once. Throws SessionError when an input is unbound or
   /// a task fails; the first failure stops the run. May be called repeatedly.
   void run();

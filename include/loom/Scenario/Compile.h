@@ -12,7 +12,11 @@
 #define LOOM_SCENARIO_COMPILE_H
 
 #include "loom/Pipelines/Pipelines.h"
+#include "loom/Scenario/Scenario.h"
 
+#include "llvm/ADT/StringRef.h"
+
+#include <optional>
 #include <string>
 
 namespace loom::scenario {
@@ -38,6 +42,14 @@ struct ScenarioCompileOptions {
 /// success, 1 bad scenario, compile error or infeasible scenario, 2 usage
 /// error (unknown policy).
 int compileScenario(const ScenarioCompileOptions &options);
+
+/// Compiles one model file into `dir` (plan.json + weights.bin) with the
+/// graph and plan pipelines of `options`; returns the plan.json text, or
+/// nullopt after printing the diagnostics (`loomc: error: WHAT: FILE: ...`).
+std::optional<std::string> compileModel(const ModelFile &model,
+                                        const std::string &what,
+                                        const ScenarioCompileOptions &options,
+                                        llvm::StringRef dir);
 
 } // namespace loom::scenario
 

@@ -37,6 +37,8 @@ struct ModelFile {
   std::string path;
   /// `--input-shape` values, `NAME=D0xD1x...`.
   std::vector<std::string> inputShapes;
+  /// `--const-input` values, `NAME=VALUE|FILE.pb` (loomc --generate).
+  std::vector<std::string> constInputs;
   /// Passed through to the compiler as --quantize=MODE when not empty.
   std::string quantize;
   /// Where `quantize` is written (`FILE:LINE:COL: models[0] (a).quantize`),

@@ -42,6 +42,8 @@ struct OutputKind {
 const OutputKind &planOutput();
 /// `loomc --scenario -o`: scenario.json, trace.json, report.html, models/.
 const OutputKind &scenarioOutput();
+/// A generation program (loomc --generate).
+const OutputKind &generateOutput();
 /// `loom-run --output-dir`: output_N.pb.
 const OutputKind &runOutputs();
 

@@ -179,7 +179,9 @@ def loop_if():
         [vi("cond_out", TensorProto.BOOL, []), vi("x_out", F, [2])])
     nodes = [N("Loop", ["n", "", "x"], ["y"], name="loop", body=body)]
     g = helper.make_graph(nodes, "loop_if",
-                          [vi("x", F, [2]), vi("n", TensorProto.INT64, [])], [vi("y", F, [2])],
+                          # the output's shape left to the compiler, as
+                          # torch.jit.script exports write it
+                          [vi("x", F, [2]), vi("n", TensorProto.INT64, [])], [vi("y", F, ["d"])],
                           [numpy_helper.from_array(np.array(v, np.float32), k)
                            for k, v in (("one", 1), ("three", 3), ("five", 5))])
 

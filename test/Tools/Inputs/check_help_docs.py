@@ -94,7 +94,8 @@ ok &= compare("loomc", llvm_help_flags(help_text("loomc", "--help")), sec,
 
 sec = section(docs, "loom-run")
 flags = tool_help_flags(help_text("loom-run", "--help")) | \
-    tool_help_flags(help_text("loom-run", "--scenario", "--help")) | {"--scenario"}
+    tool_help_flags(help_text("loom-run", "--scenario", "--help")) | {"--scenario"} | \
+    tool_help_flags(help_text("loom-run", "--generate", "--help")) | {"--generate"}
 ok &= compare("loom-run", flags, sec, table_flags(sec))
 
 sec = section(docs, "loom-profile")

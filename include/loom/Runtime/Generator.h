@@ -1,0 +1,75 @@
+//===- Generator.h - Token generation over a compiled generation program --===//
+//
+// `loomc MODEL.onnx --generate -o OUT` writes a generation program: a
+// prefill plan over chunks of N tokens, a decode plan for one token, both
+// over a static context of C positions, and `generate.json` naming the
+// token, mask, position, logits and KV inputs and outputs
+// (docs/generation.md). A Generator loads it and runs a prompt chunk by
+// chunk, then one token at a time, keeping the KV cache in the plans' own
+// past inputs: after each run only the new tokens' keys and values are
+// written into the cache, at their positions.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LOOM_RUNTIME_GENERATOR_H
+#define LOOM_RUNTIME_GENERATOR_H
+
+#include "loom/Runtime/Session.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace loom::rt {
+
+/// How the next token is chosen from the logits.
+struct SampleOptions {
+  /// 0: greedy (argmax, the first of equal maxima).
+  int topK = 0;
+  /// Nucleus sampling among the top-k (1: off).
+  double topP = 1.0;
+  double temperature = 1.0;
+  uint64_t seed = 0;
+};
+
+/// What the program allocates, in bytes.
+struct GeneratorMemory {
+  uint64_t weights = 0;     ///< weights.bin of both plans
+  uint64_t kvCache = 0;     ///< the past inputs of both plans (the cache)
+  uint64_t activations = 0; ///< the rest of both plans' arenas
+};
+
+class Generator {
+public:
+  /// Loads OUT (generate.json and its two plan folders). Throws PlanError or
+  /// SessionError naming the file and field.
+  static std::unique_ptr<Generator> load(const std::string &dir,
+                                         SessionOptions options = {});
+  ~Generator();
+
+  /// Runs `tokens` (at least one) from the current position, chunk by
+  /// chunk (the last chunk padded and masked); returns the logits of the
+  /// last token. Throws SessionError when the context would overflow.
+  std::vector<float> prefill(const std::vector<int64_t> &tokens);
+  /// Runs one token at the current position; returns its logits.
+  std::vector<float> step(int64_t token);
+  /// Chooses a token from `logits`.
+  int64_t sample(const std::vector<float> &logits, const SampleOptions &o);
+  /// Back to an empty cache at position 0.
+  void reset();
+
+  /// Tokens in the cache.
+  int64_t position() const;
+  int64_t maxContext() const;
+  int64_t prefillChunk() const;
+  GeneratorMemory memory() const;
+
+private:
+  struct Impl;
+  explicit Generator(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl;
+};
+
+} // namespace loom::rt
+
+#endif // LOOM_RUNTIME_GENERATOR_H

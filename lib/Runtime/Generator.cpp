@@ -1,0 +1,311 @@
+//===- Generator.cpp - Token generation over a generation program ---------===//
+//
+// Both plans see the cache through their own past inputs, [1, H, C, D] for
+// every key and value: C slots, of which the first `position` hold tokens.
+// A run appends its n new tokens after the past (present is [1, H, C + n,
+// D]), and attention_mask marks the slots that hold tokens: [0, position)
+// and the new ones. After the run, the new tokens' keys and values (the
+// last n slots of present) are written into both plans' past inputs at
+// [position, position + n): only the new entries move. The positions come
+// from position_ids, so a token's slot is its position.
+//
+//===----------------------------------------------------------------------===//
+#include "loom/Runtime/Generator.h"
+
+#include "loom/Runtime/Plan.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+namespace loom::rt {
+
+namespace {
+std::string shapeText(const Shape &s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i)
+    out += (i ? "," : "") + std::to_string(s[i]);
+  return out + "]";
+}
+} // namespace
+
+struct Generator::Impl {
+  std::string file; // generate.json, for messages
+  int64_t C = 0, N = 0, pos = 0;
+
+  /// One plan and where its named inputs and outputs are.
+  struct Stage {
+    std::unique_ptr<Session> session;
+    int64_t n = 0; // tokens per run
+    size_t ids = 0, mask = 0, positions = 0, logits = 0;
+    std::vector<size_t> past, present; // one per cache tensor
+  };
+  Stage prefill, decode;
+  /// Per cache tensor: heads, element size, head size in elements.
+  struct Cache {
+    int64_t heads = 0, headDim = 0;
+    size_t elem = 0;
+  };
+  std::vector<Cache> caches;
+  int64_t vocab = 0;
+
+  [[noreturn]] void fail(const std::string &what) const {
+    throw PlanError(file + ": " + what);
+  }
+
+  void bind(Stage &st, const nlohmann::json &j, const std::string &key,
+            const std::string &dir, const SessionOptions &options) {
+    std::string sub = j.at(key).get<std::string>();
+    if (sub.empty() || sub.find('/') != std::string::npos || sub == "..")
+      fail(key + ": '" + sub + "' is not a folder of the program");
+    st.session = Session::load(dir + "/" + sub, options);
+    Session &s = *st.session;
+    auto input = [&](const char *field) {
+      std::string name = j.at(field).get<std::string>();
+      auto i = s.findInput(name);
+      if (!i)
+        fail(std::string(field) + ": plan '" + sub + "' has no input '" +
+             name + "'");
+      return *i;
+    };
+    st.ids = input("input_ids");
+    st.mask = input("attention_mask");
+    st.positions = input("position_ids");
+    std::string logitsName = j.at("logits").get<std::string>();
+    auto l = s.findOutput(logitsName);
+    if (!l)
+      fail("logits: plan '" + sub + "' has no output '" + logitsName + "'");
+    st.logits = *l;
+    const Shape &idShape = s.inputs()[st.ids].shape;
+    if (s.inputs()[st.ids].dtype != DType::I64 || idShape.size() != 2 ||
+        idShape[0] != 1)
+      fail("input_ids of plan '" + sub + "' is " + shapeText(idShape) +
+           "; expected int64 [1, tokens]");
+    st.n = idShape[1];
+    auto expect = [&](size_t index, DType dt, const Shape &want,
+                      const std::string &what) {
+      const TensorInfo &info = s.inputs()[index];
+      if (info.dtype != dt || info.shape != want)
+        fail(what + " of plan '" + sub + "' is " + shapeText(info.shape) +
+             "; expected " + shapeText(want));
+    };
+    expect(st.mask, DType::I64, {1, C + st.n}, "attention_mask");
+    expect(st.positions, DType::I64, {1, st.n}, "position_ids");
+    const TensorInfo &lg = s.outputs()[st.logits];
+    if (lg.dtype != DType::F32 || lg.shape.size() != 3 || lg.shape[0] != 1 ||
+        lg.shape[1] != st.n)
+      fail("logits of plan '" + sub + "' is " + shapeText(lg.shape) +
+           "; expected f32 [1, " + std::to_string(st.n) + ", vocab]");
+    if (vocab && vocab != lg.shape[2])
+      fail("logits: the plans disagree on the vocabulary size");
+    vocab = lg.shape[2];
+    const auto &kv = j.at("kv");
+    for (size_t k = 0; k < kv.size(); ++k) {
+      std::string p = kv[k].at("past").get<std::string>();
+      std::string q = kv[k].at("present").get<std::string>();
+      auto pi = s.findInput(p);
+      auto qi = s.findOutput(q);
+      if (!pi || !qi)
+        fail("kv[" + std::to_string(k) + "]: plan '" + sub + "' has no " +
+             (!pi ? "input '" + p : "output '" + q) + "'");
+      const TensorInfo &pin = s.inputs()[*pi];
+      const TensorInfo &qout = s.outputs()[*qi];
+      if (pin.shape.size() != 4 || pin.shape[0] != 1 || pin.shape[2] != C)
+        fail("kv[" + std::to_string(k) + "]: '" + p + "' of plan '" + sub +
+             "' is " + shapeText(pin.shape) + "; expected [1, heads, " +
+             std::to_string(C) + ", head]");
+      Shape want = pin.shape;
+      want[2] = C + st.n;
+      if (qout.shape != want || qout.dtype != pin.dtype)
+        fail("kv[" + std::to_string(k) + "]: '" + q + "' of plan '" + sub +
+             "' is " + shapeText(qout.shape) + "; expected " +
+             shapeText(want));
+      Cache c{pin.shape[1], pin.shape[3], dtypeSize(pin.dtype)};
+      if (caches.size() <= k)
+        caches.push_back(c);
+      else if (caches[k].heads != c.heads || caches[k].headDim != c.headDim ||
+               caches[k].elem != c.elem)
+        fail("kv[" + std::to_string(k) + "]: the plans disagree on its shape");
+      st.past.push_back(*pi);
+      st.present.push_back(*qi);
+    }
+  }
+
+  /// Runs `st` over `count` tokens (count <= st.n; the rest is padding).
+  std::vector<float> run(Stage &st, const int64_t *tokens, int64_t count) {
+    Session &s = *st.session;
+    auto *ids = reinterpret_cast<int64_t *>(s.inputStorage(st.ids));
+    auto *positions = reinterpret_cast<int64_t *>(s.inputStorage(st.positions));
+    auto *mask = reinterpret_cast<int64_t *>(s.inputStorage(st.mask));
+    for (int64_t i = 0; i < st.n; ++i) {
+      ids[i] = i < count ? tokens[i] : 0;
+      // Padding takes the last real position: in range for any table.
+      positions[i] = pos + std::min(i, count - 1);
+    }
+    for (int64_t slot = 0; slot < C; ++slot)
+      mask[slot] = slot < pos ? 1 : 0;
+    for (int64_t i = 0; i < st.n; ++i)
+      mask[C + i] = i < count ? 1 : 0;
+    s.run();
+    // The new tokens' keys and values into both plans' caches.
+    for (size_t k = 0; k < caches.size(); ++k) {
+      const Cache &c = caches[k];
+      size_t row = size_t(c.headDim) * c.elem;
+      const uint8_t *present = s.outputStorage(st.present[k]);
+      for (Stage *dst : {&prefill, &decode}) {
+        uint8_t *past = dst->session->inputStorage(dst->past[k]);
+        for (int64_t h = 0; h < c.heads; ++h)
+          for (int64_t i = 0; i < count; ++i)
+            std::memcpy(past + (size_t(h) * C + size_t(pos + i)) * row,
+                        present + (size_t(h) * (C + st.n) + size_t(C + i)) * row,
+                        row);
+      }
+    }
+    pos += count;
+    const auto *logits =
+        reinterpret_cast<const float *>(s.outputStorage(st.logits));
+    return std::vector<float>(logits + (count - 1) * vocab,
+                              logits + count * vocab);
+  }
+
+  void clearCaches() {
+    for (Stage *st : {&prefill, &decode})
+      for (size_t k = 0; k < st->past.size(); ++k) {
+        const TensorInfo &info = st->session->inputs()[st->past[k]];
+        std::memset(st->session->inputStorage(st->past[k]), 0,
+                    size_t(numElements(info.shape)) * dtypeSize(info.dtype));
+      }
+    pos = 0;
+  }
+};
+
+Generator::Generator(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
+Generator::~Generator() = default;
+
+std::unique_ptr<Generator> Generator::load(const std::string &dir,
+                                           SessionOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->file = dir + "/generate.json";
+  std::ifstream in(impl->file);
+  if (!in)
+    throw PlanError(impl->file + ": cannot be read (not a generation "
+                                 "program: loomc --generate writes one)");
+  nlohmann::json j;
+  try {
+    in >> j;
+    if (j.at("format").get<std::string>() != "loom-generate")
+      impl->fail("format: expected \"loom-generate\"");
+    if (j.at("version").get<int64_t>() != 1)
+      impl->fail("version: this runtime reads version 1");
+    impl->C = j.at("max_context").get<int64_t>();
+    impl->N = j.at("prefill_chunk").get<int64_t>();
+    if (impl->C < 1 || impl->N < 1)
+      impl->fail("max_context and prefill_chunk must be at least 1");
+    if (!j.at("kv").is_array() || j.at("kv").empty())
+      impl->fail("kv: expected a non-empty list of {past, present}");
+    impl->bind(impl->prefill, j, "prefill", dir, options);
+    impl->bind(impl->decode, j, "decode", dir, options);
+  } catch (const nlohmann::json::exception &e) {
+    impl->fail(std::string("malformed: ") + e.what());
+  }
+  if (impl->prefill.n != impl->N || impl->decode.n != 1)
+    impl->fail("the prefill plan runs " + std::to_string(impl->prefill.n) +
+               " tokens and the decode plan " +
+               std::to_string(impl->decode.n) + "; expected " +
+               std::to_string(impl->N) + " and 1");
+  impl->clearCaches();
+  return std::unique_ptr<Generator>(new Generator(std::move(impl)));
+}
+
+std::vector<float> Generator::prefill(const std::vector<int64_t> &tokens) {
+  Impl &g = *impl;
+  if (tokens.empty())
+    throw SessionError("prefill: no tokens");
+  if (g.pos + int64_t(tokens.size()) > g.C)
+    throw SessionError("prefill: " + std::to_string(tokens.size()) +
+                       " tokens after " + std::to_string(g.pos) +
+                       " exceed the context of " + std::to_string(g.C) +
+                       " (loomc --max-context)");
+  std::vector<float> logits;
+  for (size_t at = 0; at < tokens.size(); at += size_t(g.N)) {
+    int64_t count = std::min<int64_t>(g.N, int64_t(tokens.size() - at));
+    logits = g.run(g.prefill, tokens.data() + at, count);
+  }
+  return logits;
+}
+
+std::vector<float> Generator::step(int64_t token) {
+  Impl &g = *impl;
+  if (g.pos >= g.C)
+    throw SessionError("step: the context of " + std::to_string(g.C) +
+                       " tokens is full (loomc --max-context)");
+  return g.run(g.decode, &token, 1);
+}
+
+int64_t Generator::sample(const std::vector<float> &logits,
+                          const SampleOptions &o) {
+  if (logits.empty())
+    throw SessionError("sample: no logits");
+  if (o.topK <= 0)
+    return int64_t(std::max_element(logits.begin(), logits.end()) -
+                   logits.begin());
+  std::vector<size_t> order(logits.size());
+  std::iota(order.begin(), order.end(), 0);
+  size_t k = std::min(size_t(o.topK), order.size());
+  std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                    [&](size_t a, size_t b) {
+                      return logits[a] > logits[b] ||
+                             (logits[a] == logits[b] && a < b);
+                    });
+  order.resize(k);
+  double t = o.temperature > 0 ? o.temperature : 1.0;
+  std::vector<double> p(k);
+  for (size_t i = 0; i < k; ++i)
+    p[i] = std::exp((logits[order[i]] - logits[order[0]]) / t);
+  double total = std::accumulate(p.begin(), p.end(), 0.0);
+  // Nucleus: the smallest prefix whose probability reaches top_p.
+  size_t keep = k;
+  double run = 0;
+  for (size_t i = 0; i < k; ++i) {
+    run += p[i] / total;
+    if (run >= o.topP) {
+      keep = i + 1;
+      break;
+    }
+  }
+  std::mt19937_64 rng(o.seed + uint64_t(impl->pos));
+  std::discrete_distribution<size_t> pick(p.begin(), p.begin() + long(keep));
+  return int64_t(order[pick(rng)]);
+}
+
+void Generator::reset() { impl->clearCaches(); }
+int64_t Generator::position() const { return impl->pos; }
+int64_t Generator::maxContext() const { return impl->C; }
+int64_t Generator::prefillChunk() const { return impl->N; }
+
+GeneratorMemory Generator::memory() const {
+  GeneratorMemory m;
+  for (const Impl::Stage *st : {&impl->prefill, &impl->decode}) {
+    const Plan &plan = st->session->plan();
+    m.weights += plan.weights.sizeBytes;
+    uint64_t arenas = 0;
+    for (const PlanArena &a : plan.arenas)
+      arenas += a.peakBytes;
+    uint64_t cache = 0;
+    for (size_t index : st->past) {
+      const TensorInfo &info = st->session->inputs()[index];
+      cache += uint64_t(numElements(info.shape)) * dtypeSize(info.dtype);
+    }
+    m.kvCache += cache;
+    m.activations += arenas - cache;
+  }
+  return m;
+}
+
+} // namespace loom::rt
