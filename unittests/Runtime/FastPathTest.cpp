@@ -1411,10 +1411,12 @@ Tensor scalarOf(DType type, double v) {
 }
 
 /// The form of an integer-path call: the activation dtype (f32 means
-/// `dynamic` = 1), the weight scale, bias, epilogue and output dtype.
+/// `dynamic` = 1), the weight scale, weight zero point (random i8 values of
+/// the scale's shape when set), bias, epilogue and output dtype.
 struct QForm {
   DType act = DType::U8;
   bool perChannel = true;
+  bool weightZeroPoint = false;
   bool bias = false;
   std::string activation = "none";
   DType y = DType::F32;
@@ -1437,6 +1439,8 @@ void setQuantOperands(Call &call, const Shape &xs, const Shape &ws, const Shape 
   }
   call.inputs[3] = randomInts(ws, rng, DType::I8);
   call.inputs[4] = randomTensor(ss, rng, 0.002f, 0.02f);
+  if (f.weightZeroPoint)
+    call.inputs[5] = randomInts(ss, rng, DType::I8);
   if (f.bias)
     call.inputs[6] = randomTensor({channels}, rng, -1.0f, 1.0f);
   call.attrs.set("activation", f.activation);
@@ -1568,7 +1572,7 @@ std::vector<QForm> integerForms() {
 std::string formName(const QForm &f) {
   return std::string(f.act == DType::F32 ? "dynamic" : dtypeName(f.act)) + " -> " +
          dtypeName(f.y) + (f.perChannel ? " per-channel" : " per-tensor") +
-         (f.bias ? " bias " : " ") + f.activation;
+         (f.weightZeroPoint ? " w_zp" : "") + (f.bias ? " bias " : " ") + f.activation;
 }
 
 TEST_F(FastPath, QMatmulInt8MatchesReference) {
@@ -1576,8 +1580,9 @@ TEST_F(FastPath, QMatmulInt8MatchesReference) {
     return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
   };
   int threads = 1;
-  for (const QForm &f : integerForms())
+  for (QForm f : integerForms())
     for (int rep = 0; rep < 2; ++rep) {
+      f.weightZeroPoint = rep == 1; // compensated after oneDNN's sums
       Shape as;
       for (int64_t b = dim(0, 2); b > 0; --b) // batch dimensions
         as.push_back(dim(1, 3));
@@ -1629,8 +1634,9 @@ TEST_F(FastPath, QConvInt8MatchesReference) {
   };
   int threads = 1;
   int i = 0;
-  for (const QForm &f : integerForms())
+  for (QForm f : integerForms())
     for (int rep = 0; rep < 2; ++rep, ++i) {
+      f.weightZeroPoint = rep == 1; // compensated after oneDNN's sums
       // Random geometry: 1-3 spatial dims, plain / grouped / depthwise.
       const size_t ns = size_t(1 + i % 3);
       const int kind = (i / 3) % 3;
@@ -1673,6 +1679,7 @@ TEST_F(FastPath, QConvInt8NetworkLayersMatchReference) {
   for (DType act : {DType::U8, DType::F32})
     for (const Layer &l : layers) {
       f.act = act;
+      f.weightZeroPoint = act == DType::F32; // as ONNX Runtime's u8 weights
       const int64_t p = l.k / 2;
       Call call = qconvCall(l.x, l.O, {l.k, l.k}, l.group, {l.stride, l.stride}, {1, 1},
                             {p, p, p, p}, f, rng);
@@ -1701,8 +1708,8 @@ TEST_F(FastPath, QMatmulInt8DynamicAllZero) {
 
 /// Calls the oneDNN int8 path declines run the integer loop: packed int4
 /// weights, group-wise scales along the reduction axes, f32 activations
-/// without `dynamic` (weight-only). A non-zero w_zero_point is a run-time
-/// decline (same values as the loop); an all-zero one takes oneDNN.
+/// without `dynamic` (weight-only). A weight zero point, non-zero or all
+/// zero, takes oneDNN.
 TEST_F(FastPath, QuantizedInt8Declines) {
   QForm f;
   f.bias = true;
@@ -1730,7 +1737,8 @@ TEST_F(FastPath, QuantizedInt8Declines) {
   Call wo = qmatmulCall({4, 32}, 8, wf, rng);
   wo.attrs.set("dynamic", int64_t(0));
   expectIntegerPathMatches(wo, false);
-  // Weight zero points: non-zero (run-time decline), all zero (oneDNN).
+  // Weight zero points: non-zero (compensated after oneDNN's sums), all
+  // zero.
   for (int zp : {3, 0}) {
     Call mz = qmatmulCall({5, 40}, 9, f, rng);
     Tensor z = randomInts({1, 9}, rng, DType::I8);

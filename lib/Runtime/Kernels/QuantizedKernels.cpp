@@ -17,10 +17,11 @@
 //    with `dynamic` = 1): (a - a_zp) * (w - w_zp) is accumulated exactly in
 //    int32 per block of the weight scale along the reduction axes, then
 //    scaled by a_scale * w_scale and summed over the blocks. With int8
-//    weights, one scale block along the reduction axes and no weight zero
-//    point, oneDNN computes the int32 sums (DnnlQuantized.cpp; a fast path
-//    of its own, registered first, with its epilogue in f32); otherwise a
-//    plain int32 loop does.
+//    weights and one scale block along the reduction axes, oneDNN computes
+//    the int32 sums Σ (a - a_zp) * w (DnnlQuantized.cpp; a fast path of its
+//    own, registered first, with its epilogue in f32), a weight zero point
+//    then subtracting w_zp * Σ (a - a_zp) over each sum's inputs (the row of
+//    A, the convolution window); otherwise a plain int32 loop does.
 // The output is f32, or u8/i8 when y_scale is given.
 //
 //===----------------------------------------------------------------------===//
@@ -249,8 +250,22 @@ DynQuant dynamicQuantize(const TensorRef &x) {
   DynQuant d;
   const float *p = x.as<float>();
   const int64_t n = x.numElements();
+  // Eight independent running minima / maxima (vectorizable); a NaN never
+  // replaces one (as std::min / std::max in order), nor does -0 replace +0.
+  float lo8[8] = {0, 0, 0, 0, 0, 0, 0, 0}, hi8[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) {
+      const float v = p[i + j];
+      lo8[j] = v < lo8[j] ? v : lo8[j];
+      hi8[j] = v > hi8[j] ? v : hi8[j];
+    }
   float lo = 0, hi = 0;
-  for (int64_t i = 0; i < n; ++i) {
+  for (int j = 0; j < 8; ++j) {
+    lo = lo8[j] < lo ? lo8[j] : lo;
+    hi = hi8[j] > hi ? hi8[j] : hi;
+  }
+  for (; i < n; ++i) {
     lo = std::min(lo, p[i]);
     hi = std::max(hi, p[i]);
   }
@@ -260,9 +275,8 @@ DynQuant dynamicQuantize(const TensorRef &x) {
     return d; // scale 1, zp 0: every value is 0 (or non-finite input).
   d.scale = scale;
   d.zp = qnt::saturateRound(double(-lo / scale), DType::U8);
-  for (int64_t i = 0; i < n; ++i)
-    d.q[size_t(i)] =
-        uint8_t(qnt::saturateRound(std::nearbyint(double(p[i] / scale)) + d.zp, DType::U8));
+  // saturate(round_half_even(x / scale) + zp), the quotient in f32.
+  qnt::quantizeRun(p, n, scale, d.zp, d.q.data());
   return d;
 }
 
@@ -438,7 +452,7 @@ bool int8Form(const QCall &c, size_t redBegin, size_t redEnd, int64_t red) {
 }
 
 /// Whether w_zero_point is absent or all zero (oneDNN takes no weight zero
-/// points; a non-zero one is a run-time decline).
+/// points: a non-zero one is compensated after oneDNN's sums).
 bool noWeightZeroPoint(const QCall &c) {
   if (!c.wZp)
     return true;
@@ -458,13 +472,117 @@ qnt::Int8Activation int8Activation(const QCall &c, DynQuant &dq, float &scale) {
   return {c.act->data, c.actZp};
 }
 
+/// The per-output-channel weight zero points of an int8-form call (one
+/// w_scale block along the reduction axes, so w_zero_point varies along the
+/// output channels only): `out` gets one value per channel of the `channels`
+/// along weight axis `axis`; false (out untouched) when they are all zero.
+bool channelZeroPoints(const QCall &c, size_t axis, int64_t channels,
+                       std::vector<int32_t> &out) {
+  if (noWeightZeroPoint(c))
+    return false;
+  out.resize(size_t(channels));
+  const int64_t b = c.wMap.block[axis];
+  for (int64_t m = 0; m < channels; ++m)
+    out[size_t(m)] = c.wZp[m / b];
+  return true;
+}
+
+/// One activation value minus its zero point, as oneDNN reads it.
+inline int32_t actAt(const qnt::Int8Activation &act, bool u8, int64_t i) {
+  return (u8 ? int32_t(static_cast<const uint8_t *>(act.data)[i])
+             : int32_t(static_cast<const int8_t *>(act.data)[i])) -
+         act.zeroPoint;
+}
+
+/// The weight zero-point term of the int8 convolution: oneDNN sums
+/// Σ (x − x_zp) · w, the call needs Σ (x − x_zp) · (w − w_zp[m]), so
+/// w_zp[m] times the window sum of (x − x_zp) (over the group's input
+/// channels and the kernel window, padding contributing 0 as in the
+/// integer loop) is subtracted. Writes the window sums, [N, group, out
+/// positions], to `sums` (exact in int32: |x − x_zp| ≤ 255 and a reduction
+/// below 33025).
+void convWindowSums(const nn::ConvGeometry &g, const qnt::Int8Activation &act, bool u8,
+                    int threads, std::vector<int32_t> &sums) {
+  const int64_t cPerG = g.inChannels / g.group;
+  const int64_t inSize = g.in[0] * g.in[1] * g.in[2];
+  const int64_t outSize = g.out[0] * g.out[1] * g.out[2];
+  sums.assign(size_t(g.batch * g.group * outSize), 0);
+  parallelFor(threads, g.batch * g.group, g.batch * g.inChannels * inSize,
+              [&](int64_t jb, int64_t je) {
+    std::vector<int32_t> col(static_cast<size_t>(inSize));
+    for (int64_t job = jb; job < je; ++job) {
+      const int64_t n = job / g.group, grp = job % g.group;
+      // Σ over the group's channels at every input position.
+      std::fill(col.begin(), col.end(), 0);
+      const int64_t base = (n * g.inChannels + grp * cPerG) * inSize;
+      for (int64_t ci = 0; ci < cPerG; ++ci) {
+        const int64_t off = base + ci * inSize;
+        if (u8) {
+          const uint8_t *xc = static_cast<const uint8_t *>(act.data) + off;
+          for (int64_t i = 0; i < inSize; ++i)
+            col[size_t(i)] += int32_t(xc[i]);
+        } else {
+          const int8_t *xc = static_cast<const int8_t *>(act.data) + off;
+          for (int64_t i = 0; i < inSize; ++i)
+            col[size_t(i)] += int32_t(xc[i]);
+        }
+      }
+      for (int64_t i = 0; i < inSize; ++i)
+        col[size_t(i)] -= int32_t(cPerG) * act.zeroPoint;
+      // Σ over the kernel window at every output position.
+      int32_t *out = sums.data() + job * outSize;
+      for (int64_t o0 = 0; o0 < g.out[0]; ++o0)
+        for (int64_t o1 = 0; o1 < g.out[1]; ++o1)
+          for (int64_t o2 = 0; o2 < g.out[2]; ++o2) {
+            const int64_t b0 = o0 * g.strides[0] - g.padBegin[0];
+            const int64_t b1 = o1 * g.strides[1] - g.padBegin[1];
+            const int64_t b2 = o2 * g.strides[2] - g.padBegin[2];
+            int32_t s = 0;
+            for (int64_t k0 = 0; k0 < g.kernel[0]; ++k0) {
+              const int64_t i0 = b0 + k0 * g.dilations[0];
+              if (i0 < 0 || i0 >= g.in[0])
+                continue;
+              for (int64_t k1 = 0; k1 < g.kernel[1]; ++k1) {
+                const int64_t i1 = b1 + k1 * g.dilations[1];
+                if (i1 < 0 || i1 >= g.in[1])
+                  continue;
+                const int32_t *cr = col.data() + (i0 * g.in[1] + i1) * g.in[2];
+                for (int64_t k2 = 0; k2 < g.kernel[2]; ++k2) {
+                  const int64_t i2 = b2 + k2 * g.dilations[2];
+                  if (i2 >= 0 && i2 < g.in[2])
+                    s += cr[i2];
+                }
+              }
+            }
+            out[(o0 * g.out[1] + o1) * g.out[2] + o2] = s;
+          }
+    }
+  });
+}
+
+/// The exact sum acc − zp · window (in int32: the result is the call's
+/// exact int32 sum, see convWindowSums).
+inline int32_t compensated(int32_t acc, int32_t zp, int32_t window) {
+  return int32_t(int64_t(acc) - int64_t(zp) * int64_t(window));
+}
+
+/// Y's value in f32 from its exact sum: Cast(acc) · mult + bias, each step
+/// rounded to f32 as ONNX Runtime's dynamic quantization graphs do, then a
+/// ReLU when `relu` (exact; other activations follow in finishInt8).
+inline float scaled(int32_t acc, float mult, float bias, bool relu) {
+  const float v = float(acc) * mult + bias;
+  return relu ? (v > 0 ? v : 0.0f) : v;
+}
+
 /// The rest of the oneDNN int8 path's epilogue, in f32 (the contract's
 /// 1e-4 / ±1): `v` holds Y's values with scale and bias applied (Y itself
-/// when it is f32). Applies the activation (oneDNN's eltwise when it has
-/// it, else per element in double) and writes a quantized Y.
+/// when it is f32), and a ReLU (which the callers apply with the scale).
+/// Applies any other activation (oneDNN's eltwise when it has it, else per
+/// element in double) and writes a quantized Y.
 void finishInt8(const QCall &c, float *v, int threads) {
   const int64_t n = c.y->numElements();
-  if (c.actFn.kind != fused::Act::None && !qnt::dnnlActivate(c.actFn, v, n, threads))
+  if (c.actFn.kind != fused::Act::None && c.actFn.kind != fused::Act::Relu &&
+      !qnt::dnnlActivate(c.actFn, v, n, threads))
     fused::applyActivation(c.actFn, v, n);
   if (!c.yQuant)
     return;
@@ -876,42 +994,59 @@ bool qmatmulAccepts(const KernelArgs &a) {
 }
 
 /// oneDNN int8 fast path: the exact int32 sums from oneDNN, then per column
-/// the scale a_scale * w_scale[n] and the bias in f32, and finishInt8. A
-/// non-zero w_zero_point, or oneDNN failing to run the call, leaves it to
+/// the weight zero point's term w_zp[n] * Σ_k (a[r, k] - a_zp) subtracted
+/// (exact in int32), the scale a_scale * w_scale[n], the bias and a ReLU in
+/// f32, and finishInt8. oneDNN failing to run the call leaves it to
 /// qmatmulFast.
 void qmatmulInt8(KernelArgs &a) {
   QCall c = parseCommon(kMatmul, a, false);
   const MatmulDims d = checkMatmul(c);
-  if (!noWeightZeroPoint(c))
-    return qmatmulFast(a);
   DynQuant dq;
   float aScale = 1;
   const qnt::Int8Activation act = int8Activation(c, dq, aScale);
   std::vector<int32_t> acc(static_cast<size_t>(d.rows * d.N));
   if (!qnt::dnnlInt8Sums(a, /*conv=*/false, act, acc.data()))
     return qmatmulFast(a);
-  const int64_t N = d.N, bn = c.wMap.block[1];
+  const int64_t N = d.N, K = d.K, bn = c.wMap.block[1];
+  // A weight zero point: w_zp[n] · Σ_k (a[r, k] − a_zp) is subtracted.
+  std::vector<int32_t> wzp, rowSums;
+  if (channelZeroPoints(c, 1, N, wzp)) {
+    const bool u8 = c.dynamic || c.act->dtype == DType::U8;
+    rowSums.resize(size_t(d.rows));
+    for (int64_t r = 0; r < d.rows; ++r) {
+      int32_t sum = 0;
+      for (int64_t k = 0; k < K; ++k)
+        sum += actAt(act, u8, r * K + k);
+      rowSums[size_t(r)] = sum;
+    }
+  }
   std::vector<float> mult(static_cast<size_t>(N)), bias(static_cast<size_t>(N), 0.0f);
   for (int64_t n = 0; n < N; ++n)
     mult[size_t(n)] = float(double(aScale) * double(c.wScale[n / bn]));
   if (c.bias)
     std::copy(c.bias->as<float>(), c.bias->as<float>() + N, bias.begin());
+  const bool relu = c.actFn.kind == fused::Act::Relu;
   std::vector<float> tmp(c.yQuant ? acc.size() : 0);
   float *y = c.yQuant ? tmp.data() : c.y->as<float>();
   parallelFor(a.threads, d.rows, d.rows * N, [&](int64_t rb, int64_t re) {
     for (int64_t r = rb; r < re; ++r) {
-      const int32_t *ar = acc.data() + r * N;
+      int32_t *ar = acc.data() + r * N;
       float *yr = y + r * N;
+      if (!wzp.empty()) {
+        const int32_t rs = rowSums[size_t(r)];
+        for (int64_t n = 0; n < N; ++n)
+          ar[n] = compensated(ar[n], wzp[size_t(n)], rs);
+      }
 #pragma omp simd
       for (int64_t n = 0; n < N; ++n)
-        yr[n] = float(ar[n]) * mult[size_t(n)] + bias[size_t(n)];
+        yr[n] = scaled(ar[n], mult[size_t(n)], bias[size_t(n)], relu);
     }
   });
   finishInt8(c, y, a.threads);
 }
 
 /// Whether the oneDNN int8 path takes qmatmul call `a` (see int8Form and
-/// qnt::dnnlInt8Accepts; the weight zero point is checked at run time).
+/// qnt::dnnlInt8Accepts).
 bool qmatmulInt8Accepts(const KernelArgs &a) {
   try {
     QCall c = parseCommon(kMatmul, a, false);
@@ -1096,41 +1231,52 @@ bool qconvAccepts(const KernelArgs &a) {
 }
 
 /// oneDNN int8 fast path of qconv: the exact int32 sums from oneDNN, then
-/// per output channel the scale x_scale * w_scale[m] and the bias in f32,
-/// and finishInt8. A non-zero w_zero_point, or oneDNN failing to run the
-/// call, leaves it to qconvFast.
+/// per output channel the weight zero point's term w_zp[m] times the window
+/// sums of (x - x_zp) subtracted (convWindowSums; exact in int32), the scale
+/// x_scale * w_scale[m], the bias and a ReLU in f32, and finishInt8. oneDNN
+/// failing to run the call leaves it to qconvFast.
 void qconvInt8(KernelArgs &a) {
   QCall c = parseCommon(kConv, a, false);
   const nn::ConvGeometry g = checkConv(c, a.attrs);
-  if (!noWeightZeroPoint(c))
-    return qconvFast(a);
   DynQuant dq;
   float xScale = 1;
   const qnt::Int8Activation act = int8Activation(c, dq, xScale);
   std::vector<int32_t> acc(static_cast<size_t>(c.y->numElements()));
   if (!qnt::dnnlInt8Sums(a, /*conv=*/true, act, acc.data()))
     return qconvFast(a);
-  const int64_t O = g.outChannels, bo = c.wMap.block[0];
+  const int64_t O = g.outChannels, bo = c.wMap.block[0], mPerG = O / g.group;
   const int64_t plane = g.out[0] * g.out[1] * g.out[2];
+  // A weight zero point: w_zp[m] times the window sums is subtracted.
+  std::vector<int32_t> wzp, windows;
+  if (channelZeroPoints(c, 0, O, wzp))
+    convWindowSums(g, act, c.dynamic || c.act->dtype == DType::U8, a.threads, windows);
+  const bool relu = c.actFn.kind == fused::Act::Relu;
   std::vector<float> tmp(c.yQuant ? acc.size() : 0);
   float *y = c.yQuant ? tmp.data() : c.y->as<float>();
   parallelFor(a.threads, g.batch * O, g.batch * O * plane, [&](int64_t jb, int64_t je) {
     for (int64_t job = jb; job < je; ++job) {
-      const int64_t m = job % O;
+      const int64_t n = job / O, m = job % O;
       const float s = float(double(c.wScale[m / bo]) * double(xScale));
       const float b = c.bias ? c.bias->as<float>()[m] : 0.0f;
-      const int32_t *am = acc.data() + job * plane;
+      int32_t *am = acc.data() + job * plane;
       float *ym = y + job * plane;
+      if (!wzp.empty()) {
+        const int32_t z = wzp[size_t(m)];
+        const int32_t *wm = windows.data() + (n * g.group + m / mPerG) * plane;
+#pragma omp simd
+        for (int64_t i = 0; i < plane; ++i)
+          am[i] = compensated(am[i], z, wm[i]);
+      }
 #pragma omp simd
       for (int64_t i = 0; i < plane; ++i)
-        ym[i] = float(am[i]) * s + b;
+        ym[i] = scaled(am[i], s, b, relu);
     }
   });
   finishInt8(c, y, a.threads);
 }
 
 /// Whether the oneDNN int8 path takes qconv call `a` (see int8Form and
-/// qnt::dnnlInt8Accepts; the weight zero point is checked at run time).
+/// qnt::dnnlInt8Accepts).
 bool qconvInt8Accepts(const KernelArgs &a) {
   try {
     QCall c = parseCommon(kConv, a, false);
