@@ -1753,6 +1753,106 @@ TEST_F(FastPath, QuantizedInt8Declines) {
   }
 }
 
+/// Runs reference kernel `name` on `ins` into `outs` (allocated here with
+/// the given shapes and dtypes).
+void runReference(const std::string &name, const Attrs &attrs,
+                  const std::vector<const Tensor *> &ins, std::vector<Tensor> &outs) {
+  KernelArgs a{attrs, {}, {}, 1};
+  std::vector<DType> types;
+  for (const Tensor *t : ins) {
+    a.inputs.push_back(const_cast<Tensor *>(t)->ref());
+    types.push_back(t->dtype);
+  }
+  for (Tensor &t : outs) {
+    t.bytes.assign(size_t(numElements(t.shape)) * dtypeSize(t.dtype), 0);
+    a.outputs.push_back(t.ref());
+  }
+  const KernelEntry *e = registry().lookupReference(name, types);
+  ASSERT_NE(e, nullptr) << name;
+  e->fn(a);
+}
+
+/// A dynamic qconv with a weight zero point (ONNX Runtime's u8 weights
+/// shifted to i8) computes exactly what ONNX Runtime's graph does:
+/// DynamicQuantizeLinear and ConvInteger (their reference kernels, which
+/// share no code with the fast path), then Cast(acc) * (x_scale * w_scale)
+/// + bias and Relu in f32. Bit for bit, on both layers' geometries.
+TEST_F(FastPath, QConvInt8MatchesDynamicQuantizationGraph) {
+  struct Layer {
+    Shape x;
+    int64_t O, k, stride;
+  };
+  for (const Layer &l : {Layer{{1, 16, 20, 19}, 24, 3, 1}, Layer{{1, 8, 17, 17}, 16, 3, 2},
+                         Layer{{1, 32, 9, 9}, 40, 1, 1}}) {
+    const int64_t C = l.x[1], p = l.k / 2;
+    Tensor x = randomTensor(l.x, rng, -1.0f, 2.0f);
+    x.bytes[40] = 0; // exact zeros and repeated values quantize like the rest
+    Tensor wu = randomInts({l.O, C, l.k, l.k}, rng, DType::U8);
+    const uint8_t wzU8 = 131;
+    Tensor wz;
+    wz.dtype = DType::U8;
+    wz.shape = {};
+    wz.bytes = {wzU8};
+    // The graph: DynamicQuantizeLinear -> ConvInteger.
+    std::vector<Tensor> dq(3);
+    dq[0].dtype = DType::U8;
+    dq[0].shape = l.x;
+    dq[1].dtype = DType::F32;
+    dq[1].shape = {};
+    dq[2].dtype = DType::U8;
+    dq[2].shape = {};
+    runReference("dynamic_quantize_linear", {}, {&x}, dq);
+    Attrs convAt;
+    convAt.set("pads", std::vector<int64_t>{p, p, p, p});
+    convAt.set("strides", std::vector<int64_t>{l.stride, l.stride});
+    const Shape ys = convOut(l.x, {l.O, C, l.k, l.k}, {l.stride, l.stride}, {1, 1},
+                             {p, p, p, p});
+    std::vector<Tensor> acc(1);
+    acc[0].dtype = DType::I32;
+    acc[0].shape = ys;
+    runReference("conv_integer", convAt, {&dq[0], &wu, &dq[2], &wz}, acc);
+    // The same layer as the fast path's qconv: W and its zero point minus 128.
+    Call call{"qconv", convAt, {}, {ys}};
+    call.inputs.assign(9, std::nullopt);
+    call.inputs[0] = x;
+    call.attrs.set("dynamic", int64_t(1));
+    call.attrs.set("activation", std::string("relu"));
+    Tensor wi = wu;
+    wi.dtype = DType::I8;
+    for (uint8_t &b : wi.bytes)
+      b = uint8_t(int(b) - 128);
+    call.inputs[3] = wi;
+    const float wScale = 0.0037f;
+    call.inputs[4] = scalarOf(DType::F32, wScale);
+    call.inputs[4]->shape = {1, 1, 1, 1};
+    call.inputs[5] = scalarOf(DType::I8, int(wzU8) - 128);
+    call.inputs[5]->shape = {1, 1, 1, 1};
+    call.inputs[6] = randomTensor({l.O}, rng, -0.5f, 0.5f);
+    std::vector<Tensor> out;
+    KernelArgs a = makeArgs(call, out);
+    const KernelEntry *fast = registry().lookup("qconv", a, true);
+    ASSERT_TRUE(fast && fast->impl == KernelImpl::Fast);
+    fast->fn(a);
+    float xs;
+    std::memcpy(&xs, dq[1].bytes.data(), sizeof xs);
+    const float mult = xs * wScale;
+    const float *bias = reinterpret_cast<const float *>(call.inputs[6]->bytes.data());
+    const int32_t *sums = reinterpret_cast<const int32_t *>(acc[0].bytes.data());
+    const float *got = reinterpret_cast<const float *>(out[0].bytes.data());
+    const int64_t plane = ys[2] * ys[3];
+    int bad = 0;
+    for (int64_t i = 0; i < numElements(ys); ++i) {
+      float want = float(sums[i]) * mult;
+      want = want + bias[i / plane];
+      want = want > 0 ? want : 0.0f;
+      if (std::memcmp(&want, &got[i], sizeof want) != 0 && bad++ < 5)
+        ADD_FAILURE() << "O " << l.O << " element " << i << ": " << got[i] << ", graph "
+                      << want;
+    }
+    EXPECT_EQ(bad, 0);
+  }
+}
+
 /// The int8 weights qconv keeps reordered (with oneDNN's compensation) are
 /// revalidated on every call: new values at the same address, one changed
 /// value, and another tensor of the same shape are all used.

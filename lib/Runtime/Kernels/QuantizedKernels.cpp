@@ -36,6 +36,7 @@
 #include <cmath>
 #include <immintrin.h>
 #include <limits>
+#include <memory>
 #include <thread>
 #include <type_traits>
 
@@ -246,28 +247,70 @@ struct DynQuant {
   float scale = 1;
   int32_t zp = 0;
 };
-DynQuant dynamicQuantize(const TensorRef &x) {
-  DynQuant d;
-  const float *p = x.as<float>();
-  const int64_t n = x.numElements();
-  // Eight independent running minima / maxima (vectorizable); a NaN never
-  // replaces one (as std::min / std::max in order), nor does -0 replace +0.
-  float lo8[8] = {0, 0, 0, 0, 0, 0, 0, 0}, hi8[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+/// The running minimum (from 0) and maximum (from 0) of `n` floats, eight
+/// lanes at a time with AVX2 (vminps / vmaxps return their second operand
+/// on a NaN, as `v < lo ? v : lo`: a NaN never replaces a bound, nor does
+/// -0 replace +0, as std::min / std::max in order).
+__attribute__((target("avx2"))) void minMaxAvx2(const float *p, int64_t n, float &lo,
+                                                float &hi) {
+  __m256 l = _mm256_setzero_ps(), h = _mm256_setzero_ps();
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; ++j) {
-      const float v = p[i + j];
-      lo8[j] = v < lo8[j] ? v : lo8[j];
-      hi8[j] = v > hi8[j] ? v : hi8[j];
-    }
-  float lo = 0, hi = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(p + i);
+    l = _mm256_min_ps(v, l);
+    h = _mm256_max_ps(v, h);
+  }
+  alignas(32) float ls[8], hs[8];
+  _mm256_store_ps(ls, l);
+  _mm256_store_ps(hs, h);
+  lo = 0;
+  hi = 0;
   for (int j = 0; j < 8; ++j) {
-    lo = lo8[j] < lo ? lo8[j] : lo;
-    hi = hi8[j] > hi ? hi8[j] : hi;
+    lo = ls[j] < lo ? ls[j] : lo;
+    hi = hs[j] > hi ? hs[j] : hi;
   }
   for (; i < n; ++i) {
     lo = std::min(lo, p[i]);
     hi = std::max(hi, p[i]);
+  }
+}
+
+/// qnt::quantizeRun to u8 with AVX2, eight values at a time, the same steps
+/// (f32 quotient, clamp, round half to even by adding and subtracting
+/// 1.5 * 2^23, + zp); a NaN quotient is replaced by -zp first, which gives
+/// the 0 of the scalar loop.
+__attribute__((target("avx2"))) void quantizeU8Avx2(const float *v, int64_t n, float scale,
+                                                    int32_t zp, uint8_t *out) {
+  const float zf = float(zp);
+  const __m256 s = _mm256_set1_ps(scale), z = _mm256_set1_ps(zf);
+  const __m256 lo = _mm256_set1_ps(-zf), hi = _mm256_set1_ps(255.0f - zf);
+  const __m256 magic = _mm256_set1_ps(12582912.0f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 q = _mm256_div_ps(_mm256_loadu_ps(v + i), s);
+    q = _mm256_blendv_ps(q, lo, _mm256_cmp_ps(q, q, _CMP_UNORD_Q));
+    q = _mm256_min_ps(_mm256_max_ps(q, lo), hi);
+    q = _mm256_add_ps(_mm256_sub_ps(_mm256_add_ps(q, magic), magic), z);
+    const __m256i k = _mm256_cvtps_epi32(q);
+    const __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(k), _mm256_extracti128_si256(k, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i *>(out + i), _mm_packus_epi16(w, w));
+  }
+  qnt::quantizeRun(v + i, n - i, scale, zp, out + i);
+}
+
+DynQuant dynamicQuantize(const TensorRef &x) {
+  DynQuant d;
+  const float *p = x.as<float>();
+  const int64_t n = x.numElements();
+  const bool avx2 = vec::hasAvx2Fma();
+  float lo = 0, hi = 0;
+  if (avx2) {
+    minMaxAvx2(p, n, lo, hi);
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      lo = std::min(lo, p[i]);
+      hi = std::max(hi, p[i]);
+    }
   }
   d.q.assign(size_t(n), 0);
   const float scale = (hi - lo) / 255.0f;
@@ -276,7 +319,10 @@ DynQuant dynamicQuantize(const TensorRef &x) {
   d.scale = scale;
   d.zp = qnt::saturateRound(double(-lo / scale), DType::U8);
   // saturate(round_half_even(x / scale) + zp), the quotient in f32.
-  qnt::quantizeRun(p, n, scale, d.zp, d.q.data());
+  if (avx2)
+    quantizeU8Avx2(p, n, scale, d.zp, d.q.data());
+  else
+    qnt::quantizeRun(p, n, scale, d.zp, d.q.data());
   return d;
 }
 
@@ -494,18 +540,55 @@ inline int32_t actAt(const qnt::Int8Activation &act, bool u8, int64_t i) {
          act.zeroPoint;
 }
 
+/// col[i] += x[i] for `n` u8 (or i8) activation values, AVX2 when `avx2`.
+__attribute__((target("avx2"))) void addColumnAvx2(const void *x, bool u8, int64_t n,
+                                                   int32_t *col) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(
+        static_cast<const uint8_t *>(x) + i));
+    const __m256i w = u8 ? _mm256_cvtepu8_epi32(b) : _mm256_cvtepi8_epi32(b);
+    __m256i *c = reinterpret_cast<__m256i *>(col + i);
+    _mm256_storeu_si256(c, _mm256_add_epi32(_mm256_loadu_si256(c), w));
+  }
+  for (; i < n; ++i)
+    col[i] += u8 ? int32_t(static_cast<const uint8_t *>(x)[i])
+                 : int32_t(static_cast<const int8_t *>(x)[i]);
+}
+
+void addColumn(const void *x, bool u8, int64_t n, int32_t *col, bool avx2) {
+  if (avx2)
+    return addColumnAvx2(x, u8, n, col);
+  for (int64_t i = 0; i < n; ++i)
+    col[i] += u8 ? int32_t(static_cast<const uint8_t *>(x)[i])
+                 : int32_t(static_cast<const int8_t *>(x)[i]);
+}
+
+/// ceil(a / b) for b > 0.
+inline int64_t ceilDiv(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
+
 /// The weight zero-point term of the int8 convolution: oneDNN sums
 /// Σ (x − x_zp) · w, the call needs Σ (x − x_zp) · (w − w_zp[m]), so
 /// w_zp[m] times the window sum of (x − x_zp) (over the group's input
 /// channels and the kernel window, padding contributing 0 as in the
 /// integer loop) is subtracted. Writes the window sums, [N, group, out
 /// positions], to `sums` (exact in int32: |x − x_zp| ≤ 255 and a reduction
-/// below 33025).
+/// below 33025). The channel sums come first (one pass over X), then each
+/// kernel tap adds its run of the last spatial axis to a row of sums.
 void convWindowSums(const nn::ConvGeometry &g, const qnt::Int8Activation &act, bool u8,
                     int threads, std::vector<int32_t> &sums) {
   const int64_t cPerG = g.inChannels / g.group;
   const int64_t inSize = g.in[0] * g.in[1] * g.in[2];
   const int64_t outSize = g.out[0] * g.out[1] * g.out[2];
+  const bool avx2 = vec::hasAvx2Fma();
+  // Per tap k2 of the last axis: the outputs o2 whose input is inside.
+  std::vector<int64_t> o2Begin(size_t(g.kernel[2])), o2End(size_t(g.kernel[2]));
+  for (int64_t k2 = 0; k2 < g.kernel[2]; ++k2) {
+    const int64_t shift = k2 * g.dilations[2] - g.padBegin[2]; // i2 = o2 * s + shift
+    o2Begin[size_t(k2)] = std::clamp<int64_t>(ceilDiv(-shift, g.strides[2]), 0, g.out[2]);
+    o2End[size_t(k2)] =
+        std::clamp<int64_t>(ceilDiv(g.in[2] - shift, g.strides[2]), 0, g.out[2]);
+  }
   sums.assign(size_t(g.batch * g.group * outSize), 0);
   parallelFor(threads, g.batch * g.group, g.batch * g.inChannels * inSize,
               [&](int64_t jb, int64_t je) {
@@ -515,55 +598,51 @@ void convWindowSums(const nn::ConvGeometry &g, const qnt::Int8Activation &act, b
       // Σ over the group's channels at every input position.
       std::fill(col.begin(), col.end(), 0);
       const int64_t base = (n * g.inChannels + grp * cPerG) * inSize;
-      for (int64_t ci = 0; ci < cPerG; ++ci) {
-        const int64_t off = base + ci * inSize;
-        if (u8) {
-          const uint8_t *xc = static_cast<const uint8_t *>(act.data) + off;
-          for (int64_t i = 0; i < inSize; ++i)
-            col[size_t(i)] += int32_t(xc[i]);
-        } else {
-          const int8_t *xc = static_cast<const int8_t *>(act.data) + off;
-          for (int64_t i = 0; i < inSize; ++i)
-            col[size_t(i)] += int32_t(xc[i]);
-        }
-      }
+      for (int64_t ci = 0; ci < cPerG; ++ci)
+        addColumn(static_cast<const uint8_t *>(act.data) + base + ci * inSize, u8, inSize,
+                  col.data(), avx2);
+      const int32_t colZp = int32_t(cPerG) * act.zeroPoint;
       for (int64_t i = 0; i < inSize; ++i)
-        col[size_t(i)] -= int32_t(cPerG) * act.zeroPoint;
-      // Σ over the kernel window at every output position.
+        col[size_t(i)] -= colZp;
+      // Σ over the kernel window, a row of outputs (last axis) at a time.
       int32_t *out = sums.data() + job * outSize;
       for (int64_t o0 = 0; o0 < g.out[0]; ++o0)
-        for (int64_t o1 = 0; o1 < g.out[1]; ++o1)
-          for (int64_t o2 = 0; o2 < g.out[2]; ++o2) {
-            const int64_t b0 = o0 * g.strides[0] - g.padBegin[0];
-            const int64_t b1 = o1 * g.strides[1] - g.padBegin[1];
-            const int64_t b2 = o2 * g.strides[2] - g.padBegin[2];
-            int32_t s = 0;
-            for (int64_t k0 = 0; k0 < g.kernel[0]; ++k0) {
-              const int64_t i0 = b0 + k0 * g.dilations[0];
-              if (i0 < 0 || i0 >= g.in[0])
+        for (int64_t o1 = 0; o1 < g.out[1]; ++o1) {
+          int32_t *row = out + (o0 * g.out[1] + o1) * g.out[2];
+          for (int64_t k0 = 0; k0 < g.kernel[0]; ++k0) {
+            const int64_t i0 = o0 * g.strides[0] - g.padBegin[0] + k0 * g.dilations[0];
+            if (i0 < 0 || i0 >= g.in[0])
+              continue;
+            for (int64_t k1 = 0; k1 < g.kernel[1]; ++k1) {
+              const int64_t i1 = o1 * g.strides[1] - g.padBegin[1] + k1 * g.dilations[1];
+              if (i1 < 0 || i1 >= g.in[1])
                 continue;
-              for (int64_t k1 = 0; k1 < g.kernel[1]; ++k1) {
-                const int64_t i1 = b1 + k1 * g.dilations[1];
-                if (i1 < 0 || i1 >= g.in[1])
-                  continue;
-                const int32_t *cr = col.data() + (i0 * g.in[1] + i1) * g.in[2];
-                for (int64_t k2 = 0; k2 < g.kernel[2]; ++k2) {
-                  const int64_t i2 = b2 + k2 * g.dilations[2];
-                  if (i2 >= 0 && i2 < g.in[2])
-                    s += cr[i2];
+              const int32_t *cr = col.data() + (i0 * g.in[1] + i1) * g.in[2];
+              for (int64_t k2 = 0; k2 < g.kernel[2]; ++k2) {
+                const int64_t shift = k2 * g.dilations[2] - g.padBegin[2];
+                const int64_t b = o2Begin[size_t(k2)], e = o2End[size_t(k2)];
+                if (g.strides[2] == 1) {
+                  const int32_t *src = cr + (b + shift);
+                  int32_t *dst = row + b;
+#pragma omp simd
+                  for (int64_t j = 0; j < e - b; ++j)
+                    dst[j] += src[j];
+                } else {
+                  for (int64_t o2 = b; o2 < e; ++o2)
+                    row[o2] += cr[o2 * g.strides[2] + shift];
                 }
               }
             }
-            out[(o0 * g.out[1] + o1) * g.out[2] + o2] = s;
           }
+        }
     }
   });
 }
 
-/// The exact sum acc − zp · window (in int32: the result is the call's
-/// exact int32 sum, see convWindowSums).
+/// The exact sum acc − zp · window: the result is the call's exact int32
+/// sum (see convWindowSums), so computing modulo 2^32 gives it.
 inline int32_t compensated(int32_t acc, int32_t zp, int32_t window) {
-  return int32_t(int64_t(acc) - int64_t(zp) * int64_t(window));
+  return int32_t(uint32_t(acc) - uint32_t(zp) * uint32_t(window));
 }
 
 /// Y's value in f32 from its exact sum: Cast(acc) · mult + bias, each step
@@ -572,6 +651,32 @@ inline int32_t compensated(int32_t acc, int32_t zp, int32_t window) {
 inline float scaled(int32_t acc, float mult, float bias, bool relu) {
   const float v = float(acc) * mult + bias;
   return relu ? (v > 0 ? v : 0.0f) : v;
+}
+
+/// y[i] = scaled(compensated(acc[i], zp, window[i]), mult, bias, relu) for
+/// `n` values (no compensation when `window` is null), eight at a time with
+/// AVX2: the same int32 arithmetic modulo 2^32, the same f32 conversion,
+/// product and sum (no fused multiply-add), and vmaxps(v, 0), which gives
+/// 0 for a NaN as `v > 0 ? v : 0`.
+__attribute__((target("avx2"))) void scaledRunAvx2(const int32_t *acc, const int32_t *window,
+                                                   int32_t zp, float mult, float bias,
+                                                   bool relu, float *y, int64_t n) {
+  const __m256i z = _mm256_set1_epi32(zp);
+  const __m256 m = _mm256_set1_ps(mult), b = _mm256_set1_ps(bias), zero = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(acc + i));
+    if (window)
+      a = _mm256_sub_epi32(
+          a, _mm256_mullo_epi32(
+                 z, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(window + i))));
+    __m256 v = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(a), m), b);
+    if (relu)
+      v = _mm256_max_ps(v, zero);
+    _mm256_storeu_ps(y + i, v);
+  }
+  for (; i < n; ++i)
+    y[i] = scaled(window ? compensated(acc[i], zp, window[i]) : acc[i], mult, bias, relu);
 }
 
 /// The rest of the oneDNN int8 path's epilogue, in f32 (the contract's
@@ -1241,8 +1346,9 @@ void qconvInt8(KernelArgs &a) {
   DynQuant dq;
   float xScale = 1;
   const qnt::Int8Activation act = int8Activation(c, dq, xScale);
-  std::vector<int32_t> acc(static_cast<size_t>(c.y->numElements()));
-  if (!qnt::dnnlInt8Sums(a, /*conv=*/true, act, acc.data()))
+  // Every element is written by oneDNN (no zero fill).
+  std::unique_ptr<int32_t[]> acc(new int32_t[size_t(c.y->numElements())]);
+  if (!qnt::dnnlInt8Sums(a, /*conv=*/true, act, acc.get()))
     return qconvFast(a);
   const int64_t O = g.outChannels, bo = c.wMap.block[0], mPerG = O / g.group;
   const int64_t plane = g.out[0] * g.out[1] * g.out[2];
@@ -1251,21 +1357,28 @@ void qconvInt8(KernelArgs &a) {
   if (channelZeroPoints(c, 0, O, wzp))
     convWindowSums(g, act, c.dynamic || c.act->dtype == DType::U8, a.threads, windows);
   const bool relu = c.actFn.kind == fused::Act::Relu;
-  std::vector<float> tmp(c.yQuant ? acc.size() : 0);
+  const bool avx2 = vec::hasAvx2Fma();
+  std::vector<float> tmp(c.yQuant ? size_t(c.y->numElements()) : 0);
   float *y = c.yQuant ? tmp.data() : c.y->as<float>();
   parallelFor(a.threads, g.batch * O, g.batch * O * plane, [&](int64_t jb, int64_t je) {
     for (int64_t job = jb; job < je; ++job) {
       const int64_t n = job / O, m = job % O;
       const float s = float(double(c.wScale[m / bo]) * double(xScale));
       const float b = c.bias ? c.bias->as<float>()[m] : 0.0f;
-      int32_t *am = acc.data() + job * plane;
+      const int32_t *am = acc.get() + job * plane;
       float *ym = y + job * plane;
-      if (!wzp.empty()) {
+      const int32_t *wm =
+          wzp.empty() ? nullptr : windows.data() + (n * g.group + m / mPerG) * plane;
+      if (avx2) {
+        scaledRunAvx2(am, wm, wzp.empty() ? 0 : wzp[size_t(m)], s, b, relu, ym, plane);
+        continue;
+      }
+      if (wm) {
         const int32_t z = wzp[size_t(m)];
-        const int32_t *wm = windows.data() + (n * g.group + m / mPerG) * plane;
 #pragma omp simd
         for (int64_t i = 0; i < plane; ++i)
-          am[i] = compensated(am[i], z, wm[i]);
+          ym[i] = scaled(compensated(am[i], z, wm[i]), s, b, relu);
+        continue;
       }
 #pragma omp simd
       for (int64_t i = 0; i < plane; ++i)
