@@ -1411,10 +1411,12 @@ Tensor scalarOf(DType type, double v) {
 }
 
 /// The form of an integer-path call: the activation dtype (f32 means
-/// `dynamic` = 1), the weight scale, bias, epilogue and output dtype.
+/// `dynamic` = 1), the weight scale, weight zero point (random i8 values of
+/// the scale's shape when set), bias, epilogue and output dtype.
 struct QForm {
   DType act = DType::U8;
   bool perChannel = true;
+  bool weightZeroPoint = false;
   bool bias = false;
   std::string activation = "none";
   DType y = DType::F32;
@@ -1437,6 +1439,8 @@ void setQuantOperands(Call &call, const Shape &xs, const Shape &ws, const Shape 
   }
   call.inputs[3] = randomInts(ws, rng, DType::I8);
   call.inputs[4] = randomTensor(ss, rng, 0.002f, 0.02f);
+  if (f.weightZeroPoint)
+    call.inputs[5] = randomInts(ss, rng, DType::I8);
   if (f.bias)
     call.inputs[6] = randomTensor({channels}, rng, -1.0f, 1.0f);
   call.attrs.set("activation", f.activation);
@@ -1568,7 +1572,7 @@ std::vector<QForm> integerForms() {
 std::string formName(const QForm &f) {
   return std::string(f.act == DType::F32 ? "dynamic" : dtypeName(f.act)) + " -> " +
          dtypeName(f.y) + (f.perChannel ? " per-channel" : " per-tensor") +
-         (f.bias ? " bias " : " ") + f.activation;
+         (f.weightZeroPoint ? " w_zp" : "") + (f.bias ? " bias " : " ") + f.activation;
 }
 
 TEST_F(FastPath, QMatmulInt8MatchesReference) {
@@ -1576,8 +1580,9 @@ TEST_F(FastPath, QMatmulInt8MatchesReference) {
     return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
   };
   int threads = 1;
-  for (const QForm &f : integerForms())
+  for (QForm f : integerForms())
     for (int rep = 0; rep < 2; ++rep) {
+      f.weightZeroPoint = rep == 1; // compensated after oneDNN's sums
       Shape as;
       for (int64_t b = dim(0, 2); b > 0; --b) // batch dimensions
         as.push_back(dim(1, 3));
@@ -1629,8 +1634,9 @@ TEST_F(FastPath, QConvInt8MatchesReference) {
   };
   int threads = 1;
   int i = 0;
-  for (const QForm &f : integerForms())
+  for (QForm f : integerForms())
     for (int rep = 0; rep < 2; ++rep, ++i) {
+      f.weightZeroPoint = rep == 1; // compensated after oneDNN's sums
       // Random geometry: 1-3 spatial dims, plain / grouped / depthwise.
       const size_t ns = size_t(1 + i % 3);
       const int kind = (i / 3) % 3;
@@ -1673,6 +1679,7 @@ TEST_F(FastPath, QConvInt8NetworkLayersMatchReference) {
   for (DType act : {DType::U8, DType::F32})
     for (const Layer &l : layers) {
       f.act = act;
+      f.weightZeroPoint = act == DType::F32; // as ONNX Runtime's u8 weights
       const int64_t p = l.k / 2;
       Call call = qconvCall(l.x, l.O, {l.k, l.k}, l.group, {l.stride, l.stride}, {1, 1},
                             {p, p, p, p}, f, rng);
@@ -1701,8 +1708,8 @@ TEST_F(FastPath, QMatmulInt8DynamicAllZero) {
 
 /// Calls the oneDNN int8 path declines run the integer loop: packed int4
 /// weights, group-wise scales along the reduction axes, f32 activations
-/// without `dynamic` (weight-only). A non-zero w_zero_point is a run-time
-/// decline (same values as the loop); an all-zero one takes oneDNN.
+/// without `dynamic` (weight-only). A weight zero point, non-zero or all
+/// zero, takes oneDNN.
 TEST_F(FastPath, QuantizedInt8Declines) {
   QForm f;
   f.bias = true;
@@ -1730,7 +1737,8 @@ TEST_F(FastPath, QuantizedInt8Declines) {
   Call wo = qmatmulCall({4, 32}, 8, wf, rng);
   wo.attrs.set("dynamic", int64_t(0));
   expectIntegerPathMatches(wo, false);
-  // Weight zero points: non-zero (run-time decline), all zero (oneDNN).
+  // Weight zero points: non-zero (compensated after oneDNN's sums), all
+  // zero.
   for (int zp : {3, 0}) {
     Call mz = qmatmulCall({5, 40}, 9, f, rng);
     Tensor z = randomInts({1, 9}, rng, DType::I8);
@@ -1742,6 +1750,106 @@ TEST_F(FastPath, QuantizedInt8Declines) {
     std::fill(zc.bytes.begin(), zc.bytes.end(), uint8_t(zp));
     cz.inputs[5] = zc;
     expectIntegerPathMatches(cz, true);
+  }
+}
+
+/// Runs reference kernel `name` on `ins` into `outs` (allocated here with
+/// the given shapes and dtypes).
+void runReference(const std::string &name, const Attrs &attrs,
+                  const std::vector<const Tensor *> &ins, std::vector<Tensor> &outs) {
+  KernelArgs a{attrs, {}, {}, 1};
+  std::vector<DType> types;
+  for (const Tensor *t : ins) {
+    a.inputs.push_back(const_cast<Tensor *>(t)->ref());
+    types.push_back(t->dtype);
+  }
+  for (Tensor &t : outs) {
+    t.bytes.assign(size_t(numElements(t.shape)) * dtypeSize(t.dtype), 0);
+    a.outputs.push_back(t.ref());
+  }
+  const KernelEntry *e = registry().lookupReference(name, types);
+  ASSERT_NE(e, nullptr) << name;
+  e->fn(a);
+}
+
+/// A dynamic qconv with a weight zero point (ONNX Runtime's u8 weights
+/// shifted to i8) computes exactly what ONNX Runtime's graph does:
+/// DynamicQuantizeLinear and ConvInteger (their reference kernels, which
+/// share no code with the fast path), then Cast(acc) * (x_scale * w_scale)
+/// + bias and Relu in f32. Bit for bit, on both layers' geometries.
+TEST_F(FastPath, QConvInt8MatchesDynamicQuantizationGraph) {
+  struct Layer {
+    Shape x;
+    int64_t O, k, stride;
+  };
+  for (const Layer &l : {Layer{{1, 16, 20, 19}, 24, 3, 1}, Layer{{1, 8, 17, 17}, 16, 3, 2},
+                         Layer{{1, 32, 9, 9}, 40, 1, 1}}) {
+    const int64_t C = l.x[1], p = l.k / 2;
+    Tensor x = randomTensor(l.x, rng, -1.0f, 2.0f);
+    x.bytes[40] = 0; // exact zeros and repeated values quantize like the rest
+    Tensor wu = randomInts({l.O, C, l.k, l.k}, rng, DType::U8);
+    const uint8_t wzU8 = 131;
+    Tensor wz;
+    wz.dtype = DType::U8;
+    wz.shape = {};
+    wz.bytes = {wzU8};
+    // The graph: DynamicQuantizeLinear -> ConvInteger.
+    std::vector<Tensor> dq(3);
+    dq[0].dtype = DType::U8;
+    dq[0].shape = l.x;
+    dq[1].dtype = DType::F32;
+    dq[1].shape = {};
+    dq[2].dtype = DType::U8;
+    dq[2].shape = {};
+    runReference("dynamic_quantize_linear", {}, {&x}, dq);
+    Attrs convAt;
+    convAt.set("pads", std::vector<int64_t>{p, p, p, p});
+    convAt.set("strides", std::vector<int64_t>{l.stride, l.stride});
+    const Shape ys = convOut(l.x, {l.O, C, l.k, l.k}, {l.stride, l.stride}, {1, 1},
+                             {p, p, p, p});
+    std::vector<Tensor> acc(1);
+    acc[0].dtype = DType::I32;
+    acc[0].shape = ys;
+    runReference("conv_integer", convAt, {&dq[0], &wu, &dq[2], &wz}, acc);
+    // The same layer as the fast path's qconv: W and its zero point minus 128.
+    Call call{"qconv", convAt, {}, {ys}};
+    call.inputs.assign(9, std::nullopt);
+    call.inputs[0] = x;
+    call.attrs.set("dynamic", int64_t(1));
+    call.attrs.set("activation", std::string("relu"));
+    Tensor wi = wu;
+    wi.dtype = DType::I8;
+    for (uint8_t &b : wi.bytes)
+      b = uint8_t(int(b) - 128);
+    call.inputs[3] = wi;
+    const float wScale = 0.0037f;
+    call.inputs[4] = scalarOf(DType::F32, wScale);
+    call.inputs[4]->shape = {1, 1, 1, 1};
+    call.inputs[5] = scalarOf(DType::I8, int(wzU8) - 128);
+    call.inputs[5]->shape = {1, 1, 1, 1};
+    call.inputs[6] = randomTensor({l.O}, rng, -0.5f, 0.5f);
+    std::vector<Tensor> out;
+    KernelArgs a = makeArgs(call, out);
+    const KernelEntry *fast = registry().lookup("qconv", a, true);
+    ASSERT_TRUE(fast && fast->impl == KernelImpl::Fast);
+    fast->fn(a);
+    float xs;
+    std::memcpy(&xs, dq[1].bytes.data(), sizeof xs);
+    const float mult = xs * wScale;
+    const float *bias = reinterpret_cast<const float *>(call.inputs[6]->bytes.data());
+    const int32_t *sums = reinterpret_cast<const int32_t *>(acc[0].bytes.data());
+    const float *got = reinterpret_cast<const float *>(out[0].bytes.data());
+    const int64_t plane = ys[2] * ys[3];
+    int bad = 0;
+    for (int64_t i = 0; i < numElements(ys); ++i) {
+      float want = float(sums[i]) * mult;
+      want = want + bias[i / plane];
+      want = want > 0 ? want : 0.0f;
+      if (std::memcmp(&want, &got[i], sizeof want) != 0 && bad++ < 5)
+        ADD_FAILURE() << "O " << l.O << " element " << i << ": " << got[i] << ", graph "
+                      << want;
+    }
+    EXPECT_EQ(bad, 0);
   }
 }
 

@@ -383,6 +383,43 @@ TEST(FusedConv, GroupedStridedNoBias) {
               "depthwise SAME_UPPER");
 }
 
+/// The epilogue activation of the quantized kernels (what loom-fuse-epilogue
+/// moves into a qconv / qmatmul): the kernel with `activation` set computes
+/// the kernel without it followed by the activation's own kernel.
+TEST(QuantizedEpilogue, EveryActivation) {
+  Tensor X = randT({1, 3, 5, 5}, 40, -2, 2);
+  Tensor W;
+  W.dtype = DType::I8;
+  W.shape = {4, 3, 3, 3};
+  for (int64_t i = 0; i < W.numElements(); ++i)
+    W.bytes.push_back(uint8_t(int8_t((i * 37) % 255 - 127)));
+  Tensor S = makeF({4, 1, 1, 1}, {0.01f, 0.02f, 0.005f, 0.015f});
+  Tensor Z;
+  Z.dtype = DType::I8;
+  Z.shape = {4, 1, 1, 1};
+  Z.bytes = {3, uint8_t(int8_t(-5)), 0, 7};
+  Tensor B = randT({4}, 41);
+  Tensor A = randT({6, 27}, 42, -2, 2);
+  Tensor Wm = W;
+  Wm.shape = {27, 4};
+  Tensor Sm = makeF({1, 4}, {0.01f, 0.02f, 0.005f, 0.015f}), Zm = Z;
+  Zm.shape = {1, 4};
+  Attrs convAt = mkAttrs({{"pads", Ints{1, 1, 1, 1}}, {"dynamic", int64_t(1)}});
+  Attrs mmAt = mkAttrs({{"dynamic", int64_t(1)}});
+  Tensor conv = call("qconv", convAt, {&X, nullptr, nullptr, &W, &S, &Z, &B}, {1, 4, 5, 5});
+  Tensor mm = call("qmatmul", mmAt, {&A, nullptr, nullptr, &Wm, &Sm, &Zm, &B}, {6, 4});
+  for (const ActCase &c : allActivations()) {
+    Attrs at = convAt;
+    addActivation(at, c);
+    Tensor y = call("qconv", at, {&X, nullptr, nullptr, &W, &S, &Z, &B}, {1, 4, 5, 5});
+    expectClose(y, unfusedAct(c, conv), "qconv " + c.name);
+    Attrs am = mmAt;
+    addActivation(am, c);
+    Tensor ym = call("qmatmul", am, {&A, nullptr, nullptr, &Wm, &Sm, &Zm, &B}, {6, 4});
+    expectClose(ym, unfusedAct(c, mm), "qmatmul " + c.name);
+  }
+}
+
 TEST(FusedConvTranspose, Activations) {
   Tensor X = randT({1, 3, 4, 4}, 30), W = randT({3, 2, 3, 3}, 31), B = randT({2}, 32);
   // (4 - 1) * 2 - 2 + 3 + 1 = 8.

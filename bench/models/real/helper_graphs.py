@@ -15,6 +15,10 @@ from a fixed seed. What each graph exercises:
 - softmax_rank3: Softmax/LogSoftmax on a rank-3 tensor with axis=1, which
   before opset 13 means "flatten to 2-D at axis 1" (over C*L), as old Paddle
   and Keras exports write attention over [N, C, L].
+- ort_dynamic_quant, ort_dynamic_quant_seg: ONNX Runtime's quantize_dynamic
+  form (DynamicQuantizeLinear -> ConvInteger / MatMulInteger with u8 weights
+  and zero points -> Cast -> Mul -> Add -> Relu); the second at a realistic
+  resolution (the benchmark of the integer convolutions).
 - shuffled_*: a graph's nodes in a seeded random order (what graph-surgery
   and optimizer tools write); ONNX Runtime sorts them.
 """
@@ -230,6 +234,40 @@ def ort_dynamic_quant(opset, name="ort_dynamic_quant"):
     return g.model()
 
 
+def ort_dynamic_quant_seg(opset, name="ort_dynamic_quant_seg"):
+    """A segmentation-like CNN in quantize_dynamic's form at a realistic
+    resolution (the benchmark of the integer convolutions): a 3x256x256
+    image, 3x3 convolutions of 32 and 64 channels (one with stride 2), 1x1
+    convolutions, each DynamicQuantizeLinear -> ConvInteger (u8 weights,
+    per-tensor zero point) -> Cast -> Mul by x_scale * w_scale -> Add bias
+    -> Relu, and a 1x1 head of 8 classes without the Relu."""
+    g = G(name, opset)
+    g.inputs.append(helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 256, 256]))
+    # (cin, cout, kernel, stride, relu)
+    layers = [(3, 32, 3, 1, True), (32, 32, 3, 1, True), (32, 64, 3, 2, True),
+              (64, 64, 3, 1, True), (64, 64, 1, 1, True), (64, 32, 3, 1, True),
+              (32, 8, 1, 1, False)]
+    h = "x"
+    for i, (cin, cout, k, stride, relu) in enumerate(layers):
+        xq, xs, xz = g.op("DynamicQuantizeLinear", [h], n_out=3)
+        w = g.init("w%d" % i, g.rng.integers(0, 256, size=[cout, cin, k, k]).astype(np.uint8))
+        wz = g.init("w_zero_point%d" % i, np.array(120 + 3 * i, np.uint8))
+        p = k // 2
+        acc = g.op("ConvInteger", [xq, w, xz, wz], pads=[p, p, p, p], strides=[stride, stride],
+                   kernel_shape=[k, k])
+        accf = g.op("Cast", [acc], to=TensorProto.FLOAT)
+        # Keeps the activations near unit range: |w - zp| ~ 74 on average.
+        ws = g.init("w_scale%d" % i, np.array(1.0 / (74.0 * (cin * k * k) ** 0.5), np.float32))
+        y = g.op("Mul", [accf, g.op("Mul", [xs, ws])])
+        b = g.init("b%d" % i, (g.rng.standard_normal([cout, 1, 1]) * 0.1).astype(np.float32))
+        h = g.op("Add", [y, b])
+        if relu:
+            h = g.op("Relu", [h])
+    g.nodes[-1].output[0] = "y"
+    g.outputs.append(helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 128, 128]))
+    return g.model()
+
+
 def shuffled(base, opset, name):
     """base(opset)'s nodes in a seeded random order (not topological)."""
     m = base(opset, name=name)
@@ -261,6 +299,7 @@ HELPER_MODELS = {
     "paddle_cnn": (paddle_cnn, [9, 11, 13], [9]),
     "softmax_rank3": (softmax_rank3, [9, 11, 13], [9]),
     "ort_dynamic_quant": (ort_dynamic_quant, [11, 13], [13]),
+    "ort_dynamic_quant_seg": (ort_dynamic_quant_seg, [13], []),
     "shuffled_mlp": (lambda o, name="shuffled_mlp": shuffled(mlp_tanh, o, name), [13], [13]),
     "shuffled_tf_nhwc_cnn": (lambda o, name="shuffled_tf_nhwc_cnn": shuffled(tf_nhwc_cnn, o, name),
                              [11], []),

@@ -17,6 +17,11 @@
 // Gemm's bias includes beta, which becomes 1); a non-constant bias stops the
 // bias fusion. Each intermediate value must have the one use.
 //
+// The quantized kernels (loom.qconv, loom.qmatmul with an f32 result and
+// activation "none", as loom-fold-qdq writes them, their bias already
+// included) take the activation after them the same way: it becomes their
+// `activation` (applied after the bias, before any output quantization).
+//
 //===----------------------------------------------------------------------===//
 #include "Loom/LoomOps.h"
 #include "Loom/LoomUtils.h"
@@ -203,11 +208,54 @@ struct FuseEpiloguePattern : RewritePattern {
   int64_t &count;
 };
 
+/// An epilogue activation after a quantized kernel (qconv, qmatmul) with an
+/// f32 result and no activation yet: the kernel takes it.
+struct FuseQuantizedActivationPattern : RewritePattern {
+  FuseQuantizedActivationPattern(MLIRContext *ctx, int64_t &count)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx), count(count) {}
+
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    if (!isa<QConvOp, QMatMulOp>(op))
+      return failure();
+    Value cur = op->getResult(0);
+    auto type = dyn_cast<RankedTensorType>(cur.getType());
+    if (!type || !type.getElementType().isF32())
+      return failure();
+    auto current = op->getAttrOfType<StringAttr>("activation");
+    if (current && current.getValue() != "none")
+      return failure();
+    Operation *user = singleUser(cur);
+    if (!user || user->getNumOperands() < 1 || user->getOperand(0) != cur ||
+        user->getNumResults() != 1 || user->getResult(0).getType() != type)
+      return failure();
+    std::optional<Activation> act = matchActivation(user);
+    if (!act)
+      return failure();
+    rewriter.modifyOpInPlace(op, [&] {
+      op->setAttr("activation", rewriter.getStringAttr(act->name));
+      op->removeAttr("activation_alpha");
+      op->removeAttr("activation_beta");
+      if (act->alpha)
+        op->setAttr("activation_alpha", rewriter.getF32FloatAttr(*act->alpha));
+      if (act->beta)
+        op->setAttr("activation_beta", rewriter.getF32FloatAttr(*act->beta));
+      op->setLoc(rewriter.getFusedLoc({op->getLoc(), user->getLoc()}));
+    });
+    rewriter.replaceOp(user, cur);
+    ++count;
+    return success();
+  }
+
+  int64_t &count;
+};
+
 struct LoomFuseEpiloguePass : public loom::impl::LoomFuseEpilogueBase<LoomFuseEpiloguePass> {
   void runOnOperation() override {
     int64_t count = 0;
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseEpiloguePattern>(&getContext(), count);
+    patterns.add<FuseEpiloguePattern, FuseQuantizedActivationPattern>(&getContext(),
+                                                                      count);
     (void)applyPatternsGreedily(getOperation(), std::move(patterns));
     numRewritten += count;
   }

@@ -142,7 +142,9 @@ def LoomFuseEpilogue : Pass<"loom-fuse-epilogue", "mlir::func::FuncOp"> {
     HardSigmoid, HardSwish, Tanh, GELU (`loom.gelu`), SiLU (`loom.silu`)
     become one `loom.fused_conv` / `fused_conv_transpose` / `fused_gemm` /
     `fused_matmul` with `activation` set. Intermediate values with other uses
-    stop the fusion.
+    stop the fusion. One of those activations after a `loom.qconv` /
+    `loom.qmatmul` with an f32 result and no activation becomes that
+    kernel's `activation`.
     Implemented in FuseEpilogue.cpp; see docs/fused-ops.md for the fused ops.
   }];
   let dependentDialects = ["::loom::LoomDialect"];

@@ -17,10 +17,11 @@
 //    with `dynamic` = 1): (a - a_zp) * (w - w_zp) is accumulated exactly in
 //    int32 per block of the weight scale along the reduction axes, then
 //    scaled by a_scale * w_scale and summed over the blocks. With int8
-//    weights, one scale block along the reduction axes and no weight zero
-//    point, oneDNN computes the int32 sums (DnnlQuantized.cpp; a fast path
-//    of its own, registered first, with its epilogue in f32); otherwise a
-//    plain int32 loop does.
+//    weights and one scale block along the reduction axes, oneDNN computes
+//    the int32 sums Σ (a - a_zp) * w (DnnlQuantized.cpp; a fast path of its
+//    own, registered first, with its epilogue in f32), a weight zero point
+//    then subtracting w_zp * Σ (a - a_zp) over each sum's inputs (the row of
+//    A, the convolution window); otherwise a plain int32 loop does.
 // The output is f32, or u8/i8 when y_scale is given.
 //
 //===----------------------------------------------------------------------===//
@@ -35,6 +36,7 @@
 #include <cmath>
 #include <immintrin.h>
 #include <limits>
+#include <memory>
 #include <thread>
 #include <type_traits>
 
@@ -245,14 +247,70 @@ struct DynQuant {
   float scale = 1;
   int32_t zp = 0;
 };
+/// The running minimum (from 0) and maximum (from 0) of `n` floats, eight
+/// lanes at a time with AVX2 (vminps / vmaxps return their second operand
+/// on a NaN, as `v < lo ? v : lo`: a NaN never replaces a bound, nor does
+/// -0 replace +0, as std::min / std::max in order).
+__attribute__((target("avx2"))) void minMaxAvx2(const float *p, int64_t n, float &lo,
+                                                float &hi) {
+  __m256 l = _mm256_setzero_ps(), h = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(p + i);
+    l = _mm256_min_ps(v, l);
+    h = _mm256_max_ps(v, h);
+  }
+  alignas(32) float ls[8], hs[8];
+  _mm256_store_ps(ls, l);
+  _mm256_store_ps(hs, h);
+  lo = 0;
+  hi = 0;
+  for (int j = 0; j < 8; ++j) {
+    lo = ls[j] < lo ? ls[j] : lo;
+    hi = hs[j] > hi ? hs[j] : hi;
+  }
+  for (; i < n; ++i) {
+    lo = std::min(lo, p[i]);
+    hi = std::max(hi, p[i]);
+  }
+}
+
+/// qnt::quantizeRun to u8 with AVX2, eight values at a time, the same steps
+/// (f32 quotient, clamp, round half to even by adding and subtracting
+/// 1.5 * 2^23, + zp); a NaN quotient is replaced by -zp first, which gives
+/// the 0 of the scalar loop.
+__attribute__((target("avx2"))) void quantizeU8Avx2(const float *v, int64_t n, float scale,
+                                                    int32_t zp, uint8_t *out) {
+  const float zf = float(zp);
+  const __m256 s = _mm256_set1_ps(scale), z = _mm256_set1_ps(zf);
+  const __m256 lo = _mm256_set1_ps(-zf), hi = _mm256_set1_ps(255.0f - zf);
+  const __m256 magic = _mm256_set1_ps(12582912.0f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 q = _mm256_div_ps(_mm256_loadu_ps(v + i), s);
+    q = _mm256_blendv_ps(q, lo, _mm256_cmp_ps(q, q, _CMP_UNORD_Q));
+    q = _mm256_min_ps(_mm256_max_ps(q, lo), hi);
+    q = _mm256_add_ps(_mm256_sub_ps(_mm256_add_ps(q, magic), magic), z);
+    const __m256i k = _mm256_cvtps_epi32(q);
+    const __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(k), _mm256_extracti128_si256(k, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i *>(out + i), _mm_packus_epi16(w, w));
+  }
+  qnt::quantizeRun(v + i, n - i, scale, zp, out + i);
+}
+
 DynQuant dynamicQuantize(const TensorRef &x) {
   DynQuant d;
   const float *p = x.as<float>();
   const int64_t n = x.numElements();
+  const bool avx2 = vec::hasAvx2Fma();
   float lo = 0, hi = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    lo = std::min(lo, p[i]);
-    hi = std::max(hi, p[i]);
+  if (avx2) {
+    minMaxAvx2(p, n, lo, hi);
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      lo = std::min(lo, p[i]);
+      hi = std::max(hi, p[i]);
+    }
   }
   d.q.assign(size_t(n), 0);
   const float scale = (hi - lo) / 255.0f;
@@ -260,9 +318,11 @@ DynQuant dynamicQuantize(const TensorRef &x) {
     return d; // scale 1, zp 0: every value is 0 (or non-finite input).
   d.scale = scale;
   d.zp = qnt::saturateRound(double(-lo / scale), DType::U8);
-  for (int64_t i = 0; i < n; ++i)
-    d.q[size_t(i)] =
-        uint8_t(qnt::saturateRound(std::nearbyint(double(p[i] / scale)) + d.zp, DType::U8));
+  // saturate(round_half_even(x / scale) + zp), the quotient in f32.
+  if (avx2)
+    quantizeU8Avx2(p, n, scale, d.zp, d.q.data());
+  else
+    qnt::quantizeRun(p, n, scale, d.zp, d.q.data());
   return d;
 }
 
@@ -438,7 +498,7 @@ bool int8Form(const QCall &c, size_t redBegin, size_t redEnd, int64_t red) {
 }
 
 /// Whether w_zero_point is absent or all zero (oneDNN takes no weight zero
-/// points; a non-zero one is a run-time decline).
+/// points: a non-zero one is compensated after oneDNN's sums).
 bool noWeightZeroPoint(const QCall &c) {
   if (!c.wZp)
     return true;
@@ -458,13 +518,176 @@ qnt::Int8Activation int8Activation(const QCall &c, DynQuant &dq, float &scale) {
   return {c.act->data, c.actZp};
 }
 
+/// The per-output-channel weight zero points of an int8-form call (one
+/// w_scale block along the reduction axes, so w_zero_point varies along the
+/// output channels only): `out` gets one value per channel of the `channels`
+/// along weight axis `axis`; false (out untouched) when they are all zero.
+bool channelZeroPoints(const QCall &c, size_t axis, int64_t channels,
+                       std::vector<int32_t> &out) {
+  if (noWeightZeroPoint(c))
+    return false;
+  out.resize(size_t(channels));
+  const int64_t b = c.wMap.block[axis];
+  for (int64_t m = 0; m < channels; ++m)
+    out[size_t(m)] = c.wZp[m / b];
+  return true;
+}
+
+/// One activation value minus its zero point, as oneDNN reads it.
+inline int32_t actAt(const qnt::Int8Activation &act, bool u8, int64_t i) {
+  return (u8 ? int32_t(static_cast<const uint8_t *>(act.data)[i])
+             : int32_t(static_cast<const int8_t *>(act.data)[i])) -
+         act.zeroPoint;
+}
+
+/// col[i] += x[i] for `n` u8 (or i8) activation values, AVX2 when `avx2`.
+__attribute__((target("avx2"))) void addColumnAvx2(const void *x, bool u8, int64_t n,
+                                                   int32_t *col) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(
+        static_cast<const uint8_t *>(x) + i));
+    const __m256i w = u8 ? _mm256_cvtepu8_epi32(b) : _mm256_cvtepi8_epi32(b);
+    __m256i *c = reinterpret_cast<__m256i *>(col + i);
+    _mm256_storeu_si256(c, _mm256_add_epi32(_mm256_loadu_si256(c), w));
+  }
+  for (; i < n; ++i)
+    col[i] += u8 ? int32_t(static_cast<const uint8_t *>(x)[i])
+                 : int32_t(static_cast<const int8_t *>(x)[i]);
+}
+
+void addColumn(const void *x, bool u8, int64_t n, int32_t *col, bool avx2) {
+  if (avx2)
+    return addColumnAvx2(x, u8, n, col);
+  for (int64_t i = 0; i < n; ++i)
+    col[i] += u8 ? int32_t(static_cast<const uint8_t *>(x)[i])
+                 : int32_t(static_cast<const int8_t *>(x)[i]);
+}
+
+/// ceil(a / b) for b > 0.
+inline int64_t ceilDiv(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
+
+/// The weight zero-point term of the int8 convolution: oneDNN sums
+/// Σ (x − x_zp) · w, the call needs Σ (x − x_zp) · (w − w_zp[m]), so
+/// w_zp[m] times the window sum of (x − x_zp) (over the group's input
+/// channels and the kernel window, padding contributing 0 as in the
+/// integer loop) is subtracted. Writes the window sums, [N, group, out
+/// positions], to `sums` (exact in int32: |x − x_zp| ≤ 255 and a reduction
+/// below 33025). The channel sums come first (one pass over X), then each
+/// kernel tap adds its run of the last spatial axis to a row of sums.
+void convWindowSums(const nn::ConvGeometry &g, const qnt::Int8Activation &act, bool u8,
+                    int threads, std::vector<int32_t> &sums) {
+  const int64_t cPerG = g.inChannels / g.group;
+  const int64_t inSize = g.in[0] * g.in[1] * g.in[2];
+  const int64_t outSize = g.out[0] * g.out[1] * g.out[2];
+  const bool avx2 = vec::hasAvx2Fma();
+  // Per tap k2 of the last axis: the outputs o2 whose input is inside.
+  std::vector<int64_t> o2Begin(size_t(g.kernel[2])), o2End(size_t(g.kernel[2]));
+  for (int64_t k2 = 0; k2 < g.kernel[2]; ++k2) {
+    const int64_t shift = k2 * g.dilations[2] - g.padBegin[2]; // i2 = o2 * s + shift
+    o2Begin[size_t(k2)] = std::clamp<int64_t>(ceilDiv(-shift, g.strides[2]), 0, g.out[2]);
+    o2End[size_t(k2)] =
+        std::clamp<int64_t>(ceilDiv(g.in[2] - shift, g.strides[2]), 0, g.out[2]);
+  }
+  sums.assign(size_t(g.batch * g.group * outSize), 0);
+  parallelFor(threads, g.batch * g.group, g.batch * g.inChannels * inSize,
+              [&](int64_t jb, int64_t je) {
+    std::vector<int32_t> col(static_cast<size_t>(inSize));
+    for (int64_t job = jb; job < je; ++job) {
+      const int64_t n = job / g.group, grp = job % g.group;
+      // Σ over the group's channels at every input position.
+      std::fill(col.begin(), col.end(), 0);
+      const int64_t base = (n * g.inChannels + grp * cPerG) * inSize;
+      for (int64_t ci = 0; ci < cPerG; ++ci)
+        addColumn(static_cast<const uint8_t *>(act.data) + base + ci * inSize, u8, inSize,
+                  col.data(), avx2);
+      const int32_t colZp = int32_t(cPerG) * act.zeroPoint;
+      for (int64_t i = 0; i < inSize; ++i)
+        col[size_t(i)] -= colZp;
+      // Σ over the kernel window, a row of outputs (last axis) at a time.
+      int32_t *out = sums.data() + job * outSize;
+      for (int64_t o0 = 0; o0 < g.out[0]; ++o0)
+        for (int64_t o1 = 0; o1 < g.out[1]; ++o1) {
+          int32_t *row = out + (o0 * g.out[1] + o1) * g.out[2];
+          for (int64_t k0 = 0; k0 < g.kernel[0]; ++k0) {
+            const int64_t i0 = o0 * g.strides[0] - g.padBegin[0] + k0 * g.dilations[0];
+            if (i0 < 0 || i0 >= g.in[0])
+              continue;
+            for (int64_t k1 = 0; k1 < g.kernel[1]; ++k1) {
+              const int64_t i1 = o1 * g.strides[1] - g.padBegin[1] + k1 * g.dilations[1];
+              if (i1 < 0 || i1 >= g.in[1])
+                continue;
+              const int32_t *cr = col.data() + (i0 * g.in[1] + i1) * g.in[2];
+              for (int64_t k2 = 0; k2 < g.kernel[2]; ++k2) {
+                const int64_t shift = k2 * g.dilations[2] - g.padBegin[2];
+                const int64_t b = o2Begin[size_t(k2)], e = o2End[size_t(k2)];
+                if (g.strides[2] == 1) {
+                  const int32_t *src = cr + (b + shift);
+                  int32_t *dst = row + b;
+#pragma omp simd
+                  for (int64_t j = 0; j < e - b; ++j)
+                    dst[j] += src[j];
+                } else {
+                  for (int64_t o2 = b; o2 < e; ++o2)
+                    row[o2] += cr[o2 * g.strides[2] + shift];
+                }
+              }
+            }
+          }
+        }
+    }
+  });
+}
+
+/// The exact sum acc − zp · window: the result is the call's exact int32
+/// sum (see convWindowSums), so computing modulo 2^32 gives it.
+inline int32_t compensated(int32_t acc, int32_t zp, int32_t window) {
+  return int32_t(uint32_t(acc) - uint32_t(zp) * uint32_t(window));
+}
+
+/// Y's value in f32 from its exact sum: Cast(acc) · mult + bias, each step
+/// rounded to f32 as ONNX Runtime's dynamic quantization graphs do, then a
+/// ReLU when `relu` (exact; other activations follow in finishInt8).
+inline float scaled(int32_t acc, float mult, float bias, bool relu) {
+  const float v = float(acc) * mult + bias;
+  return relu ? (v > 0 ? v : 0.0f) : v;
+}
+
+/// y[i] = scaled(compensated(acc[i], zp, window[i]), mult, bias, relu) for
+/// `n` values (no compensation when `window` is null), eight at a time with
+/// AVX2: the same int32 arithmetic modulo 2^32, the same f32 conversion,
+/// product and sum (no fused multiply-add), and vmaxps(v, 0), which gives
+/// 0 for a NaN as `v > 0 ? v : 0`.
+__attribute__((target("avx2"))) void scaledRunAvx2(const int32_t *acc, const int32_t *window,
+                                                   int32_t zp, float mult, float bias,
+                                                   bool relu, float *y, int64_t n) {
+  const __m256i z = _mm256_set1_epi32(zp);
+  const __m256 m = _mm256_set1_ps(mult), b = _mm256_set1_ps(bias), zero = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(acc + i));
+    if (window)
+      a = _mm256_sub_epi32(
+          a, _mm256_mullo_epi32(
+                 z, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(window + i))));
+    __m256 v = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(a), m), b);
+    if (relu)
+      v = _mm256_max_ps(v, zero);
+    _mm256_storeu_ps(y + i, v);
+  }
+  for (; i < n; ++i)
+    y[i] = scaled(window ? compensated(acc[i], zp, window[i]) : acc[i], mult, bias, relu);
+}
+
 /// The rest of the oneDNN int8 path's epilogue, in f32 (the contract's
 /// 1e-4 / ±1): `v` holds Y's values with scale and bias applied (Y itself
-/// when it is f32). Applies the activation (oneDNN's eltwise when it has
-/// it, else per element in double) and writes a quantized Y.
+/// when it is f32), and a ReLU (which the callers apply with the scale).
+/// Applies any other activation (oneDNN's eltwise when it has it, else per
+/// element in double) and writes a quantized Y.
 void finishInt8(const QCall &c, float *v, int threads) {
   const int64_t n = c.y->numElements();
-  if (c.actFn.kind != fused::Act::None && !qnt::dnnlActivate(c.actFn, v, n, threads))
+  if (c.actFn.kind != fused::Act::None && c.actFn.kind != fused::Act::Relu &&
+      !qnt::dnnlActivate(c.actFn, v, n, threads))
     fused::applyActivation(c.actFn, v, n);
   if (!c.yQuant)
     return;
@@ -876,42 +1099,59 @@ bool qmatmulAccepts(const KernelArgs &a) {
 }
 
 /// oneDNN int8 fast path: the exact int32 sums from oneDNN, then per column
-/// the scale a_scale * w_scale[n] and the bias in f32, and finishInt8. A
-/// non-zero w_zero_point, or oneDNN failing to run the call, leaves it to
+/// the weight zero point's term w_zp[n] * Σ_k (a[r, k] - a_zp) subtracted
+/// (exact in int32), the scale a_scale * w_scale[n], the bias and a ReLU in
+/// f32, and finishInt8. oneDNN failing to run the call leaves it to
 /// qmatmulFast.
 void qmatmulInt8(KernelArgs &a) {
   QCall c = parseCommon(kMatmul, a, false);
   const MatmulDims d = checkMatmul(c);
-  if (!noWeightZeroPoint(c))
-    return qmatmulFast(a);
   DynQuant dq;
   float aScale = 1;
   const qnt::Int8Activation act = int8Activation(c, dq, aScale);
   std::vector<int32_t> acc(static_cast<size_t>(d.rows * d.N));
   if (!qnt::dnnlInt8Sums(a, /*conv=*/false, act, acc.data()))
     return qmatmulFast(a);
-  const int64_t N = d.N, bn = c.wMap.block[1];
+  const int64_t N = d.N, K = d.K, bn = c.wMap.block[1];
+  // A weight zero point: w_zp[n] · Σ_k (a[r, k] − a_zp) is subtracted.
+  std::vector<int32_t> wzp, rowSums;
+  if (channelZeroPoints(c, 1, N, wzp)) {
+    const bool u8 = c.dynamic || c.act->dtype == DType::U8;
+    rowSums.resize(size_t(d.rows));
+    for (int64_t r = 0; r < d.rows; ++r) {
+      int32_t sum = 0;
+      for (int64_t k = 0; k < K; ++k)
+        sum += actAt(act, u8, r * K + k);
+      rowSums[size_t(r)] = sum;
+    }
+  }
   std::vector<float> mult(static_cast<size_t>(N)), bias(static_cast<size_t>(N), 0.0f);
   for (int64_t n = 0; n < N; ++n)
     mult[size_t(n)] = float(double(aScale) * double(c.wScale[n / bn]));
   if (c.bias)
     std::copy(c.bias->as<float>(), c.bias->as<float>() + N, bias.begin());
+  const bool relu = c.actFn.kind == fused::Act::Relu;
   std::vector<float> tmp(c.yQuant ? acc.size() : 0);
   float *y = c.yQuant ? tmp.data() : c.y->as<float>();
   parallelFor(a.threads, d.rows, d.rows * N, [&](int64_t rb, int64_t re) {
     for (int64_t r = rb; r < re; ++r) {
-      const int32_t *ar = acc.data() + r * N;
+      int32_t *ar = acc.data() + r * N;
       float *yr = y + r * N;
+      if (!wzp.empty()) {
+        const int32_t rs = rowSums[size_t(r)];
+        for (int64_t n = 0; n < N; ++n)
+          ar[n] = compensated(ar[n], wzp[size_t(n)], rs);
+      }
 #pragma omp simd
       for (int64_t n = 0; n < N; ++n)
-        yr[n] = float(ar[n]) * mult[size_t(n)] + bias[size_t(n)];
+        yr[n] = scaled(ar[n], mult[size_t(n)], bias[size_t(n)], relu);
     }
   });
   finishInt8(c, y, a.threads);
 }
 
 /// Whether the oneDNN int8 path takes qmatmul call `a` (see int8Form and
-/// qnt::dnnlInt8Accepts; the weight zero point is checked at run time).
+/// qnt::dnnlInt8Accepts).
 bool qmatmulInt8Accepts(const KernelArgs &a) {
   try {
     QCall c = parseCommon(kMatmul, a, false);
@@ -1096,41 +1336,60 @@ bool qconvAccepts(const KernelArgs &a) {
 }
 
 /// oneDNN int8 fast path of qconv: the exact int32 sums from oneDNN, then
-/// per output channel the scale x_scale * w_scale[m] and the bias in f32,
-/// and finishInt8. A non-zero w_zero_point, or oneDNN failing to run the
-/// call, leaves it to qconvFast.
+/// per output channel the weight zero point's term w_zp[m] times the window
+/// sums of (x - x_zp) subtracted (convWindowSums; exact in int32), the scale
+/// x_scale * w_scale[m], the bias and a ReLU in f32, and finishInt8. oneDNN
+/// failing to run the call leaves it to qconvFast.
 void qconvInt8(KernelArgs &a) {
   QCall c = parseCommon(kConv, a, false);
   const nn::ConvGeometry g = checkConv(c, a.attrs);
-  if (!noWeightZeroPoint(c))
-    return qconvFast(a);
   DynQuant dq;
   float xScale = 1;
   const qnt::Int8Activation act = int8Activation(c, dq, xScale);
-  std::vector<int32_t> acc(static_cast<size_t>(c.y->numElements()));
-  if (!qnt::dnnlInt8Sums(a, /*conv=*/true, act, acc.data()))
+  // Every element is written by oneDNN (no zero fill).
+  std::unique_ptr<int32_t[]> acc(new int32_t[size_t(c.y->numElements())]);
+  if (!qnt::dnnlInt8Sums(a, /*conv=*/true, act, acc.get()))
     return qconvFast(a);
-  const int64_t O = g.outChannels, bo = c.wMap.block[0];
+  const int64_t O = g.outChannels, bo = c.wMap.block[0], mPerG = O / g.group;
   const int64_t plane = g.out[0] * g.out[1] * g.out[2];
-  std::vector<float> tmp(c.yQuant ? acc.size() : 0);
+  // A weight zero point: w_zp[m] times the window sums is subtracted.
+  std::vector<int32_t> wzp, windows;
+  if (channelZeroPoints(c, 0, O, wzp))
+    convWindowSums(g, act, c.dynamic || c.act->dtype == DType::U8, a.threads, windows);
+  const bool relu = c.actFn.kind == fused::Act::Relu;
+  const bool avx2 = vec::hasAvx2Fma();
+  std::vector<float> tmp(c.yQuant ? size_t(c.y->numElements()) : 0);
   float *y = c.yQuant ? tmp.data() : c.y->as<float>();
   parallelFor(a.threads, g.batch * O, g.batch * O * plane, [&](int64_t jb, int64_t je) {
     for (int64_t job = jb; job < je; ++job) {
-      const int64_t m = job % O;
+      const int64_t n = job / O, m = job % O;
       const float s = float(double(c.wScale[m / bo]) * double(xScale));
       const float b = c.bias ? c.bias->as<float>()[m] : 0.0f;
-      const int32_t *am = acc.data() + job * plane;
+      const int32_t *am = acc.get() + job * plane;
       float *ym = y + job * plane;
+      const int32_t *wm =
+          wzp.empty() ? nullptr : windows.data() + (n * g.group + m / mPerG) * plane;
+      if (avx2) {
+        scaledRunAvx2(am, wm, wzp.empty() ? 0 : wzp[size_t(m)], s, b, relu, ym, plane);
+        continue;
+      }
+      if (wm) {
+        const int32_t z = wzp[size_t(m)];
+#pragma omp simd
+        for (int64_t i = 0; i < plane; ++i)
+          ym[i] = scaled(compensated(am[i], z, wm[i]), s, b, relu);
+        continue;
+      }
 #pragma omp simd
       for (int64_t i = 0; i < plane; ++i)
-        ym[i] = float(am[i]) * s + b;
+        ym[i] = scaled(am[i], s, b, relu);
     }
   });
   finishInt8(c, y, a.threads);
 }
 
 /// Whether the oneDNN int8 path takes qconv call `a` (see int8Form and
-/// qnt::dnnlInt8Accepts; the weight zero point is checked at run time).
+/// qnt::dnnlInt8Accepts).
 bool qconvInt8Accepts(const KernelArgs &a) {
   try {
     QCall c = parseCommon(kConv, a, false);

@@ -266,3 +266,57 @@ func.func @negative_not_activation(%a: tensor<5x3xf32>, %b: tensor<3x2xf32>, %ai
   %ri = loom.relu(%yi) : (tensor<5x2xi32>) -> tensor<5x2xi32>
   return %r, %ri : tensor<5x2xf32>, tensor<5x2xi32>
 }
+
+// -----
+
+// A dynamic qconv (ONNX Runtime's ConvInteger chain, bias included) takes
+// the Relu after it.
+// CHECK-LABEL: func @fuse_qconv_relu
+// CHECK: %[[Y:.*]] = loom.qconv(%arg0, %{{.*}}, %{{.*}}) {activation = "relu", dynamic = 1 : i64, pads = array<i64: 1, 1, 1, 1>}
+// CHECK-NOT: loom.relu
+// CHECK: return %[[Y]]
+func.func @fuse_qconv_relu(%x: tensor<1x1x3x3xf32>) -> tensor<1x2x3x3xf32> {
+  %w = loom.qconstant dense<[[[[2, 1, 0], [1, -3, 4], [0, 0, 5]]], [[[-3, 1, 1], [1, 2, 4], [7, 0, 1]]]]> : tensor<2x1x3x3xi8> -> tensor<2x1x3x3x!quant.uniform<i8:f32, 0.25:3>>
+  %b = loom.constant dense<[1.0, -1.0]> : tensor<2xf32>
+  %y = loom.qconv(%x, %w, %b) {dynamic = 1 : i64, pads = array<i64: 1, 1, 1, 1>} : (tensor<1x1x3x3xf32>, tensor<2x1x3x3x!quant.uniform<i8:f32, 0.25:3>>, tensor<2xf32>) -> tensor<1x2x3x3xf32>
+  %r = loom.relu(%y) : (tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32>
+  return %r : tensor<1x2x3x3xf32>
+}
+
+// -----
+
+// A qmatmul takes a Clip with constant bounds.
+// CHECK-LABEL: func @fuse_qmatmul_clip
+// CHECK: %[[Y:.*]] = loom.qmatmul(%arg0, %{{.*}}, %{{.*}}) {activation = "clip", activation_alpha = 0.000000e+00 : f32, activation_beta = 6.000000e+00 : f32, dynamic = 1 : i64}
+// CHECK-NOT: loom.clip
+// CHECK: return %[[Y]]
+func.func @fuse_qmatmul_clip(%a: tensor<3x4xf32>) -> tensor<3x2xf32> {
+  %w = loom.qconstant dense<3> : tensor<4x2xi8> -> tensor<4x2x!quant.uniform<i8:f32, 0.1>>
+  %none = loom.none
+  %y = loom.qmatmul(%a, %w, %none) {dynamic = 1 : i64} : (tensor<3x4xf32>, tensor<4x2x!quant.uniform<i8:f32, 0.1>>, none) -> tensor<3x2xf32>
+  %lo = loom.constant dense<0.0> : tensor<f32>
+  %hi = loom.constant dense<6.0> : tensor<f32>
+  %r = loom.clip(%y, %lo, %hi) : (tensor<3x2xf32>, tensor<f32>, tensor<f32>) -> tensor<3x2xf32>
+  return %r : tensor<3x2xf32>
+}
+
+// -----
+
+// Quantized kernels that keep their activation: one already activated, one
+// whose result has another use.
+// CHECK-LABEL: func @negative_qconv_activation
+// CHECK: loom.qconv({{.*}}) {activation = "relu"
+// CHECK: loom.sigmoid
+// CHECK: loom.qmatmul
+// CHECK-NOT: activation
+// CHECK: loom.relu
+func.func @negative_qconv_activation(%x: tensor<1x1x3x3xf32>, %f: tensor<3x4xf32>) -> (tensor<1x2x3x3xf32>, tensor<3x2xf32>, tensor<3x2xf32>) {
+  %w = loom.qconstant dense<1> : tensor<2x1x3x3xi8> -> tensor<2x1x3x3x!quant.uniform<i8:f32, 0.25>>
+  %none = loom.none
+  %y = loom.qconv(%x, %w, %none) {activation = "relu", dynamic = 1 : i64, pads = array<i64: 1, 1, 1, 1>} : (tensor<1x1x3x3xf32>, tensor<2x1x3x3x!quant.uniform<i8:f32, 0.25>>, none) -> tensor<1x2x3x3xf32>
+  %s = loom.sigmoid(%y) : (tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32>
+  %wm = loom.qconstant dense<3> : tensor<4x2xi8> -> tensor<4x2x!quant.uniform<i8:f32, 0.1>>
+  %m = loom.qmatmul(%f, %wm, %none) {dynamic = 1 : i64} : (tensor<3x4xf32>, tensor<4x2x!quant.uniform<i8:f32, 0.1>>, none) -> tensor<3x2xf32>
+  %r = loom.relu(%m) : (tensor<3x2xf32>) -> tensor<3x2xf32>
+  return %s, %m, %r : tensor<1x2x3x3xf32>, tensor<3x2xf32>, tensor<3x2xf32>
+}
