@@ -160,8 +160,10 @@ Ranks declaredRanks(const onnx::GraphProto &g) {
 /// Convolutions and pools read X as [N, C, spatial...] and W as
 /// [M, C/group, kernel...], STFT its signal as [batch, length, 1 or 2]:
 /// ranks ONNX's shape inference takes for granted.
+/// `inferred`: `ranks` holds what ONNX could infer, so an unknown rank is
+/// one it cannot infer at all.
 void checkWindowRanks(const onnx::NodeProto &node, const std::string &where,
-                      const Ranks &ranks) {
+                      const Ranks &ranks, bool inferred = false) {
   static const std::set<std::string> conv = {"Conv", "ConvTranspose", "ConvInteger"};
   static const std::set<std::string> pool = {"MaxPool", "AveragePool", "LpPool", "MaxUnpool"};
   auto rank = [&](int i) {
@@ -169,7 +171,15 @@ void checkWindowRanks(const onnx::NodeProto &node, const std::string &where,
     return it == ranks.end() ? -1 : it->second;
   };
   if (node.op_type() == "STFT") {
-    // signal [batch, length, 1 or 2]; window [window_length]
+    // signal [batch, length, 1 or 2], frame_step a scalar, window
+    // [window_length], frame_length a scalar; ONNX reads the signal's dims
+    // even when its type is unknown.
+    if (inferred && rank(0) < 0 && node.input_size() > 0)
+      fail(where + ": the rank of the signal '" + node.input(0) +
+           "' is not known (its producer's type could not be inferred)");
+    if (rank(1) > 0)
+      fail(where + ": frame_step has rank " + std::to_string(rank(1)) +
+           "; STFT needs a scalar");
     if (rank(0) >= 0 && rank(0) != 3)
       fail(where + ": the signal has rank " + std::to_string(rank(0)) +
            "; STFT needs [batch, length, 1 or 2] (rank 3)");
@@ -405,7 +415,7 @@ void checkInferredRanks(const onnx::ModelProto &model) {
       start = k;
     }
     const std::string where = describeNode(node, k);
-    checkWindowRanks(node, where, ranks);
+    checkWindowRanks(node, where, ranks, /*inferred=*/true);
     checkAxis(node, where, ranks);
   }
 }
