@@ -432,11 +432,20 @@ void validateModel(const onnx::ModelProto &model) {
   // ONNX's inference functions read a tensor input's type unchecked; the
   // importer takes tensors only (it says so again for unsupported element
   // types).
-  for (const auto &in : model.graph().input())
-    if (in.type().value_case() != onnx::TypeProto::VALUE_NOT_SET &&
-        !in.type().has_tensor_type())
+  std::set<std::string> initializers;
+  for (const auto &t : model.graph().initializer())
+    initializers.insert(t.name());
+  for (const auto &in : model.graph().input()) {
+    if (initializers.count(in.name()))
+      continue;
+    if (in.type().value_case() == onnx::TypeProto::VALUE_NOT_SET)
+      fail("graph input '" + in.name() + "' has no type");
+    if (!in.type().has_tensor_type())
       fail("graph input '" + in.name() + "' is not a tensor (sequences, maps and "
            "optionals are not supported)");
+    if (in.type().tensor_type().elem_type() == onnx::TensorProto::UNDEFINED)
+      fail("graph input '" + in.name() + "' has no element type");
+  }
   checkGraphTree(model.graph(), opset);
 }
 
