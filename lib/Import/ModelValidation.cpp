@@ -193,6 +193,9 @@ void checkWindowRanks(const onnx::NodeProto &node, const std::string &where,
   if (x >= 0 && x < 3)
     fail(where + ": input X has rank " + std::to_string(x) + "; " + node.op_type() +
          " needs [N, C, spatial...] (rank 3 or more)");
+  if (node.op_type() == "MaxUnpool" && inferred && rank(1) < 0 && node.input_size() > 1)
+    fail(where + ": the rank of the indices '" + node.input(1) +
+         "' is not known (ONNX's inference reads their dims unchecked)");
   if (node.op_type() == "MaxUnpool" && x >= 0 && rank(1) >= 0 && rank(1) != x)
     fail(where + ": the indices have rank " + std::to_string(rank(1)) + " but X has rank " +
          std::to_string(x));
