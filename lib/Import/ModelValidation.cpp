@@ -164,7 +164,8 @@ Ranks declaredRanks(const onnx::GraphProto &g) {
 /// one it cannot infer at all.
 void checkWindowRanks(const onnx::NodeProto &node, const std::string &where,
                       const Ranks &ranks, bool inferred = false) {
-  static const std::set<std::string> conv = {"Conv", "ConvTranspose", "ConvInteger"};
+  static const std::set<std::string> conv = {"Conv", "ConvTranspose", "ConvInteger",
+                                             "QLinearConv"};
   static const std::set<std::string> pool = {"MaxPool", "AveragePool", "LpPool", "MaxUnpool"};
   auto rank = [&](int i) {
     auto it = i < node.input_size() ? ranks.find(node.input(i)) : ranks.end();
@@ -200,7 +201,7 @@ void checkWindowRanks(const onnx::NodeProto &node, const std::string &where,
     fail(where + ": the indices have rank " + std::to_string(rank(1)) + " but X has rank " +
          std::to_string(x));
   if (conv.count(node.op_type())) {
-    const int w = rank(1);
+    const int w = rank(node.op_type() == "QLinearConv" ? 3 : 1);
     if (w >= 0 && w < 3)
       fail(where + ": the weight has rank " + std::to_string(w) + "; " + node.op_type() +
            " needs [M, C/group, kernel...] (rank 3 or more)");
@@ -343,7 +344,7 @@ void checkGraphTree(const onnx::GraphProto &graph, int opset) {
 /// ranks it expects, unchecked.
 bool readsRanksUnchecked(const onnx::NodeProto &node) {
   static const std::set<std::string> ops = {
-      "Conv", "ConvTranspose", "ConvInteger", "MaxPool", "AveragePool", "LpPool",
+      "Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "MaxPool", "AveragePool", "LpPool",
       "MaxUnpool", "LayerNormalization", "STFT"};
   return isDefaultDomain(node.domain()) && ops.count(node.op_type());
 }
