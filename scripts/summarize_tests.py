@@ -3,6 +3,10 @@
 conformance run's.
 
   summarize_tests.py BUILD_DIR [--ctest-status N] [--since STAMP_FILE]
+                     [--also BUILD_DIR:STATUS]...
+
+--also adds the cases of a further ctest run (a sanitizer build's, its
+results in BUILD_DIR/test-results/ctest.xml), with the same rules.
 
 ctest runs lit and the ONNX conformance run as one test each; this expands
 them into their cases so the closing line counts every case once: gtest cases
@@ -88,15 +92,24 @@ def count_conformance(path, since, ctest_failed, counts, problems):
         problems.append("the conformance run failed without a failing test")
 
 
-def summarize(build, ctest_status=None, since=None):
-    """-> (counts dict, [problem lines])."""
+def summarize(build, ctest_status=None, since=None, extra=()):
+    """-> (counts dict, [problem lines]). `extra`: (build folder, ctest status)
+    of further ctest runs of this test run (the sanitizer builds')."""
     counts = {"passed": 0, "failed": 0, "skipped": 0}
     problems = []
+    for folder, status in [(build, ctest_status)] + list(extra):
+        count_ctest(folder, status, since, counts, problems)
+    return counts, problems
+
+
+def count_ctest(build, ctest_status, since, counts, problems):
+    """Adds the cases of the ctest run in `build` to `counts`."""
+    failed_before = counts["failed"]
     ctest_xml = os.path.join(build, "test-results", "ctest.xml")
     if not fresh(ctest_xml, since):
         counts["failed"] += 1
         problems.append("ctest wrote no results in this run (%s)" % ctest_xml)
-        return counts, problems
+        return
     root = ET.parse(ctest_xml).getroot()
     for case in root.iter("testcase"):
         name = case.get("name")
@@ -121,10 +134,9 @@ def summarize(build, ctest_status=None, since=None):
             counts["failed"] += 1
         else:
             counts["passed"] += 1
-    if ctest_status and not counts["failed"]:
+    if ctest_status and counts["failed"] == failed_before:
         counts["failed"] += 1
         problems.append("ctest exited with status %d but no case failed" % ctest_status)
-    return counts, problems
 
 
 def main():
@@ -134,13 +146,22 @@ def main():
                     help="ctest's exit status in this run")
     ap.add_argument("--since", help="a file written just before this run started; "
                     "result files older than it are stale")
+    ap.add_argument("--also", action="append", default=[], metavar="BUILD_DIR:STATUS",
+                    help="the build folder and exit status of a further ctest run "
+                    "(repeatable)")
     args = ap.parse_args()
+    extra = []
+    for item in args.also:
+        path, _, status = item.rpartition(":")
+        if not path or not status.lstrip("-").isdigit():
+            sys.exit("summarize_tests: --also %s: expected BUILD_DIR:STATUS" % item)
+        extra.append((path, int(status)))
     since = None
     if args.since:
         if not os.path.exists(args.since):
             sys.exit("summarize_tests: %s: no such file" % args.since)
         since = os.path.getmtime(args.since)
-    counts, problems = summarize(args.build, args.ctest_status, since)
+    counts, problems = summarize(args.build, args.ctest_status, since, extra)
     for p in problems:
         print("summarize_tests: " + p)
     print("%d passed, %d failed, %d skipped" % (counts["passed"], counts["failed"],

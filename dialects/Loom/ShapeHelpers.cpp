@@ -574,7 +574,7 @@ LogicalResult ConvTransposeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
 
 LogicalResult AveragePoolOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   auto x = ranked(getX());
-  types.push_back(windowResult(getX(), getY(), x ? x.getDimSize(1) : kDyn, {},
+  types.push_back(windowResult(getX(), getY(), x && x.getRank() >= 2 ? x.getDimSize(1) : kDyn, {},
                                getKernelShape(), getStrides(), std::nullopt,
                                getPads(), getAutoPad(), getCeilMode() != 0));
   return success();
@@ -582,7 +582,7 @@ LogicalResult AveragePoolOp::inferResultTypes(SmallVectorImpl<Type> &types) {
 
 LogicalResult MaxPoolOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   auto x = ranked(getX());
-  Type y = windowResult(getX(), getY(), x ? x.getDimSize(1) : kDyn, {},
+  Type y = windowResult(getX(), getY(), x && x.getRank() >= 2 ? x.getDimSize(1) : kDyn, {},
                         getKernelShape(), getStrides(), getDilations(),
                         getPads(), getAutoPad(), getCeilMode() != 0);
   types.push_back(y);

@@ -65,6 +65,13 @@ onnx::ModelProto prepareModel(llvm::StringRef bytes, bool isText, const ImportOp
 /// bodies. A problem is an ImportError naming the node, op and field.
 void validateModel(const onnx::ModelProto &model);
 
+/// Stage 4b (ModelValidation.cpp), on the opset-17 model: the rank checks of
+/// validateModel for the nodes whose ONNX shape inference reads their
+/// inputs' dims unchecked (convolutions, pools, LayerNormalization), with
+/// the ranks of undeclared values inferred by ONNX in chunks that end before
+/// each such node.
+void checkInferredRanks(const onnx::ModelProto &model);
+
 /// Stage 2a (GraphOrder.cpp): sorts the nodes of `graph` and of every
 /// subgraph so that each node comes after the producers of its inputs,
 /// including the values its subgraphs take from the enclosing graph. The

@@ -310,6 +310,9 @@ onnx::ModelProto prepareModel(llvm::StringRef bytes, bool isText,
   checkGraph(model.graph(), scopes);
   bindDimensions(model, options, folded);
   loom::import::adaptToOpset17(model);
+  if (opset != 17)
+    validateModel(model); // the rewritten nodes, against the opset 17 schemas
+  checkInferredRanks(model);
   try {
     // Strict inference first: ONNX's data propagation reads the types this
     // pass infers and dereferences them unchecked, so a graph whose types do

@@ -61,6 +61,7 @@ void fillFromField(Tensor &t, const Field &src, const std::string &name) {
     throw KernelError{"tensor '" + name + "' has " +
                       std::to_string(src.size()) + " values for " +
                       std::to_string(n) + " elements"};
+  t.bytes.resize(size_t(n) * dtypeSize(t.dtype));
   uint8_t *p = t.bytes.data();
   for (int64_t i = 0; i < n; ++i) {
     auto v = src.Get(int(i));
@@ -94,14 +95,26 @@ Tensor tensorFromProto(const TensorProto &proto) {
   Tensor t;
   t.dtype = *dt;
   t.shape.assign(proto.dims().begin(), proto.dims().end());
-  t.bytes.resize(size_t(t.numElements()) * dtypeSize(t.dtype));
+  // The dims are untrusted: check them, and the data against them, before
+  // anything is allocated.
+  int64_t count = 1;
+  for (int64_t d : t.shape) {
+    if (d < 0)
+      throw KernelError{"tensor '" + name + "' has a negative dimension (" +
+                        std::to_string(d) + ")"};
+    if (__builtin_mul_overflow(count, d, &count))
+      throw KernelError{"tensor '" + name + "': the product of its dims overflows"};
+  }
+  int64_t size = 0;
+  if (__builtin_mul_overflow(count, int64_t(dtypeSize(t.dtype)), &size))
+    throw KernelError{"tensor '" + name + "': its size in bytes overflows"};
   if (proto.has_raw_data()) {
     const std::string &raw = proto.raw_data();
-    if (raw.size() != t.bytes.size())
+    if (int64_t(raw.size()) != size)
       throw KernelError{"tensor '" + name + "' has " +
                         std::to_string(raw.size()) + " raw bytes, expected " +
-                        std::to_string(t.bytes.size())};
-    std::memcpy(t.bytes.data(), raw.data(), raw.size());
+                        std::to_string(size)};
+    t.bytes.assign(raw.begin(), raw.end());
     return t;
   }
   switch (t.dtype) {
