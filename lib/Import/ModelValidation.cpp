@@ -237,6 +237,9 @@ void checkAxis(const onnx::NodeProto &node, const std::string &where, const Rank
 
 void checkNode(const onnx::NodeProto &node, int index, int opset, const Ranks &ranks) {
   const std::string where = describeNode(node, index);
+  // ONNX's inference dereferences the schema of an empty op type.
+  if (node.op_type().empty())
+    fail(where + ": the node has no op_type");
   for (const auto &a : node.attribute()) {
     if (a.has_t())
       checkTensor(a.t(), where + ", attribute '" + a.name() + "'");
