@@ -344,6 +344,19 @@ struct PlanFromLoomPass
     return buf;
   }
 
+  /// Appends the buffer of `op`'s operand `v` (a loom value) to `ins`, and,
+  /// outside a control task's body, the event of its writer to `deps`.
+  LogicalResult addOperand(Operation &op, Value v, SmallVectorImpl<Value> &ins,
+                           llvm::SetVector<Value> &deps, bool inBody) {
+    Value buf = buffers.lookup(v);
+    if (!buf)
+      return op.emitError("operand defined outside the graph body");
+    ins.push_back(buf);
+    if (Value e = producer.lookup(buf); e && !inBody)
+      deps.insert(e);
+    return success();
+  }
+
   /// The ONNX node names a task covers (its own name when it has none).
   static ArrayAttr opNamesAttr(OpBuilder &b, ArrayRef<StringRef> names,
                                StringRef taskName) {
@@ -517,12 +530,8 @@ struct PlanFromLoomPass
         ins.push_back(operand);
         continue;
       }
-      Value buf = buffers.lookup(operand);
-      if (!buf)
-        return op.emitError("operand defined outside the graph body");
-      ins.push_back(buf);
-      if (Value e = producer.lookup(buf); e && !inBody)
-        deps.insert(e);
+      if (failed(addOperand(op, operand, ins, deps, inBody)))
+        return failure();
     }
     for (auto [i, result] : llvm::enumerate(op.getResults())) {
       if (isa<NoneType>(result.getType())) { // absent optional result
@@ -564,18 +573,8 @@ struct PlanFromLoomPass
     auto loc = op.getLoc();
     SmallVector<Value> ins, outs;
     llvm::SetVector<Value> deps;
-    auto addInput = [&](Value v) -> LogicalResult {
-      if (loom::isNone(v)) {
-        ins.push_back(getNone(ab, loc));
-        return success();
-      }
-      Value buf = buffers.lookup(v);
-      if (!buf)
-        return op.emitError("operand defined outside the graph body");
-      ins.push_back(buf);
-      if (Value e = producer.lookup(buf); e && !inBody)
-        deps.insert(e);
-      return success();
+    auto addInput = [&](Value v) {
+      return addOperand(op, v, ins, deps, inBody);
     };
     for (Value v : op.getOperands())
       if (failed(addInput(v)))
