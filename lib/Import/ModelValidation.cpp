@@ -272,8 +272,12 @@ void checkNode(const onnx::NodeProto &node, int index, int opset, const Ranks &r
   if (opset > 17)
     return;
   const onnx::OpSchema *schema = onnx::OpSchemaRegistry::Schema(node.op_type(), opset, "");
+  // ONNX's inference skips a node it has no schema for and leaves its
+  // outputs untyped, and the inference of some consumers (Shape) reads those
+  // types unchecked. Such an op is no ONNX operator Loom could import anyway.
   if (!schema)
-    return; // unknown ops are the op table's to report
+    fail(where + ": '" + node.op_type() + "' is not an ONNX operator at opset " +
+         std::to_string(opset) + ", so Loom does not support it");
   if (node.input_size() < schema->min_input() || node.input_size() > schema->max_input())
     fail(where + " has " + std::to_string(node.input_size()) + " inputs; " + node.op_type() +
          "-" + std::to_string(schema->SinceVersion()) + " takes " +

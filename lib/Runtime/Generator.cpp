@@ -1,13 +1,17 @@
 //===- Generator.cpp - Token generation over a generation program ---------===//
 //
-// Both plans see the cache through their own past inputs, [1, H, C, D] for
-// every key and value: C slots, of which the first `position` hold tokens.
-// A run appends its n new tokens after the past (present is [1, H, C + n,
-// D]), and attention_mask marks the slots that hold tokens: [0, position)
-// and the new ones. After the run, the new tokens' keys and values (the
-// last n slots of present) are written into both plans' past inputs at
-// [position, position + n): only the new entries move. The positions come
-// from position_ids, so a token's slot is its position.
+// A program has one or more contexts, each a prefill and a decode plan over
+// a cache of `capacity` slots; both plans see the cache through their own
+// past inputs, [1, H, capacity, D] for every key and value, of which the
+// first `position` slots hold tokens. A run appends its n new tokens after
+// the past (present is [1, H, capacity + n, D]), and attention_mask marks
+// the slots that hold tokens: [0, position) and the new ones. After the
+// run, the new tokens' keys and values (the last n slots of present) are
+// written into both plans' past inputs at [position, position + n): only
+// the new entries move. The positions come from position_ids, so a token's
+// slot is its position. A run uses the smallest context that will hold its
+// tokens; when that is a larger one than the last run's, the cached tokens
+// are copied into it first (once per context, until reset).
 //
 //===----------------------------------------------------------------------===//
 #include "loom/Runtime/Generator.h"
@@ -19,9 +23,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <numeric>
 #include <random>
+#include <set>
 #include <sstream>
 
 namespace loom::rt {
@@ -46,7 +52,16 @@ struct Generator::Impl {
     size_t ids = 0, mask = 0, positions = 0, logits = 0;
     std::vector<size_t> past, present; // one per cache tensor
   };
-  Stage prefill, decode;
+  /// The prefill and decode plans over a cache of `capacity` slots.
+  struct Context {
+    int64_t capacity = 0;
+    Stage prefill, decode;
+  };
+  /// Smallest capacity first; the last one is C.
+  std::vector<Context> contexts;
+  /// The context whose caches hold the tokens [0, pos).
+  size_t current = 0;
+  uint64_t weightsBytes = 0;
   /// Per cache tensor: heads, element size, head size in elements.
   struct Cache {
     int64_t heads = 0, headDim = 0;
@@ -59,11 +74,12 @@ struct Generator::Impl {
     throw PlanError(file + ": " + what);
   }
 
-  void bind(Stage &st, const nlohmann::json &j, const std::string &key,
-            const std::string &dir, const SessionOptions &options) {
-    std::string sub = j.at(key).get<std::string>();
-    if (sub.empty() || sub.find('/') != std::string::npos || sub == "..")
-      fail(key + ": '" + sub + "' is not a folder of the program");
+  void bind(Stage &st, int64_t capacity, const nlohmann::json &j,
+            const std::string &sub, const std::string &dir,
+            const SessionOptions &options) {
+    if (sub.empty() || sub.find('/') != std::string::npos || sub == "." ||
+        sub == "..")
+      fail("contexts: '" + sub + "' is not a folder of the program");
     st.session = Session::load(dir + "/" + sub, options);
     Session &s = *st.session;
     auto input = [&](const char *field) {
@@ -95,7 +111,7 @@ struct Generator::Impl {
         fail(what + " of plan '" + sub + "' is " + shapeText(info.shape) +
              "; expected " + shapeText(want));
     };
-    expect(st.mask, DType::I64, {1, C + st.n}, "attention_mask");
+    expect(st.mask, DType::I64, {1, capacity + st.n}, "attention_mask");
     expect(st.positions, DType::I64, {1, st.n}, "position_ids");
     const TensorInfo &lg = s.outputs()[st.logits];
     if (lg.dtype != DType::F32 || lg.shape.size() != 3 || lg.shape[0] != 1 ||
@@ -116,12 +132,13 @@ struct Generator::Impl {
              (!pi ? "input '" + p : "output '" + q) + "'");
       const TensorInfo &pin = s.inputs()[*pi];
       const TensorInfo &qout = s.outputs()[*qi];
-      if (pin.shape.size() != 4 || pin.shape[0] != 1 || pin.shape[2] != C)
+      if (pin.shape.size() != 4 || pin.shape[0] != 1 ||
+          pin.shape[2] != capacity)
         fail("kv[" + std::to_string(k) + "]: '" + p + "' of plan '" + sub +
              "' is " + shapeText(pin.shape) + "; expected [1, heads, " +
-             std::to_string(C) + ", head]");
+             std::to_string(capacity) + ", head]");
       Shape want = pin.shape;
-      want[2] = C + st.n;
+      want[2] = capacity + st.n;
       if (qout.shape != want || qout.dtype != pin.dtype)
         fail("kv[" + std::to_string(k) + "]: '" + q + "' of plan '" + sub +
              "' is " + shapeText(qout.shape) + "; expected " +
@@ -137,9 +154,46 @@ struct Generator::Impl {
     }
   }
 
-  /// Runs `st` over `count` tokens (count <= st.n; the rest is padding).
-  std::vector<float> run(Stage &st, const int64_t *tokens, int64_t count) {
+  /// Copies the first `count` slots of cache `k` from one plan's past input
+  /// to another's (capacities cFrom and cTo), at slot `at` of the target.
+  static void copySlots(const Cache &c, const uint8_t *from, int64_t cFrom,
+                        int64_t fromSlot, uint8_t *to, int64_t cTo,
+                        int64_t toSlot, int64_t count) {
+    size_t row = size_t(c.headDim) * c.elem;
+    for (int64_t h = 0; h < c.heads; ++h)
+      std::memcpy(to + (size_t(h) * size_t(cTo) + size_t(toSlot)) * row,
+                  from + (size_t(h) * size_t(cFrom) + size_t(fromSlot)) * row,
+                  size_t(count) * row);
+  }
+
+  /// Makes the smallest context that holds `need` tokens current, moving
+  /// the cached tokens [0, pos) into its plans' caches when it changes.
+  Context &contextFor(int64_t need) {
+    size_t next = 0;
+    while (contexts[next].capacity < need)
+      ++next; // need <= C, the last capacity
+    if (next < current)
+      next = current; // a context only grows until reset
+    if (next != current && pos > 0) {
+      Context &from = contexts[current], &to = contexts[next];
+      for (size_t k = 0; k < caches.size(); ++k)
+        for (Stage *dst : {&to.prefill, &to.decode})
+          copySlots(caches[k],
+                    from.decode.session->inputStorage(from.decode.past[k]),
+                    from.capacity, 0,
+                    dst->session->inputStorage(dst->past[k]), to.capacity, 0,
+                    pos);
+    }
+    current = next;
+    return contexts[current];
+  }
+
+  /// Runs `st` of context `cx` over `count` tokens (count <= st.n; the rest
+  /// is padding).
+  std::vector<float> run(Context &cx, Stage &st, const int64_t *tokens,
+                         int64_t count) {
     Session &s = *st.session;
+    const int64_t cap = cx.capacity;
     auto *ids = reinterpret_cast<int64_t *>(s.inputStorage(st.ids));
     auto *positions = reinterpret_cast<int64_t *>(s.inputStorage(st.positions));
     auto *mask = reinterpret_cast<int64_t *>(s.inputStorage(st.mask));
@@ -148,25 +202,17 @@ struct Generator::Impl {
       // Padding takes the last real position: in range for any table.
       positions[i] = pos + std::min(i, count - 1);
     }
-    for (int64_t slot = 0; slot < C; ++slot)
+    for (int64_t slot = 0; slot < cap; ++slot)
       mask[slot] = slot < pos ? 1 : 0;
     for (int64_t i = 0; i < st.n; ++i)
-      mask[C + i] = i < count ? 1 : 0;
+      mask[cap + i] = i < count ? 1 : 0;
     s.run();
-    // The new tokens' keys and values into both plans' caches.
-    for (size_t k = 0; k < caches.size(); ++k) {
-      const Cache &c = caches[k];
-      size_t row = size_t(c.headDim) * c.elem;
-      const uint8_t *present = s.outputStorage(st.present[k]);
-      for (Stage *dst : {&prefill, &decode}) {
-        uint8_t *past = dst->session->inputStorage(dst->past[k]);
-        for (int64_t h = 0; h < c.heads; ++h)
-          for (int64_t i = 0; i < count; ++i)
-            std::memcpy(past + (size_t(h) * C + size_t(pos + i)) * row,
-                        present + (size_t(h) * (C + st.n) + size_t(C + i)) * row,
-                        row);
-      }
-    }
+    // The new tokens' keys and values (the last n slots of present) into
+    // both plans' caches of this context, at their positions.
+    for (size_t k = 0; k < caches.size(); ++k)
+      for (Stage *dst : {&cx.prefill, &cx.decode})
+        copySlots(caches[k], s.outputStorage(st.present[k]), cap + st.n, cap,
+                  dst->session->inputStorage(dst->past[k]), cap, pos, count);
     pos += count;
     const auto *logits =
         reinterpret_cast<const float *>(s.outputStorage(st.logits));
@@ -175,13 +221,15 @@ struct Generator::Impl {
   }
 
   void clearCaches() {
-    for (Stage *st : {&prefill, &decode})
-      for (size_t k = 0; k < st->past.size(); ++k) {
-        const TensorInfo &info = st->session->inputs()[st->past[k]];
-        std::memset(st->session->inputStorage(st->past[k]), 0,
-                    size_t(numElements(info.shape)) * dtypeSize(info.dtype));
-      }
+    for (Context &cx : contexts)
+      for (Stage *st : {&cx.prefill, &cx.decode})
+        for (size_t k = 0; k < st->past.size(); ++k) {
+          const TensorInfo &info = st->session->inputs()[st->past[k]];
+          std::memset(st->session->inputStorage(st->past[k]), 0,
+                      size_t(numElements(info.shape)) * dtypeSize(info.dtype));
+        }
     pos = 0;
+    current = 0;
   }
 };
 
@@ -201,24 +249,52 @@ std::unique_ptr<Generator> Generator::load(const std::string &dir,
     in >> j;
     if (j.at("format").get<std::string>() != "loom-generate")
       impl->fail("format: expected \"loom-generate\"");
-    if (j.at("version").get<int64_t>() != 1)
-      impl->fail("version: this runtime reads version 1");
+    if (j.at("version").get<int64_t>() != 2)
+      impl->fail("version: this runtime reads version 2 (compile the program "
+                 "again with loomc --generate)");
     impl->C = j.at("max_context").get<int64_t>();
     impl->N = j.at("prefill_chunk").get<int64_t>();
     if (impl->C < 1 || impl->N < 1)
       impl->fail("max_context and prefill_chunk must be at least 1");
     if (!j.at("kv").is_array() || j.at("kv").empty())
       impl->fail("kv: expected a non-empty list of {past, present}");
-    impl->bind(impl->prefill, j, "prefill", dir, options);
-    impl->bind(impl->decode, j, "decode", dir, options);
+    const auto &contexts = j.at("contexts");
+    if (!contexts.is_array() || contexts.empty())
+      impl->fail("contexts: expected a non-empty list of {capacity, prefill, "
+                 "decode}");
+    for (size_t i = 0; i < contexts.size(); ++i) {
+      int64_t cap = contexts[i].at("capacity").get<int64_t>();
+      int64_t prev = i ? impl->contexts.back().capacity : 0;
+      if (cap <= prev || cap > impl->C ||
+          (i + 1 == contexts.size() && cap != impl->C))
+        impl->fail("contexts[" + std::to_string(i) + "].capacity: " +
+                   std::to_string(cap) +
+                   "; capacities must increase and end at max_context (" +
+                   std::to_string(impl->C) + ")");
+      Impl::Context &cx = impl->contexts.emplace_back();
+      cx.capacity = cap;
+      impl->bind(cx.prefill, cap, j, contexts[i].at("prefill").get<std::string>(),
+                 dir, options);
+      impl->bind(cx.decode, cap, j, contexts[i].at("decode").get<std::string>(),
+                 dir, options);
+      if (cx.prefill.n != impl->N || cx.decode.n != 1)
+        impl->fail("contexts[" + std::to_string(i) + "]: the prefill plan runs " +
+                   std::to_string(cx.prefill.n) + " tokens and the decode plan " +
+                   std::to_string(cx.decode.n) + "; expected " +
+                   std::to_string(impl->N) + " and 1");
+    }
+    // The weights the plans share (or each plan's own, summed).
+    std::set<std::string> files;
+    for (const Impl::Context &cx : impl->contexts)
+      for (const Impl::Stage *st : {&cx.prefill, &cx.decode})
+        if (files.insert(std::filesystem::weakly_canonical(
+                             st->session->plan().weightsPath())
+                             .string())
+                .second)
+          impl->weightsBytes += st->session->plan().weights.sizeBytes;
   } catch (const nlohmann::json::exception &e) {
     impl->fail(std::string("malformed: ") + e.what());
   }
-  if (impl->prefill.n != impl->N || impl->decode.n != 1)
-    impl->fail("the prefill plan runs " + std::to_string(impl->prefill.n) +
-               " tokens and the decode plan " +
-               std::to_string(impl->decode.n) + "; expected " +
-               std::to_string(impl->N) + " and 1");
   impl->clearCaches();
   return std::unique_ptr<Generator>(new Generator(std::move(impl)));
 }
@@ -235,7 +311,8 @@ std::vector<float> Generator::prefill(const std::vector<int64_t> &tokens) {
   std::vector<float> logits;
   for (size_t at = 0; at < tokens.size(); at += size_t(g.N)) {
     int64_t count = std::min<int64_t>(g.N, int64_t(tokens.size() - at));
-    logits = g.run(g.prefill, tokens.data() + at, count);
+    Impl::Context &cx = g.contextFor(g.pos + count);
+    logits = g.run(cx, cx.prefill, tokens.data() + at, count);
   }
   return logits;
 }
@@ -245,7 +322,8 @@ std::vector<float> Generator::step(int64_t token) {
   if (g.pos >= g.C)
     throw SessionError("step: the context of " + std::to_string(g.C) +
                        " tokens is full (loomc --max-context)");
-  return g.run(g.decode, &token, 1);
+  Impl::Context &cx = g.contextFor(g.pos + 1);
+  return g.run(cx, cx.decode, &token, 1);
 }
 
 int64_t Generator::sample(const std::vector<float> &logits,
@@ -291,20 +369,21 @@ int64_t Generator::prefillChunk() const { return impl->N; }
 
 GeneratorMemory Generator::memory() const {
   GeneratorMemory m;
-  for (const Impl::Stage *st : {&impl->prefill, &impl->decode}) {
-    const Plan &plan = st->session->plan();
-    m.weights += plan.weights.sizeBytes;
-    uint64_t arenas = 0;
-    for (const PlanArena &a : plan.arenas)
-      arenas += a.peakBytes;
-    uint64_t cache = 0;
-    for (size_t index : st->past) {
-      const TensorInfo &info = st->session->inputs()[index];
-      cache += uint64_t(numElements(info.shape)) * dtypeSize(info.dtype);
+  m.weights = impl->weightsBytes;
+  for (const Impl::Context &cx : impl->contexts)
+    for (const Impl::Stage *st : {&cx.prefill, &cx.decode}) {
+      const Plan &plan = st->session->plan();
+      uint64_t arenas = 0;
+      for (const PlanArena &a : plan.arenas)
+        arenas += a.peakBytes;
+      uint64_t cache = 0;
+      for (size_t index : st->past) {
+        const TensorInfo &info = st->session->inputs()[index];
+        cache += uint64_t(numElements(info.shape)) * dtypeSize(info.dtype);
+      }
+      m.kvCache += cache;
+      m.activations += arenas - cache;
     }
-    m.kvCache += cache;
-    m.activations += arenas - cache;
-  }
   return m;
 }
 

@@ -528,12 +528,19 @@ Plan convert(const Node &root) {
   Node weights = root.key("weights");
   Node file = weights.key("file");
   p.weights.file = file.str();
+  // A file of the plan's folder, or `../NAME`: the weights a generation
+  // program's plans share (docs/generation.md). Nothing further out.
   fs::path wp(p.weights.file);
-  if (p.weights.file.empty() || wp.is_absolute() ||
-      std::any_of(wp.begin(), wp.end(),
-                  [](const fs::path &c) { return c == ".."; }))
+  bool up = wp.begin() != wp.end() && *wp.begin() == "..";
+  fs::path inner = up ? wp.lexically_relative("..") : wp;
+  if (p.weights.file.empty() || wp.is_absolute() || inner.empty() ||
+      (up && std::distance(inner.begin(), inner.end()) != 1) ||
+      std::any_of(inner.begin(), inner.end(), [](const fs::path &c) {
+        return c == ".." || c == "." || c.empty();
+      }))
     file.fail("'" + p.weights.file +
-              "' is not a file name relative to the plan's folder");
+              "' is not a file name relative to the plan's folder (or "
+              "'../NAME', a generation program's shared weights)");
   p.weights.sizeBytes = weights.key("size_bytes").count(kMaxPlanBytes, "size");
   p.weights.alignment = parseAlignment(weights.key("alignment"));
 

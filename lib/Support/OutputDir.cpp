@@ -34,7 +34,8 @@ const OutputKind &loom::output::planOutput() {
 const OutputKind &loom::output::generateOutput() {
   static const OutputKind kind{"loomc --generate",
                                "loomc generate",
-                               {"generate.json", "prefill", "decode"},
+                               {"generate.json", "weights.bin", "prefill*",
+                                "decode*"},
                                ""};
   return kind;
 }

@@ -1212,9 +1212,21 @@ const std::vector<CorruptCase> &corruptCases() {
       {"WeightsMissing", [](Variant &v) { v.writeWeights = false; },
        "weights.file: weights file"},
       {"WeightsPathEscapes",
-       [](Variant &v) { v.plan["weights"]["file"] = "../w.bin"; },
-       "weights.file: '../w.bin' is not a file name relative to the plan's "
+       [](Variant &v) { v.plan["weights"]["file"] = "../../w.bin"; },
+       "weights.file: '../../w.bin' is not a file name relative to the plan's "
        "folder"},
+      {"WeightsPathIntoSibling",
+       [](Variant &v) { v.plan["weights"]["file"] = "../other/w.bin"; },
+       "weights.file: '../other/w.bin' is not a file name relative to the "
+       "plan's folder (or '../NAME'"},
+      {"WeightsPathAbsolute",
+       [](Variant &v) { v.plan["weights"]["file"] = "/tmp/w.bin"; },
+       "weights.file: '/tmp/w.bin' is not a file name"},
+      // One level up is a generation program's shared weights: allowed,
+      // and then checked like any weights file.
+      {"SharedWeightsMissing",
+       [](Variant &v) { v.plan["weights"]["file"] = "../shared-w.bin"; },
+       "weights.file: weights file"},
       {"TaskWritesWeights",
        [](Variant &v) { v.plan["tasks"][2]["outputs"][0] = 1; },
        "tasks[2].outputs[0]: buffer 1 is a weights buffer"},

@@ -1,13 +1,15 @@
 //===- Generator.h - Token generation over a compiled generation program --===//
 //
-// `loomc MODEL.onnx --generate -o OUT` writes a generation program: a
-// prefill plan over chunks of N tokens, a decode plan for one token, both
-// over a static context of C positions, and `generate.json` naming the
-// token, mask, position, logits and KV inputs and outputs
-// (docs/generation.md). A Generator loads it and runs a prompt chunk by
-// chunk, then one token at a time, keeping the KV cache in the plans' own
-// past inputs: after each run only the new tokens' keys and values are
-// written into the cache, at their positions.
+// `loomc MODEL.onnx --generate -o OUT` writes a generation program: per
+// context capacity (the last one the full context of C positions), a
+// prefill plan over chunks of N tokens and a decode plan for one token, all
+// over one shared weights.bin, and `generate.json` naming the token, mask,
+// position, logits and KV inputs and outputs (docs/generation.md). A
+// Generator loads it and runs a prompt chunk by chunk, then one token at a
+// time, on the smallest capacity that holds the tokens so far, keeping the
+// KV cache in the plans' own past inputs: after each run only the new
+// tokens' keys and values are written into the cache, at their positions,
+// and the cache moves to the next capacity once when it outgrows one.
 //
 //===----------------------------------------------------------------------===//
 #ifndef LOOM_RUNTIME_GENERATOR_H
@@ -34,9 +36,9 @@ struct SampleOptions {
 
 /// What the program allocates, in bytes.
 struct GeneratorMemory {
-  uint64_t weights = 0;     ///< weights.bin of both plans
-  uint64_t kvCache = 0;     ///< the past inputs of both plans (the cache)
-  uint64_t activations = 0; ///< the rest of both plans' arenas
+  uint64_t weights = 0;     ///< the weights file(s) of the plans, once each
+  uint64_t kvCache = 0;     ///< the past inputs of every plan (the caches)
+  uint64_t activations = 0; ///< the rest of every plan's arenas
 };
 
 class Generator {
