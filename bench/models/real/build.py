@@ -2,7 +2,10 @@
 """Builds Loom's corpus of real models: torchvision / torchaudio
 architectures and PyTorch-written decoders exported by torch.onnx.export,
 plus graphs written with onnx.helper the way the TensorFlow and Paddle
-exporters and graph-surgery tools write them. Random weights, fixed seeds.
+exporters and graph-surgery tools write them, and dynamically quantized
+versions of a few torch models (<arch>_dynq_op<opset>: dynamic_quant.py
+writes what ONNX Runtime's quantize_dynamic writes). Random weights, fixed
+seeds.
 
   build.py [OUT_DIR] [--fast] [--filter REGEX] [--jobs N] [--list] [--force]
 
@@ -50,6 +53,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 ORT_RUN = os.path.join(ROOT, "bench", "ort", "run.js")
 sys.path.insert(0, HERE)
 
+import dynamic_quant  # noqa: E402
 import helper_graphs  # noqa: E402
 import npm_models  # noqa: E402
 
@@ -79,6 +83,11 @@ def catalog(fast):
     for arch, spec in torch_specs.items():
         for o in (spec.fast if fast else spec.opsets):
             out.append(("%s_op%d" % (arch, o), "torch", arch, o))
+    if torch_specs and not fast:  # quantize_dynamic's form of some of them
+        for arch, opsets in dynamic_quant.DYNQ_MODELS.items():
+            for o in opsets:
+                a = arch + dynamic_quant.SUFFIX
+                out.append(("%s_op%d" % (a, o), "dynq", a, o))
     return out
 
 
@@ -173,10 +182,15 @@ def build_one(entry, out_dir, force, node, outputs_from=None):
     t0 = time.time()
     rec = {"model": name, "family": family, "arch": arch, "opset": opset}
     try:
-        if family == "torch":
-            model, arrays = export_torch(arch, opset, name)
-            if torch_catalog()[arch].loomc_args:
-                rec["loomc_args"] = torch_catalog()[arch].loomc_args
+        if family in ("torch", "dynq"):
+            # a dynq model: the torch model <arch>_op<opset> (the same weights
+            # and inputs), rewritten as quantize_dynamic writes it
+            src = arch[:-len(dynamic_quant.SUFFIX)] if family == "dynq" else arch
+            model, arrays = export_torch(src, opset, name)
+            if family == "dynq":
+                model = dynamic_quant.quantize(model)
+            if torch_catalog()[src].loomc_args:
+                rec["loomc_args"] = torch_catalog()[src].loomc_args
         elif family == "npm":
             model, arrays, rec["loomc_args"] = npm_models.export_npm(
                 arch, seed_of(name), os.path.join(out_dir, ".npm"))

@@ -73,6 +73,7 @@ CLASSES = [
 
 ORT_TOLERANCE = ("1e-3", "1e-4")  # rtol, atol
 TOLERANCES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tolerances.txt")
+XFAIL = os.path.join(HERE, "xfail.txt")
 
 
 def load_tolerances(path):
@@ -167,6 +168,19 @@ def input_shape_args(model_path, td):
     return args
 
 
+def loomc_args(d):
+    """What loomc needs for the corpus model in folder d besides the target:
+    --input-shape for its symbolic input dimensions (from the test inputs)
+    and the flags build.py recorded in done.json's loomc_args (e.g.
+    --const-input, --max-trip-count). bench/run.py's section 7 uses it too."""
+    args = input_shape_args(os.path.join(d, "model.onnx"), os.path.join(d, "test_data_set_0"))
+    try:  # what a model from elsewhere needs bound (build.py's loomc_args)
+        args += json.load(open(os.path.join(d, "done.json"))).get("loomc_args", [])
+    except Exception:  # noqa: BLE001
+        pass
+    return args
+
+
 def run_cmd(cmd, timeout, log):
     t0 = time.time()
     try:
@@ -203,11 +217,7 @@ def run_model(name, corpus, out, targets, loomc, loom_run, timeout):
         rec["opset"], rec["family"], rec["arch"] = done["opset"], done["family"], done["arch"]
     except Exception:  # noqa: BLE001
         rec["opset"], rec["family"], rec["arch"] = "", "", name
-    shape_args = input_shape_args(model, td)
-    try:  # what a model from elsewhere needs bound (build.py's loomc_args)
-        shape_args += json.load(open(os.path.join(d, "done.json"))).get("loomc_args", [])
-    except Exception:  # noqa: BLE001
-        pass
+    shape_args = loomc_args(d)
     logs = os.path.join(out, "logs")
     errs = []
     for tgt in targets:
@@ -383,7 +393,7 @@ def main():
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     ap.add_argument("--targets", default="host,ryzen-ai-300")
-    ap.add_argument("--xfail", default=os.path.join(HERE, "xfail.txt"))
+    ap.add_argument("--xfail", default=XFAIL)
     ap.add_argument("--check", action="store_true",
                     help="exit 1 on a failure not in the xfail table or an xfail that passes")
     ap.add_argument("--timeout", type=int, default=900, help="seconds per loomc / loom-run command")
