@@ -1072,6 +1072,66 @@ TEST_F(FastPath, AttentionDeclines) {
 }
 
 //===----------------------------------------------------------------------===//
+// softmax along the last axis (oneDNN softmax, DnnlAttention.cpp)
+//===----------------------------------------------------------------------===//
+
+TEST_F(FastPath, SoftmaxMatchesReference) {
+  const std::vector<std::pair<Shape, std::optional<int64_t>>> cases = {
+      {{3, 7}, std::nullopt},       // default axis (-1)
+      {{1, 4, 16, 33}, -1},         // attention scores
+      {{2, 1, 5}, 2},               // the last axis by its index
+      {{1, 1}, -1},                 // one element per row
+      {{1, 2, 128, 256}, -1},       // rows of a prefill chunk
+      {{9}, 0},                     // rank 1
+  };
+  for (int threads : {1, 2})
+    for (const auto &[shape, axis] : cases) {
+      SCOPED_TRACE("softmax of " + std::to_string(shape.size()) + "-D, last dim " +
+                   std::to_string(shape.back()) + ", threads " + std::to_string(threads));
+      Call call{"softmax", {}, {randomTensor(shape, rng, -8, 8)}, {shape}};
+      if (axis)
+        call.attrs.set("axis", *axis);
+      call.threads = threads;
+      expectFastMatchesReference(call);
+    }
+}
+
+/// Rows with a NaN, all -inf or +inf follow the reference (NaN); a row with
+/// some -inf entries is an ordinary row.
+TEST_F(FastPath, SoftmaxOddRowsFollowTheReference) {
+  const float inf = std::numeric_limits<float>::infinity();
+  Tensor x = rand({5, 6});
+  float *px = reinterpret_cast<float *>(x.bytes.data());
+  for (int j = 0; j < 6; ++j)
+    px[1 * 6 + j] = -inf;                        // row 1: all -inf
+  px[2 * 6 + 3] = -inf;                          // row 2: partly masked
+  px[3 * 6 + 0] = std::numeric_limits<float>::quiet_NaN(); // row 3: NaN
+  px[4 * 6 + 5] = inf;                           // row 4: +inf
+  Call call{"softmax", {}, {x}, {Shape{5, 6}}};
+  expectFastMatchesReference(call);
+  std::vector<Tensor> out;
+  KernelArgs args = makeArgs(call, out);
+  registry().lookup("softmax", args, true)->fn(args);
+  const float *y = reinterpret_cast<const float *>(out[0].bytes.data());
+  EXPECT_TRUE(std::isnan(y[1 * 6]));
+  EXPECT_EQ(y[2 * 6 + 3], 0.0f);
+  EXPECT_TRUE(std::isnan(y[3 * 6 + 1]));
+  EXPECT_TRUE(std::isnan(y[4 * 6 + 5]));
+  EXPECT_FALSE(std::isnan(y[0]));
+}
+
+TEST_F(FastPath, SoftmaxDeclines) {
+  Call inner{"softmax", {}, {rand({4, 6})}, {Shape{4, 6}}};
+  inner.attrs.set("axis", int64_t(0)); // not the last axis
+  EXPECT_FALSE(fastAccepts(inner));
+  Call f64{"softmax", {}, {randomTensor({4, 6}, rng, -1, 1, DType::F64)}, {Shape{4, 6}}};
+  EXPECT_FALSE(fastAccepts(f64));
+  Call last{"softmax", {}, {rand({4, 6})}, {Shape{4, 6}}};
+  last.attrs.set("axis", int64_t(1));
+  EXPECT_TRUE(fastAccepts(last));
+}
+
+//===----------------------------------------------------------------------===//
 // transpose / global_average_pool (plain C++ fast paths, NNKernels.cpp)
 //===----------------------------------------------------------------------===//
 

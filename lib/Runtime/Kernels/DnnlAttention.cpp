@@ -1,4 +1,4 @@
-//===- DnnlAttention.cpp - The attention fast path --------------------------===//
+//===- DnnlAttention.cpp - The attention and softmax fast paths -------------===//
 //
 // attention(Q, K, V, mask?) -> Y (docs/fused-ops.md) with GEMMs: for each
 // batch and key/value head, the query rows of the heads that share it
@@ -12,6 +12,10 @@
 // NaN by definition) take the reference's formula. Blocks are independent;
 // with threads > 1 they are spread over OpenMP threads (each block always
 // computed by one thread the same way: deterministic for a thread count).
+//
+// softmax(X) along the last axis of an f32 tensor runs the same way: one
+// oneDNN softmax over [rows, cols], the odd rows through the reference's
+// formula.
 //
 // Compiled only with oneDNN (LOOM_HAVE_DNNL).
 //
@@ -260,6 +264,56 @@ void attentionFast(KernelArgs &a) {
     throw KernelError{"attention: " + error};
 }
 
+/// softmax along the last axis of an f32 tensor (the form attention
+/// exports write); anything else is the reference's.
+bool softmaxAccepts(const KernelArgs &a) {
+  if (a.inputs.size() != 1 || a.outputs.size() != 1)
+    return false;
+  const TensorRef &x = a.inputs[0], &y = a.outputs[0];
+  const int64_t rank = int64_t(x.rank());
+  if (x.dtype != DType::F32 || y.dtype != DType::F32 || rank == 0 ||
+      y.shape != x.shape || numElements(x.shape) == 0)
+    return false;
+  int64_t axis = a.attrs.getInt("axis", -1);
+  return axis == -1 || axis == rank - 1;
+}
+
+void softmaxFast(KernelArgs &a) {
+  const TensorRef &x = a.inputs[0], &y = a.outputs[0];
+  const int64_t cols = x.shape.back(), rows = numElements(x.shape) / cols;
+  const float *px = x.as<float>();
+  float *py = y.as<float>();
+  // Rows with a NaN or no finite maximum, kept before the primitive runs
+  // (the output may be the input's buffer).
+  std::vector<int64_t> odd;
+  std::vector<float> oddRows;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *xr = px + r * cols;
+    float mx = -std::numeric_limits<float>::infinity();
+    bool nan = false;
+    for (int64_t j = 0; j < cols; ++j) {
+      mx = xr[j] > mx ? xr[j] : mx;
+      nan |= xr[j] != xr[j];
+    }
+    if (nan || !std::isfinite(mx)) {
+      odd.push_back(r);
+      oddRows.insert(oddRows.end(), xr, xr + cols);
+    }
+  }
+  setThreads(a.threads);
+  std::shared_ptr<SoftmaxEntry> sm = softmaxFor(rows, cols);
+  sm->prim.execute(dnnlutil::cpuStream(),
+                   {{DNNL_ARG_SRC, dnnlutil::wrap(sm->md, px)},
+                    {DNNL_ARG_DST, dnnlutil::wrap(sm->md, py)}});
+  dnnlutil::cpuStream().wait();
+  for (size_t i = 0; i < odd.size(); ++i) {
+    float *yr = py + odd[i] * cols;
+    std::copy(oddRows.begin() + int64_t(i) * cols,
+              oddRows.begin() + int64_t(i + 1) * cols, yr);
+    exactSoftmaxRow(yr, cols);
+  }
+}
+
 } // namespace
 
 void registerAttentionFastPath(KernelRegistry &r) {
@@ -269,6 +323,12 @@ void registerAttentionFastPath(KernelRegistry &r) {
   e.fn = attentionFast;
   e.accepts = [](const KernelArgs &a) { return attnShape(a).has_value(); };
   r.add(std::move(e));
+  KernelEntry sm;
+  sm.name = "softmax";
+  sm.impl = KernelImpl::Fast;
+  sm.fn = softmaxFast;
+  sm.accepts = softmaxAccepts;
+  r.add(std::move(sm));
 }
 
 } // namespace loom::rt

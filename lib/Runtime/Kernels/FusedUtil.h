@@ -120,7 +120,8 @@ bool broadcastsTo(const Shape &from, const Shape &to);
 namespace loom::rt {
 /// fused_elementwise (FusedElementwise.cpp); called by registerFusedKernels.
 void registerFusedElementwiseKernels(KernelRegistry &registry);
-/// The attention fast path (DnnlAttention.cpp; nothing without oneDNN);
+/// The attention and softmax fast paths (DnnlAttention.cpp; nothing without
+/// oneDNN);
 /// called by registerFusedKernels.
 void registerAttentionFastPath(KernelRegistry &registry);
 } // namespace loom::rt
