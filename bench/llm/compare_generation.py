@@ -7,7 +7,9 @@ runs `loom-run OUT --generate` and `bench/llm/ort_generate.js` (ORT's
 past/present loop over the original export) with the same prompt ids and
 greedy sampling, and compares the generated ids. Also runs the context limit:
 a prompt and new tokens that fill --max-context exactly work, one more token
-fails with a message. Prints a table; exit 1 on any difference.
+fails with a message. Prints a table (with each process's peak resident
+memory, from /usr/bin/time: loom-run's, and node's with ONNX Runtime, which
+includes node itself); exit 1 on any difference.
 
 usage: compare_generation.py [--models gpt2_hf_op17,llama_hf_op17]
            [--corpus bench/models/real/out] [--prompts 1,7,128,300]
@@ -29,6 +31,25 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 def run(cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+def model_inputs(path):
+    """The names of a model's graph inputs."""
+    import onnx
+    return {i.name for i in onnx.load(path, load_external_data=False).graph.input}
+
+
+def run_rss(cmd):
+    """Runs cmd under /usr/bin/time; returns (result, peak RSS in MB or None)."""
+    r = run(["/usr/bin/time", "-f", "@@rss %M"] + cmd)
+    rss, err = None, []
+    for line in r.stderr.splitlines():
+        if line.startswith("@@rss "):
+            rss = int(line.split()[1]) / 1024.0
+        else:
+            err.append(line)
+    r.stderr = "\n".join(err)
+    return r, rss
 
 
 def main():
@@ -53,9 +74,14 @@ def main():
     for model in a.models.split(","):
         onnx_path = os.path.join(a.corpus, model, "model.onnx")
         prog = os.path.join(a.out, model)
+        # Optimum's merged decoder: the cache branch, always (an empty cache
+        # is a masked one); ORT's loop feeds false at step 0.
+        extra = []
+        if "use_cache_branch" in model_inputs(onnx_path):
+            extra = ["--const-input", "use_cache_branch=true"]
         r = run([loomc, onnx_path, "--generate", "-o", prog, "--quiet",
                  "--target", a.target, "--max-context", str(a.max_context),
-                 "--prefill-chunk", str(a.prefill_chunk)])
+                 "--prefill-chunk", str(a.prefill_chunk)] + extra)
         if r.returncode:
             print("FAIL %s: loomc --generate: %s" % (model, r.stderr.strip()))
             bad += 1
@@ -64,11 +90,12 @@ def main():
             ids = [random.Random(1000 * plen + i).randrange(a.vocab) for i in range(plen)]
             prompt = ",".join(map(str, ids))
             lj, oj = os.path.join(a.out, "loom.json"), os.path.join(a.out, "ort.json")
-            rl = run([loomrun, prog, "--generate", "--prompt-ids", prompt,
-                      "--max-new-tokens", str(a.new_tokens), "--json", lj, "--quiet"])
-            ro = run(["node", os.path.join(HERE, "ort_generate.js"), onnx_path,
-                      "--prompt-ids", prompt, "--max-new-tokens", str(a.new_tokens),
-                      "--json", oj])
+            rl, lrss = run_rss([loomrun, prog, "--generate", "--prompt-ids", prompt,
+                                "--max-new-tokens", str(a.new_tokens), "--json", lj,
+                                "--quiet"])
+            ro, orss = run_rss(["node", os.path.join(HERE, "ort_generate.js"), onnx_path,
+                                "--prompt-ids", prompt, "--max-new-tokens",
+                                str(a.new_tokens), "--json", oj])
             if rl.returncode or ro.returncode:
                 print("FAIL %s prompt %d: %s%s" % (model, plen, rl.stderr.strip(), ro.stderr.strip()))
                 bad += 1
@@ -78,13 +105,14 @@ def main():
             first = next((i for i, (x, y) in enumerate(zip(L["tokens"], O["tokens"])) if x != y), None)
             bad += not same
             rows.append((model, plen, len(L["tokens"]), "yes" if same else "no (first at %s)" % first,
-                         L["ttft_ms"], O["ttft_ms"], L["tokens_per_s"], O["tokens_per_s"]))
+                         L["ttft_ms"], O["ttft_ms"], L["tokens_per_s"], O["tokens_per_s"],
+                         lrss, orss))
         # The context limit, on a program of --limit-context positions:
         # exactly full works, one token more fails.
         small = prog + "-limit"
         r = run([loomc, onnx_path, "--generate", "-o", small, "--quiet",
                  "--target", a.target, "--max-context", str(a.limit_context),
-                 "--prefill-chunk", str(a.prefill_chunk)])
+                 "--prefill-chunk", str(a.prefill_chunk)] + extra)
         plen = 10
         prompt = ",".join(str(i % a.vocab) for i in range(plen))
         fill = a.limit_context - plen + 1  # the last token needs no cache slot
@@ -97,13 +125,15 @@ def main():
             "context of %d tokens is full" % a.limit_context in r_over.stderr
         bad += not limit_ok
         rows.append((model, "limit", fill, "ok" if limit_ok else "NO: %s" % r_over.stderr.strip()[:120],
-                     None, None, None, None))
-    print("| model | prompt | new | same ids as ORT | TTFT Loom ms | TTFT ORT ms | Loom tok/s | ORT tok/s |")
-    print("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |")
+                     None, None, None, None, None, None))
+    print("| model | prompt | new | same ids as ORT | TTFT Loom ms | TTFT ORT ms | Loom tok/s "
+          "| ORT tok/s | peak RSS Loom MB | peak RSS ORT (node) MB |")
+    print("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     f = lambda v, fmt: "" if v is None else fmt % v
     for r in rows:
-        print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            r[0], r[1], r[2], r[3], f(r[4], "%.2f"), f(r[5], "%.2f"), f(r[6], "%.0f"), f(r[7], "%.0f")))
+        print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r[0], r[1], r[2], r[3], f(r[4], "%.2f"), f(r[5], "%.2f"), f(r[6], "%.0f"),
+            f(r[7], "%.0f"), f(r[8], "%.0f"), f(r[9], "%.0f")))
     return 1 if bad else 0
 
 

@@ -11,6 +11,7 @@
 #include "Loom/LoomOps.h"
 #include "Loom/LoomUtils.h"
 
+#include "mlir/IR/Matchers.h"
 #include "llvm/ADT/STLExtras.h"
 
 #include <cmath>
@@ -353,13 +354,74 @@ OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
   });
 }
 
+namespace {
+/// A Trilu of a splat (a splat constant, or a ConstantOfShape however
+/// large): exporters build causal masks as `Trilu(ConstantOfShape([t, t]))`
+/// and slice the rows they need. Described here so that a Slice folds
+/// without the t x t tensor, which is beyond the fold limit at long
+/// contexts and would otherwise be computed on every run.
+struct SplatTriangle {
+  Attribute value, zero;
+  bool upper = true;
+  int64_t k = 0;
+  SmallVector<int64_t> shape;
+};
+
+std::optional<SplatTriangle> splatTriangle(Value v) {
+  auto trilu = v.getDefiningOp<TriluOp>();
+  if (!trilu)
+    return std::nullopt;
+  auto type = dyn_cast<RankedTensorType>(trilu.getOutput().getType());
+  if (!type || !type.hasStaticShape() || type.getRank() < 2)
+    return std::nullopt;
+  SplatTriangle tri;
+  tri.upper = trilu.getUpper() != 0;
+  if (!isNone(trilu.getK())) {
+    auto k = getConstantInts(trilu.getK());
+    if (!k || k->size() != 1)
+      return std::nullopt;
+    tri.k = (*k)[0];
+  }
+  Type elem = type.getElementType();
+  Value input = trilu.getInput();
+  if (auto fill = input.getDefiningOp<ConstantOfShapeOp>()) {
+    if (auto value = fill.getValue()) {
+      DenseElementsAttr d = toDense(*value);
+      if (!d || d.getNumElements() != 1 || d.getElementType() != elem)
+        return std::nullopt;
+      tri.value = *d.getValues<Attribute>().begin();
+    } else if (isa<FloatType>(elem)) {
+      tri.value = FloatAttr::get(elem, 0.0); // ONNX's default: f32 zeros
+    } else {
+      return std::nullopt;
+    }
+  } else {
+    DenseElementsAttr d;
+    if (!matchPattern(input, m_Constant(&d)) || !d.isSplat())
+      return std::nullopt;
+    tri.value = d.getSplatValue<Attribute>();
+  }
+  if (auto f = dyn_cast<FloatType>(elem))
+    tri.zero = FloatAttr::get(f, 0.0);
+  else if (auto i = dyn_cast<IntegerType>(elem))
+    tri.zero = IntegerAttr::get(i, 0);
+  else
+    return std::nullopt;
+  tri.shape.assign(type.getShape().begin(), type.getShape().end());
+  return tri;
+}
+} // namespace
+
 OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
   RankedTensorType t = foldableType(getOutput());
   DenseElementsAttr data = toDense(adaptor.getData());
   auto starts = getInts(adaptor.getStarts());
-  if (!t || !starts || !data)
+  std::optional<SplatTriangle> tri;
+  if (!data && t && starts)
+    tri = splatTriangle(getData());
+  if (!t || !starts || (!data && !tri))
     return {};
-  ArrayRef<int64_t> in = data.getType().getShape();
+  ArrayRef<int64_t> in = data ? data.getType().getShape() : ArrayRef(tri->shape);
   int64_t rank = int64_t(in.size());
   SmallVector<int64_t> axes, steps(starts->size(), 1);
   if (isNone(getAxes()))
@@ -387,8 +449,25 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
     first[a] = s;
     step[a] = steps[i];
   }
-  SmallVector<int64_t> inStrides = stridesOf(in);
   ArrayRef<int64_t> outShape = t.getShape();
+  if (tri) {
+    // Element (.., r, c) of the triangle: kept where c - r >= k (upper) or
+    // c - r <= k (lower), zero elsewhere.
+    SmallVector<Attribute> values;
+    values.reserve(t.getNumElements());
+    for (int64_t i = 0, e = t.getNumElements(); i < e; ++i) {
+      int64_t linear = i, r = 0, c = 0;
+      for (int64_t d = rank - 1; d >= rank - 2; --d) {
+        int64_t at = first[d] + (linear % outShape[d]) * step[d];
+        (d == rank - 1 ? c : r) = at;
+        linear /= outShape[d];
+      }
+      bool keep = tri->upper ? c - r >= tri->k : c - r <= tri->k;
+      values.push_back(keep ? tri->value : tri->zero);
+    }
+    return DenseElementsAttr::get(t, values);
+  }
+  SmallVector<int64_t> inStrides = stridesOf(in);
   return gatherElements(data, t, [&](int64_t linear) {
     int64_t idx = 0;
     for (int64_t d = rank - 1; d >= 0; --d) {

@@ -97,3 +97,58 @@ func.func @fold_reciprocal_sqrt() -> (tensor<f32>, tensor<f32>) {
   %three = loom.sqrt(%nine) : (tensor<f32>) -> tensor<f32>
   return %one, %three : tensor<f32>, tensor<f32>
 }
+
+// -----
+
+// A causal mask as exporters build it: the rows of Trilu(ConstantOfShape
+// ([t, t])) a run needs. The slice folds without the t x t triangle (here
+// 300 x 300, beyond the fold limit of 65536 elements): the last row of a
+// lower triangle, kept up to the diagonal.
+// CHECK-LABEL: func @fold_slice_of_splat_triangle
+// CHECK-NEXT: %[[M:.*]] = loom.constant dense<true> : tensor<1x300xi1>
+// CHECK-NEXT: return %[[M]]
+func.func @fold_slice_of_splat_triangle() -> tensor<1x300xi1> {
+  %shape = loom.constant dense<[300, 300]> : tensor<2xi64>
+  %ones = loom.constant_of_shape(%shape) {value = dense<true> : tensor<1xi1>} : (tensor<2xi64>) -> tensor<300x300xi1>
+  %none = loom.none
+  %tri = loom.trilu(%ones, %none) {upper = 0 : i64} : (tensor<300x300xi1>, none) -> tensor<300x300xi1>
+  %start = loom.constant dense<[299]> : tensor<1xi64>
+  %end = loom.constant dense<[300]> : tensor<1xi64>
+  %axis = loom.constant dense<[0]> : tensor<1xi64>
+  %row = loom.slice(%tri, %start, %end, %axis, %none) : (tensor<300x300xi1>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, none) -> tensor<1x300xi1>
+  return %row : tensor<1x300xi1>
+}
+
+// -----
+
+// Rows 1 and 2, columns 0..3 of an upper triangle with k = 1 over
+// a fill of 2.5: kept where column - row >= 1.
+// CHECK-LABEL: func @fold_slice_of_upper_triangle_with_k
+// CHECK-NEXT: %[[M:.*]] = loom.constant dense<{{\[}}[0.000000e+00, 0.000000e+00, 2.500000e+00, 2.500000e+00], [0.000000e+00, 0.000000e+00, 0.000000e+00, 2.500000e+00]]> : tensor<2x4xf32>
+// CHECK-NEXT: return %[[M]]
+func.func @fold_slice_of_upper_triangle_with_k() -> tensor<2x4xf32> {
+  %shape = loom.constant dense<[400, 400]> : tensor<2xi64>
+  %fill = loom.constant_of_shape(%shape) {value = dense<2.5> : tensor<1xf32>} : (tensor<2xi64>) -> tensor<400x400xf32>
+  %k = loom.constant dense<1> : tensor<i64>
+  %tri = loom.trilu(%fill, %k) : (tensor<400x400xf32>, tensor<i64>) -> tensor<400x400xf32>
+  %start = loom.constant dense<[1, 0]> : tensor<2xi64>
+  %end = loom.constant dense<[3, 4]> : tensor<2xi64>
+  %none = loom.none
+  %sub = loom.slice(%tri, %start, %end, %none, %none) : (tensor<400x400xf32>, tensor<2xi64>, tensor<2xi64>, none, none) -> tensor<2x4xf32>
+  return %sub : tensor<2x4xf32>
+}
+
+// -----
+
+// A triangle of a non-splat tensor is not described: the slice stays.
+// CHECK-LABEL: func @no_fold_slice_of_triangle_of_input
+// CHECK: loom.trilu
+// CHECK: loom.slice
+func.func @no_fold_slice_of_triangle_of_input(%x: tensor<300x300xf32>) -> tensor<1x300xf32> {
+  %none = loom.none
+  %tri = loom.trilu(%x, %none) : (tensor<300x300xf32>, none) -> tensor<300x300xf32>
+  %start = loom.constant dense<[0]> : tensor<1xi64>
+  %end = loom.constant dense<[1]> : tensor<1xi64>
+  %row = loom.slice(%tri, %start, %end, %none, %none) : (tensor<300x300xf32>, tensor<1xi64>, tensor<1xi64>, none, none) -> tensor<1x300xf32>
+  return %row : tensor<1x300xf32>
+}
