@@ -1393,6 +1393,58 @@ TEST_F(FastPath, BinaryMatchesReferenceBitwise) {
   EXPECT_TRUE(fastAccepts(Call{"mul", {}, {rand({2, 3, 4}), rand({3, 1})}, {Shape{2, 3, 4}}}));
 }
 
+/// where (NNKernels.cpp): a selection with any broadcast, f32 and i32,
+/// identical to the reference; a shape that is not the broadcast declines.
+TEST_F(FastPath, WhereMatchesReferenceBitwise) {
+  auto bools = [&](const Shape &s) {
+    Tensor t;
+    t.dtype = DType::Bool;
+    t.shape = s;
+    t.bytes.resize(size_t(numElements(s)));
+    for (uint8_t &b : t.bytes)
+      b = uint8_t(rng() & 1);
+    return t;
+  };
+  auto i32 = [&](const Shape &s) {
+    Tensor t;
+    t.dtype = DType::I32;
+    t.shape = s;
+    t.bytes.resize(size_t(numElements(s)) * 4);
+    for (uint8_t &b : t.bytes)
+      b = uint8_t(rng());
+    return t;
+  };
+  struct Case {
+    Shape c, x, y, out;
+  };
+  const std::vector<Case> cases = {
+      {{1, 1, 16, 33}, {1, 4, 16, 33}, {}, {1, 4, 16, 33}}, // causal mask, scalar fill
+      {{2, 3, 4}, {2, 3, 4}, {2, 3, 4}, {2, 3, 4}},         // same shapes
+      {{4}, {3, 1}, {1, 4}, {3, 4}},                         // all three broadcast
+      {{}, {5, 6}, {6}, {5, 6}},                             // scalar condition
+      {{2, 1, 3, 1}, {1, 5, 1, 7}, {2, 5, 3, 7}, {2, 5, 3, 7}}, // alternating
+      {{1}, {1}, {1}, {1}},                                  // one element
+      {{3, 1, 1}, {1}, {3, 2, 2}, {3, 2, 2}},                // merged inner dims
+  };
+  for (const Case &c : cases) {
+    Call f{"where", {}, {bools(c.c), rand(c.x), rand(c.y)}, {c.out}};
+    expectFastMatchesReferenceBitwise(f);
+    Call n{"where", {}, {bools(c.c), i32(c.x), i32(c.y)}, {c.out}, DType::I32};
+    expectFastMatchesReferenceBitwise(n);
+  }
+  // An output larger than the broadcast, or f64: the reference runs.
+  EXPECT_FALSE(fastAccepts(Call{"where", {}, {bools({4}), rand({4}), rand({4})}, {Shape{3, 4}}}));
+  EXPECT_FALSE(fastAccepts(
+      Call{"where", {}, {bools({4}), rand({1}), rand({1})}, {Shape{1, 4}}}));
+  EXPECT_FALSE(fastAccepts(Call{"where",
+                                {},
+                                {bools({4}), randomTensor({4}, rng, -1, 1, DType::F64),
+                                 randomTensor({4}, rng, -1, 1, DType::F64)},
+                                {Shape{4}},
+                                DType::F64}));
+  EXPECT_TRUE(fastAccepts(Call{"where", {}, {bools({4}), rand({1}), rand({1})}, {Shape{4}}}));
+}
+
 /// quantize_linear per tensor (QuantKernels.cpp): bit-identical to the
 /// reference, including ties (x an odd multiple of scale / 2), saturation,
 /// NaN and both output types, with and without a zero point.

@@ -11,6 +11,7 @@
 #include "NNUtil.h"
 #include "VecEpilogue.h"
 
+#include <array>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -817,6 +818,8 @@ std::optional<BinaryGeom> binaryGeom(const KernelArgs &a) {
   if (first >= 0) {
     g.period = numElements(Shape(y.shape.begin() + first, y.shape.begin() + last + 1));
     g.inner = numElements(Shape(y.shape.begin() + last + 1, y.shape.end()));
+  } else {
+    g.inner = g.n; // one value for the whole output (a scalar): one run
   }
   return g;
 }
@@ -899,6 +902,124 @@ template <BinOp K, typename Op> KernelFn binaryFast(Op op) {
   };
 }
 
+/// where(cond, x, y) over 4-byte elements (f32, i32) with any broadcast:
+/// adjacent output dims whose operands broadcast alike are merged, then
+/// each row of the last merged dim is one loop with per-operand strides 0
+/// or 1. A selection, so identical to the reference.
+struct WhereGeom {
+  Shape shape;                          ///< merged output dims
+  std::array<std::vector<int64_t>, 3> strides; ///< per operand, per dim
+};
+
+std::optional<WhereGeom> whereGeom(const KernelArgs &a) {
+  if (a.inputs.size() != 3 || a.outputs.size() != 1)
+    return std::nullopt;
+  const TensorRef &y = a.outputs[0];
+  if (!a.inputs[0].present || a.inputs[0].dtype != DType::Bool ||
+      (y.dtype != DType::F32 && y.dtype != DType::I32) || y.numElements() == 0)
+    return std::nullopt;
+  const int64_t rank = int64_t(y.rank());
+  WhereGeom g;
+  // Per operand, per output dim: the element stride (0: broadcast).
+  std::array<std::vector<int64_t>, 3> full;
+  for (size_t k = 0; k < 3; ++k) {
+    const TensorRef &t = a.inputs[k];
+    if (!t.present || (k > 0 && t.dtype != y.dtype) || int64_t(t.rank()) > rank)
+      return std::nullopt;
+    full[k].assign(size_t(rank), 0);
+    int64_t stride = 1;
+    for (int64_t d = rank - 1, td = int64_t(t.rank()) - 1; td >= 0; --d, --td) {
+      const int64_t dim = t.shape[size_t(td)];
+      if (dim != y.shape[size_t(d)] && dim != 1)
+        return std::nullopt;
+      full[k][size_t(d)] = dim == 1 ? 0 : stride;
+      stride *= dim;
+    }
+  }
+  // The output must be the operands' broadcast (else the reference reports
+  // it): of their rank, and no dim > 1 that every operand broadcasts.
+  size_t maxRank = 0;
+  for (size_t k = 0; k < 3; ++k)
+    maxRank = std::max(maxRank, a.inputs[k].rank());
+  if (int64_t(maxRank) != rank)
+    return std::nullopt;
+  for (int64_t d = 0; d < rank; ++d)
+    if (y.shape[size_t(d)] != 1 && !full[0][size_t(d)] && !full[1][size_t(d)] &&
+        !full[2][size_t(d)])
+      return std::nullopt;
+  // Merge dim d into the run after it where every operand continues it.
+  for (int64_t d = 0; d < rank; ++d) {
+    const int64_t dim = y.shape[size_t(d)];
+    if (dim == 1)
+      continue;
+    bool merge = !g.shape.empty();
+    for (size_t k = 0; k < 3 && merge; ++k) {
+      const int64_t prev = g.strides[k].back(), cur = full[k][size_t(d)];
+      merge = prev == 0 ? cur == 0 : cur != 0 && prev == cur * dim;
+    }
+    if (merge) {
+      g.shape.back() *= dim;
+      for (size_t k = 0; k < 3; ++k)
+        g.strides[k].back() = full[k][size_t(d)];
+    } else {
+      g.shape.push_back(dim);
+      for (size_t k = 0; k < 3; ++k)
+        g.strides[k].push_back(full[k][size_t(d)]);
+    }
+  }
+  if (g.shape.empty()) { // one element
+    g.shape.push_back(1);
+    for (size_t k = 0; k < 3; ++k)
+      g.strides[k].push_back(0);
+  }
+  return g;
+}
+
+template <typename T>
+void whereRun(const WhereGeom &g, const uint8_t *c, const T *x, const T *z, T *y) {
+  const size_t rank = g.shape.size();
+  const int64_t len = g.shape.back();
+  const int64_t sc = g.strides[0].back(), sx = g.strides[1].back(), sz = g.strides[2].back();
+  std::vector<int64_t> idx(rank, 0);
+  int64_t oc = 0, ox = 0, oz = 0;
+  const int64_t rows = numElements(g.shape) / len;
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint8_t *cr = c + oc;
+    const T *xr = x + ox, *zr = z + oz;
+    T *yr = y + r * len;
+    if (sc && sx && sz)
+      for (int64_t i = 0; i < len; ++i)
+        yr[i] = cr[i] ? xr[i] : zr[i];
+    else
+      for (int64_t i = 0; i < len; ++i)
+        yr[i] = cr[i * sc] ? xr[i * sx] : zr[i * sz];
+    // Next row: an odometer over the outer dims.
+    for (int64_t d = int64_t(rank) - 2; d >= 0; --d) {
+      oc += g.strides[0][size_t(d)];
+      ox += g.strides[1][size_t(d)];
+      oz += g.strides[2][size_t(d)];
+      if (++idx[size_t(d)] < g.shape[size_t(d)])
+        break;
+      oc -= g.strides[0][size_t(d)] * g.shape[size_t(d)];
+      ox -= g.strides[1][size_t(d)] * g.shape[size_t(d)];
+      oz -= g.strides[2][size_t(d)] * g.shape[size_t(d)];
+      idx[size_t(d)] = 0;
+    }
+  }
+}
+
+void whereFast(KernelArgs &a) {
+  std::optional<WhereGeom> g = whereGeom(a);
+  if (!g)
+    fail("where", "fast path called for a call it does not accept");
+  const auto *c = static_cast<const uint8_t *>(a.inputs[0].data);
+  if (a.outputs[0].dtype == DType::F32)
+    whereRun(*g, c, a.inputs[1].as<float>(), a.inputs[2].as<float>(), a.outputs[0].as<float>());
+  else
+    whereRun(*g, c, a.inputs[1].as<int32_t>(), a.inputs[2].as<int32_t>(),
+             a.outputs[0].as<int32_t>());
+}
+
 void add(KernelRegistry &r, const char *name, KernelFn fn) {
   r.add(KernelEntry{name, {}, KernelImpl::Reference, std::move(fn), nullptr});
 }
@@ -934,6 +1055,8 @@ void registerNNKernels(KernelRegistry &r) {
                     binaryFast<BinOp::Mul>([](float x, float z) { return x * z; }), binAccepts});
   r.add(KernelEntry{"div", {}, KernelImpl::Fast,
                     binaryFast<BinOp::Div>([](float x, float z) { return x / z; }), binAccepts});
+  r.add(KernelEntry{"where", {}, KernelImpl::Fast, whereFast,
+                    [](const KernelArgs &a) { return whereGeom(a).has_value(); }});
 }
 
 } // namespace loom::rt
