@@ -312,6 +312,15 @@ std::vector<float> Generator::prefill(const std::vector<int64_t> &tokens) {
   for (size_t at = 0; at < tokens.size(); at += size_t(g.N)) {
     int64_t count = std::min<int64_t>(g.N, int64_t(tokens.size() - at));
     Impl::Context &cx = g.contextFor(g.pos + count);
+    // A short last chunk runs as decode steps when the plans' predicted
+    // times say that is cheaper than a chunk of N padded tokens (e.g. a
+    // one-token prompt): the same results, decided from the plans alone.
+    if (count < g.N && double(count) * cx.decode.session->plan().makespanUs <
+                           cx.prefill.session->plan().makespanUs) {
+      for (int64_t i = 0; i < count; ++i)
+        logits = g.run(cx, cx.decode, tokens.data() + at + size_t(i), 1);
+      continue;
+    }
     logits = g.run(cx, cx.prefill, tokens.data() + at, count);
   }
   return logits;

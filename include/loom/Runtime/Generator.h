@@ -50,8 +50,9 @@ public:
   ~Generator();
 
   /// Runs `tokens` (at least one) from the current position, chunk by
-  /// chunk (the last chunk padded and masked); returns the logits of the
-  /// last token. Throws SessionError when the context would overflow.
+  /// chunk (the last chunk padded and masked, or run as decode steps when
+  /// the plans predict that cheaper); returns the logits of the last token.
+  /// Throws SessionError when the context would overflow.
   std::vector<float> prefill(const std::vector<int64_t> &tokens);
   /// Runs one token at the current position; returns its logits.
   std::vector<float> step(int64_t token);
