@@ -14,6 +14,9 @@ The padding mask comes from attention_mask, the causal mask from the shapes
 embeddings for GPT-2, a RoPE cos/sin table gathered by position for Llama),
 GQA with repeat_kv, RMSNorm and SwiGLU for Llama.
 
+Most are small (width 128, 2 layers, 512 tokens, 1024 positions); the
+`_wide` ones have realistic widths and 2048 positions.
+
 `merged(...)` writes Optimum's merged decoder: one model whose If on the
 input `use_cache_branch` selects the decoder with past (then) or the one
 without (else), with the weights stored once.
@@ -147,9 +150,9 @@ def example(m, seq, past_len, left_pad=0):
     return (ids, mask, pos) + past
 
 
-def spec(kind, seq, past_len, opsets, fast=(), left_pad=0, layers=2):
+def spec(kind, seq, past_len, opsets, fast=(), left_pad=0, layers=2, **dims):
     def make():
-        m = KINDS[kind](layers=layers).eval()
+        m = KINDS[kind](layers=layers, **dims).eval()
         return m, example(m, seq, past_len, left_pad)
     i, o, a = names(layers)
     return torch_models.Spec(make, opsets, fast, input_names=i, output_names=o,
@@ -245,6 +248,13 @@ HF_MODELS = {
     "llama_hf": spec("llama", 4, 12, [14, 17], fast=[17], left_pad=2),
     # one decode step
     "llama_hf_step": spec("llama", 1, 15, [17]),
+    # realistic widths (GPT-2 small's 768, 12 heads; a Llama of 768 with GQA
+    # 12/4 and SwiGLU 2048), 4 layers and 2048 positions: the generation
+    # benchmark's long contexts (bench/llm)
+    "gpt2_hf_wide": spec("gpt2", 4, 12, [17], layers=4, d=768, h=12, n_pos=2048,
+                         vocab=8192),
+    "llama_hf_wide": spec("llama", 4, 12, [17], layers=4, d=768, hq=12, hkv=4, ffn=2048,
+                          max_pos=2048, vocab=8192),
     # Optimum's merged decoder, compiled for the step with a cache
     "gpt2_hf_merged": merged_spec("gpt2", [17]),
     "llama_hf_merged": merged_spec("llama", [14, 17], fast=[17]),
