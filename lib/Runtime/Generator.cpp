@@ -80,7 +80,15 @@ struct Generator::Impl {
     if (sub.empty() || sub.find('/') != std::string::npos || sub == "." ||
         sub == "..")
       fail("contexts: '" + sub + "' is not a folder of the program");
-    st.session = Session::load(dir + "/" + sub, options);
+    // Every plan after the first reads the weights through the first's
+    // mapping (one weights.bin for the program: mapped once).
+    const Session *first =
+        contexts.empty() || !contexts.front().prefill.session
+            ? nullptr
+            : contexts.front().prefill.session.get();
+    st.session = first ? Session::loadSharingWeights(dir + "/" + sub, *first,
+                                                     options)
+                       : Session::load(dir + "/" + sub, options);
     Session &s = *st.session;
     auto input = [&](const char *field) {
       std::string name = j.at(field).get<std::string>();

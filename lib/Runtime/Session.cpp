@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <map>
 
 #include <fcntl.h>
@@ -217,7 +218,26 @@ std::unique_ptr<Session> Session::load(const std::string &dir,
   SessionImpl &s = *impl;
   s.plan = loadPlan(dir);
   s.options = options;
-  s.weights = mapWeights(s.plan);
+  s.weights = std::make_shared<MappedMemory>(mapWeights(s.plan));
+  return start(std::move(impl));
+}
+
+std::unique_ptr<Session> Session::loadSharingWeights(const std::string &dir,
+                                                     const Session &other,
+                                                     SessionOptions options) {
+  registerBuiltinKernels();
+  auto impl = std::make_unique<SessionImpl>();
+  SessionImpl &s = *impl;
+  s.plan = loadPlan(dir);
+  s.options = options;
+  std::error_code e1;
+  const SessionImpl &o = *other.impl;
+  bool same = s.plan.weights.sizeBytes == o.plan.weights.sizeBytes &&
+              std::filesystem::equivalent(s.plan.weightsPath(),
+                                          o.plan.weightsPath(), e1) &&
+              !e1;
+  s.weights = same ? o.weights
+                   : std::make_shared<MappedMemory>(mapWeights(s.plan));
   return start(std::move(impl));
 }
 
@@ -237,7 +257,8 @@ std::unique_ptr<Session> Session::loadEmbedded(std::string_view planJson,
                          ", but the embedded weights have " +
                          std::to_string(weightsSize) + " bytes");
   s.options = options;
-  s.weights = MappedMemory::borrowed(weights, weightsSize);
+  s.weights = std::make_shared<MappedMemory>(
+      MappedMemory::borrowed(weights, weightsSize));
   return start(std::move(impl));
 }
 
@@ -250,7 +271,7 @@ Session::start(std::unique_ptr<detail::SessionImpl> impl) {
     s.arenas.push_back(mapArena(plan, i));
   for (const PlanBuffer &b : plan.buffers) {
     uint8_t *base =
-        b.isWeights() ? s.weights.bytes() : s.arenas[*b.arenaIndex].bytes();
+        b.isWeights() ? s.weights->bytes() : s.arenas[*b.arenaIndex].bytes();
     s.bufferData.push_back(base ? base + b.offset : s.emptyStorage);
   }
 

@@ -93,7 +93,8 @@ struct SessionImpl {
   SessionOptions options;
   /// Entries of the device kernels bound to tasks (SessionOptions).
   std::vector<std::unique_ptr<KernelEntry>> deviceKernels;
-  MappedMemory weights;
+  /// Shared with the sessions loaded by Session::loadSharingWeights.
+  std::shared_ptr<MappedMemory> weights;
   std::vector<MappedMemory> arenas;
   /// Address of a zero-size buffer whose memory block is empty, so that a
   /// present empty tensor never has a null data pointer.

@@ -84,6 +84,34 @@ TEST(PlanSession, MatMulAddReluMatchesIndependentResult) {
   }
 }
 
+/// Two plans of one program naming the same weights file one folder up
+/// (a generation program's layout): the second reads it through the first's
+/// mapping, which outlives the first session; a plan with its own weights
+/// file maps that one.
+TEST(PlanSession, SessionsShareOneWeightsFile) {
+  TempDir tmp;
+  MlpData data;
+  PlanFiles f = mlpPlan(data.w, data.b);
+  f.plan["weights"]["file"] = "../weights.bin";
+  for (const char *sub : {"a", "b"})
+    writeFile(tmp.sub(sub) / "plan.json", f.plan.dump(2) + "\n");
+  writeFile(tmp.path() / "weights.bin", f.weights);
+  auto a = Session::load(tmp.sub("a").string());
+  auto b = Session::loadSharingWeights(tmp.sub("b").string(), *a);
+  a.reset();
+  const std::vector<float> x = {1, 2, 3, -1, 0.5f, 4};
+  b->setInput("x", f32Tensor({2, 3}, x));
+  b->run();
+  expectFloats(b->getOutput("y"), data.expected(x));
+  // A plan with its own weights.bin next to it: mapped on its own.
+  PlanFiles g = mlpPlan(data.w, data.b);
+  writePlanDir(tmp.sub("own"), g.plan, g.weights);
+  auto c = Session::loadSharingWeights(tmp.sub("own").string(), *b);
+  c->setInput("x", f32Tensor({2, 3}, x));
+  c->run();
+  expectFloats(c->getOutput("y"), data.expected(x));
+}
+
 TEST(PlanSession, ReferenceKernelsOnlyWhenFastPathsAreOff) {
   TempDir tmp;
   MlpData data;

@@ -91,6 +91,14 @@ public:
   /// a task without a kernel (naming the task id, name and kernel).
   static std::unique_ptr<Session> load(const std::string &dir,
                                        SessionOptions options = {});
+  /// Loads the plan folder `dir` like load(), but when its plan names the
+  /// same weights file as `other`'s (the plans of a generation program
+  /// share one), reads it through `other`'s mapping: the file is mapped
+  /// once, and kernels that key derived data by the weights' address share
+  /// it. The mapping lives as long as any session using it.
+  static std::unique_ptr<Session> loadSharingWeights(const std::string &dir,
+                                                     const Session &other,
+                                                     SessionOptions options = {});
   /// Loads a plan embedded in the program (loomc --emit=stubs
   /// --embed-weights): plan.json's text and weights.bin's bytes, which must
   /// stay valid while the session lives. `name` stands for the folder in
