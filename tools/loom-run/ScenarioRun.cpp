@@ -48,8 +48,10 @@ const char *const kScenarioUsage =
 Runs the scenario compiled by `loomc --scenario=FILE.yaml -o OUT_DIR` on this
 machine: the job instances of OUT_DIR/scenario.json in the chosen schedule's
 order at their release times (wall clock), each model's plan through the
-runtime with zero-filled inputs, and prints, per model, the measured latency
-and deadline misses next to the predicted ones.
+runtime with zero-filled inputs (a generation program's jobs with the
+positions and mask of their tokens), and prints, per model, the measured
+latency and deadline misses next to the predicted ones, and per LLM request
+the time to first token and the decode tokens/s.
 
 options:
   --periods N    run the horizon N times (default 1)
