@@ -5,13 +5,17 @@ decomposed), with random weights.
 
   gen_zoo.py OUT_DIR [--size tiny|small] [--only NAME[,NAME...]] [--list]
 
+(without --only: every model --list prints; llama_hf, a decoder for
+generation programs, only when named)
+
 writes OUT_DIR/<name>/model.onnx and OUT_DIR/<name>/test_data_set_0/
 input_<i>.pb (one TensorProto per graph input, in graph order, named as the
 input). Weights and inputs come from fixed seeds (numpy default_rng), so
 the files are the same on every run. Every model passes
 onnx.checker.check_model and strict shape inference (the saved model holds
 the inferred value_info, as torch.onnx.export's output does); every input
-shape is static.
+shape is static, except llama_hf's sequence and cache lengths (a decoder
+for generation programs binds them per plan).
 
 What each model is and which exporter forms it contains: bench/models/README.md.
 Needs onnx (1.12 or newer) and numpy: run it with /usr/bin/python3.
@@ -247,6 +251,7 @@ SIZES = {
         decoder=dict(hidden=32, heads=2, seq=16, vocab=256),
         llama=dict(layers=2, hidden=64, heads=8, kv_heads=2, inter=176, seq=16, vocab=256),
         llama_wide=dict(layers=2, hidden=128, heads=8, kv_heads=2, inter=352, seq=16, vocab=256),
+        llama_hf=dict(layers=2, hidden=64, heads=8, kv_heads=2, inter=176, vocab=256, max_pos=512),
         whisper=dict(layers=2, hidden=64, heads=4, mels=80, frames=32),
         vit=dict(layers=2, hidden=64, heads=4, image=32, patch=8, classes=100),
         mobilenet=dict(image=32, width=0.5, blocks=6, last=256, classes=100),
@@ -260,6 +265,10 @@ SIZES = {
         # int8 weights keep the file ~0.8 GB.
         llama_wide=dict(layers=16, hidden=2048, heads=32, kv_heads=4, inter=5632, seq=128,
                         vocab=32000),
+        # llama's shapes with the cache in Optimum's layout, for generation
+        # programs (RoPE table of 2048 positions, loomc's default context).
+        llama_hf=dict(layers=4, hidden=512, heads=8, kv_heads=2, inter=1024, vocab=4096,
+                      max_pos=2048),
         whisper=dict(layers=4, hidden=384, heads=6, mels=80, frames=512),
         vit=dict(layers=6, hidden=384, heads=6, image=224, patch=16, classes=1000),
         mobilenet=dict(image=224, width=1.0, blocks=11, last=1024, classes=1000),
@@ -354,6 +363,24 @@ def repeat_kv(b, x, hkv, n_rep, s, d):
     return b.op("Reshape", [e, b.shape("Reshape", 1, hkv * n_rep, s, d)])
 
 
+def llama_mlp_block(b, x, hidden, inter, p):
+    """The second half of a LlamaDecoderLayer, after the attention's
+    residual: x + mlp(post_attention_layernorm(x)), SwiGLU."""
+    with b.sc("post_attention_layernorm"):
+        h = rms_norm(b, x, hidden, 1e-5, p + "post_attention_layernorm.weight")
+    with b.sc("mlp"):
+        with b.sc("gate_proj"):
+            g = linear(b, h, hidden, inter, bias=False)
+        with b.sc("act_fn"):
+            g = silu(b, g)
+        with b.sc("up_proj"):
+            u = linear(b, h, hidden, inter, bias=False)
+        m = b.op("Mul", [g, u])
+        with b.sc("down_proj"):
+            m = linear(b, m, inter, hidden, bias=False)
+    return b.op("Add", [x, m])
+
+
 def llama(b, layers, hidden, heads, kv_heads, inter, seq, vocab, decode):
     """HF LlamaForCausalLM: prefill (input_ids [1, S] -> logits, present k/v)
     or one decode step (input_ids [1, 1] + past k/v [1, Hkv, P, D], P = S - 1,
@@ -410,20 +437,7 @@ def llama(b, layers, hidden, heads, kv_heads, inter, seq, vocab, decode):
                     a = merge_heads(b, a, s, heads * d)
                     with b.sc("o_proj"):
                         a = linear(b, a, heads * d, hidden, bias=False)
-                x = b.op("Add", [x, a])
-                with b.sc("post_attention_layernorm"):
-                    h = rms_norm(b, x, hidden, 1e-5, p + "post_attention_layernorm.weight")
-                with b.sc("mlp"):
-                    with b.sc("gate_proj"):
-                        g = linear(b, h, hidden, inter, bias=False)
-                    with b.sc("act_fn"):
-                        g = silu(b, g)
-                    with b.sc("up_proj"):
-                        u = linear(b, h, hidden, inter, bias=False)
-                    m = b.op("Mul", [g, u])
-                    with b.sc("down_proj"):
-                        m = linear(b, m, inter, hidden, bias=False)
-                x = b.op("Add", [x, m])
+                x = llama_mlp_block(b, b.op("Add", [x, a]), hidden, inter, p)
         with b.sc("norm"):
             x = rms_norm(b, x, hidden, 1e-5, "model.norm.weight")
     with b.sc("lm_head"):
@@ -431,6 +445,100 @@ def llama(b, layers, hidden, heads, kv_heads, inter, seq, vocab, decode):
     b.output(logits, "logits", TensorProto.FLOAT, [1, s, vocab])
     for value, name in presents:
         b.output(value, name, TensorProto.FLOAT, [1, kv_heads, total, d])
+    return feeds
+
+
+def llama_hf(b, layers, hidden, heads, kv_heads, inter, vocab, max_pos):
+    """HF LlamaForCausalLM with its KV cache as inputs and outputs, in
+    Hugging Face Optimum's decoder layout (what `optimum-cli export onnx`
+    writes and `loomc --generate` compiles, docs/generation.md): input_ids
+    [1, sequence_length], attention_mask [1, past_sequence_length +
+    sequence_length], position_ids [1, sequence_length],
+    past_key_values.N.key/value [1, Hkv, past_sequence_length, D] -> logits,
+    present.N.key/value. The positions come from position_ids (RoPE tables
+    gathered by them) and the mask from attention_mask combined with the
+    causal rule over the shapes (transformers' 4-D causal mask), so every
+    sequence and past length compiles from the one file. The feeds: a run
+    of 4 tokens after 4 cached ones."""
+    d, n_rep = hidden // heads, heads // kv_heads
+    feed_s, feed_past = 4, 4
+    i64 = lambda v: b.const(v, dtype=np.int64)
+    b.input("input_ids", TensorProto.INT64, [1, "sequence_length"])
+    feeds = {"input_ids": b.rng.integers(0, vocab, size=(1, feed_s), dtype=np.int64)}
+    b.input("attention_mask", TensorProto.INT64, [1, "total_sequence_length"])
+    feeds["attention_mask"] = np.ones((1, feed_past + feed_s), np.int64)
+    b.input("position_ids", TensorProto.INT64, [1, "sequence_length"])
+    feeds["position_ids"] = np.arange(feed_past, feed_past + feed_s, dtype=np.int64)[None]
+    for l in range(layers):
+        for kind in ("key", "value"):
+            name = "past_key_values.%d.%s" % (l, kind)
+            b.input(name, TensorProto.FLOAT, [1, kv_heads, "past_sequence_length", d])
+            feeds[name] = b.rng.standard_normal((1, kv_heads, feed_past, d)).astype(np.float32)
+    presents = []
+    with b.sc("model"):
+        with b.sc("embed_tokens"):
+            x = b.op("Gather", [b.param("model.embed_tokens.weight", b.normal(vocab, hidden)),
+                                "input_ids"])
+        with b.sc("rotary_emb"):
+            cos, sin = rope_tables(d, range(max_pos))
+            cos_t = b.op("Gather", [b.folded("Gather", cos[0]), "position_ids"])
+            sin_t = b.op("Gather", [b.folded("Gather", sin[0]), "position_ids"])
+        # Query i (position past + i) sees key j where j <= past + i and the
+        # attention mask holds 1 at j: 0 there, the float minimum elsewhere.
+        seq = b.op("Squeeze", [b.op("Shape", ["input_ids"], start=1), i64([0])])
+        total = b.op("Squeeze", [b.op("Shape", ["attention_mask"], start=1), i64([0])])
+        qpos = b.op("Range", [b.op("Sub", [total, seq]), total, i64(1)])
+        kpos = b.op("Range", [i64(0), total, i64(1)])
+        causal = b.op("LessOrEqual", [b.op("Unsqueeze", [kpos, i64([0])]),
+                                      b.op("Unsqueeze", [qpos, i64([1])])])
+        padding = b.op("Cast", [b.op("Unsqueeze", ["attention_mask", i64([1, 2])])],
+                       to=TensorProto.BOOL)
+        allowed = b.op("And", [b.op("Unsqueeze", [causal, i64([0, 1])]), padding])
+        mask = b.op("Where", [allowed, b.const(0.0), b.const(NEG)])
+        for l in range(layers):
+            p = "model.layers.%d." % l
+            with b.sc("layers.%d" % l):
+                with b.sc("input_layernorm"):
+                    h = rms_norm(b, x, hidden, 1e-5, p + "input_layernorm.weight")
+                with b.sc("self_attn"):
+                    with b.sc("q_proj"):
+                        q = linear(b, h, hidden, heads * d, bias=False)
+                    with b.sc("k_proj"):
+                        k = linear(b, h, hidden, kv_heads * d, bias=False)
+                    with b.sc("v_proj"):
+                        v = linear(b, h, hidden, kv_heads * d, bias=False)
+                    # Heads split and merged over the dynamic sequence (-1).
+                    q, k, v = (b.op("Transpose", [b.op("Reshape", [t, b.shape("Reshape", 1, -1, n, d)])],
+                                    perm=[0, 2, 1, 3])
+                               for t, n in ((q, heads), (k, kv_heads), (v, kv_heads)))
+                    c = b.op("Unsqueeze", [cos_t, i64([1])])
+                    sn = b.op("Unsqueeze", [sin_t, i64([1])])
+                    q = rotate_half_embed(b, q, c, sn, d)
+                    k = rotate_half_embed(b, k, c, sn, d)
+                    k = b.op("Concat", ["past_key_values.%d.key" % l, k], axis=2)
+                    v = b.op("Concat", ["past_key_values.%d.value" % l, v], axis=2)
+                    presents += [(k, "present.%d.key" % l), (v, "present.%d.value" % l)]
+                    # repeat_kv: broadcast a new axis to n_rep, then merge it.
+                    kr, vr = (b.op("Reshape", [
+                        b.op("Expand", [b.op("Unsqueeze", [t, i64([2])]),
+                                        b.shape("Expand", 1, 1, n_rep, 1, 1)]),
+                        b.shape("Reshape", 1, heads, -1, d)]) for t in (k, v))
+                    w = b.op("MatMul", [q, b.op("Transpose", [kr], perm=[0, 1, 3, 2])])
+                    w = b.op("Add", [b.op("Mul", [w, b.const(float(1.0 / np.sqrt(d)))]), mask])
+                    a = b.op("MatMul", [b.op("Softmax", [w], axis=-1), vr])
+                    a = b.op("Reshape", [b.op("Transpose", [a], perm=[0, 2, 1, 3]),
+                                         b.shape("Reshape", 1, -1, heads * d)])
+                    with b.sc("o_proj"):
+                        a = linear(b, a, heads * d, hidden, bias=False)
+                x = llama_mlp_block(b, b.op("Add", [x, a]), hidden, inter, p)
+        with b.sc("norm"):
+            x = rms_norm(b, x, hidden, 1e-5, "model.norm.weight")
+    with b.sc("lm_head"):
+        logits = linear(b, x, hidden, vocab, bias=False)
+    b.output(logits, "logits", TensorProto.FLOAT, [1, "sequence_length", vocab])
+    for value, name in presents:
+        b.output(value, name, TensorProto.FLOAT,
+                 [1, kv_heads, "total_sequence_length", d])
     return feeds
 
 
@@ -805,6 +913,8 @@ def build(name, size):
         feeds = gpt2(b, layers=int(name[len("decoder_L"):]), **cfg["decoder"])
     elif name in ("llama_prefill", "llama_decode"):
         feeds = llama(b, decode=name == "llama_decode", **cfg["llama"])
+    elif name == "llama_hf":
+        feeds = llama_hf(b, **cfg["llama_hf"])
     elif name == "llama_wide_decode":
         b.int8_weights = True
         feeds = llama(b, decode=True, **cfg["llama_wide"])
@@ -827,6 +937,10 @@ MODELS = ["gpt2", "llama_prefill", "llama_decode", "llama_wide_decode", "whisper
           "vit", "mobilenet", "unet_block", "decoder_L1", "decoder_L4", "decoder_L16",
           "decoder_L64", "synthetic_100k"]
 
+# Written only when named (--only): their symbolic shapes are bound per plan
+# by loomc --generate, so the benchmark's whole-zoo sections (bench/run.py,
+# which takes the default list from --list) skip them.
+ON_REQUEST = ["llama_hf"]
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -845,9 +959,10 @@ def main():
     names = MODELS
     if args.only:
         names = [n.strip() for n in args.only.split(",") if n.strip()]
-        bad = [n for n in names if n not in MODELS]
+        bad = [n for n in names if n not in MODELS + ON_REQUEST]
         if bad:
-            ap.error("unknown model(s): %s (known: %s)" % (", ".join(bad), ", ".join(MODELS)))
+            ap.error("unknown model(s): %s (known: %s)"
+                     % (", ".join(bad), ", ".join(MODELS + ON_REQUEST)))
     for name in names:
         t0 = time.time()
         model, values, input_names = build(name, args.size)

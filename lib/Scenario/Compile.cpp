@@ -15,6 +15,7 @@
 #include "loom/Emit/PlanEmitter.h"
 #include "loom/Import/OnnxImporter.h"
 #include "loom/Pipelines/InitAll.h"
+#include "loom/Scenario/GenerateProgram.h"
 #include "loom/Scenario/Output.h"
 #include "loom/Scenario/Scheduler.h"
 #include "loom/Support/OutputDir.h"
@@ -25,6 +26,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -217,6 +219,49 @@ int loom::scenario::compileScenario(const ScenarioCompileOptions &options) {
   info.target = options.plan.target;
   info.requestedPolicy = options.policy;
   for (const Workload &w : spec->workloads) {
+    if (w.isGenerate()) {
+      // One generation program (the same as loomc --generate writes) in
+      // models/<name>.generate; each of its plans is a graph of the
+      // scenario, used by the prefill chunks and decode steps whose tokens
+      // its context holds.
+      std::string rel = "models/" + w.name + ".generate";
+      llvm::SmallString<256> dir(tmp);
+      llvm::sys::path::append(dir, rel);
+      if (auto ec = llvm::sys::fs::create_directories(dir))
+        return error("cannot create '" + dir + "': " + ec.message());
+      GenerateProgramOptions g;
+      g.maxContext = w.maxContext;
+      g.prefillChunk = w.prefillChunk;
+      g.contextSizes = w.capacities;
+      g.constInputs = w.program.constInputs;
+      g.compile = options;
+      std::string why;
+      std::optional<GenerateProgram> program =
+          compileGenerateProgram(w.program.path, g, dir, why);
+      if (!program) {
+        if (!why.empty())
+          error("model '" + w.name + "': " + why);
+        return 1;
+      }
+      for (const GenerateContext &cx : program->contexts)
+        for (const std::string &plan : {cx.prefill, cx.decode}) {
+          std::string planRel = rel + "/" + plan;
+          llvm::SmallString<256> planPath(dir);
+          llvm::sys::path::append(planPath, plan, "plan.json");
+          auto text = llvm::MemoryBuffer::getFile(planPath);
+          if (!text)
+            return error("cannot read '" + planPath +
+                         "': " + text.getError().message());
+          llvm::Expected<ModelGraph> graph =
+              parseModelGraph((*text)->getBuffer(), planRel + "/plan.json",
+                              w.name + ".generate/" + plan, platform);
+          if (!graph)
+            return error(llvm::toString(graph.takeError()));
+          graphs.push_back(std::move(*graph));
+          info.graphDirs.push_back(planRel);
+        }
+      continue;
+    }
     std::vector<std::pair<std::string, const ModelFile *>> files;
     if (w.isRequest()) {
       files.push_back({w.name + ".prefill", &w.prefill});
@@ -281,7 +326,7 @@ int loom::scenario::compileScenario(const ScenarioCompileOptions &options) {
                  }) ||
       !writeFile(tmp, "trace.json",
                  [&](llvm::raw_ostream &os) {
-                   writeScenarioTrace(*problem, results[chosen], os);
+                   writeScenarioTrace(*problem, results[chosen], info, os);
                  }) ||
       !writeFile(tmp, "report.html", [&](llvm::raw_ostream &os) {
         writeScenarioReport(*problem, results, chosen, info, os);

@@ -23,7 +23,12 @@ double r3(double us) { return std::round(us * 1000) / 1000; }
 
 std::string jobLabel(const ScenarioProblem &P, size_t j) {
   const Job &job = P.jobs[j];
-  std::string s = P.workloads[size_t(job.workload)].name;
+  const Workload &w = P.workloads[size_t(job.workload)];
+  std::string s = w.name;
+  if (job.role == Job::Role::Prefill && w.isGenerate() &&
+      w.prefillChunks() > 1)
+    return s + " prefill " + std::to_string(job.instance + 1) + "/" +
+           std::to_string(w.prefillChunks());
   if (job.role == Job::Role::Prefill)
     return s + " prefill";
   if (job.role == Job::Role::Decode)
@@ -259,11 +264,13 @@ void loom::scenario::writeScenarioJson(const ScenarioProblem &P,
           j.attribute("name", wl.name);
           j.attribute("kind", wl.isRequest() ? "request" : "periodic");
           j.attribute("priority", wl.priority);
-          auto graph = [&](const char *key, int g, const ModelFile &f) {
+          auto graph = [&](const char *key, int g, const ModelFile *f) {
             j.attributeObject(key, [&] {
               j.attribute("plan", info.graphDirs[size_t(g)]);
-              j.attribute("file", f.file);
-              j.attribute("quantize", f.quantize);
+              if (f) {
+                j.attribute("file", f->file);
+                j.attribute("quantize", f->quantize);
+              }
               j.attribute("tasks", int64_t(P.graphs[size_t(g)].tasks.size()));
               j.attribute("makespan_us", r3(P.graphs[size_t(g)].makespanUs));
               j.attribute("critical_path_us",
@@ -271,14 +278,37 @@ void loom::scenario::writeScenarioJson(const ScenarioProblem &P,
             });
           };
           if (!wl.isRequest()) {
-            graph("model", gs[0], wl.model);
+            graph("model", gs[0], &wl.model);
             j.attribute("period_us", r3(wl.periodMs * 1000));
             j.attribute("deadline_us", r3(wl.deadlineMs * 1000));
             j.attribute("offset_us", r3(wl.offsetMs * 1000));
           } else {
-            graph("prefill", gs[0], wl.prefill);
-            graph("decode", gs[1], wl.decode);
+            if (wl.isGenerate()) {
+              j.attributeObject("generate", [&] {
+                j.attribute("program", "models/" + wl.name + ".generate");
+                j.attribute("file", wl.program.file);
+                j.attribute("max_context", wl.maxContext);
+                j.attribute("prefill_chunk", wl.prefillChunk);
+                j.attributeArray("const_inputs", [&] {
+                  for (const std::string &c : wl.program.constInputs)
+                    j.value(c);
+                });
+                j.attributeArray("contexts", [&] {
+                  for (size_t c = 0; c < wl.capacities.size(); ++c)
+                    j.object([&] {
+                      j.attribute("capacity", wl.capacities[c]);
+                      graph("prefill", gs[2 * c], nullptr);
+                      graph("decode", gs[2 * c + 1], nullptr);
+                    });
+                });
+              });
+            } else {
+              graph("prefill", gs[0], &wl.prefill);
+              graph("decode", gs[1], &wl.decode);
+            }
             j.attribute("prefill_tokens", wl.prefillTokens);
+            if (wl.isGenerate())
+              j.attribute("prefill_chunks", wl.prefillChunks());
             j.attribute("decode_tokens", wl.decodeTokens);
             j.attribute("at_us", r3(wl.atMs * 1000));
             j.attribute("ttft_us", r3(wl.ttftMs * 1000));
@@ -344,6 +374,10 @@ void loom::scenario::writeScenarioJson(const ScenarioProblem &P,
           j.attribute("plan", info.graphDirs[size_t(job.graph)]);
           j.attribute("role", roleName(job.role));
           j.attribute("instance", job.instance);
+          if (job.position >= 0) {
+            j.attribute("position", job.position);
+            j.attribute("tokens", job.tokens);
+          }
           j.attribute("release_us", r3(r.release));
           j.attribute("deadline_us", r3(r.deadline));
           j.attribute("start_us", r3(r.start));
@@ -371,6 +405,7 @@ void loom::scenario::writeScenarioJson(const ScenarioProblem &P,
 
 void loom::scenario::writeScenarioTrace(const ScenarioProblem &P,
                                         const PolicyResult &R,
+                                        const OutputInfo &info,
                                         llvm::raw_ostream &os) {
   int p = int(P.platform.devices.size());
   json::OStream j(os, 1);
@@ -434,6 +469,7 @@ void loom::scenario::writeScenarioTrace(const ScenarioProblem &P,
             j.attribute("dur", r3(t.end - t.start));
             j.attributeObject("args", [&] {
               j.attribute("job", int64_t(i));
+              j.attribute("plan", info.graphDirs[size_t(job.graph)]);
               j.attribute("task", g.tasks[v].planId);
               j.attribute("missed", R.jobs[jb].missed);
             });
@@ -537,7 +573,23 @@ void loom::scenario::writeScenarioReport(
     double deadline =
         wl.isRequest() ? wl.perTokenMs * 1000 : wl.deadlineMs * 1000;
     os << "<h3>" << html(wl.name) << "</h3>\n<p>";
-    if (wl.isRequest())
+    if (wl.isGenerate())
+      os << "LLM request on the generation program of "
+         << html(wl.program.file) << " (models/" << html(wl.name)
+         << ".generate: contexts of " << [&] {
+              std::string t;
+              for (int64_t c : wl.capacities)
+                t += (t.empty() ? "" : ", ") + std::to_string(c);
+              return t;
+            }() << " positions): a prompt of " << wl.prefillTokens
+         << " tokens in " << wl.prefillChunks() << " prefill chunk"
+         << (wl.prefillChunks() == 1 ? "" : "s") << " of at most "
+         << wl.prefillChunk << ", then " << wl.decodeTokens
+         << " decode steps, each on the smallest context that holds its "
+            "tokens; TTFT target "
+         << ms(wl.ttftMs * 1000) << " ms, per-token target "
+         << ms(wl.perTokenMs * 1000) << " ms";
+    else if (wl.isRequest())
       os << "LLM request: prefill " << html(wl.prefill.file) << " ("
          << wl.prefillTokens << " tokens), then " << wl.decodeTokens
          << " decode steps of " << html(wl.decode.file) << "; TTFT target "
@@ -572,6 +624,40 @@ void loom::scenario::writeScenarioReport(
       os << "</tr>\n";
     }
     os << "</table>\n";
+    if (wl.isGenerate()) {
+      // The plans the written schedule's jobs run, with their positions:
+      // the predicted cost of a step grows with its context.
+      os << "<table><tr><th class=l>plan</th><th class=l>jobs</th>"
+            "<th>positions</th><th>predicted run (ms)</th></tr>\n";
+      const PolicyResult &R = results[chosen];
+      for (int g : P.workloadGraphs[w]) {
+        int count = 0, prefills = 0;
+        int64_t first = -1, last = -1;
+        double sum = 0;
+        for (size_t jb = 0; jb < P.jobs.size(); ++jb) {
+          const Job &job = P.jobs[jb];
+          if (job.graph != g)
+            continue;
+          ++count;
+          prefills += job.role == Job::Role::Prefill;
+          if (first < 0)
+            first = job.position;
+          last = job.position + job.tokens - 1;
+          sum += R.jobs[jb].end - R.jobs[jb].start;
+        }
+        if (!count)
+          continue;
+        std::string what =
+            prefills ? std::to_string(prefills) + " prefill chunk" +
+                           (prefills == 1 ? "" : "s")
+                     : std::to_string(count) + " decode step" +
+                           (count == 1 ? "" : "s");
+        os << "<tr><td class=l>" << html(info.graphDirs[size_t(g)])
+           << "</td><td class=l>" << what << "</td><td>" << first << "–"
+           << last << "</td><td>" << ms(sum / count) << "</td></tr>\n";
+      }
+      os << "</table>\n";
+    }
     // Latency chart: min-max bar, median and p95 ticks, deadline line.
     int width = 520, rowH = 22, x0 = 110;
     double scale = maxLat > 0 ? width / (maxLat * 1.05) : 1;

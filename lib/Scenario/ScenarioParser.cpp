@@ -145,6 +145,8 @@ private:
                       const std::string &modelsDir);
   bool parseWorkload(const YNode &n, const std::string &path, Workload &w,
                      const std::string &modelsDir);
+  bool parseGenerate(const YNode &g, const std::string &path, Workload &w,
+                     const std::string &modelsDir);
 };
 
 bool Parser::parseModelFile(const YNode &map, const std::string &path,
@@ -232,21 +234,38 @@ bool Parser::parseWorkload(const YNode &n, const std::string &index,
     return false;
   const YNode &r = *n.get("request");
   std::string rp = path + ".request";
-  if (!expectMap(&r, rp) || !checkKeys(r, rp,
-                                       {"prefill", "decode", "prefill_tokens",
-                                        "decode_tokens", "at_ms"}))
+  if (!expectMap(&r, rp) ||
+      !checkKeys(r, rp,
+                 {"prefill", "decode", "generate", "prefill_tokens",
+                  "decode_tokens", "at_ms"}))
     return false;
-  for (auto [key, file] :
-       {std::pair<const char *, ModelFile *>{"prefill", &w.prefill},
-        {"decode", &w.decode}}) {
-    const YNode *m = r.get(key);
-    std::string mp = join(rp, key);
-    if (!m)
-      return fail(r.loc, mp, "missing required key");
-    if (!expectMap(m, mp) ||
-        !checkKeys(*m, mp, {"file", "input_shapes", "quantize"}) ||
-        !parseModelFile(*m, mp, *file, modelsDir))
+  const YNode *gen = r.get("generate");
+  if (gen && (r.get("prefill") || r.get("decode")))
+    return fail(gen->loc, join(rp, "generate"),
+                "a request has either 'generate' (one decoder compiled into "
+                "a generation program) or 'prefill' and 'decode' (two model "
+                "files), not both");
+  if (!gen && !r.get("prefill") && !r.get("decode"))
+    return fail(r.loc, rp,
+                "missing 'generate' (one decoder compiled into a generation "
+                "program) or 'prefill' and 'decode' (two model files)");
+  if (gen) {
+    w.generate = true;
+    if (!parseGenerate(*gen, join(rp, "generate"), w, modelsDir))
       return false;
+  } else {
+    for (auto [key, file] :
+         {std::pair<const char *, ModelFile *>{"prefill", &w.prefill},
+          {"decode", &w.decode}}) {
+      const YNode *m = r.get(key);
+      std::string mp = join(rp, key);
+      if (!m)
+        return fail(r.loc, mp, "missing required key");
+      if (!expectMap(m, mp) ||
+          !checkKeys(*m, mp, {"file", "input_shapes", "quantize"}) ||
+          !parseModelFile(*m, mp, *file, modelsDir))
+        return false;
+    }
   }
   if (!getInt(r, "prefill_tokens", rp, w.prefillTokens, true, 1, 1 << 20) ||
       !getInt(r, "decode_tokens", rp, w.decodeTokens, true, 0, 4096) ||
@@ -254,6 +273,66 @@ bool Parser::parseWorkload(const YNode &n, const std::string &index,
       !getNumber(n, "ttft_ms", path, w.ttftMs, true, true) ||
       !getNumber(n, "per_token_ms", path, w.perTokenMs, true, true))
     return false;
+  // The program's cache holds the prompt and the token of every decode step
+  // (the token the last step generates needs no slot).
+  if (w.generate && w.prefillTokens + int64_t(w.decodeTokens) > w.maxContext) {
+    const YNode *c = gen->get("max_context");
+    return fail(c ? c->loc : gen->loc, join(rp, "generate.max_context"),
+                "prefill_tokens (" + std::to_string(w.prefillTokens) +
+                    ") + decode_tokens (" + std::to_string(w.decodeTokens) +
+                    ") exceed max_context (" + std::to_string(w.maxContext) +
+                    "): the KV cache holds the prompt and one token per "
+                    "decode step");
+  }
+  return true;
+}
+
+bool Parser::parseGenerate(const YNode &g, const std::string &gp, Workload &w,
+                           const std::string &modelsDir) {
+  if (!expectMap(&g, gp) ||
+      !checkKeys(g, gp,
+                 {"file", "max_context", "prefill_chunk", "context_sizes",
+                  "const_inputs"}) ||
+      !parseModelFile(g, gp, w.program, modelsDir))
+    return false;
+  // loomc --generate's defaults.
+  int C = 2048, N = 128;
+  if (!getInt(g, "max_context", gp, C, false, 1, 1 << 20) ||
+      !getInt(g, "prefill_chunk", gp, N, false, 1, 1 << 20))
+    return false;
+  w.maxContext = C;
+  w.prefillChunk = N;
+  std::vector<int64_t> sizes;
+  if (const YNode *list = g.get("context_sizes")) {
+    std::string sp = join(gp, "context_sizes");
+    if (list->kind != YNode::Seq)
+      return fail(list->loc, sp, "expected a list of cache capacities");
+    for (size_t i = 0; i < list->items.size(); ++i) {
+      const YNode &c = *list->items[i];
+      long long v = 0;
+      if (c.kind != YNode::Scalar || StringRef(c.value).getAsInteger(10, v) ||
+          v < 1 || v > C)
+        return fail(c.loc, sp + "[" + std::to_string(i) + "]",
+                    "expected a capacity from 1 to max_context (" +
+                        std::to_string(C) + ")");
+      sizes.push_back(v);
+    }
+  }
+  w.capacities = contextCapacities(C, N, sizes);
+  if (const YNode *list = g.get("const_inputs")) {
+    std::string cp = join(gp, "const_inputs");
+    if (list->kind != YNode::Seq)
+      return fail(list->loc, cp, "expected a list of NAME=VALUE strings");
+    for (size_t i = 0; i < list->items.size(); ++i) {
+      const YNode &c = *list->items[i];
+      size_t eq = StringRef(c.value).find('=');
+      if (c.kind != YNode::Scalar || eq == StringRef::npos || eq == 0 ||
+          eq + 1 == c.value.size())
+        return fail(c.loc, cp + "[" + std::to_string(i) + "]",
+                    "expected NAME=VALUE (e.g. use_cache_branch=true)");
+      w.program.constInputs.push_back(c.value);
+    }
+  }
   return true;
 }
 
@@ -364,4 +443,27 @@ loom::scenario::loadScenario(StringRef path, StringRef modelsDirOverride) {
     return llvm::createStringError(
         path.str() + ": cannot read: " + buffer.getError().message());
   return parseScenario((*buffer)->getBuffer(), path, modelsDirOverride);
+}
+
+std::vector<int64_t> loom::scenario::contextCapacities(
+    int64_t C, int64_t N, llvm::ArrayRef<int64_t> sizes) {
+  std::vector<int64_t> out;
+  if (sizes.empty()) {
+    for (int64_t c = std::min(N, C); c < C; c *= 2)
+      out.push_back(c);
+  } else {
+    out.assign(sizes.begin(), sizes.end());
+  }
+  out.push_back(C);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+size_t loom::scenario::contextFor(llvm::ArrayRef<int64_t> capacities,
+                                  int64_t need) {
+  size_t i = 0;
+  while (i < capacities.size() && capacities[i] < need)
+    ++i;
+  return i;
 }

@@ -181,7 +181,7 @@ struct Scheduler {
   std::tuple<double, double, double, int, int> key(int j) const {
     const Job &job = P.jobs[size_t(j)];
     double release = out.jobs[size_t(j)].release;
-    double deadline = release + job.relDeadline;
+    double deadline = job.deadlineAt(release);
     switch (policy) {
     case Policy::BackToBack:
       return {release, 0, 0, job.workload, job.instance};
@@ -280,7 +280,7 @@ struct Scheduler {
       const Job &job = P.jobs[size_t(j)];
       const ModelGraph &g = P.graphs[size_t(job.graph)];
       JobResult &r = out.jobs[size_t(j)];
-      r.deadline = r.release + job.relDeadline;
+      r.deadline = job.deadlineAt(r.release);
       double start = std::max(r.release, lastEnd[size_t(job.graph)]);
       double end = start;
       if (policy == Policy::BackToBack) {
@@ -369,8 +369,12 @@ struct Scheduler {
       out.totalLatenessUs += std::max(0.0, r.end - r.deadline);
       out.makespanUs = std::max(out.makespanUs, r.end);
       const Job &job = P.jobs[j];
+      // TTFT: from the arrival (the release of the first prefill chunk) to
+      // the end of the last.
       if (job.role == Job::Role::Prefill)
-        out.worstTtftUs = std::max(out.worstTtftUs, r.end - r.release);
+        out.worstTtftUs = std::max(
+            out.worstTtftUs,
+            r.end - P.workloads[size_t(job.workload)].atMs * 1000);
     }
     std::sort(out.transfers.begin(), out.transfers.end(),
               [](const PlacedTransfer &a, const PlacedTransfer &b) {
@@ -457,7 +461,8 @@ loom::scenario::buildProblem(const ScenarioSpec &spec, Platform platform,
   P.workloads = spec.workloads;
   size_t next = 0;
   for (const Workload &w : spec.workloads) {
-    size_t need = w.isRequest() ? 2 : 1;
+    size_t need =
+        w.isGenerate() ? 2 * w.capacities.size() : w.isRequest() ? 2 : 1;
     if (next + need > P.graphs.size())
       return llvm::createStringError("scenario '" + spec.name +
                                      "': fewer compiled models than entries");
@@ -523,7 +528,7 @@ loom::scenario::buildProblem(const ScenarioSpec &spec, Platform platform,
         if (P.jobs.size() > size_t(kMaxJobs))
           break;
       }
-    } else {
+    } else if (!w.isGenerate()) {
       Job pre;
       pre.workload = int(wi);
       pre.graph = P.workloadGraphs[wi][0];
@@ -539,6 +544,49 @@ loom::scenario::buildProblem(const ScenarioSpec &spec, Platform platform,
         d.graph = P.workloadGraphs[wi][1];
         d.role = Job::Role::Decode;
         d.instance = k;
+        d.relDeadline = w.perTokenMs * 1000;
+        d.priority = w.priority;
+        d.chainPrev = prev;
+        P.jobs.push_back(d);
+        prev = int(P.jobs.size()) - 1;
+      }
+    } else {
+      // The runs of loom::rt::Generator: the prompt chunk by chunk, then one
+      // token per decode step, each on the smallest context that holds the
+      // tokens so far, so the predicted cost grows with the KV length.
+      auto graphFor = [&](int64_t need, int which) {
+        size_t c = contextFor(w.capacities, need);
+        return P.workloadGraphs[wi][2 * std::min(c, w.capacities.size() - 1) +
+                                    size_t(which)];
+      };
+      int prev = -1;
+      const int64_t N = w.prefillChunk, prompt = w.prefillTokens;
+      for (int i = 0; int64_t(i) * N < prompt; ++i) {
+        Job c;
+        c.workload = int(wi);
+        c.role = Job::Role::Prefill;
+        c.instance = i;
+        c.position = int64_t(i) * N;
+        c.tokens = std::min(N, prompt - c.position);
+        c.graph = graphFor(c.position + c.tokens, 0);
+        c.release = w.atMs * 1000;
+        c.absDeadline = (w.atMs + w.ttftMs) * 1000;
+        c.relDeadline = w.ttftMs * 1000;
+        c.priority = w.priority;
+        c.chainPrev = prev;
+        P.jobs.push_back(c);
+        prev = int(P.jobs.size()) - 1;
+        if (P.jobs.size() > size_t(kMaxJobs))
+          break;
+      }
+      for (int k = 1; k <= w.decodeTokens; ++k) {
+        Job d;
+        d.workload = int(wi);
+        d.role = Job::Role::Decode;
+        d.instance = k;
+        d.position = prompt + k - 1;
+        d.tokens = 1;
+        d.graph = graphFor(d.position + 1, 1);
         d.relDeadline = w.perTokenMs * 1000;
         d.priority = w.priority;
         d.chainPrev = prev;
@@ -625,7 +673,7 @@ std::string loom::scenario::verifySchedule(const ScenarioProblem &P,
     for (const PlacedTask &t : r.tasks)
       if (t.start < r.start - kEps || t.end > r.end + kEps)
         return jobName(j) + ": a task lies outside the job";
-    if (std::fabs(r.deadline - (r.release + job.relDeadline)) > kEps ||
+    if (std::fabs(r.deadline - job.deadlineAt(r.release)) > kEps ||
         r.missed != (r.end > r.deadline + kEps))
       return jobName(j) + ": deadline or missed flag wrong";
     byGraph[size_t(job.graph)].push_back(j);
@@ -733,7 +781,34 @@ loom::scenario::analyzeFeasibility(const ScenarioProblem &P) {
     const auto &gs = P.workloadGraphs[w];
     if (!wl.isRequest())
       cpMsg(wl.name, "deadline", wl.deadlineMs * 1000, P.graphs[size_t(gs[0])]);
-    else {
+    else if (wl.isGenerate()) {
+      // The prefill chunks run one after the other: their critical paths
+      // add up against the TTFT target; every decode step must fit the
+      // per-token target on its own (the slowest is the largest context's).
+      double chain = 0, slowest = 0;
+      const ModelGraph *slowGraph = nullptr;
+      for (const Job &job : P.jobs) {
+        if (size_t(job.workload) != w)
+          continue;
+        double cp = criticalPathUs(P.graphs[size_t(job.graph)]);
+        if (job.role == Job::Role::Prefill)
+          chain += cp;
+        else if (cp > slowest) {
+          slowest = cp;
+          slowGraph = &P.graphs[size_t(job.graph)];
+        }
+      }
+      if (wl.ttftMs * 1000 < chain - kEps)
+        reasons.push_back("model '" + wl.name + "': TTFT target " +
+                          fmtMs(wl.ttftMs * 1000) +
+                          " is below the best critical path of its " +
+                          std::to_string(wl.prefillChunks()) +
+                          " prefill chunk(s) " + fmtMs(chain) +
+                          " (every task on its fastest device, no "
+                          "contention)");
+      if (slowGraph)
+        cpMsg(wl.name, "per-token target", wl.perTokenMs * 1000, *slowGraph);
+    } else {
       cpMsg(wl.name, "TTFT target", wl.ttftMs * 1000, P.graphs[size_t(gs[0])]);
       if (wl.decodeTokens > 0)
         cpMsg(wl.name, "per-token target", wl.perTokenMs * 1000,
@@ -843,8 +918,11 @@ loom::scenario::workloadStats(const ScenarioProblem &P, const PolicyResult &R) {
     ++s.jobs;
     s.misses += r.missed;
     if (job.role == Job::Role::Prefill) {
-      s.ttftUs = r.end - r.release;
-      prefillEnd[size_t(job.workload)] = r.end;
+      // The end of the last prefill chunk, from the arrival.
+      prefillEnd[size_t(job.workload)] =
+          std::max(prefillEnd[size_t(job.workload)], r.end);
+      s.ttftUs = prefillEnd[size_t(job.workload)] -
+                 P.workloads[size_t(job.workload)].atMs * 1000;
       continue;
     }
     lat[size_t(job.workload)].push_back(r.end - r.release);

@@ -1,13 +1,17 @@
 //===- ScenarioRun.cpp - loom-run --scenario ------------------------------===//
 //
 // Reads OUT_DIR/scenario.json (docs/scenarios.md), loads one Session per
-// compiled model (models/<name>), binds zero-filled inputs, runs each model
-// once to warm up, then runs the job instances one at a time in the chosen
-// schedule's order (its start order), each no earlier than its release on
-// the wall clock (a decode step: no earlier than the measured end of the
-// step before it), for N repetitions of the horizon. Measured latency =
-// end - release; a miss = end after release + the relative deadline. The
-// table compares them, per model, with the schedule's predictions.
+// plan folder the jobs name (models/<name>, or each plan of a generate
+// request's program), binds zero-filled inputs, runs each plan once to warm
+// up, then runs the job instances one at a time in the chosen schedule's
+// order (its start order), each no earlier than its release on the wall
+// clock (a decode step or a later prefill chunk: no earlier than the
+// measured end of the job before it), for N repetitions of the horizon.
+// A generate request's job gets the position_ids and attention_mask of its
+// position. Measured latency = end - release; a miss = end after the
+// deadline; per request TTFT (arrival to the end of the last prefill
+// chunk) and decode tokens/s. The table compares them, per model, with the
+// schedule's predictions.
 //
 //===----------------------------------------------------------------------===//
 #include "ScenarioRun.h"
@@ -26,6 +30,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -43,8 +48,10 @@ const char *const kScenarioUsage =
 Runs the scenario compiled by `loomc --scenario=FILE.yaml -o OUT_DIR` on this
 machine: the job instances of OUT_DIR/scenario.json in the chosen schedule's
 order at their release times (wall clock), each model's plan through the
-runtime with zero-filled inputs, and prints, per model, the measured latency
-and deadline misses next to the predicted ones.
+runtime with zero-filled inputs (a generation program's jobs with the
+positions and mask of their tokens), and prints, per model, the measured
+latency and deadline misses next to the predicted ones, and per LLM request
+the time to first token and the decode tokens/s.
 
 options:
   --periods N    run the horizon N times (default 1)
@@ -115,14 +122,75 @@ using loom::scenario::percentile;
 struct Stats {
   int jobs = 0, misses = 0;
   std::vector<double> latencies; ///< µs (periodic jobs, decode steps)
-  std::vector<double> ttft;      ///< µs (prefills)
+  std::vector<double> ttft;      ///< µs (requests, per period)
+  std::vector<double> tokensPerS; ///< decode steps per second (per period)
 };
 
 struct JobEntry {
   std::string model, plan, role;
+  int instance = 0;
+  /// generate requests: the run's first position and tokens (-1: none).
+  int64_t position = -1, tokens = 0;
   double release = 0, relDeadline = 0, predictedLatency = 0;
+  double deadline = 0, predictedEnd = 0; ///< µs, as scheduled
   bool predictedMiss = false;
+  /// A prefill chunk after the first: released by the chunk before it, due
+  /// at the request's absolute deadline (arrival + TTFT target).
+  bool chainedPrefill() const { return role == "prefill" && instance > 0; }
 };
+
+/// One request's times in one period (µs): its arrival, the end of its
+/// last prefill chunk and of its last decode step, and its decode steps.
+struct RequestTimes {
+  double arrival = -1, prefillEnd = 0, decodeEnd = 0;
+  int steps = 0;
+  void add(const JobEntry &e, double release, double end) {
+    if (e.role == "prefill") {
+      if (!e.chainedPrefill())
+        arrival = release;
+      prefillEnd = std::max(prefillEnd, end);
+    } else if (e.role == "decode") {
+      decodeEnd = std::max(decodeEnd, end);
+      ++steps;
+    }
+  }
+  /// TTFT and decode tokens/s into `s`.
+  void record(Stats &s) const {
+    if (arrival < 0)
+      return;
+    s.ttft.push_back(prefillEnd - arrival);
+    if (steps > 0 && decodeEnd > prefillEnd)
+      s.tokensPerS.push_back(steps / ((decodeEnd - prefillEnd) / 1e6));
+  }
+};
+
+/// The inputs of a generation program's plan for a run of `tokens` tokens
+/// at `position` (loom::rt::Generator's, with token 0 for every id):
+/// positions position .. position + n - 1, and the mask 1 for the cached
+/// slots [0, position) and the run's real tokens, which are the last n
+/// positions of the mask. Nothing for a plan without these inputs.
+void setGenerateInputs(Session &s, int64_t position, int64_t tokens) {
+  std::optional<size_t> mask = s.findInput("attention_mask"),
+                        pos = s.findInput("position_ids");
+  if (!mask || !pos)
+    return;
+  const TensorInfo &mi = s.inputs()[*mask], &pi = s.inputs()[*pos];
+  if (mi.shape.size() != 2 || pi.shape.size() != 2 ||
+      mi.dtype != DType::I64 || pi.dtype != DType::I64)
+    return;
+  int64_t n = pi.shape[1], capacity = mi.shape[1] - n;
+  Tensor m = zeros(mi), p = zeros(pi);
+  auto *mv = reinterpret_cast<int64_t *>(m.bytes.data());
+  auto *pv = reinterpret_cast<int64_t *>(p.bytes.data());
+  for (int64_t i = 0; i < std::min(position, capacity); ++i)
+    mv[i] = 1;
+  for (int64_t i = 0; i < n; ++i) {
+    pv[i] = position + i;
+    mv[capacity + i] = i < tokens ? 1 : 0;
+  }
+  s.setInput(*mask, m);
+  s.setInput(*pos, p);
+}
 
 std::string ms(double us) { return formatDouble(us / 1000, "%.3f"); }
 
@@ -165,9 +233,14 @@ int loom::tools::runScenario(int argc, char **argv) {
     e.model = j.at("model").get<std::string>();
     e.plan = j.at("plan").get<std::string>();
     e.role = j.at("role").get<std::string>();
+    e.instance = j.value("instance", 0);
+    e.position = j.value("position", int64_t(-1));
+    e.tokens = j.value("tokens", int64_t(0));
     e.release = j.at("release_us").get<double>();
-    e.relDeadline = j.at("deadline_us").get<double>() - e.release;
-    e.predictedLatency = j.at("end_us").get<double>() - e.release;
+    e.deadline = j.at("deadline_us").get<double>();
+    e.relDeadline = e.deadline - e.release;
+    e.predictedEnd = j.at("end_us").get<double>();
+    e.predictedLatency = e.predictedEnd - e.release;
     e.predictedMiss = j.at("missed").get<bool>();
     jobs.push_back(e);
   }
@@ -215,9 +288,12 @@ int loom::tools::runScenario(int argc, char **argv) {
   };
   for (long p = 0; p < o.periods; ++p) {
     double offset = double(p) * horizon;
+    std::map<std::string, RequestTimes> measuredReq, predictedReq;
     for (const JobEntry &e : jobs) {
-      double release =
-          e.role == "decode" ? lastEnd[e.model] : offset + e.release;
+      bool chained = e.role == "decode" || e.chainedPrefill();
+      double release = chained ? lastEnd[e.model] : offset + e.release;
+      if (e.position >= 0)
+        setGenerateInputs(*sessions[e.plan], e.position, e.tokens);
       // Sleep until the release (a sleeping thread wakes up somewhat late;
       // that delay counts as latency, as it would in an application).
       double wait = release - now();
@@ -231,17 +307,25 @@ int loom::tools::runScenario(int argc, char **argv) {
       Stats &pr = predicted[e.model];
       ++m.jobs;
       ++pr.jobs;
-      bool miss = end > release + e.relDeadline;
+      // A chained prefill chunk is due at the request's deadline, not at
+      // a time after its own release.
+      bool miss = end > (e.chainedPrefill() ? offset + e.deadline
+                                            : release + e.relDeadline);
       m.misses += miss;
       pr.misses += e.predictedMiss;
-      if (e.role == "prefill") {
-        m.ttft.push_back(end - release);
-        pr.ttft.push_back(e.predictedLatency);
-      } else {
+      if (e.role == "prefill" || e.role == "decode") {
+        measuredReq[e.model].add(e, release, end);
+        predictedReq[e.model].add(e, e.release, e.predictedEnd);
+      }
+      if (e.role != "prefill") {
         m.latencies.push_back(end - release);
         pr.latencies.push_back(e.predictedLatency);
       }
     }
+    for (auto &[model, times] : measuredReq)
+      times.record(measured[model]);
+    for (auto &[model, times] : predictedReq)
+      times.record(predicted[model]);
   }
 
   // Table.
@@ -259,7 +343,7 @@ int loom::tools::runScenario(int argc, char **argv) {
         << pad("median pred", 13) << pad("median meas", 13)
         << pad("p95 pred", 10) << pad("p95 meas", 10) << pad("max pred", 10)
         << pad("max meas", 10) << pad("ttft pred", 11) << pad("ttft meas", 11)
-        << "\n";
+        << pad("tok/s pred", 12) << pad("tok/s meas", 12) << "\n";
   OJson out = OJson::object();
   out["scenario"] = doc.value("scenario", "");
   out["target"] = target;
@@ -270,6 +354,12 @@ int loom::tools::runScenario(int argc, char **argv) {
     const Stats &m = measured[name], &pr = predicted[name];
     auto cell = [&](const std::vector<double> &v, double q) {
       return v.empty() ? std::string("-") : ms(percentile(v, q));
+    };
+    // The slowest period's decode rate.
+    auto rateCell = [&](const std::vector<double> &v) {
+      return v.empty() ? std::string("-")
+                       : formatDouble(*std::min_element(v.begin(), v.end()),
+                                      "%.1f");
     };
     auto maxCell = [&](const std::vector<double> &v) {
       return v.empty() ? std::string("-")
@@ -284,7 +374,9 @@ int loom::tools::runScenario(int argc, char **argv) {
           << pad(cell(pr.latencies, 0.95), 10)
           << pad(cell(m.latencies, 0.95), 10)
           << pad(maxCell(pr.latencies), 10) << pad(maxCell(m.latencies), 10)
-          << pad(maxCell(pr.ttft), 11) << pad(maxCell(m.ttft), 11) << "\n";
+          << pad(maxCell(pr.ttft), 11) << pad(maxCell(m.ttft), 11)
+          << pad(rateCell(pr.tokensPerS), 12) << pad(rateCell(m.tokensPerS), 12)
+          << "\n";
     auto stats = [&](const Stats &s) {
       OJson j = OJson::object();
       j["jobs"] = s.jobs;
@@ -297,6 +389,9 @@ int loom::tools::runScenario(int argc, char **argv) {
       }
       if (!s.ttft.empty())
         j["ttft_us"] = *std::max_element(s.ttft.begin(), s.ttft.end());
+      if (!s.tokensPerS.empty())
+        j["tokens_per_s"] =
+            *std::min_element(s.tokensPerS.begin(), s.tokensPerS.end());
       return j;
     };
     out["models"].push_back(OJson{
@@ -304,7 +399,9 @@ int loom::tools::runScenario(int argc, char **argv) {
   }
   std::cout << table.str()
             << "(latencies in ms: end - release; decode steps for LLM "
-               "requests, whose ttft is the prefill's)\n";
+               "requests, whose ttft runs from the arrival to the end of the "
+               "last prefill chunk; tok/s: decode steps per second after it; "
+               "the worst period)\n";
   std::cout.flush();
   if (!o.json.empty()) {
     std::ofstream j(o.json, std::ios::binary);

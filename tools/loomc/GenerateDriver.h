@@ -2,8 +2,9 @@
 //
 // `loomc MODEL.onnx --generate -o OUT`: a generation program for a decoder
 // exported with past key/values (docs/generation.md). The --generate flags
-// live in GenerateDriver.cpp; the plans are compiled with the scenario
-// compiler's per-model path (loom/Scenario/Compile.h).
+// live in GenerateDriver.cpp; the program is compiled by
+// loom::scenario::compileGenerateProgram (loom/Scenario/GenerateProgram.h),
+// which the scenario compiler's `generate:` requests use too.
 //
 //===----------------------------------------------------------------------===//
 #ifndef LOOM_TOOLS_LOOMC_GENERATEDRIVER_H

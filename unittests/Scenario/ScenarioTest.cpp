@@ -278,6 +278,79 @@ TEST(ScenarioProblem, RequestHorizonAndChain) {
   EXPECT_DOUBLE_EQ(s[1].tokensPerS, 2000);
 }
 
+TEST(ScenarioProblem, ContextCapacities) {
+  // loomc --generate's default: the prefill chunk doubled below the context.
+  EXPECT_EQ(contextCapacities(16, 4, {}), (std::vector<int64_t>{4, 8, 16}));
+  EXPECT_EQ(contextCapacities(8, 128, {}), (std::vector<int64_t>{8}));
+  EXPECT_EQ(contextCapacities(64, 8, {32, 16, 64}),
+            (std::vector<int64_t>{16, 32, 64}));
+  std::vector<int64_t> caps{4, 8, 16};
+  EXPECT_EQ(contextFor(caps, 1), 0u);
+  EXPECT_EQ(contextFor(caps, 4), 0u);
+  EXPECT_EQ(contextFor(caps, 5), 1u);
+  EXPECT_EQ(contextFor(caps, 16), 2u);
+}
+
+TEST(ScenarioProblem, GenerateRequestChunksAndContexts) {
+  // A generate request at 1 ms: a prompt of 5 tokens in chunks of 4 over
+  // contexts of 4, 8 and 16 positions, then 7 decode steps. Chunk 0
+  // (positions 0-3) needs 4 positions: context 4; chunk 1 (position 4, one
+  // token) needs 5: context 8. Steps at positions 5, 6, 7 need 6-8: context
+  // 8; positions 8-11 need 9-12: context 16.
+  Workload r;
+  r.kind = Workload::Kind::Request;
+  r.generate = true;
+  r.name = "llm";
+  r.atMs = 1;
+  r.ttftMs = 10;
+  r.perTokenMs = 2;
+  r.prefillTokens = 5;
+  r.decodeTokens = 7;
+  r.maxContext = 16;
+  r.prefillChunk = 4;
+  r.capacities = contextCapacities(16, 4, {});
+  // Per context: its prefill (capacity x 100 µs) and decode (x 10 µs) graph.
+  std::vector<ModelGraph> graphs;
+  for (double c : {4, 8, 16}) {
+    graphs.push_back(chain("pre", {{c * 100, -1}}, 0));
+    graphs.push_back(chain("dec", {{c * 10, -1}}, 0));
+  }
+  ScenarioProblem P = problem({r}, graphs, twoDevices());
+  ASSERT_EQ(P.jobs.size(), 9u);
+  EXPECT_EQ(P.workloadGraphs[0].size(), 6u);
+  std::vector<int> graph, prev;
+  std::vector<int64_t> position;
+  for (const Job &j : P.jobs) {
+    graph.push_back(j.graph);
+    prev.push_back(j.chainPrev);
+    position.push_back(j.position);
+  }
+  EXPECT_EQ(graph, (std::vector<int>{0, 2, 3, 3, 3, 5, 5, 5, 5}));
+  EXPECT_EQ(prev, (std::vector<int>{-1, 0, 1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(position, (std::vector<int64_t>{0, 4, 5, 6, 7, 8, 9, 10, 11}));
+  EXPECT_EQ(P.jobs[0].tokens, 4);
+  EXPECT_EQ(P.jobs[1].tokens, 1);
+  EXPECT_EQ(P.jobs[1].role, Job::Role::Prefill);
+  EXPECT_EQ(P.jobs[1].instance, 1);
+  // EDF on the cpu: chunk 0 [1, 1.4] ms, chunk 1 [1.4, 2.2]; both due at
+  // the arrival + TTFT (11 ms), whatever their release; then 3 steps of
+  // 80 µs and 4 of 160 µs: the last ends at 3.08 ms.
+  PolicyResult R = schedule(P, Policy::EDF);
+  EXPECT_EQ(verifySchedule(P, R), "");
+  EXPECT_EQ(R.misses, 0);
+  EXPECT_DOUBLE_EQ(R.jobs[1].release, 1400);
+  EXPECT_DOUBLE_EQ(R.jobs[1].deadline, 11000);
+  EXPECT_DOUBLE_EQ(R.jobs[8].end, 3080);
+  // TTFT: from the arrival to the end of the last chunk.
+  EXPECT_DOUBLE_EQ(R.worstTtftUs, 1200);
+  std::vector<WorkloadStats> s = workloadStats(P, R);
+  EXPECT_DOUBLE_EQ(s[0].ttftUs, 1200);
+  EXPECT_NEAR(s[0].tokensPerS, 7 / 880e-6, 1e-6);
+  // A TTFT target below the chunks' summed critical paths (1.2 ms).
+  P.workloads[0].ttftMs = 1;
+  EXPECT_TRUE(contains(analyzeFeasibility(P), "prefill chunk(s) 1.200 ms"));
+}
+
 //===----------------------------------------------------------------------===//
 // Feasibility analysis
 //===----------------------------------------------------------------------===//

@@ -37,9 +37,11 @@ void writeScenarioJson(const ScenarioProblem &problem,
                        const OutputInfo &info, llvm::raw_ostream &os);
 
 /// trace.json: the chosen schedule as a Chrome trace, one process per
-/// device (one thread per queue) and one per link with transfers.
+/// device (one thread per queue) and one per link with transfers; each
+/// task's args name its job and the job's plan folder.
 void writeScenarioTrace(const ScenarioProblem &problem,
-                        const PolicyResult &result, llvm::raw_ostream &os);
+                        const PolicyResult &result, const OutputInfo &info,
+                        llvm::raw_ostream &os);
 
 /// report.html: the written schedule's misses and its timeline (device
 /// queues with the job instances' tasks, links, one row per model with

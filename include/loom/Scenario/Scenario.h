@@ -12,9 +12,12 @@
 #ifndef LOOM_SCENARIO_SCENARIO_H
 #define LOOM_SCENARIO_SCENARIO_H
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -63,8 +66,19 @@ struct Workload {
   // Request: a prefill job, then `decodeTokens` decode jobs in a chain (step
   // k + 1 is released when step k ends).
   ModelFile prefill, decode;
-  int prefillTokens = 0; ///< tokens of the prompt (informational: the
-                         ///< prefill graph's shapes fix it)
+  /// A `generate:` request instead: one decoder compiled into a generation
+  /// program (docs/generation.md); the prompt runs as ceil(prefillTokens /
+  /// prefillChunk) prefill chunks in a chain, each on the prefill plan of
+  /// the smallest context that holds its tokens, then the decode steps on
+  /// the decode plans likewise.
+  bool generate = false;
+  ModelFile program; ///< its file and const_inputs
+  int64_t maxContext = 0, prefillChunk = 0;
+  /// The capacities compiled (contextCapacities of the YAML's fields).
+  std::vector<int64_t> capacities;
+  int prefillTokens = 0; ///< tokens of the prompt (prefill/decode files:
+                         ///< informational, the prefill graph's shapes fix
+                         ///< it; generate: the chunks it runs as)
   int decodeTokens = 0;
   double atMs = 0;       ///< arrival of the request
   double ttftMs = 0;     ///< deadline of the prefill, relative to the arrival
@@ -72,7 +86,24 @@ struct Workload {
                          ///< release
 
   bool isRequest() const { return kind == Kind::Request; }
+  bool isGenerate() const { return isRequest() && generate; }
+  /// generate: the prefill chunks of the prompt.
+  int prefillChunks() const {
+    int64_t n = std::max<int64_t>(1, prefillChunk);
+    return int((prefillTokens + n - 1) / n);
+  }
 };
+
+/// The context capacities of a generation program with context C and
+/// prefill chunk N: `sizes` (each in [1, C]), or N, 2N, 4N, ... below C when
+/// empty; always ending with C, sorted, each once.
+std::vector<int64_t> contextCapacities(int64_t C, int64_t N,
+                                       llvm::ArrayRef<int64_t> sizes);
+
+/// The index into `capacities` (increasing) of the smallest that holds
+/// `need` positions: the context a generation run of need = position +
+/// tokens uses (loom::rt::Generator). `capacities.size()` when none does.
+size_t contextFor(llvm::ArrayRef<int64_t> capacities, int64_t need);
 
 struct ScenarioSpec {
   std::string name;

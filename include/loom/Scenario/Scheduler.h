@@ -85,11 +85,26 @@ struct Job {
   int workload = 0; ///< index into ScenarioProblem::workloads
   int graph = 0;    ///< index into ScenarioProblem::graphs
   enum class Role { Periodic, Prefill, Decode } role = Role::Periodic;
-  int instance = 0;       ///< periodic: k; prefill 0; decode step k >= 1
-  double release = 0;     ///< µs; decode steps: set when scheduled
+  /// periodic: k; prefill: the chunk (0 unless a generate request's prompt
+  /// runs in several); decode step k >= 1
+  int instance = 0;
+  double release = 0;     ///< µs; chained jobs: set when scheduled
   double relDeadline = 0; ///< µs after the release
+  /// µs, when >= 0: the deadline regardless of the release (the prefill
+  /// chunks of a generate request: arrival + TTFT target)
+  double absDeadline = -1;
   int priority = 0;
-  int chainPrev = -1; ///< the job whose end releases this one (decode)
+  /// The job whose end releases this one (decode steps; prefill chunks
+  /// after the first).
+  int chainPrev = -1;
+  /// generate requests: the first position and the tokens of this run
+  /// (position -1 otherwise).
+  int64_t position = -1, tokens = 0;
+
+  /// The absolute deadline of this job when released at `release`.
+  double deadlineAt(double release) const {
+    return absDeadline >= 0 ? absDeadline : release + relDeadline;
+  }
 };
 const char *roleName(Job::Role r);
 
@@ -97,7 +112,9 @@ struct ScenarioProblem {
   Platform platform;
   std::vector<ModelGraph> graphs;
   std::vector<Workload> workloads;
-  /// Per workload: its graph (periodic) or {prefill, decode} graphs.
+  /// Per workload: its graph (periodic), {prefill, decode} graphs, or for a
+  /// generate request the prefill and the decode graph of each context
+  /// (2i, 2i + 1 for the i-th capacity of Workload::capacities).
   std::vector<std::vector<int>> workloadGraphs;
   double hyperperiodUs = 0; ///< LCM of the periods (0: none, or too large)
   double horizonUs = 0;     ///< releases of periodic jobs lie in [0, horizon)
@@ -108,8 +125,15 @@ struct ScenarioProblem {
 /// Builds the jobs of `spec` over the horizon: the LCM of the periods
 /// (rounded to 1 µs), at least the span of every request (arrival + TTFT +
 /// tokens × per-token deadline, rounded up to whole hyperperiods), at most
-/// spec.maxHorizonMs. `graphs` holds, per workload in order, its graph or
-/// its prefill and decode graphs. Fails with more than kMaxJobs jobs.
+/// spec.maxHorizonMs. `graphs` holds, per workload in order, its graph, its
+/// prefill and decode graphs, or (generate) the prefill and decode graph of
+/// each context, smallest capacity first. A generate request's prompt of P
+/// tokens becomes ceil(P / N) prefill chunks in a chain, chunk i (position
+/// i·N, count = min(N, P − i·N) tokens) on the prefill graph of the smallest
+/// context with capacity >= position + count, each with the absolute
+/// deadline arrival + TTFT; then decode step k (position P + k − 1) on the
+/// decode graph of the smallest context with capacity >= position + 1.
+/// Fails with more than kMaxJobs jobs.
 llvm::Expected<ScenarioProblem> buildProblem(const ScenarioSpec &spec,
                                              Platform platform,
                                              std::vector<ModelGraph> graphs);
@@ -181,8 +205,9 @@ struct WorkloadStats {
   int jobs = 0, misses = 0;
   /// End - release of every job (periodic), or of every decode step.
   double minUs = 0, medianUs = 0, p95Us = 0, maxUs = 0;
-  /// Requests: time to first token (prefill end - arrival), decode tokens
-  /// per second (decode steps / (last decode end - prefill end)).
+  /// Requests: time to first token (end of the last prefill chunk -
+  /// arrival), decode tokens per second (decode steps / (last decode end -
+  /// prefill end)).
   double ttftUs = 0, tokensPerS = 0;
 };
 std::vector<WorkloadStats> workloadStats(const ScenarioProblem &problem,

@@ -10,6 +10,11 @@
       has no more predicted misses than back-to-back, and fewer where
       back-to-back misses; prints one line per folder and exits 1 on a
       failure.
+  scenario_summary.py chain OUT_DIR
+      per generate request, its prefill chunks and decode steps in order:
+      `role instance@position[+tokens] plan`, or for more than 12 jobs the
+      runs of equal plans; then `rules: ok`, or each broken rule of the
+      chain (releases, deadlines, TTFT and tokens/s against the jobs).
 """
 import json
 import os
@@ -35,6 +40,58 @@ def summary(out_dir):
                  " MISSED" if j["missed"] else ""))
 
 
+def chain(out_dir):
+    s = load(out_dir)
+    problems = []
+    for m in s["models"]:
+        if "generate" not in m:
+            continue
+        jobs = sorted((j for j in s["jobs"] if j["model"] == m["name"]),
+                      key=lambda j: (j["role"] != "prefill", j["instance"]))
+        chunks = [j for j in jobs if j["role"] == "prefill"]
+        steps = [j for j in jobs if j["role"] == "decode"]
+        plan = lambda j: j["plan"].rsplit("/", 1)[1]
+        if len(jobs) <= 12:
+            text = " | ".join(
+                "%s %d@%d%s %s" % (j["role"], j["instance"], j["position"],
+                                   "+%d" % j["tokens"] if j["role"] == "prefill" else "",
+                                   plan(j)) for j in jobs)
+        else:
+            runs = []
+            for j in jobs:
+                if runs and runs[-1][0] == plan(j):
+                    runs[-1][1] += 1
+                else:
+                    runs.append([plan(j), 1])
+            last = chunks[-1]
+            text = "%s; last chunk %d@%d+%d" % (
+                ", ".join("%s x%d" % (p, n) for p, n in runs), last["instance"],
+                last["position"], last["tokens"])
+        print("%s: %d chunk(s); %s" % (m["name"], len(chunks), text))
+        close = lambda a, b: abs(a - b) <= 0.002
+        due = m["at_us"] + m["ttft_us"]
+        prev = None
+        for j in chunks + steps:
+            release = m["at_us"] if prev is None else prev["end_us"]
+            deadline = due if j["role"] == "prefill" else release + m["per_token_us"]
+            if not close(j["release_us"], release) or not close(j["deadline_us"], deadline):
+                problems.append("%s %s %d: release %s deadline %s" % (
+                    m["name"], j["role"], j["instance"], j["release_us"], j["deadline_us"]))
+            prev = j
+        ttft = chunks[-1]["end_us"] - m["at_us"]
+        rate = len(steps) / ((steps[-1]["end_us"] - chunks[-1]["end_us"]) / 1e6)
+        for p in s["policies"]:
+            st = next(x for x in p["models"] if x["name"] == m["name"])
+            if st["ttft_us"] <= 0 or st["tokens_per_s"] <= 0:
+                problems.append("%s: %s has no TTFT or tokens/s" % (m["name"], p["name"]))
+            if p["name"] == s["policy"] and (not close(st["ttft_us"], ttft) or
+                                             abs(st["tokens_per_s"] - rate) > 0.01 + 1e-4 * rate):
+                problems.append("%s: TTFT %s, tokens/s %s; the jobs give %s, %s" % (
+                    m["name"], st["ttft_us"], st["tokens_per_s"], ttft, rate))
+    print("rules: " + ("ok" if not problems else "; ".join(problems)))
+    return 0 if not problems else 1
+
+
 def check_best(out_dirs):
     ok = True
     for d in out_dirs:
@@ -52,6 +109,8 @@ def check_best(out_dirs):
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "summary":
         summary(sys.argv[2])
+    elif len(sys.argv) == 3 and sys.argv[1] == "chain":
+        sys.exit(chain(sys.argv[2]))
     elif len(sys.argv) >= 3 and sys.argv[1] == "check-best":
         sys.exit(check_best(sys.argv[2:]))
     else:
