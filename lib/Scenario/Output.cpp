@@ -584,7 +584,10 @@ void loom::scenario::writeScenarioReport(
             }() << " positions): a prompt of " << wl.prefillTokens
          << " tokens in " << wl.prefillChunks() << " prefill chunk"
          << (wl.prefillChunks() == 1 ? "" : "s") << " of at most "
-         << wl.prefillChunk << ", then " << wl.decodeTokens
+         << wl.prefillChunk
+         << " (a short last one as decode steps where the plans predict "
+            "that cheaper), then "
+         << wl.decodeTokens
          << " decode steps, each on the smallest context that holds its "
             "tokens; TTFT target "
          << ms(wl.ttftMs * 1000) << " ms, per-token target "
@@ -630,7 +633,9 @@ void loom::scenario::writeScenarioReport(
       os << "<table><tr><th class=l>plan</th><th class=l>jobs</th>"
             "<th>positions</th><th>predicted run (ms)</th></tr>\n";
       const PolicyResult &R = results[chosen];
-      for (int g : P.workloadGraphs[w]) {
+      for (size_t gi = 0; gi < P.workloadGraphs[w].size(); ++gi) {
+        const int g = P.workloadGraphs[w][gi];
+        const bool decodePlan = gi % 2 == 1; // per context: prefill, decode
         int count = 0, prefills = 0;
         int64_t first = -1, last = -1;
         double sum = 0;
@@ -647,11 +652,16 @@ void loom::scenario::writeScenarioReport(
         }
         if (!count)
           continue;
-        std::string what =
-            prefills ? std::to_string(prefills) + " prefill chunk" +
-                           (prefills == 1 ? "" : "s")
-                     : std::to_string(count) + " decode step" +
-                           (count == 1 ? "" : "s");
+        auto plural = [](int n, const char *what) {
+          return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+        };
+        // Prompt tokens on a decode plan: a short last chunk run as steps.
+        std::string what;
+        if (prefills)
+          what = decodePlan ? plural(prefills, "prompt token step")
+                            : plural(prefills, "prefill chunk");
+        if (count > prefills)
+          what += (what.empty() ? "" : ", ") + plural(count - prefills, "decode step");
         os << "<tr><td class=l>" << html(info.graphDirs[size_t(g)])
            << "</td><td class=l>" << what << "</td><td>" << first << "–"
            << last << "</td><td>" << ms(sum / count) << "</td></tr>\n";

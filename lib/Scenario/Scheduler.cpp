@@ -561,14 +561,15 @@ loom::scenario::buildProblem(const ScenarioSpec &spec, Platform platform,
       };
       int prev = -1;
       const int64_t N = w.prefillChunk, prompt = w.prefillTokens;
-      for (int i = 0; int64_t(i) * N < prompt; ++i) {
+      auto prefillJob = [&](int instance, int64_t position, int64_t tokens,
+                            int graph) {
         Job c;
         c.workload = int(wi);
         c.role = Job::Role::Prefill;
-        c.instance = i;
-        c.position = int64_t(i) * N;
-        c.tokens = std::min(N, prompt - c.position);
-        c.graph = graphFor(c.position + c.tokens, 0);
+        c.instance = instance;
+        c.position = position;
+        c.tokens = tokens;
+        c.graph = graph;
         c.release = w.atMs * 1000;
         c.absDeadline = (w.atMs + w.ttftMs) * 1000;
         c.relDeadline = w.ttftMs * 1000;
@@ -576,8 +577,21 @@ loom::scenario::buildProblem(const ScenarioSpec &spec, Platform platform,
         c.chainPrev = prev;
         P.jobs.push_back(c);
         prev = int(P.jobs.size()) - 1;
-        if (P.jobs.size() > size_t(kMaxJobs))
-          break;
+      };
+      int instance = 0;
+      for (int64_t at = 0; at < prompt && P.jobs.size() <= size_t(kMaxJobs);
+           at += N) {
+        const int64_t count = std::min(N, prompt - at);
+        const int chunk = graphFor(at + count, 0), step = graphFor(at + count, 1);
+        // As loom::rt::Generator::prefill: a short last chunk runs as decode
+        // steps on the same context when the plans predict that cheaper.
+        if (count < N && double(count) * P.graphs[size_t(step)].makespanUs <
+                             P.graphs[size_t(chunk)].makespanUs) {
+          for (int64_t i = 0; i < count; ++i)
+            prefillJob(instance++, at + i, 1, step);
+          continue;
+        }
+        prefillJob(instance++, at, count, chunk);
       }
       for (int k = 1; k <= w.decodeTokens; ++k) {
         Job d;

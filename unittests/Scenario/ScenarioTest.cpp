@@ -294,9 +294,11 @@ TEST(ScenarioProblem, ContextCapacities) {
 TEST(ScenarioProblem, GenerateRequestChunksAndContexts) {
   // A generate request at 1 ms: a prompt of 5 tokens in chunks of 4 over
   // contexts of 4, 8 and 16 positions, then 7 decode steps. Chunk 0
-  // (positions 0-3) needs 4 positions: context 4; chunk 1 (position 4, one
-  // token) needs 5: context 8. Steps at positions 5, 6, 7 need 6-8: context
-  // 8; positions 8-11 need 9-12: context 16.
+  // (positions 0-3) needs 4 positions: context 4; the last token (position
+  // 4) needs 5: context 8, where one decode step (80 µs) is predicted
+  // cheaper than a chunk (800 µs), so it runs as one, as the Generator
+  // does. Steps at positions 5, 6, 7 need 6-8: context 8; positions 8-11
+  // need 9-12: context 16.
   Workload r;
   r.kind = Workload::Kind::Request;
   r.generate = true;
@@ -325,30 +327,63 @@ TEST(ScenarioProblem, GenerateRequestChunksAndContexts) {
     prev.push_back(j.chainPrev);
     position.push_back(j.position);
   }
-  EXPECT_EQ(graph, (std::vector<int>{0, 2, 3, 3, 3, 5, 5, 5, 5}));
+  EXPECT_EQ(graph, (std::vector<int>{0, 3, 3, 3, 3, 5, 5, 5, 5}));
   EXPECT_EQ(prev, (std::vector<int>{-1, 0, 1, 2, 3, 4, 5, 6, 7}));
   EXPECT_EQ(position, (std::vector<int64_t>{0, 4, 5, 6, 7, 8, 9, 10, 11}));
   EXPECT_EQ(P.jobs[0].tokens, 4);
   EXPECT_EQ(P.jobs[1].tokens, 1);
   EXPECT_EQ(P.jobs[1].role, Job::Role::Prefill);
   EXPECT_EQ(P.jobs[1].instance, 1);
-  // EDF on the cpu: chunk 0 [1, 1.4] ms, chunk 1 [1.4, 2.2]; both due at
-  // the arrival + TTFT (11 ms), whatever their release; then 3 steps of
-  // 80 µs and 4 of 160 µs: the last ends at 3.08 ms.
+  // EDF on the cpu: chunk 0 [1, 1.4] ms, the last prompt token's step
+  // [1.4, 1.48]; both due at the arrival + TTFT (11 ms), whatever their
+  // release; then 3 steps of 80 µs and 4 of 160 µs: the last ends at
+  // 2.36 ms.
   PolicyResult R = schedule(P, Policy::EDF);
   EXPECT_EQ(verifySchedule(P, R), "");
   EXPECT_EQ(R.misses, 0);
   EXPECT_DOUBLE_EQ(R.jobs[1].release, 1400);
   EXPECT_DOUBLE_EQ(R.jobs[1].deadline, 11000);
-  EXPECT_DOUBLE_EQ(R.jobs[8].end, 3080);
-  // TTFT: from the arrival to the end of the last chunk.
-  EXPECT_DOUBLE_EQ(R.worstTtftUs, 1200);
+  EXPECT_DOUBLE_EQ(R.jobs[8].end, 2360);
+  // TTFT: from the arrival to the end of the prompt's last job.
+  EXPECT_DOUBLE_EQ(R.worstTtftUs, 480);
   std::vector<WorkloadStats> s = workloadStats(P, R);
-  EXPECT_DOUBLE_EQ(s[0].ttftUs, 1200);
+  EXPECT_DOUBLE_EQ(s[0].ttftUs, 480);
   EXPECT_NEAR(s[0].tokensPerS, 7 / 880e-6, 1e-6);
-  // A TTFT target below the chunks' summed critical paths (1.2 ms).
-  P.workloads[0].ttftMs = 1;
-  EXPECT_TRUE(contains(analyzeFeasibility(P), "prefill chunk(s) 1.200 ms"));
+  // A TTFT target below the prompt jobs' summed critical paths (0.48 ms).
+  P.workloads[0].ttftMs = 0.4;
+  EXPECT_TRUE(contains(analyzeFeasibility(P), "prefill chunk(s) 0.480 ms"));
+}
+
+TEST(ScenarioProblem, ShortLastChunkRunsAsStepsOnlyWhenCheaper) {
+  // Chunks of 4 over contexts of 4, 8 and 16; a chunk costs capacity x 30
+  // µs, a step capacity x 10 µs. A last chunk of one token at context 8:
+  // one step (80 µs) against a chunk (240 µs): a step. Of three tokens: 240
+  // µs of steps is not below the chunk's 240 µs: a chunk.
+  std::vector<ModelGraph> graphs;
+  for (double c : {4, 8, 16}) {
+    graphs.push_back(chain("pre", {{c * 30, -1}}, 0));
+    graphs.push_back(chain("dec", {{c * 10, -1}}, 0));
+  }
+  for (auto [prompt, want] :
+       {std::pair<int64_t, std::vector<int>>{5, {0, 3}}, {7, {0, 2}}}) {
+    Workload r;
+    r.kind = Workload::Kind::Request;
+    r.generate = true;
+    r.name = "llm";
+    r.ttftMs = 10;
+    r.perTokenMs = 2;
+    r.prefillTokens = prompt;
+    r.decodeTokens = 0;
+    r.maxContext = 16;
+    r.prefillChunk = 4;
+    r.capacities = contextCapacities(16, 4, {});
+    ScenarioProblem P = problem({r}, graphs, twoDevices());
+    std::vector<int> graph;
+    for (const Job &j : P.jobs)
+      graph.push_back(j.graph);
+    EXPECT_EQ(graph, want) << "prompt of " << prompt;
+    EXPECT_EQ(P.jobs.back().tokens, prompt == 5 ? 1 : 3);
+  }
 }
 
 //===----------------------------------------------------------------------===//
