@@ -14,9 +14,12 @@ config.test_exec_root = os.path.join(config.loom_obj_root, "test")
 config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(("%src", config.loom_src_root))
 config.substitutions.append(("%loom_build", config.loom_obj_root))
-# Tests that install Loom and build a consumer project need cmake and ninja.
+# Tests that install Loom and build a consumer project need cmake and ninja,
+# and a build without sanitizers: a consumer of the instrumented libraries
+# would need the same sanitizer runtime, which its system toolchain lacks.
 import shutil
-if shutil.which("cmake") and shutil.which("ninja"):
+if shutil.which("cmake") and shutil.which("ninja") and \
+        not getattr(config, "loom_sanitize", False):
     config.available_features.add("cmake-install")
 llvm_config.with_system_environment(["HOME", "TMPDIR"])
 llvm_config.use_default_substitutions()

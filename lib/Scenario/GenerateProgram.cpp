@@ -153,8 +153,11 @@ std::optional<GenerateProgram> loom::scenario::compileGenerateProgram(
   };
   failure.clear();
   const std::vector<std::string> &constInputs = options.constInputs;
-  // The model's inputs and outputs, as the importer sees them.
-  std::vector<std::pair<std::string, mlir::RankedTensorType>> inputs;
+  // The model's inputs (name, dims if ranked: -1 for a dynamic one) and
+  // outputs, as the importer sees them. Plain values: the MLIR context and
+  // the types it owns end with the scope below.
+  std::vector<std::pair<std::string, std::optional<std::vector<int64_t>>>>
+      inputs;
   std::vector<std::string> outputs;
   {
     mlir::DialectRegistry registry;
@@ -174,9 +177,14 @@ std::optional<GenerateProgram> loom::scenario::compileGenerateProgram(
     auto func = module->lookupSymbol<mlir::func::FuncOp>("main");
     for (unsigned i = 0; i < func.getNumArguments(); ++i) {
       auto name = func.getArgAttrOfType<mlir::StringAttr>(i, "loom.name");
-      inputs.push_back({name ? name.str() : "",
-                        dyn_cast<mlir::RankedTensorType>(
-                            func.getArgument(i).getType())});
+      std::optional<std::vector<int64_t>> dims;
+      if (auto t = dyn_cast<mlir::RankedTensorType>(
+              func.getArgument(i).getType())) {
+        dims.emplace();
+        for (int64_t d : t.getShape())
+          dims->push_back(mlir::ShapedType::isDynamic(d) ? -1 : d);
+      }
+      inputs.push_back({name ? name.str() : "", std::move(dims)});
     }
     for (unsigned i = 0; i < func.getNumResults(); ++i) {
       auto name = func.getResultAttrOfType<mlir::StringAttr>(i, "loom.name");
@@ -217,13 +225,12 @@ std::optional<GenerateProgram> loom::scenario::compileGenerateProgram(
       return fail(model + ": input '" + name +
                   "' has no matching output '" + p.present +
                   "' (outputs: " + outputList + ")");
-    if (!type || type.getRank() != 4 || type.isDynamicDim(1) ||
-        type.isDynamicDim(3))
+    if (!type || type->size() != 4 || (*type)[1] < 0 || (*type)[3] < 0)
       return fail(model + ": input '" + name +
                   "' must be [batch, heads, past_sequence_length, head] "
                   "with static heads and head size");
-    p.heads = type.getDimSize(1);
-    p.headDim = type.getDimSize(3);
+    p.heads = (*type)[1];
+    p.headDim = (*type)[3];
     kv.push_back(p);
   }
   if (kv.empty())

@@ -42,12 +42,14 @@ void copyReshaped(std::string_view k, const TensorRef &in, const TensorRef &out,
 /// (+ `base`), the workhorse of Transpose, Expand, Slice and friends.
 void gatherStrided(const TensorRef &in, const TensorRef &out,
                    const std::vector<int64_t> &srcStrides, int64_t base = 0) {
-  size_t es = dtypeSize(in.dtype);
-  const char *src = in.as<char>() + base * int64_t(es);
+  // Signed arithmetic throughout: strides are negative for negative steps.
+  const size_t es = dtypeSize(in.dtype);
+  const int64_t ses = int64_t(es);
+  const char *src = in.as<char>() + base * ses;
   char *dst = out.as<char>();
   forEachBroadcast<1>(out.shape, std::array<std::vector<int64_t>, 1>{srcStrides},
                       [&](int64_t o, const auto &off) {
-                        copyElem(dst + o * es, src + off[0] * es, es);
+                        copyElem(dst + o * ses, src + off[0] * ses, es);
                       });
 }
 
