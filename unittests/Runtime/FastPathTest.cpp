@@ -1072,6 +1072,58 @@ TEST_F(FastPath, AttentionDeclines) {
 }
 
 //===----------------------------------------------------------------------===//
+// einsum as batched products (EinsumFast.cpp)
+//===----------------------------------------------------------------------===//
+
+TEST_F(FastPath, EinsumMatchesReference) {
+  struct Case {
+    std::string eq;
+    std::vector<Shape> in;
+    Shape out;
+  };
+  const std::vector<Case> cases = {
+      {"BGHID,BGHJD->BGHIJ", {{1, 4, 2, 7, 8}, {1, 4, 2, 9, 8}}, {1, 4, 2, 7, 9}}, // MaxViT
+      {"BGHIJ,BGHJD->BGHID", {{1, 4, 2, 7, 9}, {1, 4, 2, 9, 8}}, {1, 4, 2, 7, 8}},
+      {"ij,jk->ik", {{5, 6}, {6, 7}}, {5, 7}},
+      {"ji,jk->ik", {{6, 5}, {6, 7}}, {5, 7}},     // A transposed
+      {"ij,kj->ik", {{5, 6}, {7, 6}}, {5, 7}},     // B transposed
+      {"bij,bjk->bki", {{3, 4, 5}, {3, 5, 2}}, {3, 2, 4}}, // output permuted
+      {"ibj,jbk->bik", {{4, 3, 5}, {5, 3, 2}}, {3, 4, 2}}, // batch in the middle
+      {"i,i->", {{11}, {11}}, {}},                 // dot
+      {"i,j->ij", {{4}, {3}}, {4, 3}},             // outer product
+      {"...ij,...jk->...ik", {{2, 3, 4, 5}, {2, 3, 5, 6}}, {2, 3, 4, 6}},
+      {"bhqd,bhkd->bhqk", {{2, 3, 1, 16}, {2, 3, 40, 16}}, {2, 3, 1, 40}},
+  };
+  for (int threads : {1, 2})
+    for (const Case &c : cases) {
+      SCOPED_TRACE(c.eq + ", threads " + std::to_string(threads));
+      Call call{"einsum", {}, {}, {c.out}};
+      for (const Shape &s : c.in)
+        call.inputs.push_back(rand(s));
+      call.attrs.set("equation", c.eq);
+      call.threads = threads;
+      expectFastMatchesReference(call);
+    }
+}
+
+TEST_F(FastPath, EinsumDeclines) {
+  auto call = [&](const std::string &eq, std::vector<Shape> in, Shape out) {
+    Call c{"einsum", {}, {}, {out}};
+    for (const Shape &s : in)
+      c.inputs.push_back(rand(s));
+    c.attrs.set("equation", eq);
+    return c;
+  };
+  EXPECT_FALSE(fastAccepts(call("ii->i", {{3, 3}}, {3})));              // one operand
+  EXPECT_FALSE(fastAccepts(call("iij,jk->ik", {{3, 3, 4}, {4, 2}}, {3, 2}))); // diagonal
+  EXPECT_FALSE(fastAccepts(call("ij,jk->i", {{3, 4}, {4, 2}}, {3})));   // k summed in B only
+  EXPECT_FALSE(fastAccepts(
+      call("...ij,...jk->...ik", {{1, 4, 5}, {3, 5, 6}}, {3, 4, 6}))); // broadcast
+  EXPECT_FALSE(fastAccepts(call("ij,jk->ik", {{3, 4}, {5, 2}}, {3, 2}))); // sizes differ
+  EXPECT_TRUE(fastAccepts(call("ij,jk->ik", {{3, 4}, {4, 2}}, {3, 2})));
+}
+
+//===----------------------------------------------------------------------===//
 // softmax along the last axis (oneDNN softmax, DnnlAttention.cpp)
 //===----------------------------------------------------------------------===//
 

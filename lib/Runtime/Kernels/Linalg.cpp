@@ -3,6 +3,7 @@
 // Float products accumulate in double; integer products in the element type.
 //
 //===----------------------------------------------------------------------===//
+#include "Einsum.h"
 #include "Families.h"
 #include "KernelUtil.h"
 
@@ -120,10 +121,9 @@ void gemm(KernelArgs &a) {
 // Einsum
 //===----------------------------------------------------------------------===//
 
-/// Label ids: 0..51 for letters, 52 + j for the j-th ellipsis dimension.
-constexpr int kEllipsisBase = 52;
+} // namespace
 
-int letterId(std::string_view k, char c) {
+static int letterId(std::string_view k, char c) {
   if (c >= 'a' && c <= 'z')
     return c - 'a';
   if (c >= 'A' && c <= 'Z')
@@ -134,7 +134,7 @@ int letterId(std::string_view k, char c) {
 /// Parses one operand's term into label ids, expanding "..." into
 /// `ellRank` ellipsis labels right-aligned to the global ellipsis rank
 /// `maxEll`. `rank` is the operand's rank (or -1 for the output).
-std::vector<int> parseTerm(std::string_view k, std::string_view term,
+static std::vector<int> parseTerm(std::string_view k, std::string_view term,
                            int64_t rank, int64_t maxEll, int64_t *ellRankOut) {
   std::vector<int> labels;
   size_t dots = term.find("...");
@@ -164,7 +164,7 @@ std::vector<int> parseTerm(std::string_view k, std::string_view term,
   return labels;
 }
 
-void einsum(KernelArgs &a) {
+EinsumSpec einsumSpec(const KernelArgs &a) {
   const char *k = "einsum";
   if (a.inputs.empty())
     fail(k, "expected at least one input");
@@ -224,8 +224,6 @@ void einsum(KernelArgs &a) {
       if (count[l] == 1)
         outLabels.push_back(l);
   }
-  // Loop labels: output labels first, then the summed ones.
-  std::vector<int> loop = outLabels;
   std::vector<bool> inOut(size_t(numLabels), false);
   Shape want;
   for (int l : outLabels) {
@@ -236,6 +234,33 @@ void einsum(KernelArgs &a) {
     inOut[l] = true;
     want.push_back(size[l]);
   }
+  checkDType(k, "output", a.outputs[0], a.inputs[0].dtype);
+  checkShape(k, "output", a.outputs[0], want);
+  EinsumSpec spec;
+  spec.numLabels = numLabels;
+  spec.size = std::move(size);
+  spec.count = std::move(count);
+  spec.inLabels = std::move(inLabels);
+  spec.outLabels = std::move(outLabels);
+  spec.equation = eq;
+  return spec;
+}
+
+namespace {
+
+void einsum(KernelArgs &a) {
+  const char *k = "einsum";
+  EinsumSpec spec = einsumSpec(a);
+  const int numLabels = spec.numLabels;
+  const std::vector<int64_t> &size = spec.size;
+  const std::vector<std::vector<int>> &inLabels = spec.inLabels;
+  const std::vector<int> &outLabels = spec.outLabels;
+  const size_t numTerms = inLabels.size();
+  // Loop labels: output labels first, then the summed ones.
+  std::vector<int> loop = outLabels;
+  std::vector<bool> inOut(size_t(numLabels), false);
+  for (int l : outLabels)
+    inOut[l] = true;
   for (int l = 0; l < numLabels; ++l)
     if (size[l] != -1 && !inOut[l])
       loop.push_back(l);
@@ -243,12 +268,10 @@ void einsum(KernelArgs &a) {
   for (int l : loop)
     loopShape.push_back(size[l]);
   const TensorRef &Y = a.outputs[0];
-  checkDType(k, "output", Y, a.inputs[0].dtype);
-  checkShape(k, "output", Y, want);
   // Per input: its stride along each loop label (sums for repeated labels,
   // 0 where an ellipsis dim of size 1 broadcasts).
   std::vector<std::vector<int64_t>> inStrides;
-  for (size_t i = 0; i < terms.size(); ++i) {
+  for (size_t i = 0; i < numTerms; ++i) {
     const TensorRef &in = a.inputs[i];
     std::vector<int64_t> st = stridesOf(in.shape), byLabel(size_t(numLabels), 0);
     for (size_t d = 0; d < in.rank(); ++d)
@@ -271,7 +294,7 @@ void einsum(KernelArgs &a) {
     std::vector<int64_t> idx(loop.size(), 0);
     for (int64_t t = 0; t < total; ++t) {
       AccT<T> prod = 1;
-      for (size_t i = 0; i < terms.size(); ++i) {
+      for (size_t i = 0; i < numTerms; ++i) {
         int64_t off = 0;
         for (size_t j = 0; j < loop.size(); ++j)
           off += idx[j] * inStrides[i][j];
@@ -291,6 +314,7 @@ void registerLinalgKernels(KernelRegistry &r) {
   addReference(r, "matmul", matmul);
   addReference(r, "gemm", gemm);
   addReference(r, "einsum", einsum);
+  registerEinsumFastPath(r);
 }
 
 } // namespace loom::rt
