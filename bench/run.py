@@ -97,8 +97,11 @@ def run(cmd, timeout=None):
     timeout = timeout or TIMEOUT
     with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
         t0 = time.perf_counter()
-        p = subprocess.Popen([str(c) for c in cmd], stdout=fo, stderr=fe,
-                             stdin=subprocess.DEVNULL)
+        try:
+            p = subprocess.Popen([str(c) for c in cmd], stdout=fo, stderr=fe,
+                                 stdin=subprocess.DEVNULL)
+        except OSError as e:  # e.g. the binary is being rebuilt: a failed run
+            return Run(127, 0.0, 0, "", "cannot start %s: %s" % (cmd[0], e))
         timer = threading.Timer(timeout, p.kill)
         timer.start()
         _, status, ru = os.wait4(p.pid, 0)
