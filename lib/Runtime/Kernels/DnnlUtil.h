@@ -15,6 +15,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #ifdef LOOM_HAVE_OPENMP
 #include <omp.h>
+#include <algorithm>
 #endif
 
 namespace loom::rt::dnnlutil {
@@ -80,9 +81,22 @@ inline dnnl::stream &cpuStream() {
 /// parallelizes with OpenMP, whose thread count is a per-thread setting:
 /// each queue's worker sets its own). Also before planning: some oneDNN
 /// implementations size their work split by the thread count at creation.
+///
+/// oneDNN splits its work for the team size it asks for and does not check
+/// the one it gets, so the team must be what omp_get_max_threads() says:
+/// dynamic adjustment is turned off for this thread, and the count is
+/// clamped to OMP_THREAD_LIMIT and to 1 where a new team cannot be formed
+/// (a call from inside the application's own parallel region, past its
+/// max-active-levels). Otherwise part of a convolution would silently not
+/// be computed.
 inline void setThreads(int threads) {
 #ifdef LOOM_HAVE_OPENMP
-  omp_set_num_threads(threads > 0 ? threads : 1);
+  int n = threads > 0 ? threads : 1;
+  omp_set_dynamic(0);
+  n = std::min(n, std::max(1, omp_get_thread_limit()));
+  if (omp_get_active_level() >= omp_get_max_active_levels())
+    n = 1;
+  omp_set_num_threads(n);
 #else
   (void)threads;
 #endif
