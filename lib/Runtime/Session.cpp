@@ -149,8 +149,10 @@ TensorRef operandRef(const SessionImpl &s, const std::optional<size_t> &id) {
 /// kernel; binds the tasks of a control task's bodies likewise.
 BoundTask bindTask(SessionImpl &s, const PlanTask &t, size_t id,
                    const std::string &path, const std::string &label) {
+  const bool shortTask = t.endUs - t.startUs < s.options.minParallelTaskUs;
   BoundTask bt{&t, id, nullptr,
-               KernelArgs{t.attrs, {}, {}, std::max(1, s.options.threads)}};
+               KernelArgs{t.attrs, {}, {},
+                          shortTask ? 1 : std::max(1, s.options.threads)}};
   if (isControlTask(t.kind)) {
     for (size_t b = 0; b < t.bodies.size(); ++b) {
       const PlanBody &body = t.bodies[b];

@@ -48,6 +48,11 @@ public:
 struct SessionOptions {
   /// Threads each kernel may use (KernelArgs::threads).
   int threads = 1;
+  /// A task the plan predicts shorter than this (end_us - start_us) runs on
+  /// one thread whatever `threads` says: forking and joining a team costs
+  /// more than it saves on a short task, and on a busy machine every join
+  /// may wait for a thread that has lost its core.
+  double minParallelTaskUs = 100;
   /// Use fast paths (e.g. oneDNN) where they accept the call; otherwise every
   /// task runs its reference kernel.
   bool allowFastPaths = true;
