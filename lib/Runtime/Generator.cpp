@@ -387,19 +387,34 @@ int64_t Generator::prefillChunk() const { return impl->N; }
 GeneratorMemory Generator::memory() const {
   GeneratorMemory m;
   m.weights = impl->weightsBytes;
+  auto add = [](std::vector<std::pair<std::string, uint64_t>> &by,
+                const std::string &device, uint64_t bytes) {
+    for (auto &[d, b] : by)
+      if (d == device) {
+        b += bytes;
+        return;
+      }
+    by.push_back({device, bytes});
+  };
   for (const Impl::Context &cx : impl->contexts)
     for (const Impl::Stage *st : {&cx.prefill, &cx.decode}) {
       const Plan &plan = st->session->plan();
-      uint64_t arenas = 0;
+      // Per arena: its peak, less the cache inputs it holds.
+      std::vector<uint64_t> rest;
       for (const PlanArena &a : plan.arenas)
-        arenas += a.peakBytes;
-      uint64_t cache = 0;
+        rest.push_back(a.peakBytes);
       for (size_t index : st->past) {
-        const TensorInfo &info = st->session->inputs()[index];
-        cache += uint64_t(numElements(info.shape)) * dtypeSize(info.dtype);
+        const PlanBuffer &b = plan.buffers[plan.inputs[index].buffer];
+        if (!b.arenaIndex)
+          continue;
+        rest[*b.arenaIndex] -= b.sizeBytes;
+        m.kvCache += b.sizeBytes;
+        add(m.kvCacheByDevice, plan.arenas[*b.arenaIndex].device, b.sizeBytes);
       }
-      m.kvCache += cache;
-      m.activations += arenas - cache;
+      for (size_t i = 0; i < plan.arenas.size(); ++i) {
+        m.activations += rest[i];
+        add(m.activationsByDevice, plan.arenas[i].device, rest[i]);
+      }
     }
   return m;
 }

@@ -224,9 +224,17 @@ int loom::tools::runGenerate(int argc, char **argv) {
               << formatDouble(ttft, "%.3f") << " ms, decode "
               << formatDouble(median, "%.3f") << " ms/token (median, "
               << formatDouble(perSecond, "%.1f") << " tokens/s)\n";
+    auto byDevice = [](const std::vector<std::pair<std::string, uint64_t>> &v) {
+      std::string t;
+      for (const auto &[d, b] : v)
+        t += (t.empty() ? "" : ", ") + d + " " + std::to_string(b);
+      return t;
+    };
     std::cout << "loom-run: memory: weights " << mem.weights << " B, KV cache "
-              << mem.kvCache << " B (context " << g->maxContext()
-              << "), activations " << mem.activations << " B\n";
+              << mem.kvCache << " B (context " << g->maxContext() << "; "
+              << byDevice(mem.kvCacheByDevice) << "), activations "
+              << mem.activations << " B (" << byDevice(mem.activationsByDevice)
+              << ")\n";
   }
   if (!o.json.empty()) {
     nlohmann::ordered_json j;
@@ -239,9 +247,17 @@ int loom::tools::runGenerate(int argc, char **argv) {
     j["prefill_chunk"] = g->prefillChunk();
     j["threads"] = o.threads;
     j["warmup"] = o.warmup;
+    nlohmann::ordered_json kvBy = nlohmann::ordered_json::object(),
+                           actBy = nlohmann::ordered_json::object();
+    for (const auto &[d, b] : mem.kvCacheByDevice)
+      kvBy[d] = b;
+    for (const auto &[d, b] : mem.activationsByDevice)
+      actBy[d] = b;
     j["memory_bytes"] = {{"weights", mem.weights},
                          {"kv_cache", mem.kvCache},
-                         {"activations", mem.activations}};
+                         {"activations", mem.activations},
+                         {"kv_cache_by_device", kvBy},
+                         {"activations_by_device", actBy}};
     std::ofstream out(o.json);
     if (!out || !(out << j.dump(2) << "\n"))
       throw ToolError{o.json + ": cannot be written"};

@@ -39,6 +39,10 @@ struct GeneratorMemory {
   uint64_t weights = 0;     ///< the weights file(s) of the plans, once each
   uint64_t kvCache = 0;     ///< the past inputs of every plan (the caches)
   uint64_t activations = 0; ///< the rest of every plan's arenas
+  /// The KV cache and the activations per device (the arenas' devices), in
+  /// the order the plans name them; each sums to the totals above.
+  std::vector<std::pair<std::string, uint64_t>> kvCacheByDevice,
+      activationsByDevice;
 };
 
 class Generator {
