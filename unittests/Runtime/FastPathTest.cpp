@@ -1445,6 +1445,23 @@ TEST_F(FastPath, BinaryMatchesReferenceBitwise) {
   EXPECT_TRUE(fastAccepts(Call{"mul", {}, {rand({2, 3, 4}), rand({3, 1})}, {Shape{2, 3, 4}}}));
 }
 
+/// relu (NNKernels.cpp): bit-identical to the reference, NaN and -0
+/// included (both give +0), in the AVX2 and the scalar form (ScalarForms).
+TEST_F(FastPath, ReluMatchesReferenceBitwise) {
+  for (const Shape &s : {Shape{1, 64, 7, 9}, Shape{5}, Shape{3, 17}}) {
+    Tensor x = randomTensor(s, rng, -2, 2);
+    float *px = reinterpret_cast<float *>(x.bytes.data());
+    px[0] = std::numeric_limits<float>::quiet_NaN();
+    px[1] = -0.0f;
+    px[2] = -std::numeric_limits<float>::infinity();
+    px[3] = std::numeric_limits<float>::infinity();
+    Call call{"relu", {}, {x}, {s}};
+    expectFastMatchesReferenceBitwise(call);
+  }
+  EXPECT_FALSE(fastAccepts(
+      Call{"relu", {}, {randomTensor({4}, rng, -1, 1, DType::F64)}, {Shape{4}}, DType::F64}));
+}
+
 /// where (NNKernels.cpp): a selection with any broadcast, f32 and i32,
 /// identical to the reference; a shape that is not the broadcast declines.
 TEST_F(FastPath, WhereMatchesReferenceBitwise) {
