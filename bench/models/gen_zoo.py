@@ -381,6 +381,17 @@ def llama_mlp_block(b, x, hidden, inter, p):
     return b.op("Add", [x, m])
 
 
+def qkv_proj(b, h, hidden, heads, kv_heads, d):
+    """A Llama layer's q, k and v projections (no bias), in their scopes."""
+    with b.sc("q_proj"):
+        q = linear(b, h, hidden, heads * d, bias=False)
+    with b.sc("k_proj"):
+        k = linear(b, h, hidden, kv_heads * d, bias=False)
+    with b.sc("v_proj"):
+        v = linear(b, h, hidden, kv_heads * d, bias=False)
+    return q, k, v
+
+
 def llama(b, layers, hidden, heads, kv_heads, inter, seq, vocab, decode):
     """HF LlamaForCausalLM: prefill (input_ids [1, S] -> logits, present k/v)
     or one decode step (input_ids [1, 1] + past k/v [1, Hkv, P, D], P = S - 1,
@@ -410,12 +421,7 @@ def llama(b, layers, hidden, heads, kv_heads, inter, seq, vocab, decode):
                 with b.sc("input_layernorm"):
                     h = rms_norm(b, x, hidden, 1e-5, p + "input_layernorm.weight")
                 with b.sc("self_attn"):
-                    with b.sc("q_proj"):
-                        q = linear(b, h, hidden, heads * d, bias=False)
-                    with b.sc("k_proj"):
-                        k = linear(b, h, hidden, kv_heads * d, bias=False)
-                    with b.sc("v_proj"):
-                        v = linear(b, h, hidden, kv_heads * d, bias=False)
+                    q, k, v = qkv_proj(b, h, hidden, heads, kv_heads, d)
                     q = split_heads(b, q, s, heads, d)
                     k = split_heads(b, k, s, kv_heads, d)
                     v = split_heads(b, v, s, kv_heads, d)
@@ -501,12 +507,7 @@ def llama_hf(b, layers, hidden, heads, kv_heads, inter, vocab, max_pos):
                 with b.sc("input_layernorm"):
                     h = rms_norm(b, x, hidden, 1e-5, p + "input_layernorm.weight")
                 with b.sc("self_attn"):
-                    with b.sc("q_proj"):
-                        q = linear(b, h, hidden, heads * d, bias=False)
-                    with b.sc("k_proj"):
-                        k = linear(b, h, hidden, kv_heads * d, bias=False)
-                    with b.sc("v_proj"):
-                        v = linear(b, h, hidden, kv_heads * d, bias=False)
+                    q, k, v = qkv_proj(b, h, hidden, heads, kv_heads, d)
                     # Heads split and merged over the dynamic sequence (-1).
                     q, k, v = (b.op("Transpose", [b.op("Reshape", [t, b.shape("Reshape", 1, -1, n, d)])],
                                     perm=[0, 2, 1, 3])

@@ -213,34 +213,39 @@ TensorInfo infoOf(const PlanValue &v) {
 // Session::load
 //===----------------------------------------------------------------------===//
 
-std::unique_ptr<Session> Session::load(const std::string &dir,
-                                       SessionOptions options) {
+namespace {
+/// Loads the plan folder `dir`; its weights through `shareFrom`'s mapping
+/// when that session's plan names the same file (see loadSharingWeights).
+std::unique_ptr<SessionImpl> loadFolder(const std::string &dir,
+                                        SessionOptions options,
+                                        const SessionImpl *shareFrom) {
   registerBuiltinKernels();
   auto impl = std::make_unique<SessionImpl>();
   SessionImpl &s = *impl;
   s.plan = loadPlan(dir);
   s.options = options;
-  s.weights = std::make_shared<MappedMemory>(mapWeights(s.plan));
-  return start(std::move(impl));
+  std::error_code ec;
+  if (shareFrom &&
+      s.plan.weights.sizeBytes == shareFrom->plan.weights.sizeBytes &&
+      std::filesystem::equivalent(s.plan.weightsPath(),
+                                  shareFrom->plan.weightsPath(), ec) &&
+      !ec)
+    s.weights = shareFrom->weights;
+  else
+    s.weights = std::make_shared<MappedMemory>(mapWeights(s.plan));
+  return impl;
+}
+} // namespace
+
+std::unique_ptr<Session> Session::load(const std::string &dir,
+                                       SessionOptions options) {
+  return start(loadFolder(dir, options, nullptr));
 }
 
 std::unique_ptr<Session> Session::loadSharingWeights(const std::string &dir,
                                                      const Session &other,
                                                      SessionOptions options) {
-  registerBuiltinKernels();
-  auto impl = std::make_unique<SessionImpl>();
-  SessionImpl &s = *impl;
-  s.plan = loadPlan(dir);
-  s.options = options;
-  std::error_code e1;
-  const SessionImpl &o = *other.impl;
-  bool same = s.plan.weights.sizeBytes == o.plan.weights.sizeBytes &&
-              std::filesystem::equivalent(s.plan.weightsPath(),
-                                          o.plan.weightsPath(), e1) &&
-              !e1;
-  s.weights = same ? o.weights
-                   : std::make_shared<MappedMemory>(mapWeights(s.plan));
-  return start(std::move(impl));
+  return start(loadFolder(dir, options, other.impl.get()));
 }
 
 std::unique_ptr<Session> Session::loadEmbedded(std::string_view planJson,
