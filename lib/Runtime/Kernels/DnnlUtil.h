@@ -15,8 +15,17 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #ifdef LOOM_HAVE_OPENMP
 #include <omp.h>
-#include <algorithm>
+#elif defined(LOOM_HAVE_OPENMP_API)
+// libgomp's API without the compiler's OpenMP (lib/Runtime/CMakeLists.txt).
+extern "C" {
+void omp_set_num_threads(int);
+void omp_set_dynamic(int);
+int omp_get_thread_limit(void);
+int omp_get_active_level(void);
+int omp_get_max_active_levels(void);
+}
 #endif
+#include <algorithm>
 
 namespace loom::rt::dnnlutil {
 
@@ -90,7 +99,7 @@ inline dnnl::stream &cpuStream() {
 /// max-active-levels). Otherwise part of a convolution would silently not
 /// be computed.
 inline void setThreads(int threads) {
-#ifdef LOOM_HAVE_OPENMP
+#if defined(LOOM_HAVE_OPENMP) || defined(LOOM_HAVE_OPENMP_API)
   int n = threads > 0 ? threads : 1;
   omp_set_dynamic(0);
   n = std::min(n, std::max(1, omp_get_thread_limit()));
