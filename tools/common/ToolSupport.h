@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <utility>
@@ -54,6 +55,48 @@ inline bool hasHelpFlag(int argc, char **argv) {
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0)
       return true;
   return false;
+}
+
+/// Walks the arguments of a loom-run mode (`mode`: "--generate",
+/// "--scenario"): a flag in `switches` takes no value (any `=VALUE` is
+/// ignored) and goes to
+/// `onSwitch(flag)`; one in `valued` takes its `=VALUE` or the next argument
+/// and goes to `onValue(flag, value)`; an argument that is not a flag goes to
+/// `onPositional(arg)`; anything else is an error naming the mode. --help is
+/// the caller's to look for first (hasHelpFlag).
+template <typename OnSwitch, typename OnValue, typename OnPositional>
+void forEachModeArg(int argc, char **argv, const std::string &mode,
+                    std::initializer_list<const char *> switches,
+                    std::initializer_list<const char *> valued,
+                    OnSwitch onSwitch, OnValue onValue,
+                    OnPositional onPositional) {
+  auto isIn = [](std::initializer_list<const char *> set, const std::string &f) {
+    for (const char *k : set)
+      if (f == k)
+        return true;
+    return false;
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto [flag, value, inlineValue] = splitFlag(arg);
+    if (isIn(switches, flag)) {
+      onSwitch(flag);
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0) {
+      onPositional(arg);
+      continue;
+    }
+    if (!isIn(valued, flag))
+      throw ToolError{mode + ": unknown option '" + arg + "' (see loom-run " +
+                      mode + " --help)"};
+    if (!inlineValue) {
+      if (i + 1 >= argc)
+        throw ToolError{flag + " expects a value"};
+      value = argv[++i];
+    }
+    onValue(flag, value);
+  }
 }
 
 /// Parses `text` as an integer in [min, max] for `flag`.

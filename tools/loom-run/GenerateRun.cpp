@@ -99,52 +99,37 @@ GenerateOptions parseGenerateArgs(int argc, char **argv, bool &help) {
     help = true;
     return o;
   }
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto [flag, value, inlineValue] = splitFlag(arg);
-    if (flag == "--generate" || flag == "--quiet") {
-      o.quiet |= flag == "--quiet";
-      continue;
-    }
-    if (flag.rfind("--", 0) != 0) {
-      if (!o.dir.empty())
-        throw ToolError{"--generate: more than one folder ('" + o.dir +
-                        "', '" + arg + "')"};
-      o.dir = arg;
-      continue;
-    }
-    static const char *const known[] = {
-        "--prompt-ids", "--max-new-tokens", "--top-k", "--top-p",
-        "--temperature", "--seed", "--threads", "--warmup", "--json"};
-    if (std::find_if(std::begin(known), std::end(known), [&](const char *k) {
-          return flag == k;
-        }) == std::end(known))
-      throw ToolError{"--generate: unknown option '" + arg +
-                      "' (see loom-run --generate --help)"};
-    if (!inlineValue) {
-      if (i + 1 >= argc)
-        throw ToolError{flag + " expects a value"};
-      value = argv[++i];
-    }
-    if (flag == "--prompt-ids")
-      o.prompt = parseIds(value);
-    else if (flag == "--max-new-tokens")
-      o.newTokens = parseCount(flag, value, 0, 1L << 30);
-    else if (flag == "--top-k")
-      o.sample.topK = int(parseCount(flag, value, 0, 1L << 30));
-    else if (flag == "--top-p")
-      o.sample.topP = parseReal(flag, value, 1e-9, 1.0);
-    else if (flag == "--temperature")
-      o.sample.temperature = parseReal(flag, value, 1e-6, 1e6);
-    else if (flag == "--seed")
-      o.sample.seed = uint64_t(parseCount(flag, value, 0, 1L << 62));
-    else if (flag == "--threads")
-      o.threads = parseCount(flag, value, 1, 1024);
-    else if (flag == "--warmup")
-      o.warmup = parseCount(flag, value, 0, 1000);
-    else
-      o.json = value;
-  }
+  forEachModeArg(
+      argc, argv, "--generate", {"--generate", "--quiet"},
+      {"--prompt-ids", "--max-new-tokens", "--top-k", "--top-p",
+       "--temperature", "--seed", "--threads", "--warmup", "--json"},
+      [&](const std::string &flag) { o.quiet |= flag == "--quiet"; },
+      [&](const std::string &flag, const std::string &value) {
+        if (flag == "--prompt-ids")
+          o.prompt = parseIds(value);
+        else if (flag == "--max-new-tokens")
+          o.newTokens = parseCount(flag, value, 0, 1L << 30);
+        else if (flag == "--top-k")
+          o.sample.topK = int(parseCount(flag, value, 0, 1L << 30));
+        else if (flag == "--top-p")
+          o.sample.topP = parseReal(flag, value, 1e-9, 1.0);
+        else if (flag == "--temperature")
+          o.sample.temperature = parseReal(flag, value, 1e-6, 1e6);
+        else if (flag == "--seed")
+          o.sample.seed = uint64_t(parseCount(flag, value, 0, 1L << 62));
+        else if (flag == "--threads")
+          o.threads = parseCount(flag, value, 1, 1024);
+        else if (flag == "--warmup")
+          o.warmup = parseCount(flag, value, 0, 1000);
+        else
+          o.json = value;
+      },
+      [&](const std::string &arg) {
+        if (!o.dir.empty())
+          throw ToolError{"--generate: more than one folder ('" + o.dir +
+                          "', '" + arg + "')"};
+        o.dir = arg;
+      });
   if (o.dir.empty())
     throw ToolError{"--generate expects the folder written by loomc --generate"};
   if (o.prompt.empty())

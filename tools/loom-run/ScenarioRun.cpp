@@ -77,31 +77,24 @@ ScenarioOptions parseScenarioArgs(int argc, char **argv, bool &help) {
     help = true;
     return o;
   }
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto [flag, value, inlineValue] = splitFlag(arg);
-    if (flag == "--quiet") {
-      o.quiet = true;
-      continue;
-    }
-    if (flag != "--scenario" && flag != "--periods" && flag != "--json" &&
-        flag != "--threads")
-      throw ToolError{"--scenario: unknown option '" + arg +
-                      "' (see loom-run --scenario --help)"};
-    if (!inlineValue) {
-      if (i + 1 >= argc)
-        throw ToolError{flag + " expects a value"};
-      value = argv[++i];
-    }
-    if (flag == "--scenario")
-      o.dir = value;
-    else if (flag == "--periods")
-      o.periods = parseCount(flag, value, 1, 100000);
-    else if (flag == "--threads")
-      o.threads = parseCount(flag, value, 1, 1024);
-    else
-      o.json = value;
-  }
+  forEachModeArg(
+      argc, argv, "--scenario", {"--quiet"},
+      {"--scenario", "--periods", "--json", "--threads"},
+      [&](const std::string &) { o.quiet = true; },
+      [&](const std::string &flag, const std::string &value) {
+        if (flag == "--scenario")
+          o.dir = value;
+        else if (flag == "--periods")
+          o.periods = parseCount(flag, value, 1, 100000);
+        else if (flag == "--threads")
+          o.threads = parseCount(flag, value, 1, 1024);
+        else
+          o.json = value;
+      },
+      [&](const std::string &arg) {
+        throw ToolError{"--scenario: unknown option '" + arg +
+                        "' (see loom-run --scenario --help)"};
+      });
   if (o.dir.empty())
     throw ToolError{
         "--scenario expects the folder written by loomc --scenario"};
