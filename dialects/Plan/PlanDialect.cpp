@@ -228,8 +228,23 @@ LogicalResult InputOp::verify() {
 }
 
 LogicalResult OutputOp::verify() {
-  if (!isa_and_nonnull<AllocOp>(getBuffer().getDefiningOp()))
-    return emitOpError("output must name a plan.alloc buffer");
+  if (!isa_and_nonnull<AllocOp, StateOp>(getBuffer().getDefiningOp()))
+    return emitOpError("output must name a plan.alloc or plan.state buffer");
+  return success();
+}
+
+int64_t StateOp::getSizeInBytes() {
+  return byteSize(cast<ShapedType>(getBuffer().getType()));
+}
+
+LogicalResult StateOp::verify() {
+  if (getName().empty())
+    return emitOpError("name must not be empty");
+  // The name is what a runtime shares the storage by: one per plan.
+  for (Operation &other : *(*this)->getBlock())
+    if (auto s = dyn_cast<StateOp>(other); s && s != *this &&
+                                            s.getName() == getName())
+      return emitOpError("another plan.state is named '") << getName() << "'";
   return success();
 }
 

@@ -143,6 +143,32 @@ def Plan_WeightOp : Plan_Op<"weight"> {
   }];
 }
 
+def Plan_StateOp : Plan_Op<"state"> {
+  let summary = "a buffer that keeps its value from one run to the next";
+  let description = [{
+    State owned by the program that runs the plan, not by one run: a
+    runtime allocates it once (zeroed), keeps its bytes between runs and may
+    give several plans the same storage for the same `name` (the prefill and
+    decode plans of a generation program share their KV cache this way,
+    docs/generation.md). It lies in no device arena: on the shared-memory
+    SoCs Loom targets every device reads and writes it in place, so no
+    transfer is ever made for it. Tasks may read it before any task of the
+    run writes it (they see the previous run's bytes), and a task may write
+    part of it (`state_write`). A graph output may name it.
+
+    ```mlir
+    %kv = plan.state {name = "present.0.key"} : memref<1x4x256x32xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name);
+  let results = (outs Plan_Buffer:$buffer);
+  let assemblyFormat = "attr-dict `:` type($buffer)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getSizeInBytes();
+  }];
+}
+
 def Plan_ViewOp : Plan_Op<"view", [Pure]> {
   let summary = "a contiguous part of a buffer";
   let description = [{

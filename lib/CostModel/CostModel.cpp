@@ -44,6 +44,12 @@ Work loom::cost::estimateWork(const KernelDesc &k) {
       w.bytes += double(t->bytes());
       outElems += t->numElements();
     }
+  if (k.kernel == "state_write" && !k.inputs.empty() && k.inputs[0]) {
+    // Writes its input into part of a state buffer: it moves the input's
+    // bytes, not the whole state.
+    w.bytes = 2.0 * double(k.inputs[0]->bytes());
+    outElems = k.inputs[0]->numElements();
+  }
   auto input = [&](size_t i) -> const std::optional<TensorDesc> & {
     static const std::optional<TensorDesc> none;
     return i < k.inputs.size() ? k.inputs[i] : none;

@@ -202,7 +202,7 @@ struct Emitter {
     DenseMap<Value, int64_t> bufferId, taskId;
     SmallVector<Operation *> buffers, tasks;
     for (Operation &op : body) {
-      if (isa<AllocOp, WeightOp, ViewOp>(op)) {
+      if (isa<AllocOp, WeightOp, ViewOp, StateOp>(op)) {
         bufferId[op.getResult(0)] = int64_t(buffers.size());
         buffers.push_back(&op);
       } else if (isa<TaskOp, TransferOp>(op)) {
@@ -357,6 +357,11 @@ struct Emitter {
                                           : *srcWeight.getOffset()) +
                                 v.getByteOffset()));
             j.attribute("size_bytes", byteSize(type));
+          } else if (auto st = dyn_cast<StateOp>(op)) {
+            j.attribute("name", st.getName());
+            j.attribute("arena", "state");
+            j.attribute("offset", int64_t(0));
+            j.attribute("size_bytes", st.getSizeInBytes());
           } else {
             auto w = cast<WeightOp>(op);
             j.attribute("name", w.getName().value_or(""));
@@ -394,6 +399,14 @@ struct Emitter {
       for (auto out : body.getOps<OutputOp>())
         io(out.getBuffer(), out.getName(), false);
     });
+    if (!body.getOps<StateOp>().empty())
+      j.attributeArray("state", [&] {
+        for (auto st : body.getOps<StateOp>())
+          j.object([&] {
+            j.attribute("name", st.getName());
+            j.attribute("buffer", bufferId.lookup(st.getBuffer()));
+          });
+      });
 
     // Cross-queue dependencies, grouped by signalling task.
     std::map<int64_t, SmallVector<int64_t>> events;

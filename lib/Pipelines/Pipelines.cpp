@@ -10,6 +10,12 @@ void loom::addPlanPipeline(OpPassManager &pm,
   plan::PlanFromLoomOptions planOptions;
   planOptions.target = options.target;
   pm.addPass(plan::createPlanFromLoom(planOptions));
+  if (!options.stateBindings.empty()) {
+    plan::PlanBindStateOptions stateOptions;
+    stateOptions.bindings.assign(options.stateBindings.begin(),
+                                 options.stateBindings.end());
+    pm.addPass(plan::createPlanBindState(stateOptions));
+  }
   plan::PlanEstimateCostsOptions costOptions;
   costOptions.costTable = options.costTable;
   costOptions.allowForeignCostTable = options.allowForeignCostTable;

@@ -1,21 +1,24 @@
 //===- Generator.cpp - Token generation over a generation program ---------===//
 //
 // A program has one or more contexts, each a prefill and a decode plan over
-// a cache of `capacity` slots; both plans see the cache through their own
-// past inputs, [1, H, capacity, D] for every key and value, of which the
-// first `position` slots hold tokens. A run appends its n new tokens after
-// the past (present is [1, H, capacity + n, D]), and attention_mask marks
-// the slots that hold tokens: [0, position) and the new ones. After the
-// run, the new tokens' keys and values (the last n slots of present) are
-// written into both plans' past inputs at [position, position + n): only
-// the new entries move. The positions come from position_ids, so a token's
-// slot is its position. A run uses the smallest context that will hold its
-// tokens; when that is a larger one than the last run's, the cached tokens
-// are copied into it first (once per context, until reset).
+// a KV cache of `capacity` slots. The cache is the plans' state buffers
+// (one per key and value, [1, H, capacity, D], named after the present
+// output), shared by the context's two plans: slot i holds the token at
+// position i, and the first `position` slots hold tokens. A run of n tokens
+// (the plan's count) writes its keys and values into the last n slots in
+// place (the plans' state_write tasks: the cache itself is never copied),
+// and attention_mask marks the slots that hold tokens: [0, position) and
+// the run's own. After the run, the run's real tokens move from the tail to
+// [position, position + count): only the new entries move. The positions
+// come from position_ids, so a token's slot is its position. A run uses the
+// smallest context that holds it (GenerationRules.h); when that is a larger
+// one than the last run's, the cached tokens are copied into it first (once
+// per context, until reset).
 //
 //===----------------------------------------------------------------------===//
 #include "loom/Runtime/Generator.h"
 
+#include "loom/Runtime/GenerationRules.h"
 #include "loom/Runtime/Plan.h"
 
 #include <nlohmann/json.hpp>
@@ -41,21 +44,25 @@ std::string shapeText(const Shape &s) {
 }
 } // namespace
 
+namespace gen = generation;
+
 struct Generator::Impl {
   std::string file; // generate.json, for messages
   int64_t C = 0, N = 0, pos = 0;
 
-  /// One plan and where its named inputs and outputs are.
+  /// One plan and where its named inputs, outputs and states are.
   struct Stage {
     std::unique_ptr<Session> session;
     int64_t n = 0; // tokens per run
     size_t ids = 0, mask = 0, positions = 0, logits = 0;
-    std::vector<size_t> past, present; // one per cache tensor
+    std::vector<size_t> states; // one per cache tensor
   };
   /// The prefill and decode plans over a cache of `capacity` slots.
   struct Context {
     int64_t capacity = 0;
     Stage prefill, decode;
+    /// Cache tensor k's storage (shared by both plans).
+    uint8_t *cache(size_t k) { return prefill.session->stateStorage(prefill.states[k]); }
   };
   /// Smallest capacity first; the last one is C.
   std::vector<Context> contexts;
@@ -74,21 +81,19 @@ struct Generator::Impl {
     throw PlanError(file + ": " + what);
   }
 
+  /// Loads plan folder `sub` of context `capacity` into `st`: with the
+  /// weights of the program's first plan and, for the decode plan, the
+  /// states of its context's prefill plan (`shareFrom`).
   void bind(Stage &st, int64_t capacity, const nlohmann::json &j,
             const std::string &sub, const std::string &dir,
-            const SessionOptions &options) {
+            const SessionOptions &options, const Session *shareFrom,
+            Session::Sharing sharing) {
     if (sub.empty() || sub.find('/') != std::string::npos || sub == "." ||
         sub == "..")
       fail("contexts: '" + sub + "' is not a folder of the program");
-    // Every plan after the first reads the weights through the first's
-    // mapping (one weights.bin for the program: mapped once).
-    const Session *first =
-        contexts.empty() || !contexts.front().prefill.session
-            ? nullptr
-            : contexts.front().prefill.session.get();
-    st.session = first ? Session::loadSharingWeights(dir + "/" + sub, *first,
-                                                     options)
-                       : Session::load(dir + "/" + sub, options);
+    st.session = shareFrom ? Session::loadSharing(dir + "/" + sub, *shareFrom,
+                                                  options, sharing)
+                           : Session::load(dir + "/" + sub, options);
     Session &s = *st.session;
     auto input = [&](const char *field) {
       std::string name = j.at(field).get<std::string>();
@@ -108,9 +113,10 @@ struct Generator::Impl {
     st.logits = *l;
     const Shape &idShape = s.inputs()[st.ids].shape;
     if (s.inputs()[st.ids].dtype != DType::I64 || idShape.size() != 2 ||
-        idShape[0] != 1)
+        idShape[0] != 1 || idShape[1] < 1 || idShape[1] > capacity)
       fail("input_ids of plan '" + sub + "' is " + shapeText(idShape) +
-           "; expected int64 [1, tokens]");
+           "; expected int64 [1, tokens] with at most " +
+           std::to_string(capacity) + " tokens");
     st.n = idShape[1];
     auto expect = [&](size_t index, DType dt, const Shape &want,
                       const std::string &what) {
@@ -119,7 +125,7 @@ struct Generator::Impl {
         fail(what + " of plan '" + sub + "' is " + shapeText(info.shape) +
              "; expected " + shapeText(want));
     };
-    expect(st.mask, DType::I64, {1, capacity + st.n}, "attention_mask");
+    expect(st.mask, DType::I64, {1, capacity}, "attention_mask");
     expect(st.positions, DType::I64, {1, st.n}, "position_ids");
     const TensorInfo &lg = s.outputs()[st.logits];
     if (lg.dtype != DType::F32 || lg.shape.size() != 3 || lg.shape[0] != 1 ||
@@ -131,77 +137,73 @@ struct Generator::Impl {
     vocab = lg.shape[2];
     const auto &kv = j.at("kv");
     for (size_t k = 0; k < kv.size(); ++k) {
+      const std::string at = "kv[" + std::to_string(k) + "]";
       std::string p = kv[k].at("past").get<std::string>();
       std::string q = kv[k].at("present").get<std::string>();
-      auto pi = s.findInput(p);
-      auto qi = s.findOutput(q);
-      if (!pi || !qi)
-        fail("kv[" + std::to_string(k) + "]: plan '" + sub + "' has no " +
-             (!pi ? "input '" + p : "output '" + q) + "'");
-      const TensorInfo &pin = s.inputs()[*pi];
-      const TensorInfo &qout = s.outputs()[*qi];
-      if (pin.shape.size() != 4 || pin.shape[0] != 1 ||
-          pin.shape[2] != capacity)
-        fail("kv[" + std::to_string(k) + "]: '" + p + "' of plan '" + sub +
-             "' is " + shapeText(pin.shape) + "; expected [1, heads, " +
+      if (s.findInput(p))
+        fail(at + ": plan '" + sub + "' takes '" + p +
+             "' as an input; a generation program keeps its cache in state "
+             "buffers (compile it again with loomc --generate)");
+      auto si = s.findState(q);
+      if (!si)
+        fail(at + ": plan '" + sub + "' has no state buffer '" + q + "'");
+      const TensorInfo &state = s.states()[*si];
+      if (state.shape.size() != 4 || state.shape[0] != 1 ||
+          state.shape[2] != capacity)
+        fail(at + ": state '" + q + "' of plan '" + sub + "' is " +
+             shapeText(state.shape) + "; expected [1, heads, " +
              std::to_string(capacity) + ", head]");
-      Shape want = pin.shape;
-      want[2] = capacity + st.n;
-      if (qout.shape != want || qout.dtype != pin.dtype)
-        fail("kv[" + std::to_string(k) + "]: '" + q + "' of plan '" + sub +
-             "' is " + shapeText(qout.shape) + "; expected " +
-             shapeText(want));
-      Cache c{pin.shape[1], pin.shape[3], dtypeSize(pin.dtype)};
+      Cache c{state.shape[1], state.shape[3], dtypeSize(state.dtype)};
       if (caches.size() <= k)
         caches.push_back(c);
       else if (caches[k].heads != c.heads || caches[k].headDim != c.headDim ||
                caches[k].elem != c.elem)
-        fail("kv[" + std::to_string(k) + "]: the plans disagree on its shape");
-      st.past.push_back(*pi);
-      st.present.push_back(*qi);
+        fail(at + ": the plans disagree on its shape");
+      st.states.push_back(*si);
     }
   }
 
-  /// Copies the first `count` slots of cache `k` from one plan's past input
-  /// to another's (capacities cFrom and cTo), at slot `at` of the target.
-  static void copySlots(const Cache &c, const uint8_t *from, int64_t cFrom,
+  /// Copies `count` slots of cache `k` from slot `fromSlot` of a cache of
+  /// `cFrom` slots to slot `toSlot` of one of `cTo` (the same cache when the
+  /// pointers are equal; the ranges may overlap).
+  static void moveSlots(const Cache &c, const uint8_t *from, int64_t cFrom,
                         int64_t fromSlot, uint8_t *to, int64_t cTo,
                         int64_t toSlot, int64_t count) {
     size_t row = size_t(c.headDim) * c.elem;
     for (int64_t h = 0; h < c.heads; ++h)
-      std::memcpy(to + (size_t(h) * size_t(cTo) + size_t(toSlot)) * row,
-                  from + (size_t(h) * size_t(cFrom) + size_t(fromSlot)) * row,
-                  size_t(count) * row);
+      std::memmove(to + (size_t(h) * size_t(cTo) + size_t(toSlot)) * row,
+                   from + (size_t(h) * size_t(cFrom) + size_t(fromSlot)) * row,
+                   size_t(count) * row);
   }
 
-  /// Makes the smallest context that holds `need` tokens current, moving
-  /// the cached tokens [0, pos) into its plans' caches when it changes.
-  Context &contextFor(int64_t need) {
+  /// The smallest context whose capacity is at least `need`, and not
+  /// smaller than the current one (a context only grows until reset).
+  size_t contextIndex(int64_t need) const {
     size_t next = 0;
-    while (contexts[next].capacity < need)
-      ++next; // need <= C, the last capacity
-    if (next < current)
-      next = current; // a context only grows until reset
+    while (next + 1 < contexts.size() && contexts[next].capacity < need)
+      ++next;
+    return std::max(next, current);
+  }
+
+  /// Makes context `next` current, moving the cached tokens [0, pos) into
+  /// its cache when it changes.
+  Context &use(size_t next) {
     if (next != current && pos > 0) {
       Context &from = contexts[current], &to = contexts[next];
       for (size_t k = 0; k < caches.size(); ++k)
-        for (Stage *dst : {&to.prefill, &to.decode})
-          copySlots(caches[k],
-                    from.decode.session->inputStorage(from.decode.past[k]),
-                    from.capacity, 0,
-                    dst->session->inputStorage(dst->past[k]), to.capacity, 0,
-                    pos);
+        moveSlots(caches[k], from.cache(k), from.capacity, 0, to.cache(k),
+                  to.capacity, 0, pos);
     }
     current = next;
     return contexts[current];
   }
 
   /// Runs `st` of context `cx` over `count` tokens (count <= st.n; the rest
-  /// is padding).
+  /// is padding). The context holds the run: pos + st.n <= capacity.
   std::vector<float> run(Context &cx, Stage &st, const int64_t *tokens,
                          int64_t count) {
     Session &s = *st.session;
-    const int64_t cap = cx.capacity;
+    const int64_t cap = cx.capacity, tail = cap - st.n;
     auto *ids = reinterpret_cast<int64_t *>(s.inputStorage(st.ids));
     auto *positions = reinterpret_cast<int64_t *>(s.inputStorage(st.positions));
     auto *mask = reinterpret_cast<int64_t *>(s.inputStorage(st.mask));
@@ -211,16 +213,13 @@ struct Generator::Impl {
       positions[i] = pos + std::min(i, count - 1);
     }
     for (int64_t slot = 0; slot < cap; ++slot)
-      mask[slot] = slot < pos ? 1 : 0;
-    for (int64_t i = 0; i < st.n; ++i)
-      mask[cap + i] = i < count ? 1 : 0;
+      mask[slot] = slot < pos || (slot >= tail && slot < tail + count) ? 1 : 0;
     s.run();
-    // The new tokens' keys and values (the last n slots of present) into
-    // both plans' caches of this context, at their positions.
-    for (size_t k = 0; k < caches.size(); ++k)
-      for (Stage *dst : {&cx.prefill, &cx.decode})
-        copySlots(caches[k], s.outputStorage(st.present[k]), cap + st.n, cap,
-                  dst->session->inputStorage(dst->past[k]), cap, pos, count);
+    // The run's real tokens, written at the tail, to their positions.
+    if (tail != pos)
+      for (size_t k = 0; k < caches.size(); ++k)
+        moveSlots(caches[k], cx.cache(k), cap, tail, cx.cache(k), cap, pos,
+                  count);
     pos += count;
     const auto *logits =
         reinterpret_cast<const float *>(s.outputStorage(st.logits));
@@ -228,14 +227,9 @@ struct Generator::Impl {
                               logits + count * vocab);
   }
 
+  /// Back to position 0. The caches keep their bytes: the mask hides every
+  /// slot the next tokens have not written.
   void clearCaches() {
-    for (Context &cx : contexts)
-      for (Stage *st : {&cx.prefill, &cx.decode})
-        for (size_t k = 0; k < st->past.size(); ++k) {
-          const TensorInfo &info = st->session->inputs()[st->past[k]];
-          std::memset(st->session->inputStorage(st->past[k]), 0,
-                      size_t(numElements(info.shape)) * dtypeSize(info.dtype));
-        }
     pos = 0;
     current = 0;
   }
@@ -257,8 +251,8 @@ std::unique_ptr<Generator> Generator::load(const std::string &dir,
     in >> j;
     if (j.at("format").get<std::string>() != "loom-generate")
       impl->fail("format: expected \"loom-generate\"");
-    if (j.at("version").get<int64_t>() != 2)
-      impl->fail("version: this runtime reads version 2 (compile the program "
+    if (j.at("version").get<int64_t>() != 3)
+      impl->fail("version: this runtime reads version 3 (compile the program "
                  "again with loomc --generate)");
     impl->C = j.at("max_context").get<int64_t>();
     impl->N = j.at("prefill_chunk").get<int64_t>();
@@ -281,10 +275,16 @@ std::unique_ptr<Generator> Generator::load(const std::string &dir,
                    std::to_string(impl->C) + ")");
       Impl::Context &cx = impl->contexts.emplace_back();
       cx.capacity = cap;
+      // Every plan reads the weights through the first's mapping (one
+      // weights.bin for the program: mapped once); a context's decode plan
+      // shares its prefill plan's states (one KV cache).
+      const Session *first =
+          i ? impl->contexts.front().prefill.session.get() : nullptr;
       impl->bind(cx.prefill, cap, j, contexts[i].at("prefill").get<std::string>(),
-                 dir, options);
+                 dir, options, first, Session::Sharing::Weights);
       impl->bind(cx.decode, cap, j, contexts[i].at("decode").get<std::string>(),
-                 dir, options);
+                 dir, options, cx.prefill.session.get(),
+                 Session::Sharing::WeightsAndState);
       if (cx.prefill.n != impl->N || cx.decode.n != 1)
         impl->fail("contexts[" + std::to_string(i) + "]: the prefill plan runs " +
                    std::to_string(cx.prefill.n) + " tokens and the decode plan " +
@@ -319,16 +319,22 @@ std::vector<float> Generator::prefill(const std::vector<int64_t> &tokens) {
   std::vector<float> logits;
   for (size_t at = 0; at < tokens.size(); at += size_t(g.N)) {
     int64_t count = std::min<int64_t>(g.N, int64_t(tokens.size() - at));
-    Impl::Context &cx = g.contextFor(g.pos + count);
     // A short last chunk runs as decode steps when the plans' predicted
     // times say that is cheaper than a chunk of N padded tokens (e.g. a
-    // one-token prompt): the same results, decided from the plans alone.
-    if (count < g.N && double(count) * cx.decode.session->plan().makespanUs <
-                           cx.prefill.session->plan().makespanUs) {
+    // one-token prompt), and so does a chunk too close to the end of the
+    // context for a prefill run: the same results, decided from the plans
+    // alone.
+    size_t chunkCx = g.contextIndex(gen::capacityNeeded(g.pos, g.N));
+    size_t stepCx = g.contextIndex(gen::capacityNeeded(g.pos + count - 1, 1));
+    if (gen::chunkAsDecodeSteps(
+            g.pos, count, g.N, g.C,
+            g.contexts[stepCx].decode.session->plan().makespanUs,
+            g.contexts[chunkCx].prefill.session->plan().makespanUs)) {
       for (int64_t i = 0; i < count; ++i)
-        logits = g.run(cx, cx.decode, tokens.data() + at + size_t(i), 1);
+        logits = step(tokens[at + size_t(i)]);
       continue;
     }
+    Impl::Context &cx = g.use(chunkCx);
     logits = g.run(cx, cx.prefill, tokens.data() + at, count);
   }
   return logits;
@@ -339,7 +345,7 @@ std::vector<float> Generator::step(int64_t token) {
   if (g.pos >= g.C)
     throw SessionError("step: the context of " + std::to_string(g.C) +
                        " tokens is full (loomc --max-context)");
-  Impl::Context &cx = g.contextFor(g.pos + 1);
+  Impl::Context &cx = g.use(g.contextIndex(gen::capacityNeeded(g.pos, 1)));
   return g.run(cx, cx.decode, &token, 1);
 }
 
@@ -396,26 +402,23 @@ GeneratorMemory Generator::memory() const {
       }
     by.push_back({device, bytes});
   };
-  for (const Impl::Context &cx : impl->contexts)
+  for (const Impl::Context &cx : impl->contexts) {
+    // The cache: the context's state buffers, which its two plans share.
+    // They lie in no device arena: every device reads them in place.
+    const Plan &prefill = cx.prefill.session->plan();
+    for (size_t index : cx.prefill.states) {
+      uint64_t bytes = prefill.buffers[prefill.states[index].buffer].sizeBytes;
+      m.kvCache += bytes;
+      add(m.kvCacheByDevice, "shared", bytes);
+    }
     for (const Impl::Stage *st : {&cx.prefill, &cx.decode}) {
       const Plan &plan = st->session->plan();
-      // Per arena: its peak, less the cache inputs it holds.
-      std::vector<uint64_t> rest;
-      for (const PlanArena &a : plan.arenas)
-        rest.push_back(a.peakBytes);
-      for (size_t index : st->past) {
-        const PlanBuffer &b = plan.buffers[plan.inputs[index].buffer];
-        if (!b.arenaIndex)
-          continue;
-        rest[*b.arenaIndex] -= b.sizeBytes;
-        m.kvCache += b.sizeBytes;
-        add(m.kvCacheByDevice, plan.arenas[*b.arenaIndex].device, b.sizeBytes);
-      }
-      for (size_t i = 0; i < plan.arenas.size(); ++i) {
-        m.activations += rest[i];
-        add(m.activationsByDevice, plan.arenas[i].device, rest[i]);
+      for (const PlanArena &a : plan.arenas) {
+        m.activations += a.peakBytes;
+        add(m.activationsByDevice, a.device, a.peakBytes);
       }
     }
+  }
   return m;
 }
 

@@ -555,6 +555,10 @@ Plan convert(const Node &root) {
     p.inputs.push_back(parseValue(n, /*isInput=*/true));
   for (const Node &n : root.key("outputs").elements())
     p.outputs.push_back(parseValue(n, /*isInput=*/false));
+  if (auto state = root.optionalKey("state"))
+    for (const Node &n : state->elements())
+      p.states.push_back(
+          PlanState{n.key("name").str(), parseRef(n.key("buffer"), "buffer id")});
   std::vector<Node> tasks = root.key("tasks").elements();
   for (size_t i = 0; i < tasks.size(); ++i)
     p.tasks.push_back(parseTask(tasks[i], i, /*depth=*/0));

@@ -37,6 +37,7 @@ public:
   void run() {
     resolveDevicesAndArenas();
     checkBuffers();
+    checkStates();
     checkValues();
     checkTasks();
     checkBodyWrites();
@@ -75,6 +76,9 @@ private:
       if (name == kWeightsArenaName)
         fail(elementPath("arenas", i) + ".name",
              "'weights' is reserved for the weights file");
+      if (name == kStateArenaName)
+        fail(elementPath("arenas", i) + ".name",
+             "'state' is reserved for the state buffers");
       if (!arenaIds.emplace(name, i).second)
         fail(elementPath("arenas", i) + ".name",
              "duplicate arena name " + quoted(name));
@@ -117,6 +121,17 @@ private:
         b.arenaIndex.reset();
         limit = p.weights.sizeBytes;
         alignment = p.weights.alignment;
+      } else if (b.arena == kStateArenaName) {
+        // Each state buffer is its own block (checkStates names them).
+        b.arenaIndex.reset();
+        if (b.viewOf)
+          fail(path + ".view_of", "a state buffer cannot be a view");
+        if (b.offset != 0)
+          fail(path + ".offset", std::to_string(b.offset) +
+                                     "; a state buffer is its own block and "
+                                     "has offset 0");
+        limit = b.sizeBytes;
+        alignment = 1;
       } else {
         b.arenaIndex = p.findArena(b.arena);
         if (!b.arenaIndex)
@@ -165,6 +180,36 @@ private:
     }
   }
 
+  /// `state` names every buffer of arena "state" exactly once, by distinct
+  /// non-empty names.
+  void checkStates() {
+    std::set<std::string> names;
+    for (size_t i = 0; i < p.states.size(); ++i) {
+      const PlanState &st = p.states[i];
+      const std::string path = elementPath("state", i);
+      if (st.name.empty())
+        fail(path + ".name", "a state buffer needs a name");
+      if (!names.insert(st.name).second)
+        fail(path + ".name", "duplicate state name " + quoted(st.name));
+      buffer(st.buffer, path + ".buffer");
+      PlanBuffer &b = p.buffers[st.buffer];
+      if (b.arena != kStateArenaName)
+        fail(path + ".buffer", "buffer " + std::to_string(st.buffer) +
+                                   " lies in arena " + quoted(b.arena) +
+                                   ", not 'state'");
+      if (b.stateIndex)
+        fail(path + ".buffer", "buffer " + std::to_string(st.buffer) +
+                                   " is also " +
+                                   elementPath("state", *b.stateIndex));
+      b.stateIndex = i;
+    }
+    for (size_t i = 0; i < p.buffers.size(); ++i)
+      if (p.buffers[i].arena == kStateArenaName && !p.buffers[i].stateIndex)
+        fail(elementPath("buffers", i) + ".arena",
+             "buffer " + std::to_string(i) +
+                 " lies in arena 'state' but no entry of 'state' names it");
+  }
+
   /// Inputs and outputs name buffers of their dtype and shape; folded inputs
   /// live in the weights, the others in an arena.
   void checkValues() {
@@ -202,6 +247,10 @@ private:
                                  "buffer " +
                                      std::to_string(v.buffer) +
                                      " lies in arena " + quoted(b.arena));
+        if (isInput && b.isState())
+          fail(path + ".buffer", "buffer " + std::to_string(v.buffer) +
+                                     " is a state buffer; a state buffer "
+                                     "holds its own value and is no input");
         if (isInput && !v.folded && b.isWeights())
           fail(path + ".buffer", "buffer " + std::to_string(v.buffer) +
                                      " is a weights buffer, but the input is "
@@ -485,7 +534,8 @@ private:
   /// Whether a body task may read buffer `id` given the `readable` buffers
   /// of its body: weights, plan inputs, or (a part of) a readable buffer.
   bool mayRead(size_t id, const std::set<size_t> &readable) const {
-    if (p.buffers[id].isWeights() || readable.count(id) ||
+    if (p.buffers[id].isWeights() || p.buffers[id].isState() ||
+        readable.count(id) ||
         readable.count(root(id)))
       return true;
     for (const PlanValue &v : p.inputs)
@@ -580,6 +630,8 @@ private:
       std::string why;
       if (p.buffers[x.buffer].isWeights())
         why = "it is a weights buffer";
+      else if (p.buffers[x.buffer].isState())
+        why = "it is a state buffer";
       else if (planValues.count(r))
         why = "it holds an input or output of the plan";
       else if (own.count(r))
@@ -632,8 +684,9 @@ private:
     std::vector<bool> hasValue(p.buffers.size(), false);
     for (const PlanValue &v : p.inputs)
       hasValue[v.buffer] = true;
+    // A state buffer holds its previous value (zeros before the first run).
     for (size_t i = 0; i < p.buffers.size(); ++i)
-      if (p.buffers[i].isWeights())
+      if (p.buffers[i].isWeights() || p.buffers[i].isState())
         hasValue[i] = true;
     for (size_t i = 0; i < p.tasks.size(); ++i) {
       for (const auto &o : p.tasks[i].outputs)
@@ -664,7 +717,7 @@ private:
 
     std::vector<std::vector<size_t>> byArena(p.arenas.size());
     for (size_t i = 0; i < p.buffers.size(); ++i)
-      if (!p.buffers[i].isWeights() && p.buffers[i].sizeBytes > 0)
+      if (p.buffers[i].arenaIndex && p.buffers[i].sizeBytes > 0)
         byArena[*p.buffers[i].arenaIndex].push_back(i);
     for (size_t arena = 0; arena < byArena.size(); ++arena) {
       std::vector<size_t> &ids = byArena[arena];
@@ -680,7 +733,7 @@ private:
             k == 0 || end(ids[k]) > end(maxEnd[k - 1]) ? ids[k] : maxEnd[k - 1];
       for (const auto &[id, path] : pinned) {
         const PlanBuffer &b = p.buffers[id];
-        if (b.isWeights() || b.sizeBytes == 0 || *b.arenaIndex != arena)
+        if (!b.arenaIndex || b.sizeBytes == 0 || *b.arenaIndex != arena)
           continue;
         // First position whose offset is >= b.offset.
         size_t lo = size_t(std::lower_bound(ids.begin(), ids.end(), b.offset,
@@ -862,9 +915,10 @@ private:
         resource = t.device + "[" + std::to_string(t.queue) + "]";
       } else {
         auto arenaOf = [&](const std::optional<size_t> &b) {
-          return b && !p.buffers[*b].isWeights()
+          return b && p.buffers[*b].arenaIndex
                      ? p.arenas[*p.buffers[*b].arenaIndex].device
-                     : std::string("weights");
+                     : b && p.buffers[*b].isState() ? std::string("state")
+                                                   : std::string("weights");
         };
         resource = "link " + arenaOf(t.inputs.empty() ? std::nullopt : t.inputs[0]) +
                    "->" + arenaOf(t.outputs.empty() ? std::nullopt : t.outputs[0]);
@@ -913,7 +967,7 @@ private:
     std::vector<std::vector<size_t>> byArena(p.arenas.size());
     for (size_t i = 0; i < p.buffers.size(); ++i) {
       const PlanBuffer &b = p.buffers[i];
-      if (b.isWeights() || b.viewOf || b.sizeBytes == 0)
+      if (!b.arenaIndex || b.viewOf || b.sizeBytes == 0)
         continue;
       if (first[i] < 0)
         first[i] = 0;
@@ -1010,7 +1064,9 @@ private:
       std::optional<size_t> writer;
       std::vector<size_t> readers;
     };
-    std::vector<std::map<uint64_t, Segment>> memory(p.arenas.size());
+    // One memory per arena, then one per state buffer (its own block).
+    std::vector<std::map<uint64_t, Segment>> memory(p.arenas.size() +
+                                                    p.states.size());
     // Splits the segments of `arena` at `at` so that one starts there.
     auto split = [&](std::map<uint64_t, Segment> &m, uint64_t at) {
       auto it = m.upper_bound(at);
@@ -1028,7 +1084,8 @@ private:
       const PlanBuffer &b = p.buffers[buffer];
       if (b.isWeights() || b.sizeBytes == 0)
         return;
-      auto &m = memory[*b.arenaIndex];
+      auto &m = memory[b.arenaIndex ? *b.arenaIndex
+                                    : p.arenas.size() + *b.stateIndex];
       uint64_t lo = b.offset, hi = b.offset + b.sizeBytes;
       split(m, lo);
       split(m, hi);

@@ -96,20 +96,27 @@ MappedMemory mapWeights(const Plan &plan) {
   return MappedMemory(p, plan.weights.sizeBytes);
 }
 
-/// Maps a zero-filled anonymous arena of `arena.peakBytes` (at least one
-/// byte). Mappings are page-aligned, which satisfies every valid alignment.
-MappedMemory mapArena(const Plan &plan, size_t index) {
-  const PlanArena &arena = plan.arenas[index];
-  size_t size = std::max<uint64_t>(arena.peakBytes, 1);
+/// Maps `bytes` (at least one) of zero-filled anonymous memory for `what`
+/// (at JSON path `path` in messages). Mappings are page-aligned, which
+/// satisfies every valid alignment.
+MappedMemory mapZeroed(const Plan &plan, const std::string &path,
+                       uint64_t bytes, const std::string &what) {
+  size_t size = std::max<uint64_t>(bytes, 1);
   void *p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED)
-    detail::planFail(plan.planPath, detail::elementPath("arenas", index),
-                     "cannot allocate " + std::to_string(arena.peakBytes) +
-                         " bytes for arena '" + arena.name +
-                         "': " + std::strerror(errno));
-  MappedMemory m(p, size);
-  if (reinterpret_cast<uintptr_t>(p) % arena.alignment != 0)
+    detail::planFail(plan.planPath, path,
+                     "cannot allocate " + std::to_string(bytes) +
+                         " bytes for " + what + ": " + std::strerror(errno));
+  return MappedMemory(p, size);
+}
+
+/// Maps a zero-filled arena of `arena.peakBytes`.
+MappedMemory mapArena(const Plan &plan, size_t index) {
+  const PlanArena &arena = plan.arenas[index];
+  MappedMemory m = mapZeroed(plan, detail::elementPath("arenas", index),
+                             arena.peakBytes, "arena '" + arena.name + "'");
+  if (reinterpret_cast<uintptr_t>(m.bytes()) % arena.alignment != 0)
     detail::planFail(plan.planPath, detail::elementPath("arenas", index),
                      "cannot align arena '" + arena.name + "' to " +
                          std::to_string(arena.alignment) + " bytes");
@@ -215,10 +222,12 @@ TensorInfo infoOf(const PlanValue &v) {
 
 namespace {
 /// Loads the plan folder `dir`; its weights through `shareFrom`'s mapping
-/// when that session's plan names the same file (see loadSharingWeights).
+/// when that session's plan names the same file, and its state buffers in
+/// `shareFrom`'s storage where the names match (see loadSharing).
 std::unique_ptr<SessionImpl> loadFolder(const std::string &dir,
                                         SessionOptions options,
-                                        const SessionImpl *shareFrom) {
+                                        const SessionImpl *shareFrom,
+                                        bool shareState) {
   registerBuiltinKernels();
   auto impl = std::make_unique<SessionImpl>();
   SessionImpl &s = *impl;
@@ -233,19 +242,41 @@ std::unique_ptr<SessionImpl> loadFolder(const std::string &dir,
     s.weights = shareFrom->weights;
   else
     s.weights = std::make_shared<MappedMemory>(mapWeights(s.plan));
+  s.states.resize(s.plan.states.size());
+  if (shareFrom && shareState)
+    for (size_t i = 0; i < s.plan.states.size(); ++i) {
+      const PlanState &st = s.plan.states[i];
+      const PlanBuffer &b = s.plan.buffers[st.buffer];
+      for (size_t j = 0; j < shareFrom->plan.states.size(); ++j) {
+        if (shareFrom->plan.states[j].name != st.name)
+          continue;
+        const PlanBuffer &o =
+            shareFrom->plan.buffers[shareFrom->plan.states[j].buffer];
+        if (o.dtype != b.dtype || o.shape != b.shape)
+          detail::planFail(s.plan.planPath, detail::elementPath("state", i),
+                           "state '" + st.name + "' is " +
+                               shapeText(b.dtype, b.shape) + " here but " +
+                               shapeText(o.dtype, o.shape) + " in " +
+                               shareFrom->plan.planPath +
+                               ", which shares its state");
+        s.states[i] = shareFrom->states[j];
+      }
+    }
   return impl;
 }
 } // namespace
 
 std::unique_ptr<Session> Session::load(const std::string &dir,
                                        SessionOptions options) {
-  return start(loadFolder(dir, options, nullptr));
+  return start(loadFolder(dir, options, nullptr, false));
 }
 
-std::unique_ptr<Session> Session::loadSharingWeights(const std::string &dir,
-                                                     const Session &other,
-                                                     SessionOptions options) {
-  return start(loadFolder(dir, options, other.impl.get()));
+std::unique_ptr<Session> Session::loadSharing(const std::string &dir,
+                                              const Session &other,
+                                              SessionOptions options,
+                                              Sharing sharing) {
+  return start(loadFolder(dir, options, other.impl.get(),
+                          sharing == Sharing::WeightsAndState));
 }
 
 std::unique_ptr<Session> Session::loadEmbedded(std::string_view planJson,
@@ -266,6 +297,7 @@ std::unique_ptr<Session> Session::loadEmbedded(std::string_view planJson,
   s.options = options;
   s.weights = std::make_shared<MappedMemory>(
       MappedMemory::borrowed(weights, weightsSize));
+  s.states.resize(s.plan.states.size());
   return start(std::move(impl));
 }
 
@@ -276,9 +308,19 @@ Session::start(std::unique_ptr<detail::SessionImpl> impl) {
   // Memory: arenas, and every buffer's address.
   for (size_t i = 0; i < plan.arenas.size(); ++i)
     s.arenas.push_back(mapArena(plan, i));
+  for (size_t i = 0; i < plan.states.size(); ++i) {
+    const PlanBuffer &b = plan.buffers[plan.states[i].buffer];
+    if (!s.states[i])
+      s.states[i] = std::make_shared<MappedMemory>(
+          mapZeroed(plan, detail::elementPath("state", i), b.sizeBytes,
+                    "state '" + plan.states[i].name + "'"));
+    s.stateInfos.push_back(
+        TensorInfo{plan.states[i].name, b.dtype, b.shape, false});
+  }
   for (const PlanBuffer &b : plan.buffers) {
-    uint8_t *base =
-        b.isWeights() ? s.weights->bytes() : s.arenas[*b.arenaIndex].bytes();
+    uint8_t *base = b.arenaIndex ? s.arenas[*b.arenaIndex].bytes()
+                    : b.stateIndex ? s.states[*b.stateIndex]->bytes()
+                                   : s.weights->bytes();
     s.bufferData.push_back(base ? base + b.offset : s.emptyStorage);
   }
 
@@ -443,6 +485,33 @@ uint8_t *Session::inputStorage(size_t index) {
                        "' was folded into the plan at compile time");
   s.inputSet[index] = true;
   return s.bufferData[s.plan.inputs[index].buffer];
+}
+
+const std::vector<TensorInfo> &Session::states() const {
+  return impl->stateInfos;
+}
+
+std::optional<size_t> Session::findState(std::string_view name) const {
+  for (size_t i = 0; i < impl->stateInfos.size(); ++i)
+    if (impl->stateInfos[i].name == name)
+      return i;
+  return std::nullopt;
+}
+
+uint8_t *Session::stateStorage(size_t index) {
+  SessionImpl &s = *impl;
+  if (index >= s.states.size())
+    throw SessionError("state index " + std::to_string(index) +
+                       " is out of range (the plan has " +
+                       std::to_string(s.states.size()) + " state buffers)");
+  return s.bufferData[s.plan.states[index].buffer];
+}
+
+void Session::resetStates() {
+  SessionImpl &s = *impl;
+  for (size_t i = 0; i < s.states.size(); ++i)
+    std::memset(s.bufferData[s.plan.states[i].buffer], 0,
+                s.plan.buffers[s.plan.states[i].buffer].sizeBytes);
 }
 
 const uint8_t *Session::outputStorage(size_t index) const {

@@ -93,9 +93,13 @@ struct SessionImpl {
   SessionOptions options;
   /// Entries of the device kernels bound to tasks (SessionOptions).
   std::vector<std::unique_ptr<KernelEntry>> deviceKernels;
-  /// Shared with the sessions loaded by Session::loadSharingWeights.
+  /// Shared with the sessions loaded by Session::loadSharing.
   std::shared_ptr<MappedMemory> weights;
   std::vector<MappedMemory> arenas;
+  /// One block per state buffer (Plan::states order); shared with the
+  /// sessions loaded by Session::loadSharing for the same name.
+  std::vector<std::shared_ptr<MappedMemory>> states;
+  std::vector<TensorInfo> stateInfos;
   /// Address of a zero-size buffer whose memory block is empty, so that a
   /// present empty tensor never has a null data pointer.
   alignas(64) uint8_t emptyStorage[64] = {};

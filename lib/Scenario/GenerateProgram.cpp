@@ -3,10 +3,13 @@
 // Finds the decoder's inputs and outputs by the exporters' names (input_ids,
 // attention_mask, position_ids, past_key_values.N.key/value -> logits,
 // present.N.key/value), then compiles it with every dimension bound: per
-// context capacity, a prefill plan over the prefill chunk and a decode plan
-// over one token. The plans' weights are then merged into one weights.bin
-// of the program, each distinct constant stored once, and generate.json
-// names it all (docs/generation.md). loomc --generate and the scenario
+// context capacity c, a prefill plan over the prefill chunk N and a decode
+// plan over one token, each with its past cut so that present has exactly c
+// slots (c - N and c - 1 past positions), and every present bound to a state
+// buffer of that name (plan-bind-state): the two plans of a context share
+// one KV cache, written in place. The plans' weights are then merged into
+// one weights.bin of the program, each distinct constant stored once, and
+// generate.json names it all (docs/generation.md). loomc --generate and the scenario
 // compiler's `generate:` requests both compile through here.
 //
 //===----------------------------------------------------------------------===//
@@ -254,11 +257,14 @@ std::optional<GenerateProgram> loom::scenario::compileGenerateProgram(
   const int64_t C = options.maxContext, N = options.prefillChunk;
   if (N < 1 || C < 1)
     return fail("the prefill chunk and the context must be at least 1");
+  if (N > C)
+    return fail("the prefill chunk (" + Twine(N) +
+                ") is longer than the context (" + Twine(C) + ")");
   for (int64_t c : options.contextSizes)
-    if (c < 1 || c > C)
+    if (c < N || c > C)
       return fail("context size " + Twine(c) +
-                  " is not a capacity from 1 to the context (" + Twine(C) +
-                  ")");
+                  " is not a capacity from the prefill chunk (" + Twine(N) +
+                  ") to the context (" + Twine(C) + ")");
   const std::vector<int64_t> sizes =
       contextCapacities(C, N, options.contextSizes);
   // (folder, tokens per run, capacity) of every plan, smallest capacity first.
@@ -272,20 +278,25 @@ std::optional<GenerateProgram> loom::scenario::compileGenerateProgram(
                            {"decode", 1}})
       stages.push_back({std::string(kind) + "-" + std::to_string(c), n, c});
   std::vector<std::string> planDirs;
+  // Every present becomes the state buffer its past lives in.
+  ScenarioCompileOptions compile = options.compile;
+  for (const KvPair &p : kv)
+    compile.plan.stateBindings.push_back(p.past + "=" + p.present);
   for (const Stage &st : stages) {
     ModelFile file;
     file.path = model;
     file.constInputs = constInputs;
+    // A run's n tokens take the last n of the context's c slots.
     file.inputShapes = {"input_ids=1x" + std::to_string(st.n),
-                        "attention_mask=1x" + std::to_string(st.capacity + st.n),
+                        "attention_mask=1x" + std::to_string(st.capacity),
                         "position_ids=1x" + std::to_string(st.n)};
     for (const KvPair &p : kv)
       file.inputShapes.push_back(p.past + "=1x" + std::to_string(p.heads) +
-                                 "x" + std::to_string(st.capacity) + "x" +
-                                 std::to_string(p.headDim));
+                                 "x" + std::to_string(st.capacity - st.n) +
+                                 "x" + std::to_string(p.headDim));
     SmallString<256> planDir(dir);
     sys::path::append(planDir, st.dir);
-    if (!compileModel(file, st.dir + " plan", options.compile, planDir))
+    if (!compileModel(file, st.dir + " plan", compile, planDir))
       return std::nullopt;
     planDirs.push_back(std::string(planDir));
     if (options.progress)
@@ -311,7 +322,7 @@ std::optional<GenerateProgram> loom::scenario::compileGenerateProgram(
   json::OStream j(os, 2);
   j.object([&] {
     j.attribute("format", "loom-generate");
-    j.attribute("version", 2);
+    j.attribute("version", 3);
     j.attribute("producer", options.compile.producer);
     j.attribute("model", sys::path::filename(model));
     j.attribute("max_context", C);

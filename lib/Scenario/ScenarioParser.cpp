@@ -300,6 +300,13 @@ bool Parser::parseGenerate(const YNode &g, const std::string &gp, Workload &w,
   if (!getInt(g, "max_context", gp, C, false, 1, 1 << 20) ||
       !getInt(g, "prefill_chunk", gp, N, false, 1, 1 << 20))
     return false;
+  // A context holds at least one prefill chunk.
+  if (!g.get("prefill_chunk"))
+    N = std::min(N, C);
+  else if (N > C)
+    return fail(g.get("prefill_chunk")->loc, join(gp, "prefill_chunk"),
+                std::to_string(N) + " is longer than max_context (" +
+                    std::to_string(C) + ")");
   w.maxContext = C;
   w.prefillChunk = N;
   std::vector<int64_t> sizes;
@@ -311,9 +318,10 @@ bool Parser::parseGenerate(const YNode &g, const std::string &gp, Workload &w,
       const YNode &c = *list->items[i];
       long long v = 0;
       if (c.kind != YNode::Scalar || StringRef(c.value).getAsInteger(10, v) ||
-          v < 1 || v > C)
+          v < N || v > C)
         return fail(c.loc, sp + "[" + std::to_string(i) + "]",
-                    "expected a capacity from 1 to max_context (" +
+                    "expected a capacity from prefill_chunk (" +
+                        std::to_string(N) + ") to max_context (" +
                         std::to_string(C) + ")");
       sizes.push_back(v);
     }

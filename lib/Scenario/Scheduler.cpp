@@ -34,6 +34,8 @@
 #include "loom/Scenario/Scheduler.h"
 #include "loom/Scenario/Percentile.h"
 
+#include "loom/Runtime/GenerationRules.h"
+
 #include "../Partition/Timeline.h"
 
 #include <algorithm>
@@ -554,10 +556,15 @@ loom::scenario::buildProblem(const ScenarioSpec &spec, Platform platform,
       // The runs of loom::rt::Generator: the prompt chunk by chunk, then one
       // token per decode step, each on the smallest context that holds the
       // tokens so far, so the predicted cost grows with the KV length.
-      auto graphFor = [&](int64_t need, int which) {
-        size_t c = contextFor(w.capacities, need);
-        return P.workloadGraphs[wi][2 * std::min(c, w.capacities.size() - 1) +
-                                    size_t(which)];
+      // The context in use: as in the Generator, it only grows.
+      size_t current = 0;
+      auto graphFor = [&](int64_t need, int which, bool commit = false) {
+        size_t c = std::max(
+            current,
+            std::min(contextFor(w.capacities, need), w.capacities.size() - 1));
+        if (commit)
+          current = c;
+        return P.workloadGraphs[wi][2 * c + size_t(which)];
       };
       int prev = -1;
       const int64_t N = w.prefillChunk, prompt = w.prefillTokens;
@@ -582,16 +589,21 @@ loom::scenario::buildProblem(const ScenarioSpec &spec, Platform platform,
       for (int64_t at = 0; at < prompt && P.jobs.size() <= size_t(kMaxJobs);
            at += N) {
         const int64_t count = std::min(N, prompt - at);
-        const int chunk = graphFor(at + count, 0), step = graphFor(at + count, 1);
-        // As loom::rt::Generator::prefill: a short last chunk runs as decode
-        // steps on the same context when the plans predict that cheaper.
-        if (count < N && double(count) * P.graphs[size_t(step)].makespanUs <
-                             P.graphs[size_t(chunk)].makespanUs) {
+        namespace gen = loom::rt::generation;
+        const int chunk = graphFor(gen::capacityNeeded(at, N), 0),
+                  step = graphFor(gen::capacityNeeded(at + count - 1, 1), 1);
+        // As loom::rt::Generator::prefill: a short last chunk (or one no
+        // context can hold as a prefill run) runs as decode steps.
+        if (gen::chunkAsDecodeSteps(at, count, N, w.maxContext,
+                                    P.graphs[size_t(step)].makespanUs,
+                                    P.graphs[size_t(chunk)].makespanUs)) {
           for (int64_t i = 0; i < count; ++i)
-            prefillJob(instance++, at + i, 1, step);
+            prefillJob(instance++, at + i, 1,
+                       graphFor(gen::capacityNeeded(at + i, 1), 1, true));
           continue;
         }
-        prefillJob(instance++, at, count, chunk);
+        prefillJob(instance++, at, count,
+                   graphFor(gen::capacityNeeded(at, N), 0, true));
       }
       for (int k = 1; k <= w.decodeTokens; ++k) {
         Job d;
@@ -600,7 +612,8 @@ loom::scenario::buildProblem(const ScenarioSpec &spec, Platform platform,
         d.instance = k;
         d.position = prompt + k - 1;
         d.tokens = 1;
-        d.graph = graphFor(d.position + 1, 1);
+        d.graph = graphFor(loom::rt::generation::capacityNeeded(d.position, 1),
+                           1, true);
         d.relDeadline = w.perTokenMs * 1000;
         d.priority = w.priority;
         d.chainPrev = prev;

@@ -260,6 +260,7 @@ constexpr KernelEntry kKernels[] = {
     {"split", OpClass::DataMovement},
     {"sqrt", OpClass::Elementwise},
     {"squeeze", OpClass::DataMovement},
+    {"state_write", OpClass::DataMovement},
     {"stft", OpClass::Other},
     {"sub", OpClass::Elementwise},
     {"sum", OpClass::Elementwise},

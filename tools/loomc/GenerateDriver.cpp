@@ -33,7 +33,8 @@ cl::opt<bool> generateFlag(
 cl::opt<int64_t> prefillChunk(
     "prefill-chunk",
     cl::desc("Tokens per prefill run; a longer prompt runs in chunks, the "
-             "last one padded and masked (default 128)"),
+             "last one padded and masked (default 128, or --max-context "
+             "when that is shorter)"),
     cl::value_desc("N"), cl::init(128), cl::cat(category()));
 cl::opt<int64_t> maxContext(
     "max-context",
@@ -75,10 +76,20 @@ int loom::generate::runGenerateCompile(
     return error(why);
 
   const int64_t C = maxContext;
+  // A context holds at least one prefill chunk.
+  const int64_t N = prefillChunk.getNumOccurrences()
+                        ? int64_t(prefillChunk)
+                        : std::min<int64_t>(prefillChunk, C);
+  if (N > C) {
+    errs() << "loomc: error: --prefill-chunk " << N
+           << " is longer than --max-context " << C << "\n";
+    return 2;
+  }
   for (int64_t c : contextSizes)
-    if (c < 1 || c > C) {
+    if (c < N || c > C) {
       errs() << "loomc: error: --context-sizes: " << c
-             << " is not a capacity from 1 to --max-context (" << C << ")\n";
+             << " is not a capacity from the prefill chunk (" << N
+             << ") to --max-context (" << C << ")\n";
       return 2;
     }
   std::string why;
@@ -89,7 +100,7 @@ int loom::generate::runGenerateCompile(
     return error(why);
   loom::scenario::GenerateProgramOptions options;
   options.maxContext = C;
-  options.prefillChunk = prefillChunk;
+  options.prefillChunk = N;
   options.contextSizes.assign(contextSizes.begin(), contextSizes.end());
   options.constInputs = constInputs;
   options.compile.graph = graph;

@@ -97,7 +97,7 @@ TEST(PlanSession, SessionsShareOneWeightsFile) {
     writeFile(tmp.sub(sub) / "plan.json", f.plan.dump(2) + "\n");
   writeFile(tmp.path() / "weights.bin", f.weights);
   auto a = Session::load(tmp.sub("a").string());
-  auto b = Session::loadSharingWeights(tmp.sub("b").string(), *a);
+  auto b = Session::loadSharing(tmp.sub("b").string(), *a);
   a.reset();
   const std::vector<float> x = {1, 2, 3, -1, 0.5f, 4};
   b->setInput("x", f32Tensor({2, 3}, x));
@@ -106,7 +106,7 @@ TEST(PlanSession, SessionsShareOneWeightsFile) {
   // A plan with its own weights.bin next to it: mapped on its own.
   PlanFiles g = mlpPlan(data.w, data.b);
   writePlanDir(tmp.sub("own"), g.plan, g.weights);
-  auto c = Session::loadSharingWeights(tmp.sub("own").string(), *b);
+  auto c = Session::loadSharing(tmp.sub("own").string(), *b);
   c->setInput("x", f32Tensor({2, 3}, x));
   c->run();
   expectFloats(c->getOutput("y"), data.expected(x));

@@ -114,16 +114,21 @@ struct PlanPartitionPass
         if (it == writes.end())
           continue;
         auto [lo, hi] = bytesInRoot(in);
+        // A state buffer is read in place from every device (shared
+        // memory): an ordering edge that moves no bytes.
+        bool shared = it->first.getDefiningOp<StateOp>() != nullptr;
         for (const Write &w : it->second)
           if (w.lo < hi && lo < w.hi)
-            inBytes[w.task] += uint64_t(std::min(hi, w.hi) - std::max(lo, w.lo));
+            inBytes[w.task] +=
+                shared ? 0 : uint64_t(std::min(hi, w.hi) - std::max(lo, w.lo));
       }
       for (auto [from, bytes] : inBytes)
         problem.edges.push_back({from, index, bytes});
       for (Value out : task.getOutputs())
         if (isa<MemRefType>(out.getType())) {
           auto [lo, hi] = bytesInRoot(out);
-          t.outputBytes += uint64_t(hi - lo);
+          if (!rootBuffer(out).getDefiningOp<StateOp>()) // in no arena
+            t.outputBytes += uint64_t(hi - lo);
           auto &list = writes[rootBuffer(out)];
           llvm::erase_if(list, [&](const Write &w) {
             return lo <= w.lo && w.hi <= hi;

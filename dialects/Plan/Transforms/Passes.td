@@ -31,6 +31,43 @@ def PlanFromLoom : Pass<"plan-from-loom", "mlir::ModuleOp"> {
   ];
 }
 
+def PlanBindState : Pass<"plan-bind-state", "mlir::ModuleOp"> {
+  let summary = "Keep a cache output in a state buffer, written in place";
+  let description = [{
+    For each `bind` entry `INPUT=OUTPUT` (a graph input whose value is the
+    graph output's value of the previous run, such as a decoder's
+    `past_key_values.0.key` and `present.0.key`), turns the output into a
+    `plan.state` named OUTPUT and drops the input. Two forms are accepted:
+
+    - OUTPUT = `concat(INPUT, NEW)` along one axis, with INPUT read by
+      nothing else: the concat becomes a `state_write` task that writes NEW
+      into the state at offset `INPUT`'s extent along that axis (attributes
+      `axis` and `offset`); the state's first part already holds the cache,
+      so nothing else is copied;
+    - INPUT has no elements and no task reads it: the tasks writing OUTPUT
+      write the state.
+
+    Anything else is an error at the input that names its readers. Runs
+    right after `plan-from-loom`, before costs and placement.
+
+    ```mlir
+    // before: %e = plan.task "concat" ins(%past, %new) outs(%present) {axis = 2}
+    // after:
+    %kv = plan.state {name = "present.0.key"} : memref<1x4x8x32xf32>
+    %e = plan.task "state_write" ins(%new : memref<1x4x1x32xf32>)
+           outs(%kv : memref<1x4x8x32xf32>) {kernel_attrs = {axis = 2, offset = 7}}
+    ```
+  }];
+  let options = [
+    ListOption<"bindings", "bind", "std::string",
+               "INPUT=OUTPUT pairs: the output becomes a state buffer that "
+               "the input's value lives in">,
+  ];
+  let statistics = [
+    Statistic<"numStates", "num-states", "Number of state buffers made">,
+  ];
+}
+
 def PlanEstimateCosts : Pass<"plan-estimate-costs", "mlir::ModuleOp"> {
   let summary = "Estimate each task's time on every device of the target";
   let description = [{

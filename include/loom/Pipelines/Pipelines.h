@@ -46,9 +46,13 @@ struct PlanPipelineOptions {
   std::string costTable;
   /// A cost table measured on another target is a warning, not an error.
   bool allowForeignCostTable = false;
+  /// INPUT=OUTPUT pairs whose output becomes a state buffer, written in
+  /// place (plan-bind-state; generation programs bind their KV cache).
+  std::vector<std::string> stateBindings;
 };
 
-/// loom graph -> verified plan: plan-from-loom, plan-estimate-costs,
+/// loom graph -> verified plan: plan-from-loom, plan-bind-state (with
+/// state bindings), plan-estimate-costs,
 /// plan-partition, plan-schedule, plan-allocate-memory, plan-verify.
 void addPlanPipeline(mlir::OpPassManager &pm,
                      const PlanPipelineOptions &options);

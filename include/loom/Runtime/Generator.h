@@ -6,10 +6,11 @@
 // over one shared weights.bin, and `generate.json` naming the token, mask,
 // position, logits and KV inputs and outputs (docs/generation.md). A
 // Generator loads it and runs a prompt chunk by chunk, then one token at a
-// time, on the smallest capacity that holds the tokens so far, keeping the
-// KV cache in the plans' own past inputs: after each run only the new
-// tokens' keys and values are written into the cache, at their positions,
-// and the cache moves to the next capacity once when it outgrows one.
+// time, on the smallest capacity that holds the tokens so far. The KV cache
+// is each context's state buffers, shared by its two plans and written in
+// place by them: after each run only the new tokens' keys and values move
+// to their positions, and the cache moves to the next capacity once when it
+// outgrows one.
 //
 //===----------------------------------------------------------------------===//
 #ifndef LOOM_RUNTIME_GENERATOR_H
@@ -37,10 +38,11 @@ struct SampleOptions {
 /// What the program allocates, in bytes.
 struct GeneratorMemory {
   uint64_t weights = 0;     ///< the weights file(s) of the plans, once each
-  uint64_t kvCache = 0;     ///< the past inputs of every plan (the caches)
-  uint64_t activations = 0; ///< the rest of every plan's arenas
-  /// The KV cache and the activations per device (the arenas' devices), in
-  /// the order the plans name them; each sums to the totals above.
+  uint64_t kvCache = 0;     ///< every context's state buffers (the caches)
+  uint64_t activations = 0; ///< every plan's arenas
+  /// The KV cache and the activations per device, in the order the plans
+  /// name them; each sums to the totals above. The cache is in memory
+  /// every device reads in place: its one entry is "shared".
   std::vector<std::pair<std::string, uint64_t>> kvCacheByDevice,
       activationsByDevice;
 };

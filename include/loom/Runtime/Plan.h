@@ -36,6 +36,9 @@ public:
 constexpr int64_t kPlanVersion = 1;
 /// The arena name of buffers that live in weights.bin.
 constexpr std::string_view kWeightsArenaName = "weights";
+/// The arena name of state buffers (`state`): each is its own block, owned
+/// by the program that runs the plan and kept from one run to the next.
+constexpr std::string_view kStateArenaName = "state";
 
 /// `model`: where the plan came from (informational).
 struct PlanModel {
@@ -78,10 +81,12 @@ struct PlanArena {
 /// `buffers[i]`.
 struct PlanBuffer {
   std::string name;
-  /// Arena name as written (a device arena, or "weights").
+  /// Arena name as written (a device arena, "weights" or "state").
   std::string arena;
-  /// Index into Plan::arenas; nullopt for a weights buffer.
+  /// Index into Plan::arenas; nullopt for a weights or state buffer.
   std::optional<size_t> arenaIndex;
+  /// Index into Plan::states for a state buffer.
+  std::optional<size_t> stateIndex;
   uint64_t offset = 0;
   uint64_t sizeBytes = 0;
   DType dtype = DType::F32;
@@ -91,7 +96,8 @@ struct PlanBuffer {
   /// offset in the arena.
   std::optional<size_t> viewOf;
 
-  bool isWeights() const { return !arenaIndex.has_value(); }
+  bool isWeights() const { return !arenaIndex && !stateIndex; }
+  bool isState() const { return stateIndex.has_value(); }
 };
 
 /// `inputs[i]` and `outputs[i]`.
@@ -103,6 +109,13 @@ struct PlanValue {
   /// Inputs only: the value was folded at compile time; `buffer` is the
   /// weights buffer holding it.
   bool folded = false;
+};
+
+/// `state[i]`: a buffer that keeps its bytes from one run to the next; a
+/// runtime may give plans the same storage for the same name.
+struct PlanState {
+  std::string name;
+  size_t buffer = 0;
 };
 
 /// `kernel` and `transfer` tasks, and the control tasks `if` and `loop`,
@@ -176,6 +189,7 @@ struct Plan {
   std::vector<PlanBuffer> buffers;
   std::vector<PlanValue> inputs;
   std::vector<PlanValue> outputs;
+  std::vector<PlanState> states;
   std::vector<PlanTask> tasks;
   std::vector<PlanEvent> events;
   double makespanUs = 0;

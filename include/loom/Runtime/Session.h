@@ -96,14 +96,22 @@ public:
   /// a task without a kernel (naming the task id, name and kernel).
   static std::unique_ptr<Session> load(const std::string &dir,
                                        SessionOptions options = {});
-  /// Loads the plan folder `dir` like load(), but when its plan names the
-  /// same weights file as `other`'s (the plans of a generation program
-  /// share one), reads it through `other`'s mapping: the file is mapped
-  /// once, and kernels that key derived data by the weights' address share
-  /// it. The mapping lives as long as any session using it.
-  static std::unique_ptr<Session> loadSharingWeights(const std::string &dir,
-                                                     const Session &other,
-                                                     SessionOptions options = {});
+  /// What loadSharing shares.
+  enum class Sharing { Weights, WeightsAndState };
+  /// Loads the plan folder `dir` like load(), sharing with `other` (the
+  /// plans of a generation program do):
+  /// - the weights, when both plans name the same weights file: it is
+  ///   mapped once, and kernels that key derived data by the weights'
+  ///   address share it;
+  /// - with Sharing::WeightsAndState, every state buffer whose name
+  ///   `other`'s plan has too: one storage, so a run of either session sees
+  ///   what the other wrote. The two must agree on its dtype and shape
+  ///   (else PlanError).
+  /// Shared memory lives as long as any session using it.
+  static std::unique_ptr<Session>
+  loadSharing(const std::string &dir, const Session &other,
+              SessionOptions options = {},
+              Sharing sharing = Sharing::WeightsAndState);
   /// Loads a plan embedded in the program (loomc --emit=stubs
   /// --embed-weights): plan.json's text and weights.bin's bytes, which must
   /// stay valid while the session lives. `name` stands for the folder in
@@ -142,6 +150,18 @@ public:
   /// entries of a KV cache. Marks the input as set; the bytes stay between
   /// runs. Not for folded inputs. Throws SessionError.
   uint8_t *inputStorage(size_t index);
+
+  /// The plan's state buffers (`state` in plan.json): tensors that keep
+  /// their bytes from one run to the next, zeroed at load. Tasks read and
+  /// update them in place; a caller may read or write them between runs
+  /// through stateStorage().
+  const std::vector<TensorInfo> &states() const;
+  std::optional<size_t> findState(std::string_view name) const;
+  /// The bytes of state buffer `index` (its dtype and shape). Throws
+  /// SessionError for an index out of range.
+  uint8_t *stateStorage(size_t index);
+  /// Zeroes every state buffer (shared ones too).
+  void resetStates();
 
   /// Output `index` of the last successful run in place (no copy), valid
   /// until the next run. Throws SessionError when there is none.

@@ -225,6 +225,41 @@ void concat(KernelArgs &a) {
   }
 }
 
+/// Writes input 0 into the state buffer (output 0) at `offset` along
+/// `axis`, leaving the rest of the state as it was: the in-place form of a
+/// KV cache's Concat(past, new) (plan-bind-state, docs/plan-format.md).
+void stateWrite(KernelArgs &a) {
+  const char *k = "state_write";
+  checkArity(k, a, 1, 1, 1, 1);
+  const TensorRef &x = a.inputs[0], &y = a.outputs[0];
+  int64_t rank = int64_t(y.rank());
+  if (int64_t(x.rank()) != rank || x.dtype != y.dtype)
+    fail(k, "the update " + shapeStr(x.shape) + " and the state " +
+                shapeStr(y.shape) + " differ in rank or dtype");
+  int64_t axis = normalizeAxis(k, a.attrs.requireInt("axis"), rank);
+  int64_t offset = a.attrs.requireInt("offset");
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis && x.shape[d] != y.shape[d])
+      fail(k, "the update " + shapeStr(x.shape) + " and the state " +
+                  shapeStr(y.shape) + " differ outside the axis");
+  if (offset < 0 || x.shape[axis] > y.shape[axis] - offset)
+    fail(k, "the update's " + std::to_string(x.shape[axis]) +
+                " entries at offset " + std::to_string(offset) +
+                " do not fit the state's " + std::to_string(y.shape[axis]));
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= y.shape[d];
+  for (int64_t d = axis + 1; d < rank; ++d)
+    inner *= y.shape[d];
+  size_t es = dtypeSize(y.dtype);
+  size_t block = size_t(x.shape[axis] * inner) * es;
+  size_t row = size_t(y.shape[axis] * inner) * es;
+  size_t at = size_t(offset * inner) * es;
+  for (int64_t o = 0; o < outer && block; ++o)
+    std::memcpy(y.as<char>() + size_t(o) * row + at,
+                x.as<char>() + size_t(o) * block, block);
+}
+
 void split(KernelArgs &a) {
   const char *k = "split";
   checkArity(k, a, 1, 2, 1, size_t(-1));
@@ -591,6 +626,7 @@ void registerTensorShapeKernels(KernelRegistry &r) {
   addReference(r, "unsqueeze", unsqueeze);
   addReference(r, "transpose", transpose);
   addReference(r, "concat", concat);
+  addReference(r, "state_write", stateWrite);
   addReference(r, "split", split);
   addReference(r, "slice", slice);
   addReference(r, "expand", expand);

@@ -112,7 +112,7 @@ plan.schedule @main {
 
 plan.schedule @main {
   %w = plan.weight dense<1.0> : tensor<4xf32> : memref<4xf32>
-  // expected-error @+1 {{output must name a plan.alloc buffer}}
+  // expected-error @+1 {{output must name a plan.alloc or plan.state buffer}}
   plan.output "y" %w : memref<4xf32>
 }
 
