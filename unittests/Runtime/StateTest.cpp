@@ -5,11 +5,13 @@
 // input x [1, 2, 1, 3] into slot 3 (the tail), task 1 copies the whole state
 // into the output y. The expected bytes are built here slot by slot. Then
 // the Session API (states, stateStorage, resetStates), sharing between two
-// sessions, and one corrupt variant per validation rule of the state.
+// sessions, one corrupt variant per validation rule of the state, and the
+// position arithmetic of generation programs (GenerationRules.h).
 //
 //===----------------------------------------------------------------------===//
 #include "PlanTestUtil.h"
 
+#include "loom/Runtime/GenerationRules.h"
 #include "loom/Runtime/Plan.h"
 #include "loom/Runtime/Session.h"
 
@@ -254,5 +256,33 @@ INSTANTIATE_TEST_SUITE_P(Rules, CorruptStateTest,
                          [](const ::testing::TestParamInfo<StateCase> &info) {
                            return std::string(info.param.name);
                          });
+
+} // namespace
+
+namespace {
+
+namespace gen = loom::rt::generation;
+
+/// The KV position arithmetic of generation programs: a run of n tokens at
+/// position p sits in the last n of a context's c slots, so it needs
+/// c >= p + n.
+TEST(GenerationRules, ARunNeedsItsTailAfterTheCachedSlots) {
+  EXPECT_EQ(gen::capacityNeeded(0, 8), 8);   // the first chunk
+  EXPECT_EQ(gen::capacityNeeded(8, 8), 16);  // the second
+  EXPECT_EQ(gen::capacityNeeded(63, 1), 64); // the last decode step of 64
+}
+
+TEST(GenerationRules, WhenAChunkRunsAsDecodeSteps) {
+  // A full chunk always runs as a prefill run where one fits.
+  EXPECT_FALSE(gen::chunkAsDecodeSteps(0, 8, 8, 64, 1.0, 100.0));
+  // A short chunk: whichever the plans predict cheaper (ties: prefill).
+  EXPECT_TRUE(gen::chunkAsDecodeSteps(16, 2, 8, 64, 1.0, 3.0));
+  EXPECT_FALSE(gen::chunkAsDecodeSteps(16, 2, 8, 64, 1.5, 3.0));
+  EXPECT_FALSE(gen::chunkAsDecodeSteps(16, 5, 8, 64, 1.0, 3.0));
+  // No context holds a prefill run at 56 of a context of 60: decode steps
+  // however cheap the chunk.
+  EXPECT_TRUE(gen::chunkAsDecodeSteps(56, 2, 8, 60, 100.0, 1.0));
+  EXPECT_FALSE(gen::chunkAsDecodeSteps(56, 2, 8, 64, 100.0, 1.0));
+}
 
 } // namespace
