@@ -179,3 +179,53 @@ Operation *loom::firstInvalidOp(Operation *root) {
   });
   return culprit;
 }
+
+bool loom::constantBytes(ElementsAttr attr, std::string &out) {
+  auto type = cast<ShapedType>(attr.getType());
+  int64_t n = type.getNumElements();
+  Type elt = type.getElementType();
+  int64_t eltBytes =
+      elt.isInteger(1) ? 1 : int64_t((elt.getIntOrFloatBitWidth() + 7) / 8);
+  out.clear();
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob)
+      return false;
+    ArrayRef<char> data = blob->getData();
+    if (int64_t(data.size()) != n * eltBytes)
+      return false;
+    out.assign(data.begin(), data.end());
+    return true;
+  }
+  auto dense = dyn_cast<DenseElementsAttr>(attr);
+  if (!dense)
+    return false;
+  if (elt.isInteger(1)) {
+    for (bool v : dense.getValues<bool>())
+      out.push_back(v ? 1 : 0);
+    return true;
+  }
+  ArrayRef<char> raw = dense.getRawData();
+  if (dense.isSplat()) {
+    for (int64_t i = 0; i < n; ++i)
+      out.append(raw.begin(), raw.begin() + eltBytes);
+    return true;
+  }
+  if (int64_t(raw.size()) != n * eltBytes)
+    return false;
+  out.assign(raw.begin(), raw.end());
+  return true;
+}
+
+ElementsAttr loom::storedIntegers(MLIRContext *ctx, ArrayRef<int64_t> shape,
+                                  ArrayRef<int8_t> values) {
+  auto type = RankedTensorType::get(shape, IntegerType::get(ctx, 8));
+  if (values.size() <= 64)
+    return DenseElementsAttr::get(type, values);
+  auto &manager = DenseResourceElementsHandle::getManagerInterface(ctx);
+  ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
+                       values.size());
+  return DenseResourceElementsAttr::get(
+      type, manager.insert("qweight", HeapAsmResourceBlob::allocateAndCopyWithAlign(
+                                          bytes, alignof(uint64_t))));
+}

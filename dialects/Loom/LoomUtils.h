@@ -26,6 +26,18 @@ constexpr int64_t kMaxFoldElements = 1 << 16;
 /// blob converted (when at most kMaxFoldElements). Null otherwise.
 mlir::DenseElementsAttr toDense(mlir::Attribute attr);
 
+/// The bytes of a constant as the runtime stores them (row-major,
+/// little-endian; bool one byte per element, every other type its bit width
+/// rounded up to bytes). False when the attribute's data is not available.
+bool constantBytes(mlir::ElementsAttr attr, std::string &out);
+
+/// A constant of `i8` elements in `shape` holding `values` (the stored
+/// integers of a quantized constant): a `dense` attribute up to 64 values,
+/// a `dense_resource` blob beyond.
+mlir::ElementsAttr storedIntegers(mlir::MLIRContext *ctx,
+                                  llvm::ArrayRef<int64_t> shape,
+                                  llvm::ArrayRef<int8_t> values);
+
 /// The integer values of a constant integer tensor.
 std::optional<llvm::SmallVector<int64_t>> getInts(mlir::Attribute attr);
 /// The integer values of `v` when it is defined by a constant.

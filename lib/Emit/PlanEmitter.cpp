@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "loom/Emit/PlanEmitter.h"
 
+#include "Loom/LoomUtils.h"
 #include "Plan/PlanOps.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
@@ -41,42 +42,9 @@ std::string loom::emit::dtypeName(Type t) {
 
 namespace {
 
-/// The bytes of a constant as the runtime stores them (row-major,
-/// little-endian, bool one byte per element). Fails for attributes whose
-/// data is not available.
+/// The bytes of a constant as the runtime stores them (loom::constantBytes).
 LogicalResult elementBytes(ElementsAttr attr, std::string &out) {
-  auto type = cast<ShapedType>(attr.getType());
-  int64_t n = type.getNumElements();
-  int64_t eltBytes = loom::plan::elementBytes(type.getElementType());
-  out.clear();
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    AsmResourceBlob *blob = res.getRawHandle().getBlob();
-    if (!blob)
-      return failure();
-    ArrayRef<char> data = blob->getData();
-    if (int64_t(data.size()) != n * eltBytes)
-      return failure();
-    out.assign(data.begin(), data.end());
-    return success();
-  }
-  auto dense = dyn_cast<DenseElementsAttr>(attr);
-  if (!dense)
-    return failure();
-  if (type.getElementType().isInteger(1)) {
-    for (bool v : dense.getValues<bool>())
-      out.push_back(v ? 1 : 0);
-    return success();
-  }
-  ArrayRef<char> raw = dense.getRawData();
-  if (dense.isSplat()) {
-    for (int64_t i = 0; i < n; ++i)
-      out.append(raw.begin(), raw.begin() + eltBytes);
-    return success();
-  }
-  if (int64_t(raw.size()) != n * eltBytes)
-    return failure();
-  out.assign(raw.begin(), raw.end());
-  return success();
+  return success(loom::constantBytes(attr, out));
 }
 
 std::string hex(StringRef bytes) {

@@ -17,6 +17,8 @@
 
 #include "onnx/defs/parser.h"
 #include "onnx/defs/schema.h"
+
+#include "ContribOps.h"
 #include "onnx/shape_inference/implementation.h"
 
 #include <google/protobuf/io/coded_stream.h>
@@ -59,11 +61,27 @@ void checkGraph(const onnx::GraphProto &graph,
         return true;
     return false;
   };
+  // Initializers by name, for the checks of contrib ops (built on demand).
+  std::map<std::string, const onnx::TensorProto *> constants;
+  auto constant = [&](const std::string &name) -> const onnx::TensorProto * {
+    if (constants.empty())
+      for (const auto &t : graph.initializer())
+        constants[t.name()] = &t;
+    auto it = constants.find(name);
+    return it == constants.end() ? nullptr : it->second;
+  };
   for (int i = 0; i < graph.node_size(); ++i) {
     const auto &node = graph.node(i);
-    if (!isDefaultDomain(node.domain()))
+    if (isSupportedContribOp(node))
+      checkContribNode(node, describeNode(node, i), constant);
+    else if (node.domain() == kMicrosoftDomain)
+      fail(describeNode(node, i) + ": ONNX Runtime contrib operator '" +
+           node.op_type() + "' is not supported (Loom imports " +
+           supportedContribOps() + ")");
+    else if (!isDefaultDomain(node.domain()))
       fail(describeNode(node, i) + ": unsupported operator domain '" +
-           node.domain() + "' (Loom supports the default ONNX domain)");
+           node.domain() + "' (Loom supports the default ONNX domain and " +
+           supportedContribOps() + ")");
     for (const auto &in : node.input()) {
       if (in.empty() || isDefined(in))
         continue;
@@ -297,10 +315,25 @@ onnx::ModelProto prepareModel(llvm::StringRef bytes, bool isText,
   }
   if (!model.has_graph())
     fail("the model has no graph");
+  registerContribSchemas();
   validateModel(model);
-  for (const auto &o : model.opset_import())
-    if (!isDefaultDomain(o.domain()) && o.domain() != "ai.onnx.ml")
+  bool importsContrib = false;
+  for (const auto &o : model.opset_import()) {
+    importsContrib |= o.domain() == kMicrosoftDomain;
+    if (!isDefaultDomain(o.domain()) && o.domain() != "ai.onnx.ml" &&
+        o.domain() != kMicrosoftDomain)
       warnings.push_back("ignoring opset import of domain '" + o.domain() + "'");
+  }
+  // ONNX's inference finds a contrib op's schema by the model's import of
+  // its domain; some writers leave it out.
+  if (!importsContrib &&
+      llvm::any_of(model.graph().node(), [](const onnx::NodeProto &n) {
+        return n.domain() == kMicrosoftDomain;
+      })) {
+    auto *o = model.add_opset_import();
+    o->set_domain(kMicrosoftDomain);
+    o->set_version(1);
+  }
   int64_t opset = defaultOpset(model);
   if (opset == 0)
     fail("the model imports no opset of the default ONNX domain");

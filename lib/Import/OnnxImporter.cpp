@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 #include "loom/Import/OnnxImporter.h"
 #include "ImportSupport.h"
+#include "ContribOps.h"
 #include "Loom/LoomOps.h"
 #include "Loom/LoomUtils.h"
 
@@ -46,6 +47,7 @@
 
 using namespace mlir;
 using namespace loom;
+using namespace loom::import;
 
 namespace {
 
@@ -579,9 +581,48 @@ private:
     define(node.output(0), ConstantOp::create(builder, nodeLoc(node, index), value));
   }
 
+  /// ONNX Runtime's MatMulNBits (checked in preparation: constant B,
+  /// scales and zero points; ContribOps.h).
+  void importMatMulNBits(const onnx::NodeProto &node, int index) {
+    const std::string where = describeNode(node, index);
+    MatMulNBitsOperands in;
+    in.a = lookup(node.input(0), "input");
+    auto given = [&](int i) {
+      return i < node.input_size() && !node.input(i).empty();
+    };
+    // The bytes of constant input `i`, and its element type.
+    auto bytesOf = [&](int i, std::string &out) -> Type {
+      auto c = lookup(node.input(i), "input").getDefiningOp<ConstantOp>();
+      if (!c || !loom::constantBytes(c.getValue(), out))
+        fail(where + ": cannot read the constant '" + node.input(i) + "'");
+      return cast<ShapedType>(c.getValue().getType()).getElementType();
+    };
+    bytesOf(1, in.b);
+    bytesOf(2, in.scales);
+    if (given(3))
+      in.zeroPointType = bytesOf(3, in.zeroPoints).isF32()
+                             ? onnx::TensorProto::FLOAT
+                             : onnx::TensorProto::UINT8;
+    if (given(4)) {
+      bytesOf(4, in.gIdx);
+      in.hasGIdx = true;
+    }
+    if (given(5))
+      in.bias = lookup(node.input(5), "input");
+    auto aType = dyn_cast<RankedTensorType>(in.a.getType());
+    auto yType = dyn_cast<RankedTensorType>(typeOf(node.output(0), "value"));
+    if (!aType || !aType.getElementType().isF32() || !yType)
+      fail(where + ": Loom imports MatMulNBits with a ranked float (f32) "
+                   "activation A");
+    define(node.output(0), lowerMatMulNBits(builder, nodeLoc(node, index), node,
+                                            in, yType));
+  }
+
   void importNode(const onnx::NodeProto &node, int index) {
     if (node.op_type() == "Constant")
       return importConstant(node, index);
+    if (isSupportedContribOp(node))
+      return importMatMulNBits(node, index);
     const OpInfo *info = lookupOp(node.op_type());
     if (!info)
       fail(describeNode(node, index) + ": ONNX operator '" + node.op_type() +

@@ -440,6 +440,11 @@ std::vector<MCase> matmulCases() {
   { MCase c{"WeightOnlyOneRowOddBlocks", {1, 45}, 43}; c.groupK = 15; c.wZp = true; add(c); } // 8 + 7 rows per block
   { MCase c{"WeightOnlyFewRowsWide", {3, 64}, 270}; c.act = "relu"; add(c); }
   { MCase c{"WeightOnlyW4OneRow", {1, 64}, 77}; c.bits = 4; c.groupK = 32; c.wZp = true; add(c); }
+  // int4 with an even N: widened eight at a time (one row: eight rows of W
+  // per pass, then the 6-column tail; a K of 45 leaves 5 rows of a block).
+  { MCase c{"WeightOnlyW4OneRowEvenN", {1, 45}, 262}; c.bits = 4; c.groupK = 15; c.wZp = true;
+    c.bias = true; add(c); }
+  { MCase c{"WeightOnlyW4FewRowsEvenN", {5, 64}, 38}; c.bits = 4; c.groupK = 16; add(c); }
   { MCase c{"WeightOnlyManyRowsWide", {40, 300}, 530}; c.bias = true; c.wZp = true; add(c); }
   { MCase c{"WeightOnlyManyRowsQuantOut", {12, 40}, 50}; c.groupK = 8; c.yType = DType::U8;
     add(c); }

@@ -2,10 +2,11 @@
 """Builds Loom's corpus of real models: torchvision / torchaudio
 architectures and PyTorch-written decoders exported by torch.onnx.export,
 plus graphs written with onnx.helper the way the TensorFlow and Paddle
-exporters and graph-surgery tools write them, and dynamically quantized
+exporters and graph-surgery tools write them, dynamically quantized
 versions of a few torch models (<arch>_dynq_op<opset>: dynamic_quant.py
-writes what ONNX Runtime's quantize_dynamic writes). Random weights, fixed
-seeds.
+writes what ONNX Runtime's quantize_dynamic writes), and int4 versions of
+the decoders (<arch>_int4_op<opset>: nbits_quant.py writes ONNX Runtime's
+MatMulNBits format). Random weights, fixed seeds.
 
   build.py [OUT_DIR] [--fast] [--filter REGEX] [--jobs N] [--list] [--force]
 
@@ -54,6 +55,7 @@ ORT_RUN = os.path.join(ROOT, "bench", "ort", "run.js")
 sys.path.insert(0, HERE)
 
 import dynamic_quant  # noqa: E402
+import nbits_quant  # noqa: E402
 import helper_graphs  # noqa: E402
 import npm_models  # noqa: E402
 
@@ -88,6 +90,11 @@ def catalog(fast):
             for o in opsets:
                 a = arch + dynamic_quant.SUFFIX
                 out.append(("%s_op%d" % (a, o), "dynq", a, o))
+        # and ONNX Runtime's 4-bit LLM form (MatMulNBits) of the decoders
+        for arch, opsets in nbits_quant.NBITS_MODELS.items():
+            for o in opsets:
+                a = arch + nbits_quant.SUFFIX
+                out.append(("%s_op%d" % (a, o), "int4", a, o))
     return out
 
 
@@ -182,13 +189,17 @@ def build_one(entry, out_dir, force, node, outputs_from=None):
     t0 = time.time()
     rec = {"model": name, "family": family, "arch": arch, "opset": opset}
     try:
-        if family in ("torch", "dynq"):
-            # a dynq model: the torch model <arch>_op<opset> (the same weights
-            # and inputs), rewritten as quantize_dynamic writes it
-            src = arch[:-len(dynamic_quant.SUFFIX)] if family == "dynq" else arch
+        if family in ("torch", "dynq", "int4"):
+            # a dynq / int4 model: the torch model <arch>_op<opset> (the same
+            # weights and inputs), rewritten as quantize_dynamic /
+            # MatMul4BitsQuantizer writes it
+            suffix = {"dynq": dynamic_quant.SUFFIX, "int4": nbits_quant.SUFFIX}.get(family, "")
+            src = arch[:-len(suffix)] if suffix else arch
             model, arrays = export_torch(src, opset, name)
             if family == "dynq":
                 model = dynamic_quant.quantize(model)
+            elif family == "int4":
+                model = nbits_quant.quantize(model)
             if torch_catalog()[src].loomc_args:
                 rec["loomc_args"] = torch_catalog()[src].loomc_args
         elif family == "npm":

@@ -20,7 +20,9 @@
 // The quantized kernels (loom.qconv, loom.qmatmul with an f32 result and
 // activation "none", as loom-fold-qdq writes them, their bias already
 // included) take the activation after them the same way: it becomes their
-// `activation` (applied after the bias, before any output quantization).
+// `activation` (applied after the bias, before any output quantization). A
+// qmatmul without a bias also takes an Add of an f32 [N] value after it as
+// its bias.
 //
 //===----------------------------------------------------------------------===//
 #include "Loom/LoomOps.h"
@@ -250,12 +252,47 @@ struct FuseQuantizedActivationPattern : RewritePattern {
   int64_t &count;
 };
 
+/// A bias added to a qmatmul with an f32 result, no bias and no activation
+/// yet (loom-fold-qdq forms it before the epilogue passes, e.g. from
+/// MatMulNBits with a bias): an f32 [N] operand of the Add becomes the
+/// kernel's bias.
+struct FuseQuantizedBiasPattern : OpRewritePattern<QMatMulOp> {
+  FuseQuantizedBiasPattern(MLIRContext *ctx, int64_t &count)
+      : OpRewritePattern(ctx), count(count) {}
+
+  LogicalResult matchAndRewrite(QMatMulOp op,
+                                PatternRewriter &rewriter) const override {
+    Value cur = op.getY();
+    auto type = dyn_cast<RankedTensorType>(cur.getType());
+    if (!type || !type.getElementType().isF32() || !isNone(op.getBias()) ||
+        op.getActivation() != "none")
+      return failure();
+    auto add = dyn_cast_or_null<AddOp>(singleUser(cur));
+    if (!add || add.getResult().getType() != type)
+      return failure();
+    Value bias = add.getA() == cur ? add.getB() : add.getA();
+    auto bt = dyn_cast<RankedTensorType>(bias.getType());
+    if (bias == cur || !bt || bt.getRank() != 1 || !bt.getElementType().isF32() ||
+        bt.getDimSize(0) != type.getShape().back())
+      return failure();
+    rewriter.modifyOpInPlace(op, [&] {
+      op.getBiasMutable().assign(bias);
+      op->setLoc(rewriter.getFusedLoc({op->getLoc(), add->getLoc()}));
+    });
+    rewriter.replaceOp(add, cur);
+    ++count;
+    return success();
+  }
+
+  int64_t &count;
+};
+
 struct LoomFuseEpiloguePass : public loom::impl::LoomFuseEpilogueBase<LoomFuseEpiloguePass> {
   void runOnOperation() override {
     int64_t count = 0;
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseEpiloguePattern, FuseQuantizedActivationPattern>(&getContext(),
-                                                                      count);
+    patterns.add<FuseEpiloguePattern, FuseQuantizedActivationPattern,
+                 FuseQuantizedBiasPattern>(&getContext(), count);
     (void)applyPatternsGreedily(getOperation(), std::move(patterns));
     numRewritten += count;
   }

@@ -266,20 +266,6 @@ mlir::quant::QuantizedType weightType(MLIRContext *ctx, ArrayRef<int64_t> shape,
       flags, storage, f32, scales, zps, dims, sizes, qmin, qmax);
 }
 
-/// The stored integers as a constant attribute (a blob beyond 64 values).
-ElementsAttr storedValues(MLIRContext *ctx, ArrayRef<int64_t> shape,
-                          ArrayRef<int8_t> values) {
-  auto type = RankedTensorType::get(shape, IntegerType::get(ctx, 8));
-  if (values.size() <= 64)
-    return DenseElementsAttr::get(type, values);
-  auto &manager = DenseResourceElementsHandle::getManagerInterface(ctx);
-  ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
-                       values.size());
-  return DenseResourceElementsAttr::get(
-      type, manager.insert("qweight", HeapAsmResourceBlob::allocateAndCopyWithAlign(
-                                          bytes, alignof(uint64_t))));
-}
-
 /// qconstant + dequantize for `w` quantized symmetric with `blockShape`.
 Value quantizedWeight(OpBuilder &b, Location loc, ArrayRef<float> w,
                       ArrayRef<int64_t> shape, ArrayRef<int64_t> blockShape,
@@ -292,7 +278,7 @@ Value quantizedWeight(OpBuilder &b, Location loc, ArrayRef<float> w,
       weightType(b.getContext(), shape, blockShape, bits, q);
   auto qType = RankedTensorType::get(shape, type);
   Value c = QConstantOp::create(b, loc, qType,
-                                storedValues(b.getContext(), shape, q.values));
+                                loom::storedIntegers(b.getContext(), shape, q.values));
   return DequantizeOp::create(b, loc, RankedTensorType::get(shape, b.getF32Type()),
                               c);
 }

@@ -790,9 +790,42 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256 widen8(const in
       _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p))));
 }
 
+/// Eight packed int4 values starting at element `index` (even) of `w`
+/// widened to f32: bytes index/2 .. index/2 + 3, low nibble first, each a
+/// signed two's-complement int4.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256 widen8Int4(const int8_t *w,
+                                                                           int64_t index) {
+  int32_t u;
+  std::memcpy(&u, w + index / 2, 4);
+  const __m128i b = _mm_cvtsi32_si128(u), m = _mm_set1_epi8(0x0F), e = _mm_set1_epi8(8);
+  __m128i x = _mm_unpacklo_epi8(_mm_and_si128(b, m), _mm_and_si128(_mm_srli_epi16(b, 4), m));
+  x = _mm_sub_epi8(_mm_xor_si128(x, e), e); // 0..15 -> -8..7
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(x));
+}
+
+/// Eight weights of `Bits` (8, or 4 packed) starting at element `index`.
+template <int Bits>
+__attribute__((target("avx2,fma"), always_inline)) inline __m256 widenAt(const int8_t *w,
+                                                                        int64_t index) {
+  if constexpr (Bits == 8)
+    return widen8(w + index);
+  else
+    return widen8Int4(w, index);
+}
+
+/// Weight `index` of `w` (8-bit, or 4-bit packed) as f32.
+template <int Bits> inline float weightAt(const int8_t *w, int64_t index) {
+  if constexpr (Bits == 8)
+    return float(w[index]);
+  else
+    return float(qnt::int4At(w, index));
+}
+
 /// accumulateRows for one row of A (decode) with AVX2 + FMA: W streamed row
 /// by row, eight rows per pass over the panel's accumulators (which stay in
-/// L1), int8 widened eight at a time.
+/// L1), 8- or 4-bit weights widened eight at a time (4-bit: N and n0 even,
+/// so every group of eight starts on a byte).
+template <int Bits>
 __attribute__((target("avx2,fma"))) void accumulateOneRowAvx2(const float *a, const int8_t *w,
                                                               int64_t N, int64_t k0, int64_t k1,
                                                               int64_t n0, int64_t nb,
@@ -801,69 +834,58 @@ __attribute__((target("avx2,fma"))) void accumulateOneRowAvx2(const float *a, co
   int64_t k = k0;
   for (; k + 8 <= k1; k += 8) {
     __m256 x[8];
-    const int8_t *p[8];
+    int64_t p[8];
     for (int i = 0; i < 8; ++i) {
       x[i] = _mm256_set1_ps(a[k + i]);
-      p[i] = w + (k + i) * N + n0;
+      p[i] = (k + i) * N + n0;
     }
     for (int64_t j = 0; j < nv; j += 8) {
       // Each row is a short stream (one panel) that the hardware prefetcher
       // barely learns before it ends: fetch the next eight rows' line ahead
       // of time (a prefetch past the weights' end does not fault).
-      if ((j & 63) == 0) {
-        _mm_prefetch(reinterpret_cast<const char *>(p[0] + 16 * N + j), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char *>(p[1] + 16 * N + j), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char *>(p[2] + 16 * N + j), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char *>(p[3] + 16 * N + j), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char *>(p[4] + 16 * N + j), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char *>(p[5] + 16 * N + j), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char *>(p[6] + 16 * N + j), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char *>(p[7] + 16 * N + j), _MM_HINT_T0);
-      }
+      if ((j & 63) == 0)
+        for (int i = 0; i < 8; ++i)
+          _mm_prefetch(reinterpret_cast<const char *>(w + (p[i] + 16 * N + j) * Bits / 8),
+                       _MM_HINT_T0);
       // Two independent chains of four products each (written out: the
       // runtime builds at -O2, which does not unroll a loop here).
-      __m256 c0 = _mm256_mul_ps(x[0], widen8(p[0] + j));
-      __m256 c1 = _mm256_mul_ps(x[4], widen8(p[4] + j));
-      c0 = _mm256_fmadd_ps(x[1], widen8(p[1] + j), c0);
-      c1 = _mm256_fmadd_ps(x[5], widen8(p[5] + j), c1);
-      c0 = _mm256_fmadd_ps(x[2], widen8(p[2] + j), c0);
-      c1 = _mm256_fmadd_ps(x[6], widen8(p[6] + j), c1);
-      c0 = _mm256_fmadd_ps(x[3], widen8(p[3] + j), c0);
-      c1 = _mm256_fmadd_ps(x[7], widen8(p[7] + j), c1);
+      __m256 c0 = _mm256_mul_ps(x[0], widenAt<Bits>(w, p[0] + j));
+      __m256 c1 = _mm256_mul_ps(x[4], widenAt<Bits>(w, p[4] + j));
+      c0 = _mm256_fmadd_ps(x[1], widenAt<Bits>(w, p[1] + j), c0);
+      c1 = _mm256_fmadd_ps(x[5], widenAt<Bits>(w, p[5] + j), c1);
+      c0 = _mm256_fmadd_ps(x[2], widenAt<Bits>(w, p[2] + j), c0);
+      c1 = _mm256_fmadd_ps(x[6], widenAt<Bits>(w, p[6] + j), c1);
+      c0 = _mm256_fmadd_ps(x[3], widenAt<Bits>(w, p[3] + j), c0);
+      c1 = _mm256_fmadd_ps(x[7], widenAt<Bits>(w, p[7] + j), c1);
       _mm256_storeu_ps(acc + j, _mm256_add_ps(_mm256_loadu_ps(acc + j), _mm256_add_ps(c0, c1)));
     }
     for (int64_t j = nv; j < nb; ++j)
       for (int i = 0; i < 8; ++i)
-        acc[j] += a[k + i] * float(p[i][j]);
+        acc[j] += a[k + i] * weightAt<Bits>(w, p[i] + j);
   }
-  for (; k < k1; ++k) {
-    const int8_t *p = w + k * N + n0;
+  for (; k < k1; ++k)
     for (int64_t j = 0; j < nb; ++j)
-      acc[j] += a[k] * float(p[j]);
-  }
+      acc[j] += a[k] * weightAt<Bits>(w, k * N + n0 + j);
 }
 
-/// accumulateRows with AVX2 + FMA (chosen at run time): int8 weights are
-/// widened to f32 eight at a time in registers (int4 takes the generic
-/// loop).
-__attribute__((target("avx2,fma"))) void accumulateRowsAvx2(const float *a, int64_t rows,
-                                                            int64_t K, const int8_t *w, int bits,
-                                                            int64_t N, int64_t k0, int64_t k1,
-                                                            int64_t n0, int64_t nb, float *wf,
-                                                            float *acc) {
-  if (bits != 8) {
-    accumulateRows(a, rows, K, w, bits, N, k0, k1, n0, nb, wf, acc);
-    return;
-  }
+/// accumulateRows with AVX2 + FMA (chosen at run time): int8 weights, and
+/// int4 ones when N and n0 are even, are widened to f32 eight at a time in
+/// registers (other int4 calls take the generic loop).
+template <int Bits>
+__attribute__((target("avx2,fma"))) void accumulateRowsAvx2Bits(const float *a, int64_t rows,
+                                                                int64_t K, const int8_t *w,
+                                                                int64_t N, int64_t k0, int64_t k1,
+                                                                int64_t n0, int64_t nb,
+                                                                float *acc) {
   if (rows == 1) {
-    accumulateOneRowAvx2(a, w, N, k0, k1, n0, nb, acc);
+    accumulateOneRowAvx2<Bits>(a, w, N, k0, k1, n0, nb, acc);
     return;
   }
   const int64_t nv = nb & ~int64_t(7);
   for (int64_t k = k0; k < k1; ++k) {
-    const int8_t *p = w + k * N + n0;
+    const int64_t p = k * N + n0;
     for (int64_t j = 0; j < nv; j += 8) {
-      const __m256 wv = widen8(p + j);
+      const __m256 wv = widenAt<Bits>(w, p + j);
       for (int64_t r = 0; r < rows; ++r) {
         float *ar = acc + r * nb + j;
         _mm256_storeu_ps(ar, _mm256_fmadd_ps(_mm256_set1_ps(a[r * K + k]), wv,
@@ -872,8 +894,37 @@ __attribute__((target("avx2,fma"))) void accumulateRowsAvx2(const float *a, int6
     }
     for (int64_t j = nv; j < nb; ++j)
       for (int64_t r = 0; r < rows; ++r)
-        acc[r * nb + j] += a[r * K + k] * float(p[j]);
+        acc[r * nb + j] += a[r * K + k] * weightAt<Bits>(w, p + j);
   }
+}
+
+void accumulateRowsAvx2(const float *a, int64_t rows, int64_t K, const int8_t *w, int bits,
+                        int64_t N, int64_t k0, int64_t k1, int64_t n0, int64_t nb, float *wf,
+                        float *acc) {
+  if (bits == 8)
+    accumulateRowsAvx2Bits<8>(a, rows, K, w, N, k0, k1, n0, nb, acc);
+  else if (N % 2 == 0 && n0 % 2 == 0)
+    accumulateRowsAvx2Bits<4>(a, rows, K, w, N, k0, k1, n0, nb, acc);
+  else
+    accumulateRows(a, rows, K, w, bits, N, k0, k1, n0, nb, wf, acc);
+}
+
+/// y[j] += (acc[j] - zp[j] * sum) * scale[j] for j < nb (a block's
+/// accumulators scaled per column: zero points and scales one per column).
+__attribute__((target("avx2,fma"))) void scaleBlockAvx2(float *y, const float *acc, int64_t nb,
+                                                        const float *scale, const int8_t *zp,
+                                                        float sum) {
+  const int64_t nv = nb & ~int64_t(7);
+  const __m256 s = _mm256_set1_ps(sum);
+  for (int64_t j = 0; j < nv; j += 8) {
+    __m256 v = _mm256_loadu_ps(acc + j);
+    if (zp)
+      v = _mm256_sub_ps(v, _mm256_mul_ps(widen8(zp + j), s));
+    _mm256_storeu_ps(y + j, _mm256_add_ps(_mm256_loadu_ps(y + j),
+                                          _mm256_mul_ps(v, _mm256_loadu_ps(scale + j))));
+  }
+  for (int64_t j = nv; j < nb; ++j)
+    y[j] += (acc[j] - (zp ? float(zp[j]) : 0.0f) * sum) * scale[j];
 }
 
 /// accumulateRows for the baseline instruction set.
@@ -920,6 +971,11 @@ void qmatmulWeightOnlyRows(KernelArgs &a, const QCall &c, const MatmulDims &d) {
         const int64_t prow = (k0 / bk) * sc;
         for (int64_t r = 0; r < rows; ++r) {
           const float sum = c.wZp ? sums[size_t(r * ((K + bk - 1) / bk) + k0 / bk)] : 0.0f;
+          if (avx2 && bn == 1) {
+            scaleBlockAvx2(y.data() + r * nb, acc.data() + r * nb, nb, c.wScale + prow + n0,
+                           c.wZp ? c.wZp + prow + n0 : nullptr, sum);
+            continue;
+          }
           for (int64_t j = 0; j < nb; ++j) {
             const int64_t pi = prow + (n0 + j) / bn;
             const float zp = c.wZp ? float(c.wZp[pi]) : 0.0f;
@@ -934,6 +990,29 @@ void qmatmulWeightOnlyRows(KernelArgs &a, const QCall &c, const MatmulDims &d) {
   });
 }
 
+/// Row k of W's columns [n0, n0 + cols) dequantized into `row` with AVX2:
+/// one scale (and zero point) per column along the row (bn = 1), 8-bit or
+/// 4-bit weights (4-bit: N and n0 even). Returns false for other calls.
+__attribute__((target("avx2,fma"))) bool dequantRowAvx2(const int8_t *w, int bits, int64_t N,
+                                                        int64_t k, int64_t n0, int64_t cols,
+                                                        const float *scale, const int8_t *zp,
+                                                        float *row) {
+  if (bits != 8 && (N % 2 || n0 % 2))
+    return false;
+  const int64_t base = k * N + n0, nv = cols & ~int64_t(7);
+  for (int64_t j = 0; j < nv; j += 8) {
+    __m256 v = bits == 8 ? widenAt<8>(w, base + j) : widenAt<4>(w, base + j);
+    if (zp)
+      v = _mm256_sub_ps(v, widen8(zp + j));
+    _mm256_storeu_ps(row + j, _mm256_mul_ps(v, _mm256_loadu_ps(scale + j)));
+  }
+  for (int64_t j = nv; j < cols; ++j)
+    row[j] = ((bits == 8 ? weightAt<8>(w, base + j) : weightAt<4>(w, base + j)) -
+              (zp ? float(zp[j]) : 0.0f)) *
+             scale[j];
+  return true;
+}
+
 /// Weight-only fast path for many rows: W is dequantized a panel of
 /// columns at a time (at most ~1 MiB of f32) and multiplied by sgemm
 /// (oneDNN's when the runtime has it), so the weights are never
@@ -946,12 +1025,16 @@ void qmatmulWeightOnlyPanels(KernelArgs &a, const QCall &c, const MatmulDims &d)
   const int64_t nb = std::clamp<int64_t>((int64_t(1) << 18) / std::max<int64_t>(K, 1), 16, 256);
   std::vector<float> deq(size_t(K * std::min(nb, N))), prod(size_t(rows * std::min(nb, N)));
   Epilogue ep(c);
+  const bool avx2 = vec::hasAvx2Fma() && bn == 1;
   for (int64_t n0 = 0; n0 < N; n0 += nb) {
     const int64_t cols = std::min(nb, N - n0);
     for (int64_t k = 0; k < K; ++k) {
       float *row = deq.data() + k * cols;
-      loadWeightRow(w, c.w.bits, N, k, n0, cols, row);
       const int64_t prow = (k / bk) * sc;
+      if (avx2 && dequantRowAvx2(w, c.w.bits, N, k, n0, cols, c.wScale + prow + n0,
+                                 c.wZp ? c.wZp + prow + n0 : nullptr, row))
+        continue;
+      loadWeightRow(w, c.w.bits, N, k, n0, cols, row);
       for (int64_t j = 0; j < cols; ++j) {
         const int64_t pi = prow + (n0 + j) / bn;
         row[j] = (row[j] - (c.wZp ? float(c.wZp[pi]) : 0.0f)) * c.wScale[pi];
