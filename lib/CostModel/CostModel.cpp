@@ -191,23 +191,43 @@ DType loom::cost::computeType(const KernelDesc &k) {
   return DType::F32; // index / shape / bool work
 }
 
-bool loom::cost::isSupported(const KernelDesc &k,
-                             const target::DeviceDesc &device) {
+namespace {
+/// isSupported without the compute type's peak.
+bool supportsKernel(const loom::cost::KernelDesc &k,
+                    const loom::target::DeviceDesc &device) {
   if (!device.listsKernel(k.kernel))
     return false;
   // A GPU or NPU runs a fused kernel only when its `fusions` list names the
   // kernel's family; CPUs run them all (the runtime has the kernels).
-  if (std::optional<llvm::StringRef> family = target::fusionFamily(k.kernel);
+  if (std::optional<llvm::StringRef> family = loom::target::fusionFamily(k.kernel);
       family && device.kind != "cpu" &&
       !llvm::is_contained(device.fusions, family->str()))
     return false;
-  if (device.hasRule(k.kernel, target::OpQualifier::DynamicRhs)) {
-    std::optional<unsigned> rhs = target::rhsOperandIndex(k.kernel);
+  if (device.hasRule(k.kernel, loom::target::OpQualifier::DynamicRhs)) {
+    std::optional<unsigned> rhs = loom::target::rhsOperandIndex(k.kernel);
     if (rhs && *rhs < k.inputs.size() && k.inputs[*rhs] &&
         !k.inputs[*rhs]->constant)
       return false;
   }
-  return device.runs(computeType(k));
+  return true;
+}
+} // namespace
+
+bool loom::cost::isSupported(const KernelDesc &k,
+                             const target::DeviceDesc &device) {
+  return supportsKernel(k, device) && device.runs(computeType(k));
+}
+
+std::optional<DType>
+loom::cost::reducedFloatType(const KernelDesc &k,
+                             const target::DeviceDesc &device) {
+  if (computeType(k) != DType::F32 || device.runs(DType::F32) ||
+      !supportsKernel(k, device))
+    return std::nullopt;
+  for (DType t : {DType::BF16, DType::F16})
+    if (device.runs(t))
+      return t;
+  return std::nullopt;
 }
 
 std::optional<double>
@@ -224,17 +244,33 @@ loom::cost::estimateMicros(const KernelDesc &kernel,
 
 std::optional<loom::cost::Roofline>
 loom::cost::estimateRoofline(const KernelDesc &kernel,
-                             const target::DeviceDesc &device) {
-  if (!isSupported(kernel, device))
+                             const target::DeviceDesc &device,
+                             std::optional<DType> reduced) {
+  if (reduced ? reducedFloatType(kernel, device) != reduced
+              : !isSupported(kernel, device))
     return std::nullopt;
   Work w = estimateWork(kernel);
-  double peak = device.peak(computeType(kernel));
+  DType type = reduced ? *reduced : computeType(kernel);
+  double peak = device.peak(type);
   double efficiency = device.efficiencyOf(w.opClass);
   // GOP/s = 1e3 op/µs; GB/s = 1e3 B/µs.
   Roofline r;
   r.dispatchUs = device.dispatchUs;
   r.computeUs = w.flops / (peak * efficiency * 1e3);
   r.memoryUs = w.bytes / (device.bandwidthGBs * 1e3);
+  if (reduced) {
+    // The device keeps its tensors in the 16-bit type (constants converted
+    // at compile time: half the bytes of every f32 operand) and converts
+    // the f32 it exchanges with other devices: one operation per element.
+    double elements = 0;
+    for (const auto *list : {&kernel.inputs, &kernel.outputs})
+      for (const auto &t : *list)
+        if (t && floatType(t->elementType) == DType::F32)
+          elements += double(t->numElements());
+    r.memoryUs -= elements * 2.0 / (device.bandwidthGBs * 1e3);
+    r.computeUs += elements /
+                   (peak * device.efficiencyOf(target::OpClass::Elementwise) * 1e3);
+  }
   return r;
 }
 

@@ -451,6 +451,12 @@ struct Emitter {
               j.attribute(dev.getSymName(), nullptr);
           }
         });
+        // A task that runs in its device's 16-bit float (device precision
+        // auto).
+        if (task)
+          if (auto reduced = task->getAttrOfType<DictionaryAttr>("reduced_precision"))
+            if (auto type = reduced.getAs<StringAttr>(task.getDevice()))
+              j.attribute("precision", type.getValue());
         if (!task || !task.isControl())
           return;
         j.attributeArray("bodies", [&] {

@@ -19,6 +19,7 @@ void loom::addPlanPipeline(OpPassManager &pm,
   plan::PlanEstimateCostsOptions costOptions;
   costOptions.costTable = options.costTable;
   costOptions.allowForeignCostTable = options.allowForeignCostTable;
+  costOptions.devicePrecision = options.devicePrecision;
   pm.addPass(plan::createPlanEstimateCosts(costOptions));
   plan::PlanPartitionOptions partitionOptions;
   partitionOptions.algorithm = options.partitioner;

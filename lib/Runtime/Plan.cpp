@@ -472,6 +472,17 @@ PlanTask parseTask(const Node &n, size_t index, size_t depth) {
     t.costUs.emplace_back(device, cost.isNull()
                                       ? std::nullopt
                                       : std::optional<double>(cost.number()));
+  if (auto precision = n.optionalKey("precision")) {
+    DType d = parseDTypeNode(*precision);
+    if (t.kind != TaskKind::Kernel)
+      precision->fail(std::string("only kernel tasks have a precision, this "
+                                  "is a ") +
+                      k + " task");
+    if (d != DType::BF16 && d != DType::F16)
+      precision->fail(std::string("'") + dtypeName(d) +
+                      "' is no reduced float precision (bf16 or f16)");
+    t.precision = d;
+  }
   if (!isControlTask(t.kind)) {
     if (auto bodies = n.optionalKey("bodies"))
       bodies->fail(std::string("a ") + k +

@@ -10,6 +10,8 @@
 
 #include "PlanInternal.h"
 
+#include "loom/Runtime/Float16.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -123,6 +125,56 @@ MappedMemory mapArena(const Plan &plan, size_t index) {
   return m;
 }
 
+/// Rounds `n` floats to `type` (bf16 or f16, to nearest even) and back.
+void roundFloats(const float *in, float *out, int64_t n, DType type) {
+  if (type == DType::BF16)
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = bf16BitsToFloat(floatToBf16Bits(in[i]));
+  else
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = halfBitsToFloat(floatToHalfBits(in[i]));
+}
+
+/// `inner` as a device computing in `type` runs it: f32 inputs rounded to
+/// `type` (weights once, here; activations per call into storage kept
+/// between calls), then `inner` in f32, then its f32 outputs rounded.
+KernelFn emulatedKernel(KernelFn inner, DType type, const KernelArgs &args,
+                          const std::vector<bool> &constant) {
+  struct State {
+    std::vector<bool> rounds;               // per input: an f32 operand
+    std::vector<std::vector<float>> copies; // its rounded values
+  };
+  auto state = std::make_shared<State>();
+  state->rounds.assign(args.inputs.size(), false);
+  state->copies.resize(args.inputs.size());
+  for (size_t i = 0; i < args.inputs.size(); ++i) {
+    const TensorRef &in = args.inputs[i];
+    if (!in.present || in.dtype != DType::F32)
+      continue;
+    state->rounds[i] = true;
+    state->copies[i].resize(size_t(in.numElements()));
+    if (constant[i])
+      roundFloats(in.as<float>(), state->copies[i].data(), in.numElements(),
+                  type);
+  }
+  return [inner = std::move(inner), type, state, constant](KernelArgs &a) {
+    KernelArgs rounded = a;
+    for (size_t i = 0; i < a.inputs.size() && i < state->rounds.size(); ++i) {
+      if (!state->rounds[i])
+        continue;
+      std::vector<float> &copy = state->copies[i];
+      if (!constant[i])
+        roundFloats(a.inputs[i].as<float>(), copy.data(),
+                    a.inputs[i].numElements(), type);
+      rounded.inputs[i].data = copy.data();
+    }
+    inner(rounded);
+    for (const TensorRef &out : a.outputs)
+      if (out.present && out.dtype == DType::F32)
+        roundFloats(out.as<float>(), out.as<float>(), out.numElements(), type);
+  };
+}
+
 /// The view of buffer `id` (or an absent operand).
 TensorRef operandRef(const SessionImpl &s, const std::optional<size_t> &id) {
   if (!id)
@@ -207,6 +259,16 @@ BoundTask bindTask(SessionImpl &s, const PlanTask &t, size_t id,
       bt.kernel = entry.get();
       s.deviceKernels.push_back(std::move(entry));
     }
+  if (t.precision && s.options.emulatePrecision) {
+    std::vector<bool> constant;
+    for (const auto &in : t.inputs)
+      constant.push_back(in && s.plan.buffers[*in].isWeights());
+    auto entry = std::make_unique<KernelEntry>(*bt.kernel);
+    entry->fn = emulatedKernel(bt.kernel->fn, *t.precision, bt.args, constant);
+    entry->accepts = nullptr;
+    bt.kernel = entry.get();
+    s.deviceKernels.push_back(std::move(entry));
+  }
   return bt;
 }
 

@@ -100,7 +100,15 @@ loom::scenario::compileModel(const ModelFile &model, const std::string &what,
   }
   mlir::PassManager planPm(&context);
   loom::addPlanPipeline(planPm, options.plan);
+  // As loomc: the accuracy check of device precision auto (which may make
+  // the plan again in f32).
+  mlir::OwningOpRef<mlir::ModuleOp> beforePlan;
+  if (options.plan.devicePrecision == "auto")
+    beforePlan = llvm::cast<mlir::ModuleOp>((*module)->clone());
   if (mlir::failed(planPm.run(*module)))
+    return std::nullopt;
+  if (beforePlan && mlir::failed(loom::checkDevicePrecision(
+                        *module, options.plan, *beforePlan)))
     return std::nullopt;
   if (auto ec = llvm::sys::fs::create_directories(dir)) {
     error("cannot create '" + dir + "': " + ec.message());

@@ -225,7 +225,8 @@ constexpr StringRef kDeviceKeys[] = {"name",          "kind",
                                      "memory_mb",     "efficiency",
                                      "ops",           "unsupported_ops",
                                      "fusions",       "static_shapes_only",
-                                     "power_w",       "idle_power_w"};
+                                     "power_w",       "idle_power_w",
+                                     "float_accumulation"};
 constexpr StringRef kLinkKeys[] = {
     "from",          "to",         "directed", "shared_memory",
     "bandwidth_gbs", "latency_us", "sync_us"};
@@ -352,6 +353,13 @@ bool TargetParser::parseDevice(const YNode &node, const std::string &path,
       }
     } else if (e.key == "static_shapes_only") {
       ok = getBool(v, p, d.staticShapesOnly);
+    } else if (e.key == "float_accumulation") {
+      // The type a device accumulates its reduced-precision float work in
+      // (device precision auto): only f32 is emulated on the host.
+      std::string acc;
+      ok = getString(v, p, acc);
+      if (ok && acc != "f32")
+        ok = fail(v, p, "expected f32 (the only accumulation the host emulates)");
     } else if (e.key == "power_w") {
       double w = 0;
       ok = getNumber(v, p, Range::Positive, w);

@@ -76,6 +76,9 @@ options:
   --reference-kernels   run every task with its reference kernel (double
                         accumulation, no fast paths): slow, for telling
                         float rounding apart from a wrong kernel
+  --exact-precision     run the tasks a plan places in a device's bf16/f16
+                        (loomc --device-precision=auto) in f32 instead of
+                        emulating that device's rounding
   --profile FILE.json   write the last run's per-task times as a Chrome trace
                         (chrome://tracing, Perfetto); without --repeat, one
                         warm-up run precedes the profiled run
@@ -116,6 +119,7 @@ struct Options {
   std::string profile;
   bool quiet = false;
   bool referenceKernels = false;
+  bool exactPrecision = false;
 };
 
 //===----------------------------------------------------------------------===//
@@ -165,6 +169,12 @@ std::optional<Options> parseArgs(int argc, char **argv) {
       if (inlineValue)
         throw ToolError{"--reference-kernels takes no value"};
       o.referenceKernels = true;
+      continue;
+    }
+    if (flag == "--exact-precision") {
+      if (inlineValue)
+        throw ToolError{"--exact-precision takes no value"};
+      o.exactPrecision = true;
       continue;
     }
     if (flag == "--random-inputs") { // The seed only as --random-inputs=S.
@@ -363,6 +373,7 @@ int runTool(const Options &o) {
   SessionOptions sessionOptions;
   sessionOptions.threads = int(o.threads);
   sessionOptions.allowFastPaths = !o.referenceKernels;
+  sessionOptions.emulatePrecision = !o.exactPrecision;
   std::unique_ptr<Session> session = Session::load(o.planDir, sessionOptions);
   bindInputs(*session, o);
 

@@ -37,6 +37,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
+#include <cmath>
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
@@ -80,6 +81,13 @@ static cl::opt<bool> allowForeignCostTable(
     cl::desc("Use a --cost-table measured on another target (its `target` "
              "differs) with a warning instead of an error"),
     cl::init(false), cl::cat(loomCategory));
+static cl::opt<std::string> devicePrecision(
+    "device-precision",
+    cl::desc("auto (default): an f32 task may run on a device without f32 "
+             "arithmetic (the built-in NPUs) in the device's bf16 or f16, "
+             "where the cost model says it pays and the accuracy check "
+             "passes; exact: f32 everywhere (docs/targets.md)"),
+    cl::value_desc("auto|exact"), cl::init("auto"), cl::cat(loomCategory));
 static cl::opt<bool> explainPlacement(
     "explain-placement",
     cl::desc("Print, per task, its estimated cost on every device, the "
@@ -218,6 +226,7 @@ loom::PlanPipelineOptions planPipelineOptions() {
   options.split = !noSplit;
   options.costTable = costTable;
   options.allowForeignCostTable = allowForeignCostTable;
+  options.devicePrecision = devicePrecision;
   return options;
 }
 
@@ -249,6 +258,11 @@ std::string idleDeviceNotes(ModuleOp module,
           ++capable[n.getName().str()];
   });
   std::string notes;
+  // A plan made again in f32 by the precision check: its `precision:` line
+  // says why the device stays idle.
+  if (auto p = module->getAttrOfType<DictionaryAttr>("loom.device_precision"))
+    if (p.getAs<BoolAttr>("kept_exact").getValue())
+      return notes;
   for (const auto &d : desc.devices) {
     if (!tasks || capable[d.name] || d.runs(loom::target::DType::F32))
       continue;
@@ -257,13 +271,21 @@ std::string idleDeviceNotes(ModuleOp module,
       if (d.runs(loom::target::DType(t)))
         types += (types.empty() ? "" : ", ") +
                  loom::target::dtypeName(loom::target::DType(t)).str();
+    // With --device-precision=exact, its 16-bit float is the other remedy.
+    std::string reduced;
+    for (auto t : {loom::target::DType::BF16, loom::target::DType::F16})
+      if (reduced.empty() && d.runs(t))
+        reduced = loom::target::dtypeName(t).str();
     notes += "  note:      " + d.name + " can run none of the " +
              std::to_string(tasks) + " tasks: it runs only " +
              (types.empty() ? std::string("no element type") : types) +
              " kernels and this model computes in f32; quantize it "
              "(--quantize=int8 with --calibration-data, or "
-             "--quantize=dynamic; docs/quantization.md) to use " + d.name +
-             "\n";
+             "--quantize=dynamic; docs/quantization.md)" +
+             (reduced.empty() ? std::string()
+                              : " or let it compute in " + reduced +
+                                    " (--device-precision=auto)") +
+             " to use " + d.name + "\n";
   }
   return notes;
 }
@@ -357,6 +379,31 @@ void printSummary(ModuleOp module, const loom::target::TargetDesc &desc,
     os << ")\n";
   }
   os << idleDeviceNotes(module, desc);
+  if (auto p = module->getAttrOfType<DictionaryAttr>("loom.device_precision")) {
+    double db = p.getAs<FloatAttr>("sqnr_db").getValueAsDouble();
+    std::string sqnr = std::isinf(db) ? std::string(db > 0 ? "inf" : "-inf")
+                                      : llvm::formatv("{0:F1}", db).str();
+    std::string devices;
+    for (Attribute a : p.getAs<ArrayAttr>("devices")) {
+      auto d = cast<DictionaryAttr>(a);
+      devices += (devices.empty() ? "" : ", ") +
+                 d.getAs<StringAttr>("device").getValue().str() + " " +
+                 d.getAs<StringAttr>("type").getValue().str() + " (" +
+                 std::to_string(d.getAs<IntegerAttr>("tasks").getInt()) +
+                 (d.getAs<IntegerAttr>("tasks").getInt() == 1 ? " task)"
+                                                              : " tasks)");
+    }
+    std::string output = p.getAs<StringAttr>("output").getValue().str();
+    if (p.getAs<BoolAttr>("kept_exact").getValue())
+      os << "  precision: f32 everywhere: " << devices << " gave an SQNR of "
+         << sqnr << " dB against f32 at output '" << output << "', below "
+         << llvm::formatv("{0:F0}", loom::kMinDevicePrecisionSqnrDb)
+         << " dB\n";
+    else
+      os << "  precision: " << devices << ", the rest f32; SQNR " << sqnr
+         << " dB against f32 (output '" << output
+         << "', 2 seeded input sets; --device-precision=exact keeps f32)\n";
+  }
   if (auto q = module->getAttrOfType<DictionaryAttr>("loom.quantization")) {
     os << "  quantized: " << q.getAs<StringAttr>("mode").getValue() << ", "
        << q.getAs<IntegerAttr>("quantized_kernels").getInt()
@@ -501,6 +548,9 @@ int main(int argc, char **argv) {
   if (optLevel > 2)
     return usage("-O" + std::to_string(optLevel) +
                  ": unknown optimization level (known: -O0, -O1, -O2)");
+  if (devicePrecision != "auto" && devicePrecision != "exact")
+    return usage("--device-precision: unknown precision '" + devicePrecision +
+                 "' (known: auto, exact)");
   if (embedWeights && !llvm::is_contained(emit, std::string("stubs")))
     return usage("--embed-weights needs --emit=stubs");
   if (!quantizeMode.empty() && !loom::isQuantizeMode(quantizeMode))
@@ -697,7 +747,16 @@ int main(int argc, char **argv) {
       return 2;
     planPm.enableTiming(timing);
     loom::addPlanPipeline(planPm, planPipelineOptions());
+    // The graph before planning, should the device precision check want
+    // the plan made again in f32.
+    OwningOpRef<ModuleOp> beforePlan;
+    if (devicePrecision == "auto")
+      beforePlan = cast<ModuleOp>((*module)->clone());
     if (failed(planPm.run(*module)))
+      return 1;
+    if (beforePlan &&
+        failed(loom::checkDevicePrecision(*module, planPipelineOptions(),
+                                          *beforePlan)))
       return 1;
   }
 

@@ -112,6 +112,57 @@ TEST(PlanSession, SessionsShareOneWeightsFile) {
   expectFloats(c->getOutput("y"), data.expected(x));
 }
 
+/// x rounded to bf16, to nearest even (from the format's definition: the
+/// upper 16 bits of the f32, rounded on the lower 16).
+float bf16Round(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  u += 0x7FFFu + ((u >> 16) & 1u);
+  u &= 0xFFFF0000u;
+  std::memcpy(&x, &u, 4);
+  return x;
+}
+
+/// A task with `"precision": "bf16"` (a device computing f32 work in its
+/// bf16) runs on the host as that device would: its f32 inputs and its
+/// output rounded to bf16; the tasks after it in f32. Without emulation,
+/// the f32 result.
+TEST(PlanSession, ReducedPrecisionIsEmulated) {
+  TempDir tmp;
+  MlpData data;
+  PlanFiles f = mlpPlan(data.w, data.b);
+  f.plan["tasks"][0]["precision"] = "bf16"; // the matmul
+  fs::path dir = tmp.sub("plan");
+  writePlanDir(dir, f.plan, f.weights);
+  // 1 + 2^-8 and 1 + 3 * 2^-8 lie halfway between bf16 neighbours (ties to
+  // even: 1 and 1 + 2^-6); the others are not bf16 numbers either.
+  const std::vector<float> x = {1.00390625f, 1.01171875f, -0.3f,
+                                2.7f,        0.1f,        -1.9f};
+  std::vector<float> want(8);
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 4; ++j) {
+      double s = 0;
+      for (int k = 0; k < 3; ++k)
+        s += double(bf16Round(x[i * 3 + k])) * double(bf16Round(data.w[k * 4 + j]));
+      float y = bf16Round(float(s)) + data.b[j];
+      want[i * 4 + j] = y > 0 ? y : 0.0f;
+    }
+  auto emulated = Session::load(dir.string());
+  emulated->setInput("x", f32Tensor({2, 3}, x));
+  emulated->run();
+  std::vector<float> got = floatsOf(emulated->getOutput("y"));
+  for (size_t i = 0; i < want.size(); ++i)
+    EXPECT_NEAR(got[i], want[i], 1e-6) << "element " << i;
+  // f32: the exact plan's result, which differs from the bf16 one.
+  SessionOptions exact;
+  exact.emulatePrecision = false;
+  auto f32 = Session::load(dir.string(), exact);
+  f32->setInput("x", f32Tensor({2, 3}, x));
+  f32->run();
+  expectFloats(f32->getOutput("y"), data.expected(x));
+  EXPECT_NE(floatsOf(f32->getOutput("y")), got);
+}
+
 TEST(PlanSession, ReferenceKernelsOnlyWhenFastPathsAreOff) {
   TempDir tmp;
   MlpData data;
@@ -1344,6 +1395,12 @@ const std::vector<CorruptCase> &corruptCases() {
              Json{{"a", {{"int", 1}, {"float", 1.0}}}};
        },
        "tasks[2].attrs.a: an attribute value must have exactly one key"},
+      {"PrecisionNotAReducedFloat",
+       [](Variant &v) { v.plan["tasks"][1]["precision"] = "i8"; },
+       "tasks[1].precision: 'i8' is no reduced float precision (bf16 or f16)"},
+      {"PrecisionUnknownType",
+       [](Variant &v) { v.plan["tasks"][1]["precision"] = "bf8"; },
+       "tasks[1].precision: unknown dtype 'bf8'"},
       {"UnknownKernel",
        [](Variant &v) { v.plan["tasks"][1]["kernel"] = "frobnicate"; },
        "tasks[1].kernel: task 1 'add0': no kernel named 'frobnicate'"},

@@ -49,6 +49,13 @@ bool loom::plan::describeKernel(Operation *op, loom::cost::KernelDesc &k) {
   return false;
 }
 
+std::optional<loom::target::DType>
+loom::plan::reducedPrecisionOn(Operation *op, llvm::StringRef device) {
+  auto dict = op->getAttrOfType<DictionaryAttr>("reduced_precision");
+  auto type = dict ? dict.getAs<StringAttr>(device) : StringAttr();
+  return type ? loom::target::parseDType(type.getValue()) : std::nullopt;
+}
+
 namespace {
 
 /// A control task runs its bodies itself, on a CPU: an "if" costs its longer
@@ -139,6 +146,12 @@ struct PlanEstimateCostsPass
       }
     }
     const loom::cost::CostTable *tablePtr = table ? &*table : nullptr;
+    if (devicePrecision != "auto" && devicePrecision != "exact") {
+      module.emitError("plan-estimate-costs: device-precision is '")
+          << devicePrecision << "'; expected auto or exact";
+      return signalPassFailure();
+    }
+    const bool reducedAllowed = devicePrecision == "auto";
     int64_t measuredTasks = 0;
     Builder b(module.getContext());
     // Post-order: a control task's bodies have their costs before it.
@@ -150,16 +163,26 @@ struct PlanEstimateCostsPass
       loom::cost::KernelDesc k;
       if (!describeKernel(op, k))
         return;
-      SmallVector<NamedAttribute> costs;
+      SmallVector<NamedAttribute> costs, reduced;
       bool measured = false;
       for (auto [name, d] : devices) {
         std::optional<double> us = loom::cost::estimateMicros(k, *d, tablePtr);
         if (us && tablePtr && tablePtr->lookup(k, d->name))
           measured = true;
+        // A device without f32 may run an f32 task in its 16-bit float.
+        if (!us && reducedAllowed && isa<TaskOp>(op))
+          if (std::optional<loom::target::DType> t =
+                  loom::cost::reducedFloatType(k, *d)) {
+            us = loom::cost::estimateRoofline(k, *d, t)->totalUs();
+            reduced.push_back(b.getNamedAttr(
+                name, b.getStringAttr(loom::target::dtypeName(*t))));
+          }
         costs.push_back(b.getNamedAttr(
             name, us ? Attribute(b.getF64FloatAttr(*us)) : b.getUnitAttr()));
       }
       op->setAttr("cost_us", b.getDictionaryAttr(costs));
+      if (!reduced.empty())
+        op->setAttr("reduced_precision", b.getDictionaryAttr(reduced));
       if (measured) {
         ++numMeasured;
         measuredTasks += isa<TaskOp>(op);

@@ -307,8 +307,10 @@ struct PlanPartitionPass
     const auto *dev2 = target.findDevice(names[d2]);
     if (!dev1 || !dev2)
       return std::nullopt;
-    std::optional<loom::cost::Roofline> r1 = loom::cost::estimateRoofline(k, *dev1);
-    std::optional<loom::cost::Roofline> r2 = loom::cost::estimateRoofline(k, *dev2);
+    std::optional<loom::cost::Roofline> r1 = loom::cost::estimateRoofline(
+        k, *dev1, reducedPrecisionOn(task, names[d1]));
+    std::optional<loom::cost::Roofline> r2 = loom::cost::estimateRoofline(
+        k, *dev2, reducedPrecisionOn(task, names[d2]));
     if (!r1 || !r2 || !r1->computeBound() || !r2->computeBound())
       return std::nullopt;
     // Rows for the cheapest device so that both parts take about as long

@@ -3,6 +3,7 @@
 #define LOOM_DIALECT_PLAN_TRANSFORMS_PASSES_H
 
 #include "Plan/PlanOps.h"
+#include "loom/Target/Target.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
@@ -24,6 +25,12 @@ loadPlanTarget(mlir::ModuleOp module, llvm::StringRef passName);
 /// operand shapes and types, which operands are weights); false for other
 /// ops.
 bool describeKernel(mlir::Operation *op, loom::cost::KernelDesc &kernel);
+
+/// The 16-bit float type task `op` runs in on `device`, from its
+/// `reduced_precision` attribute (plan-estimate-costs with
+/// device-precision=auto); nullopt: its own types.
+std::optional<loom::target::DType> reducedPrecisionOn(mlir::Operation *op,
+                                                      llvm::StringRef device);
 
 /// How a task can be split into parts that each compute a contiguous range
 /// of rows of its output (see SplitTasks.cpp).

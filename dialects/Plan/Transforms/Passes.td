@@ -83,6 +83,13 @@ def PlanEstimateCosts : Pass<"plan-estimate-costs", "mlir::ModuleOp"> {
     `plan.cost_table` (`{file, target, measured_tasks}`), which loomc's
     summary prints. A table whose `target` is not the plan's target is an
     error, or with `allow-foreign-cost-table` a warning.
+
+    With `device-precision=auto`, a task whose compute type is f32 also gets
+    a cost on a device that has no f32 arithmetic but bf16 or f16 (the
+    built-in NPUs): `loom::cost::reducedFloatType`, priced at that type's
+    peak plus converting its f32 operands; the task records those devices
+    in `reduced_precision` (`{npu = "bf16"}`), and a plan places it there in
+    that type (docs/plan-format.md, task `precision`).
   }];
   let options = [
     Option<"costTable", "cost-table", "std::string", "\"\"",
@@ -90,6 +97,9 @@ def PlanEstimateCosts : Pass<"plan-estimate-costs", "mlir::ModuleOp"> {
     Option<"allowForeignCostTable", "allow-foreign-cost-table", "bool",
            "false",
            "use a cost table measured on another target (a warning)">,
+    Option<"devicePrecision", "device-precision", "std::string", "\"exact\"",
+           "auto: an f32 task may run on a device without f32 in its bf16 "
+           "or f16 (recorded in `reduced_precision`); exact: f32 only">,
   ];
   let statistics = [
     Statistic<"numMeasured", "num-measured",

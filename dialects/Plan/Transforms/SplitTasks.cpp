@@ -169,6 +169,8 @@ SmallVector<TaskOp> loom::plan::splitTask(TaskOp task,
         task.getDeviceAttr(), task.getQueueAttr(), ins, outs, task.getDeps(),
         b.getStringAttr(name), task.getKernelAttrs(), task.getOpsAttr(),
         nullptr, nullptr, nullptr, /*bodiesCount=*/0);
+    if (Attribute r = task->getAttr("reduced_precision"))
+      part->setAttr("reduced_precision", r);
     part->setAttr("split", b.getStringAttr(
                                ("rows " + Twine(begin) + ".." + Twine(end) +
                                 " of " + Twine(geometry.extent) + " along axis " +
@@ -185,8 +187,10 @@ SmallVector<TaskOp> loom::plan::splitTask(TaskOp task,
             target.findDevice(c.getName().str());
         std::optional<loom::cost::Roofline> rp, rw;
         if (dev) {
-          rp = loom::cost::estimateRoofline(k, *dev);
-          rw = loom::cost::estimateRoofline(whole, *dev);
+          std::optional<loom::target::DType> r =
+              reducedPrecisionOn(task, c.getName());
+          rp = loom::cost::estimateRoofline(k, *dev, r);
+          rw = loom::cost::estimateRoofline(whole, *dev, r);
         }
         if (!f || !rp || !rw || rw->totalUs() <= 0) {
           costs.push_back(b.getNamedAttr(c.getName(), b.getUnitAttr()));

@@ -67,6 +67,13 @@ target::DType computeType(const KernelDesc &kernel);
 /// device lists a peak for the kernel's compute type.
 bool isSupported(const KernelDesc &kernel, const target::DeviceDesc &device);
 
+/// The 16-bit float type `device` runs an f32 `kernel` in when it has no
+/// f32 arithmetic of its own (`peak` has no f32) but bf16 (preferred) or
+/// f16, and everything else about the kernel is supported there: the
+/// device precision `auto` of docs/targets.md. nullopt otherwise.
+std::optional<target::DType> reducedFloatType(const KernelDesc &kernel,
+                                              const target::DeviceDesc &device);
+
 class CostTable;
 
 /// The terms of the roofline estimate of one kernel call on one device (µs).
@@ -77,9 +84,13 @@ struct Roofline {
 };
 
 /// The roofline terms of `kernel` on `device` (no cost table); nullopt when
-/// the device cannot run it.
-std::optional<Roofline> estimateRoofline(const KernelDesc &kernel,
-                                         const target::DeviceDesc &device);
+/// the device cannot run it. With `reduced` (reducedFloatType's answer), an
+/// f32 kernel the device runs in that 16-bit type: its peak, 2 bytes per
+/// element of every f32 operand, plus converting them at the device
+/// boundary (one elementwise operation per element).
+std::optional<Roofline>
+estimateRoofline(const KernelDesc &kernel, const target::DeviceDesc &device,
+                 std::optional<target::DType> reduced = std::nullopt);
 
 /// Estimated µs of `kernel` on `device`; nullopt when the device cannot run
 /// it. A `table` entry for the kernel's signature on this device replaces

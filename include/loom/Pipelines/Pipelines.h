@@ -12,6 +12,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,9 @@ struct PlanPipelineOptions {
   std::string costTable;
   /// A cost table measured on another target is a warning, not an error.
   bool allowForeignCostTable = false;
+  /// "auto": an f32 task may run on a device without f32 in the device's
+  /// bf16/f16 (emulated on the host, docs/targets.md); "exact": never.
+  std::string devicePrecision = "auto";
   /// INPUT=OUTPUT pairs whose output becomes a state buffer, written in
   /// place (plan-bind-state; generation programs bind their KV cache).
   std::vector<std::string> stateBindings;
@@ -56,6 +60,36 @@ struct PlanPipelineOptions {
 /// plan-partition, plan-schedule, plan-allocate-memory, plan-verify.
 void addPlanPipeline(mlir::OpPassManager &pm,
                      const PlanPipelineOptions &options);
+
+/// The SQNR (dB, against the f32 plan) below which device precision `auto`
+/// keeps f32 everywhere.
+inline constexpr double kMinDevicePrecisionSqnrDb = 30.0;
+
+/// What runs in a device's 16-bit float, and how accurate that is.
+struct DevicePrecisionReport {
+  struct Device {
+    std::string name, type;
+    int tasks = 0;
+  };
+  std::vector<Device> devices;
+  /// The lowest SQNR over the f32 outputs and the output it was measured
+  /// on (two seeded input sets).
+  double sqnrDb = 0;
+  std::string output;
+  /// Below kMinDevicePrecisionSqnrDb: the plan was made again with
+  /// precision exact.
+  bool keptExact = false;
+};
+
+/// The accuracy check of device precision `auto` on `module`, a plan made
+/// by addPlanPipeline(options) from `beforePlan` (the loom graph): nullopt
+/// when no task runs in reduced precision; else the report, after running
+/// the plan on the host with and without precision emulation. When the
+/// SQNR is below kMinDevicePrecisionSqnrDb, `module` is replaced by the
+/// plan made with precision exact (report.keptExact).
+mlir::FailureOr<std::optional<DevicePrecisionReport>>
+checkDevicePrecision(mlir::ModuleOp module, const PlanPipelineOptions &options,
+                     mlir::ModuleOp beforePlan);
 
 /// What quantizeModule does (loomc --quantize, docs/quantization.md).
 struct QuantizeOptions {

@@ -165,6 +165,10 @@ struct PlanTask {
   std::vector<std::pair<std::string, std::optional<double>>> costUs;
   /// Control tasks only: `if` has [then, else], `loop` its one body.
   std::vector<PlanBody> bodies;
+  /// Kernel tasks only: the 16-bit float (bf16 or f16) the task's device
+  /// computes its f32 work in (device precision `auto`); a runtime on the
+  /// host emulates it (SessionOptions::emulatePrecision).
+  std::optional<DType> precision;
 };
 
 /// `events[i]`: a cross-queue dependency signalled by `task`.

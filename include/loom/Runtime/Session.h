@@ -56,6 +56,11 @@ struct SessionOptions {
   /// Use fast paths (e.g. oneDNN) where they accept the call; otherwise every
   /// task runs its reference kernel.
   bool allowFastPaths = true;
+  /// Run a task with a `precision` (bf16 or f16: a device computing f32
+  /// work in its 16-bit float) as that device would: its f32 inputs and
+  /// outputs rounded to that type (to nearest even), the arithmetic in
+  /// between f32. False: every task computes in f32 (the exact plan).
+  bool emulatePrecision = true;
   /// Device kernels (DeviceKernel.h) that replace the registry's: called at
   /// load for every kernel task; a non-null result runs that task, and its
   /// `loom_cpu_kernel` runs the kernel the registry chose. The stubs of
