@@ -540,8 +540,12 @@ LogicalResult loom::emit::emitReport(ModuleOp module, llvm::raw_ostream &os) {
       return a ? a.getInt() : int64_t(0);
     };
     os << "<h2>Quantization</h2>\n<p>Mode <code>" << escape(str("mode"))
-       << "</code>, " << num("quantized_kernels")
-       << " quantized kernels; quantized vs float plan on " << num("input_sets")
+       << "</code>, " << num("quantized_kernels") << " quantized kernels"
+       << (num("calibration_sets")
+               ? ", calibrated on " + std::to_string(num("calibration_sets")) +
+                     " input sets"
+               : std::string())
+       << "; quantized vs float plan on " << num("input_sets")
        << " input sets (" << escape(str("inputs")) << ").</p>\n"
        << "<table><tr><th>output</th><th>SQNR (dB)</th><th>max abs error</th>"
           "<th>top-1 agreement</th></tr>\n";

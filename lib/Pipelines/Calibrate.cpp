@@ -72,6 +72,11 @@ struct CalibratePass : public loom::impl::LoomCalibrateBase<CalibratePass> {
       module.emitError("loom-calibrate: ") << llvm::toString(runs.takeError());
       return signalPassFailure();
     }
+    // Ranges and AWQ statistics gather over every set: how many, for the
+    // summary and the report.
+    module->setAttr("loom.calibration_sets",
+                    OpBuilder(module.getContext())
+                        .getI64IntegerAttr(int64_t(sets->size())));
     size_t perSet = size_t(std::max<int64_t>(
         1, (samples + int64_t(runs->size()) - 1) / int64_t(runs->size())));
     OpBuilder b(module.getContext());

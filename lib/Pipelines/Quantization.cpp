@@ -204,10 +204,15 @@ LogicalResult loom::quantizeModule(ModuleOp module,
     quantized += op->getName().getStringRef() == "loom.qmatmul" ||
                  op->getName().getStringRef() == "loom.qconv";
   });
+  auto calibrated = module->getAttrOfType<IntegerAttr>("loom.calibration_sets");
+  module->removeAttr("loom.calibration_sets");
   module->setAttr(
       "loom.quantization",
       b.getDictionaryAttr(
           {b.getNamedAttr("mode", b.getStringAttr(options.mode)),
+           b.getNamedAttr("calibration_sets",
+                          calibrated ? Attribute(calibrated)
+                                     : b.getI64IntegerAttr(0)),
            b.getNamedAttr("inputs", b.getStringAttr(source)),
            b.getNamedAttr("input_sets", b.getI64IntegerAttr(int64_t(inputs.size()))),
            b.getNamedAttr("quantized_kernels", b.getI64IntegerAttr(quantized)),

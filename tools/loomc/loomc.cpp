@@ -407,7 +407,10 @@ void printSummary(ModuleOp module, const loom::target::TargetDesc &desc,
   if (auto q = module->getAttrOfType<DictionaryAttr>("loom.quantization")) {
     os << "  quantized: " << q.getAs<StringAttr>("mode").getValue() << ", "
        << q.getAs<IntegerAttr>("quantized_kernels").getInt()
-       << " quantized kernels; vs float on "
+       << " quantized kernels";
+    if (int64_t c = q.getAs<IntegerAttr>("calibration_sets").getInt())
+      os << ", calibrated on " << c << " input set" << (c == 1 ? "" : "s");
+    os << "; vs float on "
        << q.getAs<IntegerAttr>("input_sets").getInt() << " input sets ("
        << q.getAs<StringAttr>("inputs").getValue() << "):\n";
     for (Attribute a : q.getAs<ArrayAttr>("outputs")) {
