@@ -203,27 +203,48 @@ std::optional<GenerateProgram> loom::scenario::compileGenerateProgram(
     inputList += (inputList.empty() ? "" : ", ") + n;
   for (auto &n : outputs)
     outputList += (outputList.empty() ? "" : ", ") + n;
-  for (const char *need : {"input_ids", "attention_mask", "position_ids"})
-    if (!hasInput(need))
-      return fail(model + ": --generate expects the inputs input_ids, "
-                          "attention_mask and position_ids (Hugging Face "
-                          "Optimum's decoder layout, docs/generation.md); "
-                          "the model has no '" +
-                  need + "' (inputs: " + inputList + ")");
-  if (!hasOutput("logits"))
-    return fail(model + ": --generate expects an output 'logits' (outputs: " +
-                outputList + ")");
+  const GenerateNames &names = options.names;
+  const bool defaultNames = names.inputIds == "input_ids" &&
+                            names.attentionMask == "attention_mask" &&
+                            names.positionIds == "position_ids";
+  for (const std::string *need :
+       {&names.inputIds, &names.attentionMask, &names.positionIds})
+    if (!hasInput(*need))
+      return fail(model + ": --generate expects the inputs " +
+                  names.inputIds + ", " + names.attentionMask + " and " +
+                  names.positionIds +
+                  (defaultNames ? " (Hugging Face Optimum's decoder layout, "
+                                  "docs/generation.md; other names: "
+                                  "--generate-name)"
+                                : "") +
+                  "; the model has no '" + *need + "' (inputs: " + inputList +
+                  ")");
+  if (!hasOutput(names.logits))
+    return fail(model + ": --generate expects an output '" + names.logits +
+                "' (outputs: " + outputList + ")");
 
-  // Cache tensors: past_key_values.N.key|value -> present.N.key|value.
+  // Cache tensors: the pairs given, else past_key_values.N.key|value ->
+  // present.N.key|value.
   Regex pastName("^past_key_values\\.([0-9]+)\\.(key|value)$");
   std::vector<KvPair> kv;
+  std::vector<std::string> pastNames;
   for (auto &[name, type] : inputs) {
-    SmallVector<StringRef> m;
-    if (!pastName.match(name, &m))
-      continue;
     KvPair p;
     p.past = name;
-    p.present = ("present." + m[1] + "." + m[2]).str();
+    if (!names.kv.empty()) {
+      auto it = llvm::find_if(names.kv, [&, n = name](const auto &e) {
+        return e.first == n;
+      });
+      if (it == names.kv.end())
+        continue;
+      p.present = it->second;
+    } else {
+      SmallVector<StringRef> m;
+      if (!pastName.match(name, &m))
+        continue;
+      p.present = ("present." + m[1] + "." + m[2]).str();
+    }
+    pastNames.push_back(name);
     if (!hasOutput(p.present))
       return fail(model + ": input '" + name +
                   "' has no matching output '" + p.present +
@@ -236,14 +257,20 @@ std::optional<GenerateProgram> loom::scenario::compileGenerateProgram(
     p.headDim = (*type)[3];
     kv.push_back(p);
   }
+  for (const auto &[past, present] : names.kv)
+    if (!llvm::is_contained(pastNames, past))
+      return fail(model + ": --kv-pair names the input '" + past +
+                  "', which the model does not have (inputs: " + inputList +
+                  ")");
   if (kv.empty())
     return fail(model + ": --generate expects cache inputs named "
-                        "past_key_values.N.key / .value (inputs: " +
+                        "past_key_values.N.key / .value, or pairs given with "
+                        "--kv-pair PAST=PRESENT (inputs: " +
                 inputList + ")");
   std::vector<std::string> extra;
   for (auto &[name, type] : inputs)
-    if (!pastName.match(name) && name != "input_ids" &&
-        name != "attention_mask" && name != "position_ids" &&
+    if (!llvm::is_contained(pastNames, name) && name != names.inputIds &&
+        name != names.attentionMask && name != names.positionIds &&
         llvm::none_of(constInputs, [&, n = name](const std::string &c) {
           return StringRef(c).starts_with(n + "=");
         }))
@@ -287,9 +314,10 @@ std::optional<GenerateProgram> loom::scenario::compileGenerateProgram(
     file.path = model;
     file.constInputs = constInputs;
     // A run's n tokens take the last n of the context's c slots.
-    file.inputShapes = {"input_ids=1x" + std::to_string(st.n),
-                        "attention_mask=1x" + std::to_string(st.capacity),
-                        "position_ids=1x" + std::to_string(st.n)};
+    file.inputShapes = {names.inputIds + "=1x" + std::to_string(st.n),
+                        names.attentionMask + "=1x" +
+                            std::to_string(st.capacity),
+                        names.positionIds + "=1x" + std::to_string(st.n)};
     for (const KvPair &p : kv)
       file.inputShapes.push_back(p.past + "=1x" + std::to_string(p.heads) +
                                  "x" + std::to_string(st.capacity - st.n) +
@@ -336,10 +364,10 @@ std::optional<GenerateProgram> loom::scenario::compileGenerateProgram(
           j.attribute("decode", "decode-" + std::to_string(c));
         });
     });
-    j.attribute("input_ids", "input_ids");
-    j.attribute("attention_mask", "attention_mask");
-    j.attribute("position_ids", "position_ids");
-    j.attribute("logits", "logits");
+    j.attribute("input_ids", names.inputIds);
+    j.attribute("attention_mask", names.attentionMask);
+    j.attribute("position_ids", names.positionIds);
+    j.attribute("logits", names.logits);
     j.attributeArray("kv", [&] {
       for (const KvPair &p : kv)
         j.object([&] {

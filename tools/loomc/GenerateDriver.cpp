@@ -50,6 +50,21 @@ cl::list<int64_t> contextSizes(
              "chunk doubled until --max-context)"),
     cl::value_desc("N,N,..."), cl::CommaSeparated, cl::cat(category()));
 
+cl::list<std::string> generateNames(
+    "generate-name",
+    cl::desc("The model's name for one of the inputs and outputs a "
+             "generation program feeds (ROLE: input_ids, attention_mask, "
+             "position_ids or logits; default: the role's own name; "
+             "repeatable)"),
+    cl::value_desc("ROLE=NAME"), cl::cat(category()));
+cl::list<std::string> kvPairs(
+    "kv-pair",
+    cl::desc("A cache input and the output holding its next value; given "
+             "at least once, only these pairs are the cache (default: every "
+             "past_key_values.N.key|value with present.N.key|value; "
+             "repeatable)"),
+    cl::value_desc("PAST=PRESENT"), cl::cat(category()));
+
 int error(const Twine &msg) {
   errs() << "loomc: error: " << msg << "\n";
   return 1;
@@ -92,13 +107,37 @@ int loom::generate::runGenerateCompile(
              << ") to --max-context (" << C << ")\n";
       return 2;
     }
+  loom::scenario::GenerateProgramOptions options;
+  for (const std::string &g : generateNames) {
+    auto [role, name] = StringRef(g).split('=');
+    std::string *slot = role == "input_ids"        ? &options.names.inputIds
+                        : role == "attention_mask" ? &options.names.attentionMask
+                        : role == "position_ids"   ? &options.names.positionIds
+                        : role == "logits"         ? &options.names.logits
+                                                   : nullptr;
+    if (!slot || name.empty()) {
+      errs() << "loomc: error: --generate-name: '" << g
+             << "' is not ROLE=NAME with ROLE input_ids, attention_mask, "
+                "position_ids or logits\n";
+      return 2;
+    }
+    *slot = name.str();
+  }
+  for (const std::string &p : kvPairs) {
+    auto [past, present] = StringRef(p).split('=');
+    if (past.empty() || present.empty()) {
+      errs() << "loomc: error: --kv-pair: '" << p
+             << "' is not PAST=PRESENT\n";
+      return 2;
+    }
+    options.names.kv.push_back({past.str(), present.str()});
+  }
   std::string why;
   std::optional<loom::output::PendingOutput> pending =
       loom::output::PendingOutput::begin(outDir, loom::output::generateOutput(),
                                          why);
   if (!pending)
     return error(why);
-  loom::scenario::GenerateProgramOptions options;
   options.maxContext = C;
   options.prefillChunk = N;
   options.contextSizes.assign(contextSizes.begin(), contextSizes.end());

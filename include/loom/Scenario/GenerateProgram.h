@@ -26,7 +26,18 @@
 
 namespace loom::scenario {
 
+/// The decoder's inputs and outputs a generation program feeds and reads:
+/// the exporters' names by default (docs/generation.md), or the user's.
+struct GenerateNames {
+  std::string inputIds = "input_ids", attentionMask = "attention_mask",
+              positionIds = "position_ids", logits = "logits";
+  /// (past input, present output) pairs; empty: every input
+  /// past_key_values.N.key|value with its output present.N.key|value.
+  std::vector<std::pair<std::string, std::string>> kv;
+};
+
 struct GenerateProgramOptions {
+  GenerateNames names;
   /// Positions of the KV cache (C) and tokens per prefill run (N), >= 1.
   int64_t maxContext = 2048, prefillChunk = 128;
   /// Capacities to compile besides C (each in [1, C]); empty: N, 2N, 4N, ...
