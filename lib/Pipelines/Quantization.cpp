@@ -79,6 +79,9 @@ LogicalResult loom::quantizeModule(ModuleOp module,
   OwningOpRef<ModuleOp> floatModule = cast<ModuleOp>(module->clone());
 
   PassManager pm(ctx);
+  // Equalize consecutive convolutions first: calibration sees the
+  // equalized activations.
+  pm.nest<func::FuncOp>().addPass(createLoomEqualizeChannels());
   if (modeNeedsCalibration(options.mode)) {
     LoomCalibrateOptions c;
     c.data.assign(options.calibrationData.begin(), options.calibrationData.end());

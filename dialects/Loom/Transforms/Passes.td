@@ -102,6 +102,26 @@ def LoomFoldBatchNorm : Pass<"loom-fold-batchnorm", "mlir::func::FuncOp"> {
   ];
 }
 
+def LoomEqualizeChannels : Pass<"loom-equalize-channels", "mlir::func::FuncOp"> {
+  let summary = "Cross-layer equalization of consecutive convolutions before quantization";
+  let description = [{
+    Data-free quantization's cross-layer equalization (Nagel et al. 2019):
+    for conv1 -> (nothing, or a relu only conv2 reads) -> conv2, both with
+    constant weights, conv1's activation none, relu or leaky_relu and conv2
+    not grouped, output channel i of conv1 and input channel i of conv2
+    trade the scale s_i = sqrt(r1_i / r2_i) (r1_i = max |W1[i]|, r2_i =
+    max |W2[:, i]|): W1[i] and B1[i] divided by s_i, W2[:, i] multiplied,
+    so both ranges become sqrt(r1_i r2_i). The function is unchanged (up to
+    f32 rounding); per-output-channel quantization of conv2 no longer
+    rounds away the channels a trained network shrank in conv1 and blew up
+    in conv2. Implemented in EqualizeChannels.cpp.
+  }];
+  let dependentDialects = ["::loom::LoomDialect"];
+  let statistics = [
+    Statistic<"numEqualized", "num-equalized", "Number of conv pairs equalized">,
+  ];
+}
+
 def LoomFoldConstantArith : Pass<"loom-fold-constant-arith", "mlir::func::FuncOp"> {
   let summary = "Fold Add/Mul by constants into Conv/Gemm/MatMul bias and weights";
   let description = [{
