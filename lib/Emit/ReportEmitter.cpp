@@ -19,11 +19,13 @@
 #include "Plan/PlanOps.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <numeric>
@@ -529,6 +531,33 @@ LogicalResult loom::emit::emitReport(ModuleOp module, llvm::raw_ostream &os) {
   }
   writeMemoryOverTime(module, body, makespan, os);
   writeTaskTable(module, body, os);
+  // Device precision (loomc --device-precision=auto): what runs in a
+  // device's 16-bit float, and its accuracy against the f32 plan.
+  if (auto p = module->getAttrOfType<DictionaryAttr>("loom.device_precision")) {
+    double db = p.getAs<FloatAttr>("sqnr_db").getValueAsDouble();
+    std::string sqnr = std::isinf(db) ? std::string(db > 0 ? "inf" : "-inf")
+                                      : llvm::formatv("{0:F1}", db).str();
+    bool kept = p.getAs<BoolAttr>("kept_exact").getValue();
+    os << "<h2>Device precision</h2>\n<p>"
+       << (kept ? "Every task computes in f32: the plan below was made again "
+                  "in f32, because running these tasks in the device's "
+                  "16-bit float gave an SQNR of "
+                : "Tasks in a device's 16-bit float (the rest in f32); the "
+                  "plan's SQNR against the same plan in f32: ")
+       << escape(sqnr) << " dB at output <code>"
+       << escape(p.getAs<StringAttr>("output").getValue().str())
+       << "</code> (two seeded input sets)"
+       << (kept ? ", below 30 dB." : ".") << "</p>\n"
+       << "<table><tr><th>device</th><th>type</th><th>tasks</th></tr>\n";
+    for (Attribute a : p.getAs<ArrayAttr>("devices")) {
+      auto d = cast<DictionaryAttr>(a);
+      os << "<tr><td>" << escape(d.getAs<StringAttr>("device").getValue().str())
+         << "</td><td>" << escape(d.getAs<StringAttr>("type").getValue().str())
+         << "</td><td>" << d.getAs<IntegerAttr>("tasks").getInt()
+         << "</td></tr>\n";
+    }
+    os << "</table>\n";
+  }
   // Accuracy of a quantized model against the float one (loomc --quantize).
   if (auto q = module->getAttrOfType<DictionaryAttr>("loom.quantization")) {
     auto str = [&](StringRef key) {
