@@ -186,7 +186,9 @@ static cl::opt<double> calibrationPercentile(
 static cl::opt<int64_t> groupSize(
     "group-size",
     cl::desc("Weights per scale along the reduction axis for w4 / awq-w4 "
-             "(default 128)"),
+             "(default 128); 8-bit weights take such groups where they keep "
+             "a layer's weights 6 dB closer than one scale per output "
+             "channel"),
     cl::init(128), cl::cat(loomCategory));
 static cl::list<std::string> evalData(
     "eval-data",

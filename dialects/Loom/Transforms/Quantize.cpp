@@ -303,6 +303,60 @@ SmallVector<int64_t> matmulBlocks(int64_t k, int64_t group, int bits) {
   return {k, 1};
 }
 
+/// The SQNR gain (dB) at which 8-bit weights take groups along the
+/// reduction axis instead of one scale per output channel: 6 dB, a
+/// quarter of the rounding noise, for scales that cost 4 bytes per group.
+constexpr double kW8GroupGainDb = 6.0;
+
+/// For 8-bit weights: `grouped` (blocks along the reduction axis `axis`)
+/// instead of `perChannel` when that keeps the weights kW8GroupGainDb
+/// closer to their float values, measured per slice along `axis` and
+/// averaged (every input channel counts alike, as when the input
+/// compensates a channel's scale): a layer whose slices along the
+/// reduction differ by orders of magnitude (a trained network around an
+/// outlier channel), where one scale per output channel rounds the small
+/// slices to zero.
+SmallVector<int64_t> chooseW8Blocks(ArrayRef<float> w, ArrayRef<int64_t> shape,
+                                    int64_t axis,
+                                    SmallVector<int64_t> perChannel,
+                                    SmallVector<int64_t> grouped) {
+  if (grouped == perChannel)
+    return perChannel;
+  std::vector<int64_t> s(shape.begin(), shape.end());
+  int64_t inner = 1;
+  for (size_t d = size_t(axis) + 1; d < s.size(); ++d)
+    inner *= s[d];
+  const int64_t slices = s[size_t(axis)];
+  auto meanSqnr = [&](ArrayRef<int64_t> blocks) {
+    std::vector<int64_t> b(blocks.begin(), blocks.end());
+    std::vector<float> d =
+        lq::dequantizeWeights(lq::quantizeWeights(w.data(), s, b, 8), s);
+    std::vector<double> signal(static_cast<size_t>(slices), 0.0),
+        noise(static_cast<size_t>(slices), 0.0);
+    for (size_t i = 0; i < w.size(); ++i) {
+      size_t slice = (i / size_t(inner)) % size_t(slices);
+      signal[slice] += double(w[i]) * w[i];
+      noise[slice] += (double(d[i]) - w[i]) * (double(d[i]) - w[i]);
+    }
+    double sum = 0;
+    int64_t counted = 0;
+    for (int64_t k = 0; k < slices; ++k) {
+      if (signal[size_t(k)] == 0)
+        continue;
+      // An exact slice counts as 100 dB.
+      sum += noise[size_t(k)] == 0
+                 ? 100.0
+                 : std::min(100.0, 10 * std::log10(signal[size_t(k)] /
+                                                    noise[size_t(k)]));
+      ++counted;
+    }
+    return counted ? sum / double(counted) : 100.0;
+  };
+  return meanSqnr(grouped) >= meanSqnr(perChannel) + kW8GroupGainDb
+             ? grouped
+             : perChannel;
+}
+
 struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
   using LoomQuantizeBase::LoomQuantizeBase;
 
@@ -392,11 +446,17 @@ struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
         reduction *= d;
       if (bits == 4 && reduction < groupSize)
         bits = 8;
-      // Reduction blocks along axis 1 (input channels) for w4.
+      // Reduction blocks along axis 1 (input channels) for w4; for 8 bits
+      // where they keep the weights much closer (chooseW8Blocks).
       SmallVector<int64_t> blocks(c->shape.begin(), c->shape.end());
       blocks[0] = 1;
-      if (bits == 4 && groupSize < c->shape[1] && c->shape[1] % groupSize == 0)
-        blocks[1] = groupSize;
+      if (groupSize < c->shape[1] && c->shape[1] % groupSize == 0) {
+        SmallVector<int64_t> grouped = blocks;
+        grouped[1] = groupSize;
+        blocks = bits == 4
+                     ? grouped
+                     : chooseW8Blocks(c->w, c->shape, 1, blocks, grouped);
+      }
       Value w = quantizedWeight(b, loc, c->w, c->shape, blocks, bits,
                                 clipSearch(m, bits));
       op->setOperand(1, w);
@@ -469,8 +529,10 @@ struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
     // The product, or (SwiGLU) the product of the products.
     Value y;
     for (const MatmulSite &s : sites) {
-      Value w = quantizedWeight(b, loc, s.w, {k, s.n},
-                                matmulBlocks(k, groupSize, bits), bits,
+      SmallVector<int64_t> blocks = matmulBlocks(k, groupSize, bits);
+      if (bits == 8 && groupSize > 0 && groupSize < k && k % groupSize == 0)
+        blocks = chooseW8Blocks(s.w, {k, s.n}, 0, blocks, {groupSize, 1});
+      Value w = quantizedWeight(b, loc, s.w, {k, s.n}, blocks, bits,
                                 clipSearch(m, bits));
       auto fused = FusedMatMulOp::create(
           b, loc, yType, a, w, biasValue,
