@@ -42,10 +42,6 @@ std::string loom::emit::dtypeName(Type t) {
 
 namespace {
 
-/// The bytes of a constant as the runtime stores them (loom::constantBytes).
-LogicalResult elementBytes(ElementsAttr attr, std::string &out) {
-  return success(loom::constantBytes(attr, out));
-}
 
 std::string hex(StringRef bytes) {
   static const char digits[] = "0123456789abcdef";
@@ -138,7 +134,7 @@ LogicalResult attrValue(llvm::json::OStream &j, Attribute a) {
   } else if (auto e = dyn_cast<ElementsAttr>(a)) {
     auto type = cast<ShapedType>(e.getType());
     std::string name = dtypeName(type.getElementType()), bytes;
-    if (name.empty() || failed(elementBytes(e, bytes)))
+    if (name.empty() || !loom::constantBytes(e, bytes))
       return failure();
     j.attributeObject("tensor", [&] {
       j.attribute("dtype", name);
@@ -191,7 +187,7 @@ struct Emitter {
       if (int64_t(*offset) < weightsSize)
         return w.emitError("weights are not in increasing offset order");
       std::string bytes;
-      if (failed(elementBytes(w.getValue(), bytes)))
+      if (!loom::constantBytes(w.getValue(), bytes))
         return w.emitError("the weight's data is not available");
       weights.write_zeros(*offset - uint64_t(weightsSize));
       weights << bytes;

@@ -24,6 +24,7 @@
 
 #include "onnx/onnx_pb.h"
 
+#include <functional>
 #include <string>
 
 namespace loom::import {

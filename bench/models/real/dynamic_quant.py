@@ -74,6 +74,19 @@ def quantize_weight(w, reduce_range):
     return q, scale, zero
 
 
+def replace_nodes(g, nodes, new_inits):
+    """Gives graph `g` the node list `nodes` and the initializers
+    `new_inits`, and drops the initializers no node or output reads any
+    more (the float weights the rewrite replaced)."""
+    del g.node[:]
+    g.node.extend(nodes)
+    g.initializer.extend(new_inits)
+    used = {i for n in g.node for i in n.input} | {o.name for o in g.output}
+    kept = [t for t in g.initializer if t.name in used]
+    del g.initializer[:]
+    g.initializer.extend(kept)
+
+
 def quantize(model):
     """The quantize_dynamic form of a float ModelProto (a new ModelProto)."""
     model = onnx.ModelProto.FromString(model.SerializeToString())
@@ -147,13 +160,7 @@ def quantize(model):
             integer_op(node, "MatMulInteger", node.input[1], True, node.output[0])
         else:
             nodes.append(node)
-    del g.node[:]
-    g.node.extend(nodes)
-    g.initializer.extend(new_inits)
-    used = {i for n in g.node for i in n.input} | {o.name for o in g.output}
-    kept = [t for t in g.initializer if t.name in used]
-    del g.initializer[:]
-    g.initializer.extend(kept)
+    replace_nodes(g, nodes, new_inits)
     model.producer_name, model.producer_version = PRODUCER
     onnx.checker.check_model(model)
     return model

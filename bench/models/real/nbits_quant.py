@@ -35,6 +35,8 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+import dynamic_quant
+
 # The corpus models build.py also writes in this form, as <arch>_int4_op<opset>
 # (hf_decoders.py's decoders, exported as for <arch>_op<opset>).
 NBITS_MODELS = {
@@ -114,13 +116,7 @@ def quantize(model, block_size=32, symmetric=False):
             "MatMulNBits", [node.input[0]] + done[w.name], list(node.output),
             (node.name or w.name) + "_Q4", domain="com.microsoft",
             K=k, N=n, bits=4, block_size=block_size))
-    del g.node[:]
-    g.node.extend(nodes)
-    g.initializer.extend(new_inits)
-    used = {i for nd in g.node for i in nd.input} | {o.name for o in g.output}
-    kept = [t for t in g.initializer if t.name in used]
-    del g.initializer[:]
-    g.initializer.extend(kept)
+    dynamic_quant.replace_nodes(g, nodes, new_inits)
     if not any(o.domain == "com.microsoft" for o in model.opset_import):
         model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
     return model

@@ -82,11 +82,9 @@ struct LoomEqualizeChannelsPass
       return false;
     // Between the two: nothing, or a relu that only conv2 reads.
     Value link = c2->x;
-    Operation *between = nullptr;
     if (auto relu = link.getDefiningOp<ReluOp>()) {
       if (!relu->hasOneUse())
         return false;
-      between = relu;
       link = relu.getX();
     }
     std::optional<Conv> c1 = asConv(link.getDefiningOp());
@@ -151,7 +149,6 @@ struct LoomEqualizeChannelsPass
     b.setInsertionPoint(op2);
     op2->setOperand(1, createF32Constant(b, op2->getLoc(), w2Type.getShape(),
                                          *w2, "equalized_weight"));
-    (void)between;
     return true;
   }
 };

@@ -4,11 +4,13 @@
 // two users: `loomc MODEL --generate -o OUT` and the scenario compiler's
 // `generate:` requests (docs/scenarios.md). It recognises a decoder in
 // Hugging Face Optimum's layout (input_ids, attention_mask, position_ids,
-// past_key_values.N.key/value -> logits, present.N.key/value), compiles a
+// past_key_values.N.key/value -> logits, present.N.key/value; other names
+// through GenerateNames), compiles a
 // prefill plan over the prefill chunk and a decode plan over one token per
 // context capacity with the scenario compiler's per-model path
-// (compileModel), merges the plans' weights into one weights.bin and writes
-// generate.json. The caller owns the output folder (OutputDir.h).
+// (compileModel), each present bound to a state buffer the context's two
+// plans share (the KV cache, plan-bind-state), merges the plans' weights
+// into one weights.bin and writes generate.json. The caller owns the output folder (OutputDir.h).
 //
 //===----------------------------------------------------------------------===//
 #ifndef LOOM_SCENARIO_GENERATEPROGRAM_H

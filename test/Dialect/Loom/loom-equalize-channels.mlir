@@ -28,10 +28,10 @@ func.func @pair(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
 // Not a pair: a sigmoid between them (sigmoid(s x) != s sigmoid(x)), and
 // conv1's result read twice. Nothing changes.
 
-// CHECK-LABEL: func.func @sigmoid
+// CHECK-LABEL: func.func @negative_sigmoid
 // CHECK: loom.constant dense<{{\[\[\[\[}}4.000000e+00]]], {{\[\[\[}}0.00999999977]]]]>
 // CHECK: loom.constant dense<{{\[\[\[\[}}1.000000e+00]], {{\[\[}}1.000000e+02]]]]>
-func.func @sigmoid(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
+func.func @negative_sigmoid(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
   %w1 = loom.constant dense<[[[[4.0]]], [[[0.01]]]]> : tensor<2x1x1x1xf32>
   %w2 = loom.constant dense<[[[[1.0]], [[100.0]]]]> : tensor<1x2x1x1xf32>
   %none = loom.none
@@ -43,9 +43,9 @@ func.func @sigmoid(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
 
 // -----
 
-// CHECK-LABEL: func.func @two_uses
+// CHECK-LABEL: func.func @negative_two_uses
 // CHECK: loom.constant dense<{{\[\[\[\[}}4.000000e+00]]], {{\[\[\[}}0.00999999977]]]]>
-func.func @two_uses(%x: tensor<1x1x4x4xf32>) -> (tensor<1x1x4x4xf32>, tensor<1x2x4x4xf32>) {
+func.func @negative_two_uses(%x: tensor<1x1x4x4xf32>) -> (tensor<1x1x4x4xf32>, tensor<1x2x4x4xf32>) {
   %w1 = loom.constant dense<[[[[4.0]]], [[[0.01]]]]> : tensor<2x1x1x1xf32>
   %w2 = loom.constant dense<[[[[1.0]], [[100.0]]]]> : tensor<1x2x1x1xf32>
   %none = loom.none

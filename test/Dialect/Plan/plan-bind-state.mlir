@@ -1,4 +1,9 @@
 // RUN: loom-opt %s -split-input-file -verify-diagnostics -plan-from-loom '-plan-bind-state=bind=past=present' | FileCheck %s
+// An entry that is not INPUT=OUTPUT, and an output the plan does not have:
+// RUN: not loom-opt %s -split-input-file -plan-from-loom '-plan-bind-state=bind=past' 2>&1 | FileCheck %s --check-prefix=FORMAT
+// FORMAT: error: plan-bind-state: 'past' is not INPUT=OUTPUT
+// RUN: not loom-opt %s -split-input-file -plan-from-loom '-plan-bind-state=bind=past=cache' 2>&1 | FileCheck %s --check-prefix=NOOUTPUT
+// NOOUTPUT: error: plan-bind-state: the plan has no graph output 'cache'
 
 // A KV cache: present = Concat(past, new) along the sequence axis. The
 // output becomes a plan.state, the input is gone, and the concat writes the

@@ -1,4 +1,7 @@
 // RUN: loom-opt %s -split-input-file -verify-diagnostics -plan-estimate-costs | FileCheck %s
+// A device precision that is neither auto nor exact:
+// RUN: not loom-opt %s -split-input-file -plan-estimate-costs=device-precision=half 2>&1 | FileCheck %s --check-prefix=PRECISION
+// PRECISION: error: plan-estimate-costs: device-precision is 'half'; expected auto or exact
 
 // Costs on the built-in `host` target (lib/Target/Target.cpp: 160 GFLOP/s
 // peak, dense efficiency 0.5, other 0.05, 20 GB/s, 1 us dispatch):
