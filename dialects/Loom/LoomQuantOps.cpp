@@ -66,6 +66,14 @@ LogicalResult QConstantOp::verify() {
   auto storage = dyn_cast<IntegerType>(valueType.getElementType());
   if (!storage || storage.getWidth() != 8)
     return emitOpError("value must hold 8-bit integers (the stored values)");
+  if (std::optional<StringRef> s = getSparsity()) {
+    if (*s != "2:4")
+      return emitOpError("sparsity must be \"2:4\", got \"") << *s << "\"";
+    if (valueType.getRank() != 2 || valueType.getDimSize(0) % 4 != 0)
+      return emitOpError("2:4 sparsity needs a [K, N] weight with K a "
+                         "multiple of 4, got ")
+             << getOutput().getType();
+  }
   return success();
 }
 

@@ -43,11 +43,19 @@ def Loom_DequantizeOp : Loom_QuantOp<"dequantize"> {
 def Loom_QConstantOp : Loom_QuantOp<"qconstant"> {
   let summary = "A quantized constant: its stored integers and its type";
   let description = [{
-    `value` holds the stored integers (i8 elements for i8 and i4 storage,
-    ui8 for u8), in the result's shape; the result type says how they map to
-    real numbers.
+    `value` holds the stored integers (i8 elements for i8, i4 and i2
+    storage, ui8 for u8), in the result's shape; the result type says how
+    they map to real numbers.
+
+    `sparsity` = "2:4" marks a [K, N] weight pruned to at most two non-zero
+    values in every group of four rows along K (K a multiple of 4), so that
+    the plan stores only the kept values and their positions.
   }];
-  let arguments = (ins ElementsAttr:$value);
+  let arguments = (ins ElementsAttr:$value, OptionalAttr<StrAttr>:$sparsity);
+  let builders = [
+    OpBuilder<(ins "::mlir::Type":$type, "::mlir::ElementsAttr":$value), [{
+      build($_builder, $_state, type, value, ::mlir::StringAttr());
+    }]>];
   let results = (outs Loom_QuantTensor:$output);
   let assemblyFormat = "attr-dict $value `->` type($output)";
 }

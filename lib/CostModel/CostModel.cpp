@@ -197,6 +197,9 @@ bool supportsKernel(const loom::cost::KernelDesc &k,
                     const loom::target::DeviceDesc &device) {
   if (!device.listsKernel(k.kernel))
     return false;
+  for (const std::string &f : k.weightFormats)
+    if (!llvm::is_contained(device.weightFormats, f))
+      return false;
   // A GPU or NPU runs a fused kernel only when its `fusions` list names the
   // kernel's family; CPUs run them all (the runtime has the kernels).
   if (std::optional<llvm::StringRef> family = loom::target::fusionFamily(k.kernel);

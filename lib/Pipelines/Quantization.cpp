@@ -20,8 +20,8 @@
 using namespace mlir;
 
 bool loom::isQuantizeMode(llvm::StringRef mode) {
-  return llvm::is_contained({"w8", "w4", "int8", "awq-w4", "dynamic", "auto"},
-                            mode);
+  return llvm::is_contained(
+      {"w8", "w4", "int8", "awq-w4", "dynamic", "auto", "ternary"}, mode);
 }
 
 bool loom::modeNeedsCalibration(llvm::StringRef mode) {
@@ -92,6 +92,7 @@ LogicalResult loom::quantizeModule(ModuleOp module,
   auto &funcPm = pm.nest<func::FuncOp>();
   LoomQuantizeOptions q;
   q.mode = options.mode;
+  q.sparsity = options.sparsity;
   q.groupSize = options.groupSize;
   q.target = options.target;
   funcPm.addPass(createLoomQuantize(q));
@@ -213,6 +214,7 @@ LogicalResult loom::quantizeModule(ModuleOp module,
       "loom.quantization",
       b.getDictionaryAttr(
           {b.getNamedAttr("mode", b.getStringAttr(options.mode)),
+           b.getNamedAttr("sparsity", b.getStringAttr(options.sparsity)),
            b.getNamedAttr("calibration_sets",
                           calibrated ? Attribute(calibrated)
                                      : b.getI64IntegerAttr(0)),

@@ -244,8 +244,8 @@ std::pair<float, float> RangeObserver::range(Method m, double percentile) const 
 QuantizedWeights quantizeWeights(const float *w, const std::vector<int64_t> &shape,
                                  const std::vector<int64_t> &blockShape, int bits,
                                  bool searchClip) {
-  if (bits != 4 && bits != 8)
-    throw std::invalid_argument("quantizeWeights: bits must be 4 or 8");
+  if (bits != 2 && bits != 4 && bits != 8)
+    throw std::invalid_argument("quantizeWeights: bits must be 2 (ternary), 4 or 8");
   if (blockShape.size() != shape.size())
     throw std::invalid_argument("quantizeWeights: blockShape must have the rank of shape");
   QuantizedWeights q;
@@ -259,7 +259,8 @@ QuantizedWeights quantizeWeights(const float *w, const std::vector<int64_t> &sha
     n *= shape[d];
     ns *= q.scaleShape.back();
   }
-  const int32_t hi = bits == 4 ? 7 : 127, lo = bits == 4 ? -8 : -128;
+  const int32_t hi = bits == 2 ? 1 : bits == 4 ? 7 : 127,
+                lo = bits == 2 ? -1 : bits == 4 ? -8 : -128;
   // The block of each element.
   std::vector<int64_t> blockOf(static_cast<size_t>(n));
   std::vector<int64_t> idx(rank, 0);
@@ -281,7 +282,19 @@ QuantizedWeights quantizeWeights(const float *w, const std::vector<int64_t> &sha
   q.scales.resize(size_t(ns));
   for (int64_t b = 0; b < ns; ++b)
     q.scales[size_t(b)] = amax[size_t(b)] > 0 ? amax[size_t(b)] / float(hi) : 1.0f;
-  if (searchClip) {
+  if (bits == 2) {
+    // BitNet b1.58's absmean: the scale is the block's mean |w| (summed in
+    // double, in element order).
+    std::vector<double> sum(size_t(ns), 0.0);
+    std::vector<int64_t> count(size_t(ns), 0);
+    for (int64_t i = 0; i < n; ++i) {
+      sum[size_t(blockOf[size_t(i)])] += std::fabs(double(w[i]));
+      ++count[size_t(blockOf[size_t(i)])];
+    }
+    for (int64_t b = 0; b < ns; ++b)
+      q.scales[size_t(b)] =
+          sum[size_t(b)] > 0 ? float(sum[size_t(b)] / double(count[size_t(b)])) : 1.0f;
+  } else if (searchClip) {
     // Per block, the clip ratio r of the scale r * amax / hi with the least
     // squared rounding + clipping error, r over kClipGrid steps in [0.5, 1].
     constexpr int kClipGrid = 21;
@@ -348,6 +361,118 @@ std::vector<int8_t> unpackInt4(const uint8_t *packed, size_t n) {
     const int nib = (i & 1) ? packed[i / 2] >> 4 : packed[i / 2] & 0x0F;
     out[i] = int8_t(nib >= 8 ? nib - 16 : nib);
   }
+  return out;
+}
+
+std::vector<uint8_t> packInt2(const int8_t *values, size_t n) {
+  std::vector<uint8_t> out((n + 3) / 4, 0);
+  for (size_t i = 0; i < n; ++i)
+    out[i / 4] |= uint8_t((uint8_t(values[i]) & 0x03) << ((i & 3) * 2));
+  return out;
+}
+
+std::vector<int8_t> unpackInt2(const uint8_t *packed, size_t n) {
+  std::vector<int8_t> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    const int code = (packed[i / 4] >> ((i & 3) * 2)) & 0x03;
+    out[i] = int8_t(code >= 2 ? code - 4 : code);
+  }
+  return out;
+}
+
+//===----------------------------------------------------------------------===//
+// 2:4 sparsity
+//===----------------------------------------------------------------------===//
+
+void prune24(float *w, int64_t K, int64_t N) {
+  if (K % 4 != 0)
+    throw std::invalid_argument("prune24: K (" + std::to_string(K) +
+                                ") must be a multiple of 4");
+  for (int64_t g = 0; g < K / 4; ++g)
+    for (int64_t n = 0; n < N; ++n) {
+      // Keep the two largest |w| of rows 4g..4g+3 (the lower row on ties).
+      int keep[2] = {-1, -1};
+      for (int t = 0; t < 4; ++t) {
+        const float m = std::fabs(w[(4 * g + t) * N + n]);
+        if (keep[0] < 0 || m > std::fabs(w[(4 * g + keep[0]) * N + n])) {
+          keep[1] = keep[0];
+          keep[0] = t;
+        } else if (keep[1] < 0 || m > std::fabs(w[(4 * g + keep[1]) * N + n])) {
+          keep[1] = t;
+        }
+      }
+      for (int t = 0; t < 4; ++t)
+        if (t != keep[0] && t != keep[1])
+          w[(4 * g + t) * N + n] = 0.0f;
+    }
+}
+
+size_t sparse24Bytes(int64_t K, int64_t N, int bits) {
+  const size_t kept = size_t(K / 2) * size_t(N), groups = size_t(K / 4) * size_t(N);
+  const size_t valueBytes = bits == 8 ? kept : bits == 4 ? (kept + 1) / 2 : (kept + 3) / 4;
+  return valueBytes + (groups + 1) / 2;
+}
+
+std::vector<uint8_t> packSparse24(const int8_t *values, int64_t K, int64_t N, int bits) {
+  if (K % 4 != 0)
+    throw std::invalid_argument("packSparse24: K (" + std::to_string(K) +
+                                ") must be a multiple of 4");
+  if (bits != 2 && bits != 4 && bits != 8)
+    throw std::invalid_argument("packSparse24: bits must be 2, 4 or 8");
+  std::vector<int8_t> kept(size_t(K / 2) * size_t(N));
+  std::vector<uint8_t> index(size_t(K / 4) * size_t(N));
+  for (int64_t g = 0; g < K / 4; ++g)
+    for (int64_t n = 0; n < N; ++n) {
+      int pos[2], found = 0;
+      for (int t = 0; t < 4; ++t)
+        if (values[(4 * g + t) * N + n] != 0) {
+          if (found == 2)
+            throw std::invalid_argument(
+                "packSparse24: more than two non-zero values among rows " +
+                std::to_string(4 * g) + ".." + std::to_string(4 * g + 3) + " of column " +
+                std::to_string(n));
+          pos[found++] = t;
+        }
+      // Fewer than two non-zeros: the first unused rows hold zeros.
+      for (int t = 0; found < 2 && t < 4; ++t)
+        if (!(found == 1 && pos[0] == t))
+          pos[found++] = t;
+      if (pos[0] > pos[1])
+        std::swap(pos[0], pos[1]);
+      for (int j = 0; j < 2; ++j)
+        kept[size_t((2 * g + j) * N + n)] = values[(4 * g + pos[j]) * N + n];
+      index[size_t(g * N + n)] = uint8_t(pos[0] | (pos[1] << 2));
+    }
+  std::vector<uint8_t> out;
+  if (bits == 8)
+    out.assign(reinterpret_cast<const uint8_t *>(kept.data()),
+               reinterpret_cast<const uint8_t *>(kept.data()) + kept.size());
+  else
+    out = bits == 4 ? packInt4(kept.data(), kept.size()) : packInt2(kept.data(), kept.size());
+  const size_t valueBytes = out.size();
+  out.resize(valueBytes + (index.size() + 1) / 2, 0);
+  for (size_t i = 0; i < index.size(); ++i)
+    out[valueBytes + i / 2] |= uint8_t(index[i] << ((i & 1) * 4));
+  return out;
+}
+
+std::vector<int8_t> unpackSparse24(const uint8_t *packed, int64_t K, int64_t N, int bits) {
+  const size_t kept = size_t(K / 2) * size_t(N);
+  std::vector<int8_t> values;
+  if (bits == 8)
+    values.assign(reinterpret_cast<const int8_t *>(packed),
+                  reinterpret_cast<const int8_t *>(packed) + kept);
+  else
+    values = bits == 4 ? unpackInt4(packed, kept) : unpackInt2(packed, kept);
+  const uint8_t *index = packed + (sparse24Bytes(K, N, bits) - (size_t(K / 4) * N + 1) / 2);
+  std::vector<int8_t> out(size_t(K) * size_t(N), 0);
+  for (int64_t g = 0; g < K / 4; ++g)
+    for (int64_t n = 0; n < N; ++n) {
+      const size_t i = size_t(g * N + n);
+      const int nib = (index[i / 2] >> ((i & 1) * 4)) & 0x0F;
+      out[size_t((4 * g + (nib & 3)) * N + n)] = values[size_t((2 * g) * N + n)];
+      out[size_t((4 * g + (nib >> 2)) * N + n)] = values[size_t((2 * g + 1) * N + n)];
+    }
   return out;
 }
 

@@ -226,11 +226,12 @@ constexpr StringRef kDeviceKeys[] = {"name",          "kind",
                                      "ops",           "unsupported_ops",
                                      "fusions",       "static_shapes_only",
                                      "power_w",       "idle_power_w",
-                                     "float_accumulation"};
+                                     "float_accumulation", "weight_formats"};
 constexpr StringRef kLinkKeys[] = {
     "from",          "to",         "directed", "shared_memory",
     "bandwidth_gbs", "latency_us", "sync_us"};
 constexpr StringRef kKinds[] = {"cpu", "gpu", "npu"};
+constexpr StringRef kWeightFormats[] = {"int8", "int4", "ternary", "2:4"};
 constexpr StringRef kQualifiers[] = {"dynamic_rhs"};
 
 bool TargetParser::parse(const YNode &root, TargetDesc &t) {
@@ -309,6 +310,7 @@ bool TargetParser::parseDevice(const YNode &node, const std::string &path,
   for (StringRef key : {"name", "kind", "peak", "bandwidth_gbs", "dispatch_us"})
     if (!require(node, path, key))
       return false;
+  bool weightFormatsGiven = false;
 
   for (const YEntry &e : node.entries) {
     const YNode &v = *e.value;
@@ -351,6 +353,22 @@ bool TargetParser::parseDevice(const YNode &node, const std::string &path,
                     "duplicate fusion '" + list[i] + "'");
         d.fusions.push_back(list[i]);
       }
+    } else if (e.key == "weight_formats") {
+      std::vector<std::string> list;
+      ok = getStringList(v, p, list);
+      d.weightFormats.clear();
+      for (size_t i = 0; ok && i < list.size(); ++i) {
+        if (!llvm::is_contained(kWeightFormats, list[i]))
+          ok = fail(*v.items[i], index(p, i),
+                    "unknown weight format '" + list[i] +
+                        "' (known: int8, int4, ternary, 2:4)");
+        else if (llvm::is_contained(d.weightFormats, list[i]))
+          ok = fail(*v.items[i], index(p, i),
+                    "duplicate weight format '" + list[i] + "'");
+        else
+          d.weightFormats.push_back(list[i]);
+      }
+      weightFormatsGiven = true;
     } else if (e.key == "static_shapes_only") {
       ok = getBool(v, p, d.staticShapesOnly);
     } else if (e.key == "float_accumulation") {
@@ -375,6 +393,12 @@ bool TargetParser::parseDevice(const YNode &node, const std::string &path,
   if (const YNode *v = find(node, "unsupported_ops"))
     if (!parseUnsupported(*v, join(path, "unsupported_ops"), d))
       return false;
+  // Without `weight_formats`: a CPU runs every packed weight format (the
+  // runtime has the kernels); a GPU or NPU the 8- and 4-bit ones.
+  if (!weightFormatsGiven)
+    d.weightFormats = d.kind == "cpu"
+                          ? std::vector<std::string>{"int8", "int4", "ternary", "2:4"}
+                          : std::vector<std::string>{"int8", "int4"};
   if (d.powerW && d.idlePowerW && *d.idlePowerW > *d.powerW)
     return fail(*find(node, "idle_power_w"), join(path, "idle_power_w"),
                 "exceeds power_w of the same device");

@@ -164,10 +164,17 @@ static cl::opt<std::string> quantizeMode(
     cl::desc("Quantize MatMul/Gemm/Conv after fusion: w8, w4 (weight-only), "
              "int8 (static, needs --calibration-data), awq-w4 (needs "
              "--calibration-data), dynamic, auto (int8 where the target's "
-             "cost model says it pays, needs --calibration-data); the report "
-             "gives the SQNR against the float model, see "
-             "docs/quantization.md"),
+             "cost model says it pays, needs --calibration-data), ternary "
+             "(MatMul weights in {-1, 0, +1} x a scale per group, 2 bits "
+             "each; convs w8); the report gives the SQNR against the float "
+             "model, see docs/quantization.md"),
     cl::value_desc("MODE"), cl::init(""), cl::cat(loomCategory));
+static cl::opt<std::string> sparsity(
+    "sparsity",
+    cl::desc("Prune MatMul weights to 2:4 along the reduction axis (two of "
+             "every four kept, by magnitude) and store only the kept values "
+             "and their positions; with --quantize=w8, w4 or ternary"),
+    cl::value_desc("2:4"), cl::init(""), cl::cat(loomCategory));
 static cl::list<std::string> calibrationData(
     "calibration-data",
     cl::desc("Input sets for calibration: a folder in the ONNX test-data "
@@ -407,7 +414,10 @@ void printSummary(ModuleOp module, const loom::target::TargetDesc &desc,
          << "', 2 seeded input sets; --device-precision=exact keeps f32)\n";
   }
   if (auto q = module->getAttrOfType<DictionaryAttr>("loom.quantization")) {
-    os << "  quantized: " << q.getAs<StringAttr>("mode").getValue() << ", "
+    os << "  quantized: " << q.getAs<StringAttr>("mode").getValue();
+    if (auto sp = q.getAs<StringAttr>("sparsity"); sp && !sp.getValue().empty())
+      os << " " << sp.getValue() << " sparse";
+    os << ", "
        << q.getAs<IntegerAttr>("quantized_kernels").getInt()
        << " quantized kernels";
     if (int64_t c = q.getAs<IntegerAttr>("calibration_sets").getInt())
@@ -560,7 +570,15 @@ int main(int argc, char **argv) {
     return usage("--embed-weights needs --emit=stubs");
   if (!quantizeMode.empty() && !loom::isQuantizeMode(quantizeMode))
     return usage("--quantize: unknown mode '" + quantizeMode +
-                 "' (known: w8, w4, int8, awq-w4, dynamic, auto)");
+                 "' (known: w8, w4, int8, awq-w4, dynamic, auto, ternary)");
+  if (!sparsity.empty() && sparsity != "2:4")
+    return usage("--sparsity: unknown pattern '" + sparsity + "' (known: 2:4)");
+  if (!sparsity.empty() &&
+      !llvm::is_contained({"w8", "w4", "ternary"}, quantizeMode.getValue()))
+    return usage("--sparsity=2:4 needs --quantize=w8, w4 or ternary (" +
+                 (quantizeMode.empty() ? std::string("no --quantize given")
+                                       : "not " + quantizeMode) +
+                 ")");
   if (loom::modeNeedsCalibration(quantizeMode) && calibrationData.empty())
     return usage("--quantize=" + quantizeMode +
                  " needs --calibration-data=DIR (input sets to calibrate on)");
@@ -726,6 +744,7 @@ int main(int argc, char **argv) {
     TimingScope quantTiming = timing.nest("quantize");
     loom::QuantizeOptions q;
     q.mode = quantizeMode;
+    q.sparsity = sparsity;
     q.groupSize = groupSize;
     q.calibrationData.assign(calibrationData.begin(), calibrationData.end());
     q.calibrationMethod = calibrationMethod;

@@ -195,6 +195,62 @@ TEST(Int4Test, PackUnpackRoundTrip) {
   EXPECT_EQ(unpackInt4(pa.data(), all.size()), all);
 }
 
+TEST(TernaryTest, AbsmeanScaleAndRounding) {
+  // One column of four: mean |w| = (0.5 + 1.5 + 0.1 + 2.0) / 4 = 1.025;
+  // w / 1.025 = 0.49, -1.46, 0.10, 1.95 -> 0, -1, 0, 1 (clamped).
+  std::vector<float> w = {0.5f, -1.5f, 0.1f, 2.0f};
+  QuantizedWeights q = quantizeWeights(w.data(), {4, 1}, {4, 1}, 2);
+  EXPECT_EQ(q.values, (std::vector<int8_t>{0, -1, 0, 1}));
+  ASSERT_EQ(q.scales.size(), 1u);
+  EXPECT_FLOAT_EQ(q.scales[0], 1.025f);
+  // Two groups of two along K: means 1.0 and 1.05.
+  QuantizedWeights g = quantizeWeights(w.data(), {4, 1}, {2, 1}, 2);
+  EXPECT_EQ(g.scales, (std::vector<float>{1.0f, 1.05f}));
+  EXPECT_EQ(g.values, (std::vector<int8_t>{0, -1, 0, 1})); // 0.5 -> 0 (half to even)
+  // An all-zero block keeps scale 1.
+  std::vector<float> z(4, 0.0f);
+  EXPECT_EQ(quantizeWeights(z.data(), {4}, {4}, 2).scales, (std::vector<float>{1.0f}));
+}
+
+TEST(Int2Test, PackUnpackRoundTrip) {
+  std::vector<int8_t> v = {-2, 1, 0, -1, 1};
+  std::vector<uint8_t> p = packInt2(v.data(), v.size());
+  // byte0: -2 = 0b10 at bits 0-1, 1 = 0b01 at 2-3, 0 at 4-5, -1 = 0b11 at 6-7.
+  EXPECT_EQ(p, (std::vector<uint8_t>{0xC6, 0x01}));
+  EXPECT_EQ(unpackInt2(p.data(), v.size()), v);
+}
+
+TEST(Sparse24Test, PrunesByMagnitudeAlongK) {
+  // [8, 2]: column 0 groups (1, -3, 2, 0.5) and (1, 1, 1, 1); column 1
+  // groups (0, 0, 0, 4) and (-5, 0.1, 0.2, 5).
+  std::vector<float> w = {1, 0, -3, 0, 2, 0, 0.5f, 4, 1, -5, 1, 0.1f, 1, 0.2f, 1, 5};
+  prune24(w.data(), 8, 2);
+  EXPECT_EQ(w, (std::vector<float>{0, 0, -3, 0, 2, 0, 0, 4, 1, -5, 1, 0, 0, 0, 0, 5}));
+  EXPECT_THROW(prune24(w.data(), 6, 2), std::invalid_argument);
+}
+
+TEST(Sparse24Test, PacksKeptValuesAndIndices) {
+  // [4, 2] at 8 bits: column 0 keeps rows 1 and 2 (-3, 2), column 1 only
+  // row 3 (4): the first free row (0) holds its zero.
+  std::vector<int8_t> v = {0, 0, -3, 0, 2, 0, 0, 4};
+  std::vector<uint8_t> p = packSparse24(v.data(), 4, 2, 8);
+  // Kept [2, 2]: row 0 = (-3, 0), row 1 = (2, 4); indices: column 0 =
+  // 1 | 2 << 2 = 0x9, column 1 = 0 | 3 << 2 = 0xC -> one byte 0xC9.
+  EXPECT_EQ(p, (std::vector<uint8_t>{0xFD, 0x00, 0x02, 0x04, 0xC9}));
+  EXPECT_EQ(p.size(), sparse24Bytes(4, 2, 8));
+  EXPECT_EQ(unpackSparse24(p.data(), 4, 2, 8), v);
+  // 4 and 2 bits: the kept values packed, then the same index byte.
+  for (int bits : {4, 2}) {
+    std::vector<int8_t> small = {0, 0, -1, 0, 1, 0, 0, 1};
+    std::vector<uint8_t> ps = packSparse24(small.data(), 4, 2, bits);
+    EXPECT_EQ(ps.size(), sparse24Bytes(4, 2, bits));
+    EXPECT_EQ(ps.back(), 0xC9);
+    EXPECT_EQ(unpackSparse24(ps.data(), 4, 2, bits), small);
+  }
+  std::vector<int8_t> three = {1, 1, 1, 0};
+  EXPECT_THROW(packSparse24(three.data(), 4, 1, 8), std::invalid_argument);
+}
+
 /// Synthetic layer: X [T, K] ~ N(0, 1) with `outliers` channels scaled by
 /// `factor`, W [K, N] ~ N(0, 1).
 void makeLayer(int64_t T, int64_t K, int64_t N, int outliers, float factor, unsigned seed,

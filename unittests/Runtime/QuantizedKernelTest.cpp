@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -76,6 +77,45 @@ std::vector<int8_t> pack4(const std::vector<int> &v) {
   for (size_t i = 0; i < v.size(); ++i)
     out[i / 2] |= uint8_t((v[i] & 0xF) << ((i % 2) * 4));
   return std::vector<int8_t>(out.begin(), out.end());
+}
+
+/// Packs int2 values (each in [-2, 1]): element i in byte i/4 at bits
+/// 2*(i%4).
+std::vector<int8_t> pack2(const std::vector<int> &v) {
+  std::vector<uint8_t> out((v.size() + 3) / 4, 0);
+  for (size_t i = 0; i < v.size(); ++i)
+    out[i / 4] |= uint8_t((v[i] & 0x3) << ((i % 4) * 2));
+  return std::vector<int8_t>(out.begin(), out.end());
+}
+
+/// The 2:4 layout of [K, N] values with at most two non-zeros per group of
+/// four rows per column: the kept values [K/2, N] at `bits`, then one index
+/// nibble per group and column (first kept row in bits 0-1, second in 2-3).
+std::vector<int8_t> packSparse(const std::vector<int> &v, int64_t K, int64_t N, int bits) {
+  std::vector<int> kept(size_t(K / 2 * N));
+  std::vector<int> nib(size_t(K / 4 * N));
+  for (int64_t g = 0; g < K / 4; ++g)
+    for (int64_t n = 0; n < N; ++n) {
+      std::vector<int> rows;
+      for (int t = 0; t < 4; ++t)
+        if (v[size_t((4 * g + t) * N + n)] != 0)
+          rows.push_back(t);
+      for (int t = 0; rows.size() < 2; ++t)
+        if (std::find(rows.begin(), rows.end(), t) == rows.end())
+          rows.push_back(t);
+      std::sort(rows.begin(), rows.end());
+      kept[size_t(2 * g * N + n)] = v[size_t((4 * g + rows[0]) * N + n)];
+      kept[size_t((2 * g + 1) * N + n)] = v[size_t((4 * g + rows[1]) * N + n)];
+      nib[size_t(g * N + n)] = rows[0] | (rows[1] << 2);
+    }
+  std::vector<int8_t> out = bits == 8   ? std::vector<int8_t>(kept.begin(), kept.end())
+                            : bits == 4 ? pack4(kept)
+                                        : pack2(kept);
+  std::vector<uint8_t> idx((nib.size() + 1) / 2, 0);
+  for (size_t i = 0; i < nib.size(); ++i)
+    idx[i / 2] |= uint8_t(nib[i] << ((i % 2) * 4));
+  out.insert(out.end(), idx.begin(), idx.end());
+  return out;
 }
 
 double actRef(const std::string &act, double x) {
@@ -293,13 +333,25 @@ struct WeightOperand {
 };
 
 WeightOperand makeWeights(Rng &r, const Shape &shape, const Shape &sshape, int bits,
-                          bool withZp) {
+                          bool withZp, bool sparse = false) {
   WeightOperand w;
   const int64_t n = numElements(shape), ns = numElements(sshape);
-  const int lim = bits == 4 ? 7 : 127;
+  const int lim = bits == 2 ? 1 : bits == 4 ? 7 : 127;
   std::vector<int> q(static_cast<size_t>(n));
   for (int &v : q)
-    v = r.integer(bits == 4 ? -8 : -128, lim);
+    v = r.integer(bits == 2 ? -2 : bits == 4 ? -8 : -128, lim);
+  if (sparse) {
+    // Two random rows of every group of four keep their values (sometimes
+    // zero themselves).
+    const int64_t K = shape[0], N = shape[1];
+    for (int64_t g = 0; g < K / 4; ++g)
+      for (int64_t c = 0; c < N; ++c) {
+        const int a = r.integer(0, 3), b = (a + r.integer(1, 3)) % 4;
+        for (int t = 0; t < 4; ++t)
+          if (t != a && t != b)
+            q[size_t((4 * g + t) * N + c)] = 0;
+      }
+  }
   std::vector<float> s(static_cast<size_t>(ns));
   for (float &v : s)
     v = r.real(0.01f, 0.05f);
@@ -310,8 +362,11 @@ WeightOperand makeWeights(Rng &r, const Shape &shape, const Shape &sshape, int b
   w.hasZp = withZp;
   w.scale = makeF(sshape, s);
   w.zp = makeI8(sshape, z);
-  if (bits == 4) {
-    std::vector<int8_t> packed = pack4(q);
+  if (sparse) {
+    std::vector<int8_t> packed = packSparse(q, shape[0], shape[1], bits);
+    w.t = makeI8({int64_t(packed.size())}, packed);
+  } else if (bits == 4 || bits == 2) {
+    std::vector<int8_t> packed = bits == 4 ? pack4(q) : pack2(q);
     w.t = makeI8({int64_t(packed.size())}, packed);
   } else {
     w.t = makeI8(shape, std::vector<int8_t>(q.begin(), q.end()));
@@ -350,6 +405,7 @@ struct MCase {
   std::string act = "none";
   DType yType = DType::F32;
   bool perTensor = false; ///< scale [1, 1]
+  bool sparse = false;    ///< 2:4 along K
 };
 
 Problem matmulProblem(const MCase &c, unsigned seed) {
@@ -362,7 +418,7 @@ Problem matmulProblem(const MCase &c, unsigned seed) {
   p.present.assign(9, false);
   ActOperand a = makeAct(r, c.aShape, c.aType, c.dynamic, c.aZp);
   Shape sshape = c.perTensor ? Shape{1, 1} : Shape{c.groupK ? K / c.groupK : 1, N};
-  WeightOperand w = makeWeights(r, {K, N}, sshape, c.bits, c.wZp);
+  WeightOperand w = makeWeights(r, {K, N}, sshape, c.bits, c.wZp, c.sparse);
   std::vector<float> bias(static_cast<size_t>(N));
   for (float &b : bias)
     b = r.real(-0.5f, 0.5f);
@@ -382,10 +438,12 @@ Problem matmulProblem(const MCase &c, unsigned seed) {
   p.present[6] = c.bias;
   p.inputs[7] = makeF({1}, {1});
   p.inputs[8] = zpT(DType::U8, 0);
-  if (c.bits == 4) {
-    p.attrs.set("w_bits", int64_t(4));
+  if (c.bits != 8 || c.sparse) {
+    p.attrs.set("w_bits", int64_t(c.bits));
     p.attrs.set("w_shape", std::vector<int64_t>{K, N});
   }
+  if (c.sparse)
+    p.attrs.set("w_sparsity", std::string("2:4"));
   if (c.dynamic)
     p.attrs.set("dynamic", int64_t(1));
   if (c.act != "none") {
@@ -465,6 +523,29 @@ std::vector<MCase> matmulCases() {
     c.yType = DType::I8; add(c); }
   { MCase c{"IntegerManyRows", {70, 96}, 37}; c.aType = DType::U8; c.wZp = true; add(c); }
   { MCase c{"IntegerOneRowWide", {1, 128}, 200}; c.aType = DType::U8; c.groupK = 64; add(c); }
+  // Ternary (2-bit) weights: sixteen columns per load with N % 4 == 0, the
+  // generic loop otherwise, and the panel path for many rows.
+  { MCase c{"TernaryOneRow", {1, 64}, 104}; c.bits = 2; c.groupK = 32; c.bias = true; add(c); }
+  { MCase c{"TernaryOneRowOddN", {1, 45}, 7}; c.bits = 2; c.groupK = 15; c.wZp = true; add(c); }
+  { MCase c{"TernaryFewRows", {3, 32}, 44}; c.bits = 2; add(c); }
+  { MCase c{"TernaryManyRows", {20, 64}, 36}; c.bits = 2; c.groupK = 16; c.act = "relu";
+    add(c); }
+  { MCase c{"TernaryDynamic", {2, 32}, 8}; c.bits = 2; c.dynamic = true; add(c); }
+  // 2:4 sparse weights at 8, 4 and 2 bits: the AVX2 one-row kernel (N % 4
+  // == 0; two groups per pass, one left over, 8-column tails), the
+  // row-expanding loop, the panel path, and the integer path (unpacked).
+  { MCase c{"Sparse24W8OneRow", {1, 64}, 40}; c.sparse = true; c.bias = true; add(c); }
+  { MCase c{"Sparse24W4OneRowGroups", {1, 96}, 260}; c.sparse = true; c.bits = 4;
+    c.groupK = 32; c.wZp = true; c.bias = true; add(c); }
+  { MCase c{"Sparse24W4OddGroups", {1, 36}, 20}; c.sparse = true; c.bits = 4; c.groupK = 12;
+    add(c); }
+  { MCase c{"Sparse24TernaryOneRow", {1, 64}, 96}; c.sparse = true; c.bits = 2; c.groupK = 16;
+    add(c); }
+  { MCase c{"Sparse24OddN", {1, 32}, 7}; c.sparse = true; c.bits = 4; add(c); }
+  { MCase c{"Sparse24FewRows", {3, 32}, 20}; c.sparse = true; c.act = "gelu"; add(c); }
+  { MCase c{"Sparse24ManyRows", {20, 64}, 30}; c.sparse = true; c.bits = 4; c.groupK = 16;
+    add(c); }
+  { MCase c{"Sparse24U8Act", {4, 32}, 8}; c.sparse = true; c.aType = DType::U8; add(c); }
   return cs;
 }
 
@@ -787,6 +868,40 @@ TEST(QuantizedErrors, Int4WrongBufferSize) {
   Problem p = matmulProblem(c, 5);
   p.attrs.set("w_shape", std::vector<int64_t>{16, 9});
   expectError(p, {"qmatmul", "W", "packed int4"});
+}
+
+TEST(QuantizedErrors, PackedFormsChecked) {
+  Problem p = baseMatmul();
+  p.attrs.set("w_bits", int64_t(3));
+  expectError(p, {"qmatmul", "w_bits must be 8, 4 or 2", "3"});
+  p = baseMatmul();
+  p.attrs.set("w_sparsity", std::string("1:2"));
+  expectError(p, {"qmatmul", "w_sparsity", "1:2"});
+  p = baseMatmul(); // W [16, 8] i8 dense: 128 bytes, not the 2:4 size (80)
+  p.attrs.set("w_sparsity", std::string("2:4"));
+  p.attrs.set("w_shape", std::vector<int64_t>{16, 8});
+  p.inputs[3] = makeI8({16, 8}, std::vector<int8_t>(128, 1));
+  expectError(p, {"qmatmul", "W", "2:4 sparse", "80 bytes"});
+  p.attrs.set("w_bits", int64_t(2));
+  p.inputs[3] = makeI8({3}, std::vector<int8_t>(3, 0));
+  expectError(p, {"qmatmul", "W", "2:4 sparse", "32 bytes"}); // 16 value bytes + 16 index
+  // Indices that do not name two increasing rows: the reference kernel
+  // unpacks and refuses them.
+  std::vector<int8_t> bad(80, 0);
+  bad[64] = 0x01; // group 0, column 0: rows 1 and 0
+  p.attrs.set("w_bits", int64_t(8));
+  p.inputs[3] = makeI8({80}, bad);
+  std::vector<DType> dts;
+  for (const Tensor &t : p.inputs)
+    dts.push_back(t.dtype);
+  Tensor y = p.y;
+  KernelArgs ra = argsOf(p, y);
+  try {
+    registry().lookupReference(p.kernel, dts)->fn(ra);
+    ADD_FAILURE() << "decreasing 2:4 indices accepted";
+  } catch (const KernelError &e) {
+    EXPECT_NE(e.message.find("increasing order"), std::string::npos) << e.message;
+  }
 }
 
 TEST(QuantizedErrors, MissingActivationScale) {

@@ -282,11 +282,32 @@ TEST(TargetErrors, UnknownKeyIsATypo) {
             "t.yaml:8:5: devices[0].colour: unknown key (known: name, kind, "
             "queues, peak, bandwidth_gbs, dispatch_us, memory_mb, efficiency, "
             "ops, unsupported_ops, fusions, static_shapes_only, power_w, "
-            "idle_power_w, float_accumulation)");
+            "idle_power_w, float_accumulation, weight_formats)");
   // The one accumulation the host emulates.
   EXPECT_EQ(errorOf(oneCpu({"    float_accumulation: bf16"})),
             "t.yaml:8:25: devices[0].float_accumulation: expected f32 (the "
             "only accumulation the host emulates)");
+}
+
+TEST(TargetTest, WeightFormats) {
+  // Default: a CPU runs every packed format.
+  llvm::Expected<TargetDesc> t = parseTarget(oneCpu(), "t.yaml");
+  ASSERT_TRUE(bool(t)) << llvm::toString(t.takeError());
+  EXPECT_EQ(t->devices[0].weightFormats,
+            (std::vector<std::string>{"int8", "int4", "ternary", "2:4"}));
+  // Listed: exactly those.
+  t = parseTarget(oneCpu({"    weight_formats: [int8, \"2:4\"]"}), "t.yaml");
+  ASSERT_TRUE(bool(t)) << llvm::toString(t.takeError());
+  EXPECT_EQ(t->devices[0].weightFormats, (std::vector<std::string>{"int8", "2:4"}));
+  // A GPU or NPU without the key: 8 and 4 bits (the built-in SoCs' NPUs).
+  llvm::Expected<TargetDesc> soc = loadTarget("ryzen-ai-300");
+  ASSERT_TRUE(bool(soc)) << llvm::toString(soc.takeError());
+  for (const auto &d : soc->devices)
+    EXPECT_EQ(d.weightFormats.size(), d.kind == "cpu" ? 4u : 2u) << d.name;
+  std::string dup = errorOf(oneCpu({"    weight_formats: [int8, int8]"}));
+  EXPECT_NE(dup.find("devices[0].weight_formats[1]: duplicate weight format 'int8'"),
+            std::string::npos)
+      << dup;
 }
 
 TEST(TargetErrors, DuplicateKey) {

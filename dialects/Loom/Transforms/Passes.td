@@ -294,12 +294,23 @@ def LoomQuantize : Pass<"loom-quantize", "mlir::func::FuncOp"> {
     loom-fold-qdq forms a kernel that quantizes the activation at run time;
     `auto`: `int8` for each op whose best int8 time on `target` (the cost
     model over every device; a SwiGLU's two qmatmuls and the mul) beats its
-    best float time, the others float.
+    best float time, the others float;
+    `ternary`: MatMul-like weights (MatMul, Gemm, SwiGLU) in {-1, 0, +1}
+    times a scale per group of `group-size` along K (per output channel
+    when K does not divide), the scale the group's mean |w| (BitNet b1.58's
+    absmean); Conv weights take `w8`.
+    `sparsity` = `2:4` (with w8, w4 or ternary) first prunes each MatMul-like
+    weight [K, N] by magnitude to two of every four rows along K per column
+    and marks its `loom.qconstant` `sparsity = "2:4"` (a K that is not a
+    multiple of 4 is left dense; Conv weights are never pruned).
     docs/quantization.md has the details. Implemented in Quantize.cpp.
   }];
   let options = [
     Option<"mode", "mode", "std::string", "\"w8\"",
-           "w8, w4, int8, awq-w4, dynamic or auto">,
+           "w8, w4, int8, awq-w4, dynamic, auto or ternary">,
+    Option<"sparsity", "sparsity", "std::string", "\"\"",
+           "Structured sparsity of MatMul-like weights: empty (none) or 2:4 "
+           "(modes w8, w4, ternary)">,
     Option<"groupSize", "group-size", "int64_t", "128",
            "Weights per scale along the reduction axis for w4 / awq-w4">,
     Option<"target", "target", "std::string", "\"\"",

@@ -34,7 +34,7 @@ namespace lq = loom::quant;
 
 namespace {
 
-enum class Mode { W8, W4, Int8, AwqW4, Dynamic, Auto };
+enum class Mode { W8, W4, Int8, AwqW4, Dynamic, Auto, Ternary };
 
 std::optional<Mode> parseMode(StringRef m) {
   return llvm::StringSwitch<std::optional<Mode>>(m)
@@ -44,6 +44,7 @@ std::optional<Mode> parseMode(StringRef m) {
       .Case("awq-w4", Mode::AwqW4)
       .Case("dynamic", Mode::Dynamic)
       .Case("auto", Mode::Auto)
+      .Case("ternary", Mode::Ternary)
       .Default(std::nullopt);
 }
 
@@ -223,7 +224,9 @@ mlir::quant::QuantizedType weightType(MLIRContext *ctx, ArrayRef<int64_t> shape,
                                 const lq::QuantizedWeights &q) {
   Type storage = IntegerType::get(ctx, bits);
   Type f32 = Float32Type::get(ctx);
-  int64_t qmin = bits == 4 ? -8 : -128, qmax = bits == 4 ? 7 : 127;
+  // 2 bits are ternary: {-1, 0, +1}.
+  int64_t qmin = bits == 2 ? -1 : bits == 4 ? -8 : -128,
+          qmax = bits == 2 ? 1 : bits == 4 ? 7 : 127;
   unsigned flags = mlir::quant::QuantizationFlags::Signed;
   bool perTensor = llvm::all_of(llvm::enumerate(blockShape), [&](auto e) {
     return e.value() == shape[e.index()];
@@ -266,10 +269,11 @@ mlir::quant::QuantizedType weightType(MLIRContext *ctx, ArrayRef<int64_t> shape,
       flags, storage, f32, scales, zps, dims, sizes, qmin, qmax);
 }
 
-/// qconstant + dequantize for `w` quantized symmetric with `blockShape`.
+/// qconstant + dequantize for `w` quantized symmetric with `blockShape`
+/// (bits 2: ternary); `sparse24` marks a weight pruned to 2:4 along K.
 Value quantizedWeight(OpBuilder &b, Location loc, ArrayRef<float> w,
                       ArrayRef<int64_t> shape, ArrayRef<int64_t> blockShape,
-                      int bits, bool searchClip) {
+                      int bits, bool searchClip, bool sparse24 = false) {
   std::vector<int64_t> shapeV(shape.begin(), shape.end());
   std::vector<int64_t> blockV(blockShape.begin(), blockShape.end());
   lq::QuantizedWeights q =
@@ -277,8 +281,9 @@ Value quantizedWeight(OpBuilder &b, Location loc, ArrayRef<float> w,
   mlir::quant::QuantizedType type =
       weightType(b.getContext(), shape, blockShape, bits, q);
   auto qType = RankedTensorType::get(shape, type);
-  Value c = QConstantOp::create(b, loc, qType,
-                                loom::storedIntegers(b.getContext(), shape, q.values));
+  Value c = QConstantOp::create(
+      b, loc, qType, loom::storedIntegers(b.getContext(), shape, q.values),
+      sparse24 ? b.getStringAttr("2:4") : StringAttr());
   return DequantizeOp::create(b, loc, RankedTensorType::get(shape, b.getF32Type()),
                               c);
 }
@@ -295,10 +300,10 @@ Value quantizedActivation(OpBuilder &b, Location loc, Value x, float lo,
   return DequantizeOp::create(b, loc, t, qx);
 }
 
-/// The blocks of a w4 [K, N] matmul weight: `group` rows per scale when it
-/// divides K, else per output channel.
+/// The blocks of a w4 / ternary [K, N] matmul weight: `group` rows per
+/// scale when it divides K, else per output channel.
 SmallVector<int64_t> matmulBlocks(int64_t k, int64_t group, int bits) {
-  if (bits == 4 && group > 0 && group < k && k % group == 0)
+  if (bits <= 4 && group > 0 && group < k && k % group == 0)
     return {group, 1};
   return {k, 1};
 }
@@ -364,7 +369,19 @@ struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
     std::optional<Mode> m = parseMode(mode);
     if (!m) {
       getOperation().emitError("loom-quantize: unknown mode '")
-          << mode << "' (known: w8, w4, int8, awq-w4, dynamic, auto)";
+          << mode << "' (known: w8, w4, int8, awq-w4, dynamic, auto, ternary)";
+      return signalPassFailure();
+    }
+    if (!sparsity.empty() && sparsity != "2:4") {
+      getOperation().emitError("loom-quantize: unknown sparsity '")
+          << sparsity << "' (known: 2:4)";
+      return signalPassFailure();
+    }
+    if (!sparsity.empty() && *m != Mode::W8 && *m != Mode::W4 &&
+        *m != Mode::Ternary) {
+      getOperation().emitError("loom-quantize: sparsity 2:4 goes with the "
+                               "weight-only modes w8, w4 and ternary, not ")
+          << mode;
       return signalPassFailure();
     }
     if (groupSize <= 0) {
@@ -429,7 +446,9 @@ struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
   FailureOr<bool> quantize(Operation *op, Mode m) {
     OpBuilder b(op);
     Location loc = op->getLoc();
-    int bits = (m == Mode::W4 || m == Mode::AwqW4) ? 4 : 8;
+    int bits = (m == Mode::W4 || m == Mode::AwqW4) ? 4
+               : m == Mode::Ternary                 ? 2
+                                                    : 8;
     std::optional<std::pair<float, float>> range;
     if (m == Mode::Int8) {
       FailureOr<std::pair<float, float>> r = calibRange(op);
@@ -444,7 +463,8 @@ struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
       int64_t reduction = 1;
       for (int64_t d : ArrayRef<int64_t>(c->shape).drop_front())
         reduction *= d;
-      if (bits == 4 && reduction < groupSize)
+      // Ternary is for MatMul-like layers (as BitNet's); convs keep 8 bits.
+      if ((bits == 4 && reduction < groupSize) || bits == 2)
         bits = 8;
       // Reduction blocks along axis 1 (input channels) for w4; for 8 bits
       // where they keep the weights much closer (chooseW8Blocks).
@@ -453,7 +473,7 @@ struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
       if (groupSize < c->shape[1] && c->shape[1] % groupSize == 0) {
         SmallVector<int64_t> grouped = blocks;
         grouped[1] = groupSize;
-        blocks = bits == 4
+        blocks = bits < 8
                      ? grouped
                      : chooseW8Blocks(c->w, c->shape, 1, blocks, grouped);
       }
@@ -523,17 +543,22 @@ struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
       a = quantizedActivation(b, loc, a, range->first, range->second);
     if (bits == 4 && k < groupSize)
       bits = 8; // as for convs: shorter than one group keeps 8 bits
+    // 2:4 along K: groups of four rows, which a scale block must not split.
+    const bool sparse24 = sparsity == "2:4" && k % 4 == 0;
     Type yType = op->getResult(0).getType();
     Value biasValue =
         *bias ? *bias : Value(NoneOp::create(b, loc, b.getNoneType()));
     // The product, or (SwiGLU) the product of the products.
     Value y;
-    for (const MatmulSite &s : sites) {
+    for (MatmulSite &s : sites) {
       SmallVector<int64_t> blocks = matmulBlocks(k, groupSize, bits);
       if (bits == 8 && groupSize > 0 && groupSize < k && k % groupSize == 0)
         blocks = chooseW8Blocks(s.w, {k, s.n}, 0, blocks, {groupSize, 1});
+      const bool prune = sparse24 && blocks[0] % 4 == 0;
+      if (prune)
+        lq::prune24(s.w.data(), k, s.n);
       Value w = quantizedWeight(b, loc, s.w, {k, s.n}, blocks, bits,
-                                clipSearch(m, bits));
+                                clipSearch(m, bits), prune);
       auto fused = FusedMatMulOp::create(
           b, loc, yType, a, w, biasValue,
           /*trans_a=*/0, /*trans_b=*/0, /*alpha=*/b.getF32FloatAttr(1.0f),

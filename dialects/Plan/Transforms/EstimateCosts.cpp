@@ -30,6 +30,24 @@ static std::optional<loom::cost::TensorDesc> describe(Value v) {
   return t;
 }
 
+std::vector<std::string> loom::plan::weightFormats(Operation *op) {
+  auto task = dyn_cast<TaskOp>(op);
+  if (!task)
+    return {};
+  DictionaryAttr attrs = task.getKernelAttrs();
+  auto bits = attrs.getAs<IntegerAttr>("w_bits");
+  StringRef kernel = task.getKernel();
+  if (kernel != "qmatmul" && kernel != "qconv" &&
+      !(kernel == "dequantize_linear" && bits))
+    return {};
+  std::vector<std::string> formats;
+  int64_t b = bits ? bits.getInt() : 8;
+  formats.push_back(b == 2 ? "ternary" : b == 4 ? "int4" : "int8");
+  if (attrs.get("w_sparsity"))
+    formats.push_back("2:4");
+  return formats;
+}
+
 bool loom::plan::describeKernel(Operation *op, loom::cost::KernelDesc &k) {
   k = {};
   if (auto task = dyn_cast<TaskOp>(op)) {
@@ -38,6 +56,7 @@ bool loom::plan::describeKernel(Operation *op, loom::cost::KernelDesc &k) {
       k.inputs.push_back(describe(v));
     for (Value v : task.getOutputs())
       k.outputs.push_back(describe(v));
+    k.weightFormats = weightFormats(task);
     return true;
   }
   if (auto transfer = dyn_cast<TransferOp>(op)) {

@@ -235,16 +235,19 @@ FailureOr<KernelQuantParams> kernelQuantParams(Operation *op,
   return p;
 }
 
-/// The stored integers of a quantized constant as weights.bin holds them:
-/// 8-bit storage as is (the attribute itself when its element type is the
-/// stored one: no copy of a large blob); 4-bit storage packed two per byte
-/// (element i in byte i/2, low nibble when i is even), as a 1-D i8 tensor.
+/// The stored integers of a quantized constant as weights.bin holds them
+/// (docs/fused-ops.md, "Quantized kernels"): dense 8-bit storage as is (the
+/// attribute itself when its element type is the stored one: no copy of a
+/// large blob); 4-bit and 2-bit storage packed two / four per byte, and 2:4
+/// sparse weights as their kept values and positions, as a 1-D i8 tensor.
 FailureOr<ElementsAttr> storedWeight(loom::QConstantOp c) {
   ElementsAttr value = c.getValue();
   mlir::quant::QuantizedType q = loom::quantElementType(c.getType());
   auto type = cast<RankedTensorType>(c.getType());
   Type stored = storedElementType(q);
-  if (q.getStorageTypeIntegralWidth() == 8) {
+  const unsigned width = q.getStorageTypeIntegralWidth();
+  const bool sparse = c.getSparsity().has_value();
+  if (width == 8 && !sparse) {
     if (value.getElementType() == stored)
       return value;
     auto dense = dyn_cast_or_null<DenseElementsAttr>(loom::toDense(value));
@@ -254,9 +257,10 @@ FailureOr<ElementsAttr> storedWeight(loom::QConstantOp c) {
         RankedTensorType::get(type.getShape(), stored),
         llvm::to_vector(dense.getValues<APInt>())));
   }
-  if (q.getStorageTypeIntegralWidth() != 4)
-    return c.emitError("unsupported storage width ")
-           << q.getStorageTypeIntegralWidth();
+  if (width != 8 && width != 4 && width != 2)
+    return c.emitError("unsupported storage width ") << width;
+  if (sparse && q.isSigned() == false)
+    return c.emitError("2:4 sparse weights must have signed storage");
   // The stored values, one byte each.
   SmallVector<int8_t> values;
   if (auto r = dyn_cast<DenseResourceElementsAttr>(value)) {
@@ -270,10 +274,24 @@ FailureOr<ElementsAttr> storedWeight(loom::QConstantOp c) {
   } else {
     return c.emitError("cannot read the qconstant's values");
   }
+  const int lo = width == 2 ? -2 : width == 4 ? -8 : -128,
+            hi = width == 2 ? 1 : width == 4 ? 7 : 127;
   for (int8_t x : values)
-    if (x < -8 || x > 7)
-      return c.emitError("int4 value ") << int(x) << " out of [-8, 7]";
-  std::vector<uint8_t> packed = loom::quant::packInt4(values.data(), values.size());
+    if (x < lo || x > hi)
+      return c.emitError("int") << width << " value " << int(x) << " out of ["
+                                << lo << ", " << hi << "]";
+  std::vector<uint8_t> packed;
+  if (sparse) {
+    try {
+      packed = loom::quant::packSparse24(values.data(), type.getDimSize(0),
+                                         type.getDimSize(1), int(width));
+    } catch (const std::invalid_argument &e) {
+      return c.emitError("2:4 sparse weight: ") << e.what();
+    }
+  } else {
+    packed = width == 4 ? loom::quant::packInt4(values.data(), values.size())
+                        : loom::quant::packInt2(values.data(), values.size());
+  }
   SmallVector<int8_t> bytes(packed.begin(), packed.end());
   return cast<ElementsAttr>(DenseElementsAttr::get(
       RankedTensorType::get({int64_t(bytes.size())},
@@ -442,14 +460,20 @@ struct PlanFromLoomPass
         }
         return success();
       };
-      // A packed int4 weight: its logical shape for the kernel.
+      // A packed (4- or 2-bit, or 2:4 sparse) weight: its bits, its
+      // logical shape and its sparsity for the kernel.
       auto notePacked = [&](Value w) {
         quant::QuantizedType q = loom::quantElementType(w.getType());
-        if (q && q.getStorageTypeIntegralWidth() == 4) {
-          extra.set("w_bits", b.getI64IntegerAttr(4));
+        auto qc = w.getDefiningOp<loom::QConstantOp>();
+        bool sparse = qc && qc.getSparsity();
+        if (q && (q.getStorageTypeIntegralWidth() < 8 || sparse)) {
+          extra.set("w_bits",
+                    b.getI64IntegerAttr(q.getStorageTypeIntegralWidth()));
           extra.set("w_shape", b.getDenseI64ArrayAttr(
                                    cast<ShapedType>(w.getType()).getShape()));
         }
+        if (sparse)
+          extra.set("w_sparsity", qc.getSparsityAttr());
       };
       auto isQuant = [](Value v) {
         return bool(loom::quantElementType(v.getType()));

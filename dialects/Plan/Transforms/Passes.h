@@ -26,6 +26,12 @@ loadPlanTarget(mlir::ModuleOp module, llvm::StringRef passName);
 /// ops.
 bool describeKernel(mlir::Operation *op, loom::cost::KernelDesc &kernel);
 
+/// The packed weight formats task `op` reads (cost::KernelDesc's): for
+/// qmatmul, qconv and a packed dequantize_linear, "int8", "int4" or
+/// "ternary" by `w_bits`, plus "2:4" with `w_sparsity`; nothing for other
+/// kernels.
+std::vector<std::string> weightFormats(mlir::Operation *op);
+
 /// The 16-bit float type task `op` runs in on `device`, from its
 /// `reduced_precision` attribute (plan-estimate-costs with
 /// device-precision=auto); nullopt: its own types.

@@ -45,6 +45,9 @@ struct TensorDesc {
 struct KernelDesc {
   std::string kernel;
   std::vector<std::optional<TensorDesc>> inputs, outputs;
+  /// The packed weight formats a quantized kernel reads (int8, int4,
+  /// ternary, 2:4); a device runs it only if its target lists them all.
+  std::vector<std::string> weightFormats;
 };
 
 /// The work of one kernel call.

@@ -93,8 +93,11 @@ checkDevicePrecision(mlir::ModuleOp module, const PlanPipelineOptions &options,
 
 /// What quantizeModule does (loomc --quantize, docs/quantization.md).
 struct QuantizeOptions {
-  /// w8, w4, int8, awq-w4, dynamic or auto.
+  /// w8, w4, int8, awq-w4, dynamic, auto or ternary.
   std::string mode;
+  /// Empty, or "2:4" (modes w8, w4, ternary): MatMul weights pruned to two
+  /// of every four along K.
+  std::string sparsity;
   int64_t groupSize = 128;
   /// Input-set folders for loom-calibrate (needed by int8, awq-w4, auto).
   std::vector<std::string> calibrationData;

@@ -126,6 +126,10 @@ struct QuantizedWeights {
 /// each block's scale is r * max|w| / qmax with the clip ratio r in
 /// [0.5, 1] (21 steps) that gives the least squared error (rounding plus
 /// clipping) over the block.
+///
+/// bits 2 is ternary (BitNet b1.58): per block, scale = mean |w| (absmean,
+/// an all-zero block 1) and values = round_half_even(w / scale) clamped to
+/// [-1, 1]; `searchClip` is ignored.
 QuantizedWeights quantizeWeights(const float *w, const std::vector<int64_t> &shape,
                                  const std::vector<int64_t> &blockShape, int bits,
                                  bool searchClip = false);
@@ -140,6 +144,37 @@ std::vector<uint8_t> packInt4(const int8_t *values, size_t n);
 
 /// The n signed int4 values of a packed buffer.
 std::vector<int8_t> unpackInt4(const uint8_t *packed, size_t n);
+
+/// Packs n int2 values (each in [-2, 1]; ternary weights use [-1, 1]) into
+/// ceil(n/4) bytes: element i in byte i/4 at bits 2*(i%4), two's complement.
+std::vector<uint8_t> packInt2(const int8_t *values, size_t n);
+
+/// The n signed int2 values of a packed buffer.
+std::vector<int8_t> unpackInt2(const uint8_t *packed, size_t n);
+
+/// 2:4 semi-structured pruning of [K, N] row-major weights along K, in
+/// place: in every group of four rows 4g..4g+3 of each column the two
+/// values of largest magnitude are kept (the lower row on ties), the other
+/// two set to 0. Throws std::invalid_argument unless K % 4 == 0.
+void prune24(float *w, int64_t K, int64_t N);
+
+/// 2:4 storage of [K, N] quantized weights with at most two non-zeros in
+/// every group of four along K (docs/fused-ops.md, "Quantized kernels"):
+/// the kept values as a [K/2, N] matrix (row 2g + j holds group g's j-th
+/// kept value of each column) at `bits` (8: one byte each; 4 / 2: packed as
+/// packInt4 / packInt2), then one 4-bit index per group and column (element
+/// g*N + n, two per byte, low nibble first): bits 0-1 the row of the first
+/// kept value within its group, bits 2-3 the second's, first < second. A
+/// group with fewer than two non-zeros keeps zeros at its first free rows.
+/// Throws std::invalid_argument on K % 4 != 0, bad bits, or a group with
+/// more than two non-zeros.
+std::vector<uint8_t> packSparse24(const int8_t *values, int64_t K, int64_t N, int bits);
+
+/// The [K, N] values of a packSparse24 buffer.
+std::vector<int8_t> unpackSparse24(const uint8_t *packed, int64_t K, int64_t N, int bits);
+
+/// The size in bytes of packSparse24's output.
+size_t sparse24Bytes(int64_t K, int64_t N, int bits);
 
 /// AWQ (activation-aware weight quantization) scale search for a linear
 /// layer Y = X·W, W [K, N] row-major, calibration activations X [T, K].

@@ -99,6 +99,9 @@ struct DeviceDesc {
   std::vector<std::string> fusions; ///< fused patterns run as one kernel
   bool staticShapesOnly = false;
   std::optional<double> powerW, idlePowerW;
+  /// Weight formats of quantized kernels the device runs (`weight_formats`:
+  /// int8, int4, ternary, 2:4); the parser fills in the default.
+  std::vector<std::string> weightFormats;
 
   double peak(DType t) const { return peakGops[size_t(t)]; }
   bool runs(DType t) const { return peak(t) > 0; }

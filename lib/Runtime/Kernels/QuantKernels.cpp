@@ -155,10 +155,11 @@ void dequantizeKernel(KernelArgs &a) {
   const char *K = "dequantize_linear";
   TensorRef x = input(a, 0, K);
   const TensorRef &y = output(a, 0, K);
-  // Packed int4 input (w_bits = 4): a 1-D i8 buffer holding w_shape's
-  // elements two per byte; unpacked to i8 values of shape w_shape.
+  // Packed input (w_bits = 4 or 2, or w_sparsity = "2:4"): a 1-D i8 buffer
+  // holding w_shape's elements (docs/fused-ops.md); unpacked to i8 values of
+  // shape w_shape.
   std::vector<int8_t> unpacked;
-  if (a.attrs.getInt("w_bits", 8) != 8) {
+  if (a.attrs.getInt("w_bits", 8) != 8 || a.attrs.has("w_sparsity")) {
     qnt::LogicalWeights lw = qnt::logicalWeights(K, "x", x, a.attrs);
     unpacked = std::move(lw.values);
     x = TensorRef{DType::I8, lw.shape, unpacked.data(), true};

@@ -140,19 +140,12 @@ QCall parseCommon(const Names &n, const KernelArgs &a, bool unpack) {
   } else {
     // Same checks without unpacking (accepts of the fast path).
     const TensorRef &w = a.inputs[3];
-    const int64_t bits = a.attrs.getInt("w_bits", 8);
-    if (bits == 4 && w.dtype == DType::I8 && a.attrs.has("w_shape")) {
-      Shape ws = a.attrs.getInts("w_shape");
-      bool ok = std::all_of(ws.begin(), ws.end(), [](int64_t d) { return d >= 0; });
-      if (!ok || w.rank() != 1 || w.shape[0] != (numElements(ws) + 1) / 2)
-        c.w = qnt::logicalWeights(K, "W", w, a.attrs); // throws
-      c.w.shape = ws;
-      c.w.bits = 4;
-    } else if (bits == 8 && w.dtype == DType::I8) {
-      c.w.shape = w.shape;
-    } else {
+    qnt::weightPacking(K, a.attrs, c.w.bits, c.w.sparse24);
+    if (w.dtype != DType::I8)
       c.w = qnt::logicalWeights(K, "W", w, a.attrs); // throws
-    }
+    c.w.shape = c.w.bits == 8 && !c.w.sparse24
+                    ? w.shape
+                    : qnt::packedWeightShape(K, "W", w, a.attrs, c.w.bits, c.w.sparse24);
   }
   const TensorRef &s = a.inputs[4];
   if (s.dtype != DType::F32)
@@ -489,7 +482,7 @@ inline void dot16x4(const int16_t *a, const int16_t *b0, const int16_t *b1, cons
 /// (the reduction axes), and a non-empty reduction of `red` elements short
 /// enough for exact int32 sums (as the integer loop's).
 bool int8Form(const QCall &c, size_t redBegin, size_t redEnd, int64_t red) {
-  if (!c.integerPath() || c.w.bits != 8 || red <= 0 || red >= 33025)
+  if (!c.integerPath() || c.w.bits != 8 || c.w.sparse24 || red <= 0 || red >= 33025)
     return false;
   for (size_t d = redBegin; d < redEnd; ++d)
     if (c.wMap.paramShape[d] != 1)
@@ -751,7 +744,7 @@ void qmatmulReference(KernelArgs &a) {
 //===----------------------------------------------------------------------===//
 
 /// Row `k`, columns [n0, n0 + nb), of the stored weights `w` (int8 [K, N],
-/// or packed int4 of that logical shape) as f32 values (no scale).
+/// or packed int4 / int2 of that logical shape) as f32 values (no scale).
 inline __attribute__((always_inline)) void loadWeightRow(const int8_t *w, int bits, int64_t N,
                                                          int64_t k, int64_t n0, int64_t nb,
                                                          float *out) {
@@ -763,7 +756,37 @@ inline __attribute__((always_inline)) void loadWeightRow(const int8_t *w, int bi
     return;
   }
   for (int64_t j = 0; j < nb; ++j)
-    out[j] = float(qnt::int4At(w, base + j));
+    out[j] = float(qnt::weightAtBits(w, bits, base + j));
+}
+
+/// loadWeightRow for a 2:4 sparse weight: row k's kept values where the
+/// index names row k % 4 of its group, zeros elsewhere.
+inline void loadSparseRow(const qnt::Sparse24View &s, int64_t k, int64_t n0, int64_t nb,
+                          float *out) {
+  const int64_t g = k / 4;
+  const int t = int(k % 4);
+  for (int64_t j = 0; j < nb; ++j) {
+    const int nib = s.nibble(g, n0 + j);
+    out[j] = (nib & 3) == t    ? float(s.kept(g, 0, n0 + j))
+             : (nib >> 2) == t ? float(s.kept(g, 1, n0 + j))
+                               : 0.0f;
+  }
+}
+
+/// accumulateRows for a 2:4 sparse weight (any rows, any k range): each
+/// row of W expanded, then multiply-added.
+void accumulateSparseRows(const float *a, int64_t rows, int64_t K, const qnt::Sparse24View &s,
+                          int64_t k0, int64_t k1, int64_t n0, int64_t nb, float *wf,
+                          float *acc) {
+  for (int64_t k = k0; k < k1; ++k) {
+    loadSparseRow(s, k, n0, nb, wf);
+    for (int64_t r = 0; r < rows; ++r) {
+      const float av = a[r * K + k];
+      float *ar = acc + r * nb;
+      for (int64_t j = 0; j < nb; ++j)
+        ar[j] += av * wf[j];
+    }
+  }
 }
 
 /// acc[r * nb + j] += sum over k in [k0, k1) of a[r * K + k] * w[k, n0 + j]
@@ -815,22 +838,62 @@ widen16Int4(const int8_t *w, int64_t index, __m256 &lo, __m256 &hi) {
   hi = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(x, 8)));
 }
 
-/// Eight weights of `Bits` (8, or 4 packed) starting at element `index`.
+/// Eight packed int2 values starting at element `index` (a multiple of 4)
+/// widened to f32: each lane shifts its two bits to the top and back down
+/// with the sign.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256 widen8Int2(const int8_t *w,
+                                                                           int64_t index) {
+  uint16_t u;
+  std::memcpy(&u, w + index / 4, 2);
+  const __m256i v = _mm256_set1_epi32(int32_t(u));
+  const __m256i sh = _mm256_setr_epi32(30, 28, 26, 24, 22, 20, 18, 16);
+  return _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_sllv_epi32(v, sh), 30));
+}
+
+/// Sixteen packed int2 values starting at element `index` (a multiple of 4)
+/// widened to f32, the first eight in `lo`: one 4-byte load for both.
+__attribute__((target("avx2,fma"), always_inline)) inline void
+widen16Int2(const int8_t *w, int64_t index, __m256 &lo, __m256 &hi) {
+  uint32_t u;
+  std::memcpy(&u, w + index / 4, 4);
+  const __m256i v = _mm256_set1_epi32(int32_t(u));
+  const __m256i shLo = _mm256_setr_epi32(30, 28, 26, 24, 22, 20, 18, 16);
+  const __m256i shHi = _mm256_setr_epi32(14, 12, 10, 8, 6, 4, 2, 0);
+  lo = _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_sllv_epi32(v, shLo), 30));
+  hi = _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_sllv_epi32(v, shHi), 30));
+}
+
+/// Eight weights of `Bits` (8, or 4 / 2 packed) starting at element `index`.
 template <int Bits>
 __attribute__((target("avx2,fma"), always_inline)) inline __m256 widenAt(const int8_t *w,
                                                                         int64_t index) {
   if constexpr (Bits == 8)
     return widen8(w + index);
-  else
+  else if constexpr (Bits == 4)
     return widen8Int4(w, index);
+  else
+    return widen8Int2(w, index);
 }
 
-/// Weight `index` of `w` (8-bit, or 4-bit packed) as f32.
+/// Sixteen packed weights of `Bits` (4 or 2) starting at element `index`.
+template <int Bits>
+__attribute__((target("avx2,fma"), always_inline)) inline void widen16At(const int8_t *w,
+                                                                        int64_t index,
+                                                                        __m256 &lo, __m256 &hi) {
+  if constexpr (Bits == 4)
+    widen16Int4(w, index, lo, hi);
+  else
+    widen16Int2(w, index, lo, hi);
+}
+
+/// Weight `index` of `w` (8-bit, or 4 / 2-bit packed) as f32.
 template <int Bits> inline float weightAt(const int8_t *w, int64_t index) {
   if constexpr (Bits == 8)
     return float(w[index]);
-  else
+  else if constexpr (Bits == 4)
     return float(qnt::int4At(w, index));
+  else
+    return float(qnt::int2At(w, index));
 }
 
 /// accumulateRows for one row of A (decode) with AVX2 + FMA: W streamed row
@@ -852,26 +915,26 @@ __attribute__((target("avx2,fma"))) void accumulateOneRowAvx2(const float *a, co
       p[i] = (k + i) * N + n0;
     }
     int64_t j = 0;
-    if constexpr (Bits == 4) {
+    if constexpr (Bits < 8) {
       // Sixteen columns per pass: one load widens two registers.
       const int64_t nv16 = nb & ~int64_t(15);
       for (; j < nv16; j += 16) {
         if ((j & 63) == 0)
           for (int i = 0; i < 8; ++i)
-            _mm_prefetch(reinterpret_cast<const char *>(w + (p[i] + 16 * N + j) / 2),
+            _mm_prefetch(reinterpret_cast<const char *>(w + (p[i] + 16 * N + j) * Bits / 8),
                          _MM_HINT_T0);
         __m256 l, h, c0, c1, d0, d1;
-        widen16Int4(w, p[0] + j, l, h);
+        widen16At<Bits>(w, p[0] + j, l, h);
         c0 = _mm256_mul_ps(x[0], l);
         d0 = _mm256_mul_ps(x[0], h);
-        widen16Int4(w, p[4] + j, l, h);
+        widen16At<Bits>(w, p[4] + j, l, h);
         c1 = _mm256_mul_ps(x[4], l);
         d1 = _mm256_mul_ps(x[4], h);
         for (int i : {1, 2, 3}) {
-          widen16Int4(w, p[i] + j, l, h);
+          widen16At<Bits>(w, p[i] + j, l, h);
           c0 = _mm256_fmadd_ps(x[i], l, c0);
           d0 = _mm256_fmadd_ps(x[i], h, d0);
-          widen16Int4(w, p[i + 4] + j, l, h);
+          widen16At<Bits>(w, p[i + 4] + j, l, h);
           c1 = _mm256_fmadd_ps(x[i + 4], l, c1);
           d1 = _mm256_fmadd_ps(x[i + 4], h, d1);
         }
@@ -945,10 +1008,89 @@ void accumulateRowsAvx2(const float *a, int64_t rows, int64_t K, const int8_t *w
                         float *acc) {
   if (bits == 8)
     accumulateRowsAvx2Bits<8>(a, rows, K, w, N, k0, k1, n0, nb, acc);
-  else if (N % 2 == 0 && n0 % 2 == 0)
+  else if (bits == 4 && N % 2 == 0 && n0 % 2 == 0)
     accumulateRowsAvx2Bits<4>(a, rows, K, w, N, k0, k1, n0, nb, acc);
+  else if (bits == 2 && N % 4 == 0 && n0 % 4 == 0)
+    accumulateRowsAvx2Bits<2>(a, rows, K, w, N, k0, k1, n0, nb, acc);
   else
     accumulateRows(a, rows, K, w, bits, N, k0, k1, n0, nb, wf, acc);
+}
+
+/// One row of A against a 2:4 sparse W with AVX2 + FMA, groups [g0, g1) of
+/// four rows of W: per group and eight columns the two kept values are
+/// widened and each multiplies the activation its index picks, a lane
+/// permute of the group's four activations (vpermilps reads an index's low
+/// two bits). Two groups per pass over the accumulators. Needs N % 4 == 0
+/// and n0 % 4 == 0 (every load starts on a byte).
+/// The 2:4 indices of eight columns from element `at` (even) of the index
+/// nibbles: i0 the first kept row of each column (in the low two bits), i1
+/// the second.
+__attribute__((target("avx2,fma"), always_inline)) inline void
+sparseIndices(const uint8_t *index, int64_t at, __m256i &i0, __m256i &i1) {
+  uint32_t u;
+  std::memcpy(&u, index + at / 2, 4);
+  i0 = _mm256_srlv_epi32(_mm256_set1_epi32(int32_t(u)),
+                         _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28));
+  i1 = _mm256_srli_epi32(i0, 2);
+}
+
+template <int Bits>
+__attribute__((target("avx2,fma"))) void
+accumulateSparseOneRowAvx2(const float *a, const qnt::Sparse24View &s, int64_t g0, int64_t g1,
+                           int64_t n0, int64_t nb, float *acc) {
+  const int64_t N = s.N, nv = nb & ~int64_t(7);
+  int64_t g = g0;
+  for (; g + 2 <= g1; g += 2) {
+    const __m256 xa = _mm256_broadcast_ps(reinterpret_cast<const __m128 *>(a + 4 * g));
+    const __m256 xb = _mm256_broadcast_ps(reinterpret_cast<const __m128 *>(a + 4 * g + 4));
+    const int64_t pa = 2 * g * N + n0, pb = pa + 2 * N;
+    for (int64_t j = 0; j < nv; j += 8) {
+      __m256i a0, a1, b0, b1;
+      sparseIndices(s.index, g * N + n0 + j, a0, a1);
+      sparseIndices(s.index, (g + 1) * N + n0 + j, b0, b1);
+      __m256 c0 = _mm256_mul_ps(_mm256_permutevar_ps(xa, a0), widenAt<Bits>(s.values, pa + j));
+      __m256 c1 = _mm256_mul_ps(_mm256_permutevar_ps(xb, b0), widenAt<Bits>(s.values, pb + j));
+      c0 = _mm256_fmadd_ps(_mm256_permutevar_ps(xa, a1), widenAt<Bits>(s.values, pa + N + j), c0);
+      c1 = _mm256_fmadd_ps(_mm256_permutevar_ps(xb, b1), widenAt<Bits>(s.values, pb + N + j), c1);
+      _mm256_storeu_ps(acc + j, _mm256_add_ps(_mm256_loadu_ps(acc + j), _mm256_add_ps(c0, c1)));
+    }
+  }
+  for (; g < g1; ++g) {
+    const __m256 xa = _mm256_broadcast_ps(reinterpret_cast<const __m128 *>(a + 4 * g));
+    const int64_t pa = 2 * g * N + n0;
+    for (int64_t j = 0; j < nv; j += 8) {
+      __m256i a0, a1;
+      sparseIndices(s.index, g * N + n0 + j, a0, a1);
+      __m256 c0 = _mm256_mul_ps(_mm256_permutevar_ps(xa, a0), widenAt<Bits>(s.values, pa + j));
+      c0 = _mm256_fmadd_ps(_mm256_permutevar_ps(xa, a1), widenAt<Bits>(s.values, pa + N + j), c0);
+      _mm256_storeu_ps(acc + j, _mm256_add_ps(_mm256_loadu_ps(acc + j), c0));
+    }
+  }
+  // The columns past the last group of eight.
+  for (int64_t gg = g0; gg < g1; ++gg)
+    for (int64_t j = nv; j < nb; ++j) {
+      const int nib = s.nibble(gg, n0 + j);
+      acc[j] += a[4 * gg + (nib & 3)] * float(s.kept(gg, 0, n0 + j)) +
+                a[4 * gg + (nib >> 2)] * float(s.kept(gg, 1, n0 + j));
+    }
+}
+
+/// The product of a 2:4 sparse W's rows [k0, k1) with `rows` rows of A into
+/// `acc` (accumulateRows' contract): one row with AVX2 when the range is
+/// whole groups and the layout allows, else row by row expanded.
+void accumulateSparse(bool avx2, const float *a, int64_t rows, int64_t K,
+                      const qnt::Sparse24View &s, int64_t k0, int64_t k1, int64_t n0,
+                      int64_t nb, float *wf, float *acc) {
+  if (avx2 && rows == 1 && k0 % 4 == 0 && k1 % 4 == 0 && s.N % 4 == 0 && n0 % 4 == 0) {
+    if (s.bits == 8)
+      accumulateSparseOneRowAvx2<8>(a, s, k0 / 4, k1 / 4, n0, nb, acc);
+    else if (s.bits == 4)
+      accumulateSparseOneRowAvx2<4>(a, s, k0 / 4, k1 / 4, n0, nb, acc);
+    else
+      accumulateSparseOneRowAvx2<2>(a, s, k0 / 4, k1 / 4, n0, nb, acc);
+    return;
+  }
+  accumulateSparseRows(a, rows, K, s, k0, k1, n0, nb, wf, acc);
 }
 
 /// y[j] += (acc[j] - zp[j] * sum) * scale[j] for j < nb (a block's
@@ -1008,8 +1150,12 @@ void qmatmulWeightOnlyRows(KernelArgs &a, const QCall &c, const MatmulDims &d) {
       for (int64_t k0 = 0; k0 < K; k0 += bk) {
         const int64_t k1 = std::min(K, k0 + bk);
         std::fill(acc.begin(), acc.end(), 0.0f);
-        (avx2 ? accumulateRowsAvx2 : accumulateRowsBase)(A, rows, K, w, c.w.bits, N, k0, k1, n0,
-                                                        nb, wf.data(), acc.data());
+        if (c.w.sparse24)
+          accumulateSparse(avx2, A, rows, K, qnt::Sparse24View(w, K, N, c.w.bits), k0, k1, n0, nb,
+                           wf.data(), acc.data());
+        else
+          (avx2 ? accumulateRowsAvx2 : accumulateRowsBase)(A, rows, K, w, c.w.bits, N, k0, k1,
+                                                          n0, nb, wf.data(), acc.data());
         const int64_t prow = (k0 / bk) * sc;
         for (int64_t r = 0; r < rows; ++r) {
           const float sum = c.wZp ? sums[size_t(r * ((K + bk - 1) / bk) + k0 / bk)] : 0.0f;
@@ -1033,24 +1179,26 @@ void qmatmulWeightOnlyRows(KernelArgs &a, const QCall &c, const MatmulDims &d) {
 }
 
 /// Row k of W's columns [n0, n0 + cols) dequantized into `row` with AVX2:
-/// one scale (and zero point) per column along the row (bn = 1), 8-bit or
-/// 4-bit weights (4-bit: N and n0 even). Returns false for other calls.
+/// one scale (and zero point) per column along the row (bn = 1), 8-, 4- or
+/// 2-bit weights (4-bit: N and n0 even; 2-bit: multiples of 4). Returns
+/// false for other calls.
 __attribute__((target("avx2,fma"))) bool dequantRowAvx2(const int8_t *w, int bits, int64_t N,
                                                         int64_t k, int64_t n0, int64_t cols,
                                                         const float *scale, const int8_t *zp,
                                                         float *row) {
-  if (bits != 8 && (N % 2 || n0 % 2))
+  if ((bits == 4 && (N % 2 || n0 % 2)) || (bits == 2 && (N % 4 || n0 % 4)))
     return false;
   const int64_t base = k * N + n0, nv = cols & ~int64_t(7);
   for (int64_t j = 0; j < nv; j += 8) {
-    __m256 v = bits == 8 ? widenAt<8>(w, base + j) : widenAt<4>(w, base + j);
+    __m256 v = bits == 8   ? widenAt<8>(w, base + j)
+               : bits == 4 ? widenAt<4>(w, base + j)
+                           : widenAt<2>(w, base + j);
     if (zp)
       v = _mm256_sub_ps(v, widen8(zp + j));
     _mm256_storeu_ps(row + j, _mm256_mul_ps(v, _mm256_loadu_ps(scale + j)));
   }
   for (int64_t j = nv; j < cols; ++j)
-    row[j] = ((bits == 8 ? weightAt<8>(w, base + j) : weightAt<4>(w, base + j)) -
-              (zp ? float(zp[j]) : 0.0f)) *
+    row[j] = (float(qnt::weightAtBits(w, bits, base + j)) - (zp ? float(zp[j]) : 0.0f)) *
              scale[j];
   return true;
 }
@@ -1070,13 +1218,29 @@ void qmatmulWeightOnlyPanels(KernelArgs &a, const QCall &c, const MatmulDims &d)
   const bool avx2 = vec::hasAvx2Fma() && bn == 1;
   for (int64_t n0 = 0; n0 < N; n0 += nb) {
     const int64_t cols = std::min(nb, N - n0);
+    if (c.w.sparse24) {
+      // A 2:4 weight a group of four rows at a time: zeros, then each
+      // column's two kept values at the rows its index names.
+      const qnt::Sparse24View sv(w, K, N, c.w.bits);
+      std::fill(deq.begin(), deq.begin() + K * cols, 0.0f);
+      for (int64_t g = 0; g < K / 4; ++g) {
+        float *rows4 = deq.data() + 4 * g * cols;
+        for (int64_t j = 0; j < cols; ++j) {
+          const int nib = sv.nibble(g, n0 + j);
+          rows4[(nib & 3) * cols + j] = float(sv.kept(g, 0, n0 + j));
+          rows4[(nib >> 2) * cols + j] = float(sv.kept(g, 1, n0 + j));
+        }
+      }
+    }
     for (int64_t k = 0; k < K; ++k) {
       float *row = deq.data() + k * cols;
       const int64_t prow = (k / bk) * sc;
-      if (avx2 && dequantRowAvx2(w, c.w.bits, N, k, n0, cols, c.wScale + prow + n0,
-                                 c.wZp ? c.wZp + prow + n0 : nullptr, row))
+      if (!c.w.sparse24 && avx2 &&
+          dequantRowAvx2(w, c.w.bits, N, k, n0, cols, c.wScale + prow + n0,
+                         c.wZp ? c.wZp + prow + n0 : nullptr, row))
         continue;
-      loadWeightRow(w, c.w.bits, N, k, n0, cols, row);
+      if (!c.w.sparse24)
+        loadWeightRow(w, c.w.bits, N, k, n0, cols, row);
       for (int64_t j = 0; j < cols; ++j) {
         const int64_t pi = prow + (n0 + j) / bn;
         row[j] = (row[j] - (c.wZp ? float(c.wZp[pi]) : 0.0f)) * c.wScale[pi];

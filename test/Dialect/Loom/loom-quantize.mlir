@@ -4,6 +4,8 @@
 // RUN: loom-opt %s -split-input-file -loom-quantize=mode=dynamic | FileCheck %s --check-prefix=DYN
 // RUN: loom-opt %s -split-input-file -loom-quantize="mode=awq-w4 group-size=2" | FileCheck %s --check-prefix=AWQ
 // RUN: loom-opt %s -split-input-file -loom-quantize=mode=int8 -loom-fold-qdq | FileCheck %s --check-prefix=FOLD
+// RUN: loom-opt %s -split-input-file -loom-quantize=mode=ternary | FileCheck %s --check-prefix=TERN
+// RUN: loom-opt %s -split-input-file -loom-quantize="mode=w8 sparsity=2:4" | FileCheck %s --check-prefix=SP24
 
 // W [K=4, N=2]. w8, per output channel (axis 1): column 0 has max |w| 4
 // (scale 4/127), column 1 max 8 (scale 8/127); values round half to even of
@@ -29,6 +31,16 @@
 // INT8-NOT: loom.calib_range
 // DYN-LABEL: func @matmul
 // DYN: loom.fused_matmul{{.*}}loom.dynamic
+// ternary (K = 4 < the group size: one scale per column, the column's mean
+// |w|): column 0 2.5, w / 2.5 = [0.4, 0.8, 1.2, 1.6] -> [0, 1, 1, 1]
+// (clamped); column 1 4.75, [0.42, 0.84, 1.05, 1.68] -> [0, 1, 1, 1].
+// TERN-LABEL: func @matmul
+// TERN: loom.qconstant dense<{{\[\[}}0, 0], [1, 1], [1, 1], [1, 1]]> : tensor<4x2xi8> -> tensor<4x2x!quant.uniform<i2<-1:1>:f32:1, {2.500000e+00,4.750000e+00}>>
+// 2:4 then w8: each column keeps its two largest rows (2 and 3): column 0
+// [0, 0, 3, 4] (scale 4/127: 95.25 -> 95, 127), column 1 [0, 0, 5, 8]
+// (scale 8/127: 79.375 -> 79, 127).
+// SP24-LABEL: func @matmul
+// SP24: loom.qconstant {sparsity = "2:4"} dense<{{\[\[}}0, 0], [0, 0], [95, 79], [127, 127]]> : tensor<4x2xi8> -> tensor<4x2x!quant.uniform<i8:f32:1,
 func.func @matmul(%a: tensor<3x4xf32>) -> tensor<3x2xf32> {
   %w = loom.constant dense<[[1.0, 2.0], [2.0, 4.0], [3.0, 5.0], [4.0, 8.0]]> : tensor<4x2xf32>
   %y = loom.matmul(%a, %w) {loom.calib_range = array<f32: -1.0, 3.0>, loom.calib_sample = dense<[[1.0, 1.0, 1.0, 1.0]]> : tensor<1x4xf32>} : (tensor<3x4xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>

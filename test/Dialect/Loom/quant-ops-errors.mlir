@@ -96,3 +96,19 @@ func.func @dequantize_wide(%q: tensor<4x!quant.uniform<i16:f32, 0.1>>) {
   %d = loom.dequantize %q : tensor<4x!quant.uniform<i16:f32, 0.1>> -> tensor<4xf32>
   return
 }
+
+// -----
+
+func.func @qconstant_sparsity_pattern() {
+  // expected-error @+1 {{sparsity must be "2:4", got "1:2"}}
+  %w = loom.qconstant {sparsity = "1:2"} dense<0> : tensor<4x2xi8> -> tensor<4x2x!quant.uniform<i8:f32, 0.1>>
+  return
+}
+
+// -----
+
+func.func @qconstant_sparsity_shape() {
+  // expected-error @+1 {{2:4 sparsity needs a [K, N] weight with K a multiple of 4}}
+  %w = loom.qconstant {sparsity = "2:4"} dense<0> : tensor<6x2xi8> -> tensor<6x2x!quant.uniform<i8:f32, 0.1>>
+  return
+}
