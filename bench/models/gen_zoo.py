@@ -6,7 +6,8 @@ decomposed), with random weights.
   gen_zoo.py OUT_DIR [--size tiny|small] [--only NAME[,NAME...]] [--list]
 
 (without --only: every model --list prints; llama_hf, a decoder for
-generation programs, only when named)
+generation programs, and llama_wide4_decode, llama_wide's shapes with four
+layers of f32 weights, only when named)
 
 writes OUT_DIR/<name>/model.onnx and OUT_DIR/<name>/test_data_set_0/
 input_<i>.pb (one TensorProto per graph input, in graph order, named as the
@@ -919,6 +920,10 @@ def build(name, size):
     elif name == "llama_wide_decode":
         b.int8_weights = True
         feeds = llama(b, decode=True, **cfg["llama_wide"])
+    elif name == "llama_wide4_decode":
+        # llama_wide's shapes with f32 weights and 4 layers (the file stays
+        # below protobuf's 2 GB), for modes that quantize float weights.
+        feeds = llama(b, decode=True, **dict(cfg["llama_wide"], layers=4))
     elif name == "whisper_encoder":
         feeds = whisper_encoder(b, **cfg["whisper"])
     elif name == "vit":
@@ -941,7 +946,7 @@ MODELS = ["gpt2", "llama_prefill", "llama_decode", "llama_wide_decode", "whisper
 # Written only when named (--only): their symbolic shapes are bound per plan
 # by loomc --generate, so the benchmark's whole-zoo sections (bench/run.py,
 # which takes the default list from --list) skip them.
-ON_REQUEST = ["llama_hf"]
+ON_REQUEST = ["llama_hf", "llama_wide4_decode"]
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],

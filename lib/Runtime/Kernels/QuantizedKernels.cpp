@@ -838,16 +838,22 @@ widen16Int4(const int8_t *w, int64_t index, __m256 &lo, __m256 &hi) {
   hi = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(x, 8)));
 }
 
+/// The f32 value of each 2-bit code for a lane permute: an index's low three
+/// bits address it, so the next code's low bit (bit 2) does not matter.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256 int2Table() {
+  return _mm256_setr_ps(0.0f, 1.0f, -2.0f, -1.0f, 0.0f, 1.0f, -2.0f, -1.0f);
+}
+
 /// Eight packed int2 values starting at element `index` (a multiple of 4)
-/// widened to f32: each lane shifts its two bits to the top and back down
-/// with the sign.
+/// widened to f32: each lane shifts its code to the bottom and looks its
+/// value up with a lane permute.
 __attribute__((target("avx2,fma"), always_inline)) inline __m256 widen8Int2(const int8_t *w,
                                                                            int64_t index) {
   uint16_t u;
   std::memcpy(&u, w + index / 4, 2);
   const __m256i v = _mm256_set1_epi32(int32_t(u));
-  const __m256i sh = _mm256_setr_epi32(30, 28, 26, 24, 22, 20, 18, 16);
-  return _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_sllv_epi32(v, sh), 30));
+  const __m256i sh = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
+  return _mm256_permutevar8x32_ps(int2Table(), _mm256_srlv_epi32(v, sh));
 }
 
 /// Sixteen packed int2 values starting at element `index` (a multiple of 4)
@@ -857,10 +863,11 @@ widen16Int2(const int8_t *w, int64_t index, __m256 &lo, __m256 &hi) {
   uint32_t u;
   std::memcpy(&u, w + index / 4, 4);
   const __m256i v = _mm256_set1_epi32(int32_t(u));
-  const __m256i shLo = _mm256_setr_epi32(30, 28, 26, 24, 22, 20, 18, 16);
-  const __m256i shHi = _mm256_setr_epi32(14, 12, 10, 8, 6, 4, 2, 0);
-  lo = _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_sllv_epi32(v, shLo), 30));
-  hi = _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_sllv_epi32(v, shHi), 30));
+  const __m256i shLo = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
+  const __m256i shHi = _mm256_setr_epi32(16, 18, 20, 22, 24, 26, 28, 30);
+  const __m256 table = int2Table();
+  lo = _mm256_permutevar8x32_ps(table, _mm256_srlv_epi32(v, shLo));
+  hi = _mm256_permutevar8x32_ps(table, _mm256_srlv_epi32(v, shHi));
 }
 
 /// Eight weights of `Bits` (8, or 4 / 2 packed) starting at element `index`.
