@@ -295,6 +295,12 @@ def LoomQuantize : Pass<"loom-quantize", "mlir::func::FuncOp"> {
     `auto`: `int8` for each op whose best int8 time on `target` (the cost
     model over every device; a SwiGLU's two qmatmuls and the mul) beats its
     best float time, the others float.
+    With `keep-float-weights`, each quantized layer op (the `fused_matmul`,
+    `conv` or `fused_conv` reading the dequantized weight) also carries the
+    float weight it was quantized from (`loom.float_weight`, in the layout
+    of its weight operand, after AWQ's scaling): what the per-layer
+    accuracy check and the float fallback of loomc --quantize read (they
+    remove it).
     docs/quantization.md has the details. Implemented in Quantize.cpp.
   }];
   let options = [
@@ -304,6 +310,8 @@ def LoomQuantize : Pass<"loom-quantize", "mlir::func::FuncOp"> {
            "Weights per scale along the reduction axis for w4 / awq-w4">,
     Option<"target", "target", "std::string", "\"\"",
            "Target (built-in name or YAML file) whose cost model `auto` asks">,
+    Option<"keepFloatWeights", "keep-float-weights", "bool", "false",
+           "Leave each quantized layer's float weight on it (loom.float_weight)">,
   ];
   let dependentDialects = ["::loom::LoomDialect"];
   let statistics = [

@@ -283,6 +283,21 @@ Value quantizedWeight(OpBuilder &b, Location loc, ArrayRef<float> w,
                               c);
 }
 
+/// The float weight a layer was quantized from, as the attribute
+/// `loom.float_weight` (keep-float-weights): a resource blob, as the
+/// weights are, so that large layers are not copied element by element.
+ElementsAttr floatWeightAttr(MLIRContext *ctx, ArrayRef<int64_t> shape,
+                             ArrayRef<float> values) {
+  auto type = RankedTensorType::get(shape, Float32Type::get(ctx));
+  auto &manager = DenseResourceElementsHandle::getManagerInterface(ctx);
+  ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
+                       values.size() * sizeof(float));
+  AsmResourceBlob blob =
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignof(uint64_t));
+  return DenseResourceElementsAttr::get(
+      type, manager.insert("float_weight", std::move(blob)));
+}
+
 /// dequantize(quantize(x)) per tensor, u8, asymmetric over [lo, hi].
 Value quantizedActivation(OpBuilder &b, Location loc, Value x, float lo,
                           float hi) {
@@ -460,6 +475,9 @@ struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
       Value w = quantizedWeight(b, loc, c->w, c->shape, blocks, bits,
                                 clipSearch(m, bits));
       op->setOperand(1, w);
+      if (keepFloatWeights)
+        op->setAttr("loom.float_weight",
+                    floatWeightAttr(op->getContext(), c->shape, c->w));
       if (range)
         op->setOperand(0, quantizedActivation(b, loc, op->getOperand(0),
                                               range->first, range->second));
@@ -541,6 +559,9 @@ struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
           s.beta);
       if (m == Mode::Dynamic)
         fused->setAttr("loom.dynamic", b.getUnitAttr());
+      if (keepFloatWeights)
+        fused->setAttr("loom.float_weight",
+                       floatWeightAttr(op->getContext(), {k, s.n}, s.w));
       y = y ? MulOp::create(b, loc, yType, y, fused.getResult()).getResult()
             : fused.getResult();
     }
