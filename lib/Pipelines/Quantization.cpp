@@ -493,10 +493,15 @@ LogicalResult loom::quantizeModule(ModuleOp module,
     return failure();
 
   std::vector<Layer> layers = collectLayers(module);
+  // `auto` picks the cures per layer: int8 where it pays (loom-quantize),
+  // groups along K where they keep the weights closer (chooseW8Blocks), bias
+  // correction where it lowers the layer's error, and float within
+  // --keep-float's budget.
+  const bool correctBias = options.biasCorrection || options.mode == "auto";
   // Bias correction and the float fallback tune on the calibration data,
   // else on the seeded random inputs.
   const bool tune = !layers.empty() &&
-                    (options.biasCorrection || options.keepFloatPercent > 0);
+                    (correctBias || options.keepFloatPercent > 0);
   std::vector<InputSet> tuning;
   std::string tuningSource;
   if (tune) {
@@ -512,7 +517,7 @@ LogicalResult loom::quantizeModule(ModuleOp module,
       tuningSource = "calibration-data";
     }
   }
-  if (tune && options.biasCorrection) {
+  if (tune && correctBias) {
     auto stats = observeLayers(module, layers, tuning, /*means=*/true);
     if (!stats)
       return module.emitError("bias correction: ")

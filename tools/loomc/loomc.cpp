@@ -195,7 +195,8 @@ static cl::opt<bool> biasCorrection(
     cl::desc("With --quantize: add to each quantized layer's bias the mean "
              "error its weight rounding causes (empirical bias correction, "
              "measured on the calibration data, else seeded random inputs), "
-             "where that lowers the layer's output error"),
+             "where that lowers the layer's output error (always on with "
+             "--quantize=auto)"),
     cl::init(false), cl::cat(loomCategory));
 static cl::opt<std::string> keepFloat(
     "keep-float",

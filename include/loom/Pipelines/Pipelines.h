@@ -107,7 +107,7 @@ struct QuantizeOptions {
   std::string target;
   /// Empirical bias correction per layer, applied where it lowers the
   /// layer's output error (on the calibration data, else seeded random
-  /// inputs).
+  /// inputs). Always on in mode `auto`.
   bool biasCorrection = false;
   /// Keep in f32 the layers whose quantization costs most (lowest own-output
   /// SQNR) while their f32 weights fit this percentage of all quantized
