@@ -456,9 +456,13 @@ void keepFloat(Operation *op) {
     Operation *d = dropped.pop_back_val();
     if (!d || !isOpTriviallyDead(d))
       continue;
+    // Each producer once: an op used twice by `d` is erased once.
+    llvm::SmallSetVector<Operation *, 2> producers;
     for (Value v : d->getOperands())
-      dropped.push_back(v.getDefiningOp());
+      if (Operation *p = v.getDefiningOp())
+        producers.insert(p);
     d->erase();
+    dropped.append(producers.begin(), producers.end());
   }
 }
 

@@ -9,6 +9,8 @@ mlp:  fc1 = Relu(x @ w1 + b1) against the same with deq(w1); fc2 reads
       must say that the layer numpy finds worst is kept f32.
 bias: each layer before and after bias correction: c = -(deq(W) - W) . E[x]
       (E[x] the mean of each input channel), the layer's output + c.
+grouped: as bias's MatMul, the weight with one scale per 16 rows and
+      column (w8 with --group-size=16).
 
 Prints one line per layer and exits 1 when a value is more than 0.05 dB
 off."""
@@ -20,7 +22,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-model_dir, report, kind = sys.argv[1], sys.argv[2], sys.argv[3]
+model_dir, report, kind = sys.argv[1], sys.argv[2], sys.argv[3]  # mlp, bias, grouped
 keep = "--keep" in sys.argv[4:]
 model = onnx.load(os.path.join(model_dir, "model.onnx"))
 w = {i.name: numpy_helper.to_array(i).astype(np.float64) for i in model.graph.initializer}
@@ -32,9 +34,16 @@ for f in sorted(os.listdir(data)):
     x[t.name] = numpy_helper.to_array(t).astype(np.float64)
 
 
-def deq(wt, axis):
-    """i8 per output channel along `axis` (the other axes reduce)."""
+def deq(wt, axis, group=None):
+    """i8 per output channel along `axis` (the other axes reduce); with
+    `group`, a [K, N] weight has one scale per `group` rows and column."""
     wt32 = wt.astype(np.float32)
+    if group:
+        k, n = wt.shape
+        blocks = wt32.reshape(k // group, group, n)
+        scale = (np.abs(blocks).max(axis=1, keepdims=True) / np.float32(127)).astype(np.float32)
+        q = np.clip(np.rint(blocks.astype(np.float64) / scale), -128, 127)
+        return (q * scale.astype(np.float64)).reshape(k, n)
     red = tuple(d for d in range(wt.ndim) if d != axis)
     scale = (np.abs(wt32).max(axis=red, keepdims=True) / np.float32(127)).astype(np.float32)
     q = np.clip(np.rint(wt32.astype(np.float64) / scale), -128, 127)
@@ -62,10 +71,13 @@ if kind == "mlp":
     # With fc1 kept f32, fc2 reads its float output in the final model.
     fc2_after_keep = sqnr(h_f @ w["w2"], h_f @ deq(w["w2"], 1))
 else:
+    group = 16 if kind == "grouped" else None
     xm = x["x"].mean(axis=0)
-    yf, yq = x["x"] @ w["w"], x["x"] @ deq(w["w"], 1)
-    c = -(deq(w["w"], 1) - w["w"]).T @ xm
+    wd = deq(w["w"], 1, group)
+    yf, yq = x["x"] @ w["w"], x["x"] @ wd
+    c = -(wd - w["w"]).T @ xm
     want.append(("fc", sqnr(yf, yq + c), sqnr(yf, yq), sqnr(yf, yq + c)))
+if kind == "bias":
     im = x["img"].mean(axis=(0, 2, 3))
     bc = w["bc"][None, :, None, None]
     zf, zq = conv1x1(x["img"], w["wc"]) + bc, conv1x1(x["img"], deq(w["wc"], 0)) + bc

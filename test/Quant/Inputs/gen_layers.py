@@ -8,7 +8,10 @@ mlp:  y = Relu(x @ w1 + b1) @ w2, x [64, 32] N(0, 1); with --outlier, four
 bias: two layers whose inputs have a large positive mean, where the mean
       effect of the weight rounding dominates the layer's error (what bias
       correction removes): y = x @ w (x [128, 64], mean 4, no bias) and
-      z = Conv1x1(img, wc) + bc (img [2, 16, 8, 8], mean 3)."""
+      z = Conv1x1(img, wc) + bc (img [2, 16, 8, 8], mean 3).
+grouped: as bias's MatMul, with 16 outlier rows of the weight (1000x) that
+      read input channels 1000x smaller: w8 with --group-size=16 takes one
+      scale per 16 rows and column."""
 import os
 import sys
 
@@ -55,6 +58,19 @@ elif kind == "bias":
              numpy_helper.from_array(bc, "bc")]
     inputs["x"] = (4.0 + 0.5 * rng.standard_normal((t, k))).astype(f32)
     inputs["img"] = (3.0 + 0.5 * rng.standard_normal((2, c, 8, 8))).astype(f32)
+elif kind == "grouped":
+    # One MatMul whose first 16 rows are 1000x the others, reading input
+    # channels 1000x smaller, the rest with mean 4: with groups of 16 along
+    # K the w8 weight has one scale per group and column.
+    k, n, t = 64, 32, 128
+    w = (rng.standard_normal((k, n)) / np.sqrt(k)).astype(f32)
+    w[:16] *= 1000.0
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["y"], name="fc")]
+    graph_inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [t, k])]
+    graph_outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, [t, n])]
+    inits = [numpy_helper.from_array(w, "w")]
+    inputs["x"] = (4.0 + 0.5 * rng.standard_normal((t, k))).astype(f32)
+    inputs["x"][:, :16] /= 1000.0
 else:
     sys.exit("unknown model " + kind)
 graph = helper.make_graph(nodes, kind, graph_inputs, graph_outputs, inits)
