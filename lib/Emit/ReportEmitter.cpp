@@ -626,6 +626,9 @@ LogicalResult loom::emit::emitReport(ModuleOp module, llvm::raw_ostream &os) {
                                ? "kept f32 (quantized: " +
                                      db("quantized_sqnr_db") + ")"
                                : db("sqnr_db");
+        if (d.get("alone_output_sqnr_db"))
+          sqnr += "; outputs with it alone quantized: " +
+                  db("alone_output_sqnr_db");
         std::string bias = "-";
         if (auto c = d.getAs<BoolAttr>("bias_correction"))
           bias = std::string(c.getValue() ? "applied" : "not applied") + " (" +

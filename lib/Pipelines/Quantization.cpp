@@ -225,6 +225,9 @@ struct Layer {
   std::vector<float> correction;
   Value originalBias; ///< before the correction
   bool keptFloat = false;
+  /// With --keep-float-by=output: the model outputs' SQNR with this layer
+  /// alone quantized (tuning inputs).
+  std::optional<double> aloneOutputSqnr;
 };
 
 double sqnrOf(double signal, double noise) {
@@ -466,6 +469,53 @@ void keepFloat(Operation *op) {
   }
 }
 
+/// The SQNR (dB) of every f32 graph output of `got` against `ref`, summed
+/// over the outputs and the sets.
+double outputsSqnr(const std::vector<loom::HostRunResult> &ref,
+                   const std::vector<loom::HostRunResult> &got) {
+  double signal = 0, noise = 0;
+  for (size_t s = 0; s < ref.size() && s < got.size(); ++s)
+    for (const auto &[name, t] : ref[s].outputs) {
+      auto it = got[s].outputs.find(name);
+      if (t.dtype != loom::rt::DType::F32 || it == got[s].outputs.end())
+        continue;
+      std::vector<float> r = asFloats(t), g = asFloats(it->second);
+      for (size_t k = 0; k < r.size() && k < g.size(); ++k) {
+        signal += double(r[k]) * r[k];
+        noise += (double(r[k]) - g[k]) * (double(r[k]) - g[k]);
+      }
+    }
+  return sqnrOf(signal, noise);
+}
+
+/// Per layer, the SQNR of the model outputs (against `ref`, the float
+/// model on `sets`) when that layer alone is quantized: one host run of a
+/// copy of `module` with every other layer float.
+llvm::Expected<std::vector<double>>
+aloneOutputSqnr(ModuleOp module, ArrayRef<Layer> layers,
+                const std::vector<loom::InputSet> &sets,
+                const std::vector<loom::HostRunResult> &ref) {
+  std::vector<double> result;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    IRMapping mapping;
+    OwningOpRef<ModuleOp> copy = cast<ModuleOp>(module->clone(mapping));
+    for (size_t j = 0; j < layers.size(); ++j) {
+      if (j == i)
+        continue;
+      Operation *op = mapping.lookup(layers[j].op->getResult(0)).getDefiningOp();
+      keepFloat(op);
+      if (layers[j].biasApplied)
+        op->setOperand(2, mapping.lookup(layers[j].originalBias));
+    }
+    copy->walk([](Operation *op) { op->removeAttr("loom.float_weight"); });
+    auto got = loom::runOnHost(*copy, sets);
+    if (!got)
+      return got.takeError();
+    result.push_back(outputsSqnr(ref, *got));
+  }
+  return result;
+}
+
 } // namespace
 
 LogicalResult loom::quantizeModule(ModuleOp module,
@@ -558,25 +608,40 @@ LogicalResult loom::quantizeModule(ModuleOp module,
   }
   if (tune && options.keepFloatPercent > 0) {
     // The layers whose quantization costs the most (the lowest SQNR of
-    // their own output on the tuning inputs, after bias correction) stay
-    // float while their f32 weights fit the budget.
+    // their own output on the tuning inputs, after bias correction; with
+    // keepFloatBy "output", the lowest SQNR of the model outputs with that
+    // layer alone quantized) stay float while their f32 weights fit the
+    // budget.
     auto measured = observeLayers(module, layers, tuning, /*means=*/false);
     if (!measured)
       return module.emitError("keep-float: ")
              << llvm::toString(measured.takeError());
     int64_t total = 0;
+    std::vector<double> cost(layers.size());
     for (size_t i = 0; i < layers.size(); ++i) {
       layers[i].tuneSignal = (*measured)[i].signal;
       layers[i].tuneNoise = (*measured)[i].noise;
       total += layers[i].floatBytes;
+      cost[i] = sqnrOf(layers[i].tuneSignal, layers[i].tuneNoise);
+    }
+    if (options.keepFloatBy == "output") {
+      auto ref = runOnHost(*floatModule, tuning);
+      if (!ref)
+        return module.emitError("keep-float (float model): ")
+               << llvm::toString(ref.takeError());
+      auto alone = aloneOutputSqnr(module, layers, tuning, *ref);
+      if (!alone)
+        return module.emitError("keep-float: ")
+               << llvm::toString(alone.takeError());
+      cost = *alone;
+      for (size_t i = 0; i < layers.size(); ++i)
+        layers[i].aloneOutputSqnr = cost[i];
     }
     std::vector<size_t> order(layers.size());
     for (size_t i = 0; i < order.size(); ++i)
       order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      return sqnrOf(layers[a].tuneSignal, layers[a].tuneNoise) <
-             sqnrOf(layers[b].tuneSignal, layers[b].tuneNoise);
-    });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return cost[a] < cost[b]; });
     double budget = double(total) * options.keepFloatPercent / 100.0;
     double used = 0;
     for (size_t i : order) {
@@ -745,6 +810,9 @@ LogicalResult loom::quantizeModule(ModuleOp module,
       fields.push_back(b.getNamedAttr(
           "sqnr_db", b.getF64FloatAttr(sqnrOf(l.signal, l.noise))));
     }
+    if (l.aloneOutputSqnr)
+      fields.push_back(b.getNamedAttr("alone_output_sqnr_db",
+                                      b.getF64FloatAttr(*l.aloneOutputSqnr)));
     if (l.biasMeasured) {
       // Measured on the tuning inputs, before and after the correction.
       fields.push_back(
@@ -781,6 +849,7 @@ LogicalResult loom::quantizeModule(ModuleOp module,
            b.getNamedAttr("tuning_inputs", b.getStringAttr(tuningSource)),
            b.getNamedAttr("keep_float_percent",
                           b.getF64FloatAttr(options.keepFloatPercent)),
+           b.getNamedAttr("keep_float_by", b.getStringAttr(options.keepFloatBy)),
            b.getNamedAttr("layers", b.getArrayAttr(layerAttrs))}));
   return success();
 }

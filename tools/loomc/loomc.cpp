@@ -205,6 +205,13 @@ static cl::opt<std::string> keepFloat(
              "weights fit PERCENT of the quantizable layers' f32 weight "
              "bytes (default 0: none)"),
     cl::value_desc("PERCENT"), cl::init("0"), cl::cat(loomCategory));
+static cl::opt<std::string> keepFloatBy(
+    "keep-float-by",
+    cl::desc("What ranks the layers for --keep-float: layer (default: the "
+             "SQNR of the layer's own output, one host run) or output (the "
+             "SQNR of the model outputs with that layer alone quantized, one "
+             "host run per layer)"),
+    cl::value_desc("MEASURE"), cl::init("layer"), cl::cat(loomCategory));
 static cl::list<std::string> evalData(
     "eval-data",
     cl::desc("Input sets the quantization accuracy is measured on (default: "
@@ -349,7 +356,13 @@ void printLayerSummary(llvm::raw_ostream &os, DictionaryAttr q) {
     os << "; kept f32 ("
        << llvm::format("%g", q.getAs<FloatAttr>("keep_float_percent")
                                  .getValueAsDouble())
-       << "% of the weights): " << kept;
+       << "% of the weights"
+       << (q.getAs<StringAttr>("keep_float_by") &&
+                   q.getAs<StringAttr>("keep_float_by").getValue() == "output"
+               ? ", ranked by the outputs' SQNR with each layer alone "
+                 "quantized"
+               : "")
+       << "): " << kept;
   os << "\n";
 }
 
@@ -641,6 +654,9 @@ int main(int argc, char **argv) {
       !(keepFloatPercent >= 0 && keepFloatPercent <= 100))
     return usage("--keep-float=" + keepFloat +
                  ": expected a percentage in [0, 100]");
+  if (keepFloatBy != "layer" && keepFloatBy != "output")
+    return usage("--keep-float-by: unknown measure '" + keepFloatBy +
+                 "' (known: layer, output)");
   if (quantizeMode.empty() && (biasCorrection || keepFloatPercent > 0))
     return usage(std::string(biasCorrection ? "--bias-correction"
                                             : "--keep-float=" + keepFloat) +
@@ -805,6 +821,7 @@ int main(int argc, char **argv) {
     q.target = target;
     q.biasCorrection = biasCorrection;
     q.keepFloatPercent = keepFloatPercent;
+    q.keepFloatBy = keepFloatBy;
     if (failed(loom::quantizeModule(*module, q)))
       return 1;
   }

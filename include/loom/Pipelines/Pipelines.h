@@ -113,6 +113,10 @@ struct QuantizeOptions {
   /// SQNR) while their f32 weights fit this percentage of all quantized
   /// layers' f32 weight bytes.
   double keepFloatPercent = 0;
+  /// What ranks the layers for keepFloatPercent: "layer" (the SQNR of the
+  /// layer's own output, one host run) or "output" (the SQNR of the model
+  /// outputs with that layer alone quantized, one host run per layer).
+  std::string keepFloatBy = "layer";
 };
 
 /// The quantization modes, and whether a mode needs calibration data.

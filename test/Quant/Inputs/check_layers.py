@@ -1,12 +1,14 @@
-"""check_layers.py MODEL_DIR REPORT.html {mlp|bias} [--keep N]: the
+"""check_layers.py MODEL_DIR REPORT.html {mlp|bias|grouped} [--keep]: the
 per-layer table of loomc's report against an independent numpy
 computation of w8 (symmetric i8, one scale max|w| / 127 per output
 channel, round half to even) on MODEL_DIR's test_data_set_0:
 
 mlp:  fc1 = Relu(x @ w1 + b1) against the same with deq(w1); fc2 reads
       the quantized fc1's output (the quantized model's own input) and is
-      compared with the same product in f32. With --keep N: the report
-      must say that the layer numpy finds worst is kept f32.
+      compared with the same product in f32. With --keep: the report
+      must say that the layer numpy finds worst is kept f32; where the
+      report gives the outputs' SQNR with a layer alone quantized
+      (--keep-float-by=output), that too.
 bias: each layer before and after bias correction: c = -(deq(W) - W) . E[x]
       (E[x] the mean of each input channel), the layer's output + c.
 grouped: as bias's MatMul, the weight with one scale per 16 rows and
@@ -70,6 +72,9 @@ if kind == "mlp":
     want.append(("fc2", sqnr(h_q @ w["w2"], h_q @ deq(w["w2"], 1)), None, None))
     # With fc1 kept f32, fc2 reads its float output in the final model.
     fc2_after_keep = sqnr(h_f @ w["w2"], h_f @ deq(w["w2"], 1))
+    # The model output with one layer alone quantized (--keep-float-by=output).
+    alone = {"fc1": sqnr(h_f @ w["w2"], h_q @ w["w2"]),
+             "fc2": sqnr(h_f @ w["w2"], h_f @ deq(w["w2"], 1))}
 else:
     group = 16 if kind == "grouped" else None
     xm = x["x"].mean(axis=0)
@@ -99,6 +104,9 @@ def close(text, value, what):
 
 
 for (name, kindcol, fmt, sq, bias, _), (wname, value, before, after) in zip(rows, want):
+    m = re.search(r"; outputs with it alone quantized: ([-0-9.]+)", sq)
+    sq = sq.split(";")[0]
+    alone_text = (" " + close(m.group(1), alone[wname], "alone")) if m else ""
     line = "layer %s (%s, %s):" % (name, kindcol, fmt)
     if wname not in name.split("+"):
         bad += 1
@@ -125,5 +133,5 @@ for (name, kindcol, fmt, sq, bias, _), (wname, value, before, after) in zip(rows
         else:
             line += " bias %s: %s, %s" % (m.group(1), close(m.group(2), before, "before"),
                                           close(m.group(3), after, "after"))
-    print(line)
+    print(line + alone_text)
 sys.exit(1 if bad else 0)
