@@ -596,6 +596,53 @@ LogicalResult loom::emit::emitReport(ModuleOp module, llvm::raw_ostream &os) {
            << "</td></tr>\n";
       }
     os << "</table>\n";
+    // Per quantized layer: its own output against the same op in f32
+    // reading the same input.
+    if (auto layers = q.getAs<ArrayAttr>("layers"); layers && !layers.empty()) {
+      os << "<p>Per layer: each quantized layer's output against the same "
+            "op in f32 reading the same input (the quantized model's own), "
+            "on "
+         << num("layer_input_sets") << " input sets (" << escape(str("inputs"))
+         << ")";
+      if (!str("tuning_inputs").empty())
+        os << "; bias correction and the layers kept f32 were chosen on "
+           << escape(str("tuning_inputs")) << " inputs";
+      os << ".</p>\n<table><tr><th>layer</th><th>kind</th><th>format</th>"
+            "<th>SQNR (dB)</th><th>bias correction (dB before &rarr; "
+            "after)</th><th>f32 weight bytes</th></tr>\n";
+      for (Attribute a : layers) {
+        auto d = dyn_cast<DictionaryAttr>(a);
+        if (!d)
+          continue;
+        auto text = [&](StringRef key) {
+          auto v = d.getAs<StringAttr>(key);
+          return v ? escape(v.getValue().str()) : std::string("-");
+        };
+        auto db = [&](StringRef key) -> std::string {
+          auto v = d.getAs<FloatAttr>(key);
+          return v ? fmt::format("{:.2f}", v.getValueAsDouble()) : "-";
+        };
+        std::string sqnr = d.get("kept_float")
+                               ? "kept f32 (quantized: " +
+                                     db("quantized_sqnr_db") + ")"
+                               : db("sqnr_db");
+        if (d.get("alone_output_sqnr_db"))
+          sqnr += "; outputs with it alone quantized: " +
+                  db("alone_output_sqnr_db");
+        std::string bias = "-";
+        if (auto c = d.getAs<BoolAttr>("bias_correction"))
+          bias = std::string(c.getValue() ? "applied" : "not applied") + " (" +
+                 db("uncorrected_sqnr_db") + " &rarr; " +
+                 db("corrected_sqnr_db") + ")";
+        auto bytes = d.getAs<IntegerAttr>("float_weight_bytes");
+        os << "<tr><td>" << text("name") << "</td><td>" << text("kind")
+           << "</td><td>" << text("format") << "</td><td>" << sqnr
+           << "</td><td>" << bias << "</td><td>"
+           << (bytes ? std::to_string(bytes.getInt()) : std::string("-"))
+           << "</td></tr>\n";
+      }
+      os << "</table>\n";
+    }
   }
   os << kReportScript << "</body></html>\n";
   return success();

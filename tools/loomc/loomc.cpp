@@ -197,6 +197,28 @@ static cl::opt<int64_t> groupSize(
              "a layer's weights 6 dB closer than one scale per output "
              "channel"),
     cl::init(128), cl::cat(loomCategory));
+static cl::opt<bool> biasCorrection(
+    "bias-correction",
+    cl::desc("With --quantize: add to each quantized layer's bias the mean "
+             "error its weight rounding causes (empirical bias correction, "
+             "measured on the calibration data, else seeded random inputs), "
+             "where that lowers the layer's output error (always on with "
+             "--quantize=auto)"),
+    cl::init(false), cl::cat(loomCategory));
+static cl::opt<std::string> keepFloat(
+    "keep-float",
+    cl::desc("With --quantize: keep in f32 the layers whose quantization "
+             "costs most (lowest SQNR of their own output) while their f32 "
+             "weights fit PERCENT of the quantizable layers' f32 weight "
+             "bytes (default 0: none)"),
+    cl::value_desc("PERCENT"), cl::init("0"), cl::cat(loomCategory));
+static cl::opt<std::string> keepFloatBy(
+    "keep-float-by",
+    cl::desc("What ranks the layers for --keep-float: layer (default: the "
+             "SQNR of the layer's own output, one host run) or output (the "
+             "SQNR of the model outputs with that layer alone quantized, one "
+             "host run per layer)"),
+    cl::value_desc("MEASURE"), cl::init("layer"), cl::cat(loomCategory));
 static cl::list<std::string> evalData(
     "eval-data",
     cl::desc("Input sets the quantization accuracy is measured on (default: "
@@ -297,6 +319,58 @@ std::string idleDeviceNotes(ModuleOp module,
              " to use " + d.name + "\n";
   }
   return notes;
+}
+
+/// The per-layer line of the quantization summary: the worst quantized
+/// layer (its own output against the same op in f32), the bias corrections
+/// and the layers kept float.
+void printLayerSummary(llvm::raw_ostream &os, DictionaryAttr q) {
+  auto layers = q.getAs<ArrayAttr>("layers");
+  if (!layers || layers.empty())
+    return;
+  int64_t quantized = 0, measured = 0, corrected = 0;
+  DictionaryAttr worst;
+  std::string kept;
+  for (Attribute a : layers) {
+    auto d = cast<DictionaryAttr>(a);
+    if (d.get("kept_float")) {
+      kept += (kept.empty() ? "" : ", ") +
+              d.getAs<StringAttr>("name").getValue().str();
+      continue;
+    }
+    ++quantized;
+    if (auto c = d.getAs<BoolAttr>("bias_correction")) {
+      ++measured;
+      corrected += c.getValue();
+    }
+    if (!worst || d.getAs<FloatAttr>("sqnr_db").getValueAsDouble() <
+                      worst.getAs<FloatAttr>("sqnr_db").getValueAsDouble())
+      worst = d;
+  }
+  int64_t sets = q.getAs<IntegerAttr>("layer_input_sets").getInt();
+  os << "    layers: " << quantized << " quantized";
+  if (worst)
+    os << ", worst " << worst.getAs<StringAttr>("name").getValue() << " ("
+       << worst.getAs<StringAttr>("kind").getValue() << ", "
+       << worst.getAs<StringAttr>("format").getValue() << ") SQNR "
+       << llvm::format("%.1f",
+                       worst.getAs<FloatAttr>("sqnr_db").getValueAsDouble())
+       << " dB against the layer in f32 on its own input (" << sets
+       << " input set" << (sets == 1 ? "" : "s") << ")";
+  if (measured)
+    os << "; bias correction on " << corrected << " of " << measured;
+  if (!kept.empty())
+    os << "; kept f32 ("
+       << llvm::format("%g", q.getAs<FloatAttr>("keep_float_percent")
+                                 .getValueAsDouble())
+       << "% of the weights"
+       << (q.getAs<StringAttr>("keep_float_by") &&
+                   q.getAs<StringAttr>("keep_float_by").getValue() == "output"
+               ? ", ranked by the outputs' SQNR with each layer alone "
+                 "quantized"
+               : "")
+       << "): " << kept;
+  os << "\n";
 }
 
 /// The closing summary: sizes, predicted latency against the lower bound
@@ -444,6 +518,7 @@ void printSummary(ModuleOp module, const loom::target::TargetDesc &desc,
            << ")";
       os << "\n";
     }
+    printLayerSummary(os, q);
   }
   os << "  wrote:     " << wrote << "\n";
 }
@@ -592,6 +667,18 @@ int main(int argc, char **argv) {
     return usage("--calibration-percentile must be in (0, 100]");
   if (groupSize <= 0)
     return usage("--group-size must be > 0");
+  double keepFloatPercent = 0;
+  if (llvm::StringRef(keepFloat).getAsDouble(keepFloatPercent) ||
+      !(keepFloatPercent >= 0 && keepFloatPercent <= 100))
+    return usage("--keep-float=" + keepFloat +
+                 ": expected a percentage in [0, 100]");
+  if (keepFloatBy != "layer" && keepFloatBy != "output")
+    return usage("--keep-float-by: unknown measure '" + keepFloatBy +
+                 "' (known: layer, output)");
+  if (quantizeMode.empty() && (biasCorrection || keepFloatPercent > 0))
+    return usage(std::string(biasCorrection ? "--bias-correction"
+                                            : "--keep-float=" + keepFloat) +
+                 " needs --quantize=MODE");
   // A built-in name or a YAML file: neither is a usage error, a file that
   // does not parse a compile error.
   if (!loom::target::isBuiltinTarget(target) &&
@@ -751,6 +838,9 @@ int main(int argc, char **argv) {
     q.percentile = calibrationPercentile;
     q.evalData.assign(evalData.begin(), evalData.end());
     q.target = target;
+    q.biasCorrection = biasCorrection;
+    q.keepFloatPercent = keepFloatPercent;
+    q.keepFloatBy = keepFloatBy;
     if (failed(loom::quantizeModule(*module, q)))
       return 1;
   }

@@ -303,6 +303,12 @@ def LoomQuantize : Pass<"loom-quantize", "mlir::func::FuncOp"> {
     weight [K, N] by magnitude to two of every four rows along K per column
     and marks its `loom.qconstant` `sparsity = "2:4"` (a K that is not a
     multiple of 4 is left dense; Conv weights are never pruned).
+    With `keep-float-weights`, each quantized layer op (the `fused_matmul`,
+    `conv` or `fused_conv` reading the dequantized weight) also carries the
+    float weight it was quantized from (`loom.float_weight`, in the layout
+    of its weight operand, after AWQ's scaling): what the per-layer
+    accuracy check and the float fallback of loomc --quantize read (they
+    remove it).
     docs/quantization.md has the details. Implemented in Quantize.cpp.
   }];
   let options = [
@@ -315,6 +321,8 @@ def LoomQuantize : Pass<"loom-quantize", "mlir::func::FuncOp"> {
            "Weights per scale along the reduction axis for w4 / awq-w4">,
     Option<"target", "target", "std::string", "\"\"",
            "Target (built-in name or YAML file) whose cost model `auto` asks">,
+    Option<"keepFloatWeights", "keep-float-weights", "bool", "false",
+           "Leave each quantized layer's float weight on it (loom.float_weight)">,
   ];
   let dependentDialects = ["::loom::LoomDialect"];
   let statistics = [

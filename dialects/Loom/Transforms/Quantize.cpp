@@ -288,6 +288,21 @@ Value quantizedWeight(OpBuilder &b, Location loc, ArrayRef<float> w,
                               c);
 }
 
+/// The float weight a layer was quantized from, as the attribute
+/// `loom.float_weight` (keep-float-weights): a resource blob, as the
+/// weights are, so that large layers are not copied element by element.
+ElementsAttr floatWeightAttr(MLIRContext *ctx, ArrayRef<int64_t> shape,
+                             ArrayRef<float> values) {
+  auto type = RankedTensorType::get(shape, Float32Type::get(ctx));
+  auto &manager = DenseResourceElementsHandle::getManagerInterface(ctx);
+  ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
+                       values.size() * sizeof(float));
+  AsmResourceBlob blob =
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignof(uint64_t));
+  return DenseResourceElementsAttr::get(
+      type, manager.insert("float_weight", std::move(blob)));
+}
+
 /// dequantize(quantize(x)) per tensor, u8, asymmetric over [lo, hi].
 Value quantizedActivation(OpBuilder &b, Location loc, Value x, float lo,
                           float hi) {
@@ -480,6 +495,9 @@ struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
       Value w = quantizedWeight(b, loc, c->w, c->shape, blocks, bits,
                                 clipSearch(m, bits));
       op->setOperand(1, w);
+      if (keepFloatWeights)
+        op->setAttr("loom.float_weight",
+                    floatWeightAttr(op->getContext(), c->shape, c->w));
       if (range)
         op->setOperand(0, quantizedActivation(b, loc, op->getOperand(0),
                                               range->first, range->second));
@@ -554,11 +572,16 @@ struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
       SmallVector<int64_t> blocks = matmulBlocks(k, groupSize, bits);
       if (bits == 8 && groupSize > 0 && groupSize < k && k % groupSize == 0)
         blocks = chooseW8Blocks(s.w, {k, s.n}, 0, blocks, {groupSize, 1});
+      // The float weight (loom.float_weight) stays unpruned: the layer's
+      // error counts the pruning, and a layer kept in float keeps it all.
       const bool prune = sparse24 && blocks[0] % 4 == 0;
-      if (prune)
-        lq::prune24(s.w.data(), k, s.n);
-      Value w = quantizedWeight(b, loc, s.w, {k, s.n}, blocks, bits,
-                                clipSearch(m, bits), prune);
+      std::vector<float> pruned;
+      if (prune) {
+        pruned = s.w;
+        lq::prune24(pruned.data(), k, s.n);
+      }
+      Value w = quantizedWeight(b, loc, prune ? pruned : s.w, {k, s.n}, blocks,
+                                bits, clipSearch(m, bits), prune);
       auto fused = FusedMatMulOp::create(
           b, loc, yType, a, w, biasValue,
           /*trans_a=*/0, /*trans_b=*/0, /*alpha=*/b.getF32FloatAttr(1.0f),
@@ -566,6 +589,9 @@ struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
           s.beta);
       if (m == Mode::Dynamic)
         fused->setAttr("loom.dynamic", b.getUnitAttr());
+      if (keepFloatWeights)
+        fused->setAttr("loom.float_weight",
+                       floatWeightAttr(op->getContext(), {k, s.n}, s.w));
       y = y ? MulOp::create(b, loc, yType, y, fused.getResult()).getResult()
             : fused.getResult();
     }

@@ -108,6 +108,18 @@ struct QuantizeOptions {
   std::vector<std::string> evalData;
   /// The target `auto` asks the cost model about.
   std::string target;
+  /// Empirical bias correction per layer, applied where it lowers the
+  /// layer's output error (on the calibration data, else seeded random
+  /// inputs). Always on in mode `auto`.
+  bool biasCorrection = false;
+  /// Keep in f32 the layers whose quantization costs most (lowest own-output
+  /// SQNR) while their f32 weights fit this percentage of all quantized
+  /// layers' f32 weight bytes.
+  double keepFloatPercent = 0;
+  /// What ranks the layers for keepFloatPercent: "layer" (the SQNR of the
+  /// layer's own output, one host run) or "output" (the SQNR of the model
+  /// outputs with that layer alone quantized, one host run per layer).
+  std::string keepFloatBy = "layer";
 };
 
 /// The quantization modes, and whether a mode needs calibration data.
@@ -118,8 +130,10 @@ bool modeNeedsCalibration(llvm::StringRef mode);
 /// when the mode needs it, loom-quantize, loom-fold-qdq, canonicalize. Then
 /// runs the float graph (as it was before) and the quantized one on the
 /// host on the same inputs and records, per graph output, the SQNR (dB), the
-/// max abs error and (for [N, C] outputs, C > 1) the top-1 agreement in the
-/// module attribute `loom.quantization` (the report shows it).
+/// max abs error and (for [N, C] outputs, C > 1) the top-1 agreement, and
+/// per quantized layer the SQNR of its output against the same op in f32
+/// reading the same input, in the module attribute `loom.quantization` (the
+/// report shows it).
 mlir::LogicalResult quantizeModule(mlir::ModuleOp module,
                                    const QuantizeOptions &options);
 

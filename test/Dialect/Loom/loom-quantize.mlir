@@ -6,6 +6,7 @@
 // RUN: loom-opt %s -split-input-file -loom-quantize=mode=int8 -loom-fold-qdq | FileCheck %s --check-prefix=FOLD
 // RUN: loom-opt %s -split-input-file -loom-quantize=mode=ternary | FileCheck %s --check-prefix=TERN
 // RUN: loom-opt %s -split-input-file -loom-quantize="mode=w8 sparsity=2:4" | FileCheck %s --check-prefix=SP24
+// RUN: loom-opt %s -split-input-file -loom-quantize="mode=w8 keep-float-weights=1" | FileCheck %s --check-prefix=KEEPF
 
 // W [K=4, N=2]. w8, per output channel (axis 1): column 0 has max |w| 4
 // (scale 4/127), column 1 max 8 (scale 8/127); values round half to even of
@@ -41,6 +42,11 @@
 // (scale 8/127: 79.375 -> 79, 127).
 // SP24-LABEL: func @matmul
 // SP24: loom.qconstant {sparsity = "2:4"} dense<{{\[\[}}0, 0], [0, 0], [95, 79], [127, 127]]> : tensor<4x2xi8> -> tensor<4x2x!quant.uniform<i8:f32:1,
+// keep-float-weights: the float weight [K, N] on the layer, f32 1, 2, 2, 4,
+// 3, 5, 4, 8 little-endian after the blob's alignment (8).
+// KEEPF-LABEL: func @matmul
+// KEEPF: loom.fused_matmul{{.*}}loom.float_weight = dense_resource<[[FW:float_weight[_0-9]*]]> : tensor<4x2xf32>
+// KEEPF: [[FW]]: "0x080000000000803F000000400000004000008040000040400000A0400000804000000041"
 func.func @matmul(%a: tensor<3x4xf32>) -> tensor<3x2xf32> {
   %w = loom.constant dense<[[1.0, 2.0], [2.0, 4.0], [3.0, 5.0], [4.0, 8.0]]> : tensor<4x2xf32>
   %y = loom.matmul(%a, %w) {loom.calib_range = array<f32: -1.0, 3.0>, loom.calib_sample = dense<[[1.0, 1.0, 1.0, 1.0]]> : tensor<1x4xf32>} : (tensor<3x4xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
