@@ -95,6 +95,17 @@ TRAINED = {
 ZOO = "gpt2,llama_prefill,llama_decode,whisper_encoder,vit,mobilenet,unet_block"
 
 
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
@@ -544,8 +555,8 @@ def main():
     start = time.time()
     work = args.work or tempfile.mkdtemp(prefix="loom-accuracy-")
     try:
-        print("Quantization accuracy goals (issue 23), %s, %s, %d cores; %s" % (
-            time.strftime("%Y-%m-%d", time.gmtime()), platform.machine(), os.cpu_count(),
+        print("Quantization accuracy goals (issue 23), %s, %s (%s), %d cores; %s" % (
+            time.strftime("%Y-%m-%d", time.gmtime()), platform.machine(), cpu_name(), os.cpu_count(),
             subprocess.run([args.loomc, "--version"], stdout=subprocess.PIPE,
                            text=True).stdout.strip().splitlines()[0]))
         if not args.skip_trained:
