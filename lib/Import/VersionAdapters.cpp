@@ -622,8 +622,10 @@ void blockedDequantize(Rewrite &r, int64_t block) {
   int64_t sCount = 1;
   for (int64_t d : sGiven)
     sCount *= d;
-  int64_t axis = intAttr(n, "axis", 1);
-  if (axis < -rank || axis >= std::max(rank, 1))
+  // One scale: per tensor, `axis` unused.
+  const bool perTensor = block == 0 && sGiven.size() <= 1 && sCount == 1;
+  int64_t axis = perTensor ? 0 : intAttr(n, "axis", 1);
+  if (!perTensor && (axis < -rank || axis >= rank))
     r.unsupported("attribute 'axis' is " + std::to_string(axis) + ", outside [" +
                   std::to_string(-rank) + ", " + std::to_string(rank) + ") for x " +
                   dimsText(dims));
@@ -641,7 +643,7 @@ void blockedDequantize(Rewrite &r, int64_t block) {
       r.unsupported("x_scale ('" + scale->name() + "') is " + dimsText(sGiven) + "; expected " +
                     dimsText(sDims) + " (x " + dimsText(dims) + " in blocks of " +
                     std::to_string(block) + " along axis " + std::to_string(axis) + ")");
-  } else if (sGiven.size() <= 1 && sCount == 1) {
+  } else if (perTensor) {
     for (int d = 0; d < rank; ++d)
       blocks[size_t(d)] = std::max<int64_t>(dims[size_t(d)], 1); // per tensor
   } else if (sGiven.size() == 1 && rank > 0 && sGiven[0] == dims[size_t(axis)]) {

@@ -13,6 +13,8 @@ scale of each element's block along `axis`, multiply.
   b6: INT8, blocks of 4 along N (axis 1), K 32, N 8
   b7: INT4 per output channel (block_size 0, axis 1, 1-D scale), K 32, N 8
   b8: INT8, one block spanning K (block 64 = K), N 8
+  b9: UINT4 per tensor (block_size 0, one scale and zero point, no axis),
+      K 32, N 8
 
 ONNX 1.12 (Debian 12) predates opset 21 and the 4-bit types: onnx.helper
 cannot make an INT4 tensor, so their TensorProtos are written field by
@@ -66,6 +68,8 @@ def variant(name, k, n, kind, block, axis, a_shape, zp=True, int32_data=False):
     if block:
         sshape = [k, n]
         sshape[axis] = -(-sshape[axis] // block)
+    elif axis is None:
+        sshape = []  # per tensor
     else:
         sshape = [(k, n)[axis]]
     scales = rng.uniform(0.01, 0.1, sshape).astype(np.float32)
@@ -76,7 +80,7 @@ def variant(name, k, n, kind, block, axis, a_shape, zp=True, int32_data=False):
     if zp:
         inits.append(int_tensor(zvals, name + "_zp", kind, int32_data))
         inputs.append(name + "_zp")
-    attrs = {"axis": axis}
+    attrs = {} if axis is None else {"axis": axis}
     if block:
         attrs["block_size"] = block
     dq = helper.make_node("DequantizeLinear", inputs, [name + "_w"], name="dq_" + name, **attrs)
@@ -86,6 +90,8 @@ def variant(name, k, n, kind, block, axis, a_shape, zp=True, int32_data=False):
         r = np.arange(k)[:, None] // (block if axis == 0 else 1)
         c = np.arange(n)[None, :] // (block if axis == 1 else 1)
         s, z = scales[r, c], zvals[r, c]
+    elif axis is None:
+        s, z = scales, zvals
     else:
         s = scales[None, :] if axis == 1 else scales[:, None]
         z = zvals[None, :] if axis == 1 else zvals[:, None]
@@ -120,6 +126,7 @@ def main():
         variant("b6", 32, 8, "int8", 4, 1, (3, 32)),
         variant("b7", 32, 8, "int4", 0, 1, (3, 32)),
         variant("b8", 64, 8, "int8", 64, 0, (3, 64)),
+        variant("b9", 32, 8, "uint4", 0, None, (3, 32)),
     ]
     os.makedirs(os.path.join(out, "test_data_set_0"), exist_ok=True)
     os.makedirs(os.path.join(out, "expected"), exist_ok=True)
