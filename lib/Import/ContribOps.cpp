@@ -4,7 +4,10 @@
 // builder writes for int4 LLMs): the schema ONNX's registry lacks, the checks
 // of its attributes against its constant operands, and its lowering to a
 // quantized constant (or, where quant types cannot hold the format, the
-// dequantized f32 weight) feeding a loom.matmul. See ContribOps.h.
+// dequantized f32 weight) feeding a loom.matmul. Also the lowering of ONNX's
+// blocked / 4-bit DequantizeLinear-21 (which the version adapters rewrite
+// into BlockedDequantizeLinear, registered here) to the same quantized
+// constants. See ContribOps.h.
 //
 //===----------------------------------------------------------------------===//
 #include "ContribOps.h"
@@ -369,7 +372,8 @@ Value lowerBlockedDequantize(OpBuilder &b, Location loc,
   if (int(blocks.size()) != rank || (bits != 4 && bits != 8))
     fail(node.name() + ": BlockedDequantizeLinear: malformed attributes");
   int64_t count = 1;
-  SmallVector<int64_t> sDims(static_cast<size_t>(rank)), sStrides(static_cast<size_t>(rank), 1);
+  SmallVector<int64_t> sDims(static_cast<size_t>(rank)),
+      sStrides(static_cast<size_t>(rank), 1);
   for (int d = 0; d < rank; ++d) {
     count *= shape[size_t(d)];
     sDims[size_t(d)] = ceilDiv(shape[size_t(d)], blocks[size_t(d)]);
@@ -377,7 +381,8 @@ Value lowerBlockedDequantize(OpBuilder &b, Location loc,
   for (int d = rank - 2; d >= 0; --d)
     sStrides[size_t(d)] = sStrides[size_t(d + 1)] * sDims[size_t(d + 1)];
   int64_t sCount = rank ? sStrides[0] * sDims[0] : 1;
-  if (int64_t(in.x.size()) != count || int64_t(in.scales.size()) != 4 * sCount ||
+  if (int64_t(in.x.size()) != count ||
+      int64_t(in.scales.size()) != 4 * sCount ||
       (in.hasZeroPoint && int64_t(in.zeroPoints.size()) != sCount))
     fail(node.name() + ": BlockedDequantizeLinear: operand sizes disagree");
   std::vector<float> scales(static_cast<size_t>(sCount));

@@ -16,6 +16,10 @@
 // forms those types cannot hold (float zero points, g_idx, K not a multiple
 // of the block, other bit widths) become their dequantized f32 weight.
 //
+// ONNX's own blocked or 4-bit DequantizeLinear-21 (which ONNX 1.12 cannot
+// type) reaches the importer as kLoomImportDomain's BlockedDequantizeLinear
+// (VersionAdapters.cpp) and is lowered to the same quantized constants.
+//
 //===----------------------------------------------------------------------===//
 #ifndef LOOM_LIB_IMPORT_CONTRIBOPS_H
 #define LOOM_LIB_IMPORT_CONTRIBOPS_H
