@@ -257,6 +257,40 @@ def loomc_sqnr(args, mdir, mode, work):
             for m in re.finditer(r"^\s+(\S+): SQNR ([-0-9.inf]+) dB", text, re.M)}
 
 
+def model_outputs(args, mdir):
+    """[(output name, weights perturbed, {mode: [loomc SQNR, bound SQNR]})]
+    for the non-zero outputs of the zoo model in `mdir` (args: loomc,
+    loom_run, seeds). The SQNRs are strings ("-" where loomc gave none)."""
+    data = os.path.join(mdir, "test_data_set_0")
+    model = onnx.load(os.path.join(mdir, "model.onnx"))
+    rows = []
+    with tempfile.TemporaryDirectory() as work:
+        feeds = inputs_of(data)
+        compile_plan(args.loomc, os.path.join(mdir, "model.onnx"), os.path.join(work, "ref"))
+        ref = run_plan(args.loom_run, os.path.join(work, "ref"), feeds,
+                       os.path.join(work, "ref_out"))
+        cells = {}  # (mode, output index) -> [loomc, bound]
+        count = 0
+        for mode, (bits, group) in MODES.items():
+            measured = loomc_sqnr(args, mdir, mode, work)
+            noise = [0.0] * len(ref)
+            for seed in range(args.seeds):
+                pm, count = perturb(model, bits, group, np.random.default_rng(1000 * seed + bits))
+                path = os.path.join(work, "perturbed.onnx")
+                onnx.save(pm, path)
+                compile_plan(args.loomc, path, os.path.join(work, "p"))
+                outs = run_plan(args.loom_run, os.path.join(work, "p"), feeds,
+                                os.path.join(work, "p_out"))
+                for k, (a, b) in enumerate(zip(ref, outs)):
+                    noise[k] += float(np.sum((a - b) ** 2)) / args.seeds
+            for k, out in enumerate(model.graph.output):
+                cells[(mode, k)] = [measured.get(out.name, "-"), "%.1f" % sqnr(ref[k], noise[k])]
+        for k, out in enumerate(model.graph.output):
+            if np.any(ref[k]):
+                rows.append((out.name, count, {mode: cells[(mode, k)] for mode in MODES}))
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("zoo")
@@ -276,35 +310,10 @@ def main():
     print("| model | output | weights | " + " | ".join(cols) + " |")
     print("| --- | --- | --- | " + " | ".join("---" for _ in cols) + " |")
     for name in models:
-        mdir = os.path.join(args.zoo, name)
-        data = os.path.join(mdir, "test_data_set_0")
-        model = onnx.load(os.path.join(mdir, "model.onnx"))
         print("  %s" % name, file=sys.stderr)
-        with tempfile.TemporaryDirectory() as work:
-            feeds = inputs_of(data)
-            compile_plan(args.loomc, os.path.join(mdir, "model.onnx"), os.path.join(work, "ref"))
-            ref = run_plan(args.loom_run, os.path.join(work, "ref"), feeds,
-                           os.path.join(work, "ref_out"))
-            cells = {}  # (mode, output index) -> [loomc, bound]
-            count = 0
-            for mode, (bits, group) in MODES.items():
-                measured = loomc_sqnr(args, mdir, mode, work)
-                noise = [0.0] * len(ref)
-                for seed in range(args.seeds):
-                    pm, count = perturb(model, bits, group, np.random.default_rng(1000 * seed + bits))
-                    path = os.path.join(work, "perturbed.onnx")
-                    onnx.save(pm, path)
-                    compile_plan(args.loomc, path, os.path.join(work, "p"))
-                    outs = run_plan(args.loom_run, os.path.join(work, "p"), feeds,
-                                    os.path.join(work, "p_out"))
-                    for k, (a, b) in enumerate(zip(ref, outs)):
-                        noise[k] += float(np.sum((a - b) ** 2)) / args.seeds
-                for k, out in enumerate(model.graph.output):
-                    cells[(mode, k)] = [measured.get(out.name, "-"), "%.1f" % sqnr(ref[k], noise[k])]
-            for k, out in enumerate(model.graph.output):
-                if np.any(ref[k]):
-                    print("| %s | %s | %d | %s |" % (name, out.name, count, " | ".join(
-                        sum((cells[(mode, k)] for mode in MODES), []))))
+        for out_name, count, cells in model_outputs(args, os.path.join(args.zoo, name)):
+            print("| %s | %s | %d | %s |" % (name, out_name, count, " | ".join(
+                sum((cells[mode] for mode in MODES), []))))
     if not args.layers:
         return
     cols = sum((["%s RTN" % m, "%s GPTQ held-out" % m, "%s GPTQ on eval data" % m]

@@ -4,7 +4,10 @@
 // builder writes for int4 LLMs): the schema ONNX's registry lacks, the checks
 // of its attributes against its constant operands, and its lowering to a
 // quantized constant (or, where quant types cannot hold the format, the
-// dequantized f32 weight) feeding a loom.matmul. See ContribOps.h.
+// dequantized f32 weight) feeding a loom.matmul. Also the lowering of ONNX's
+// blocked / 4-bit DequantizeLinear-21 (which the version adapters rewrite
+// into BlockedDequantizeLinear, registered here) to the same quantized
+// constants. See ContribOps.h.
 //
 //===----------------------------------------------------------------------===//
 #include "ContribOps.h"
@@ -107,6 +110,42 @@ void registerMatMulNBits() {
   onnx::OpSchemaRegistry::OpSchemaRegisterOnce once(s);
 }
 
+/// The form the version adapters give ONNX's blocked / 4-bit
+/// DequantizeLinear-21 (VersionAdapters.cpp): ONNX 1.12's registry has no
+/// DequantizeLinear with block_size, nor the 4-bit types.
+void registerBlockedDequantize() {
+  onnx::OpSchema s;
+  s.SetName("BlockedDequantizeLinear")
+      .SetDomain(kLoomImportDomain)
+      .SinceVersion(1)
+      .SetDoc("ONNX's DequantizeLinear-21 in blocks: y = (x - x_zero_point) * "
+              "x_scale, the scale of each element's block")
+      .Attr("blocks", "the block size along each axis of x",
+            onnx::AttributeProto::INTS)
+      .Attr("bits", "the bits of the codes (4 or 8)", onnx::AttributeProto::INT)
+      .Attr("signed", "whether the codes are signed", onnx::AttributeProto::INT)
+      .Input(0, "x", "the codes, widened to 8 bits", "T1")
+      .Input(1, "x_scale", "one per block, x's rank", "T2")
+      .Input(2, "x_zero_point", "one per block", "T1", onnx::OpSchema::Optional)
+      .Output(0, "y", "x's shape", "T2")
+      .TypeConstraint("T1", {"tensor(int8)", "tensor(uint8)"}, "codes")
+      .TypeConstraint("T2", {"tensor(float)"}, "scales and result")
+      .TypeAndShapeInferenceFunction([](onnx::InferenceContext &ctx) {
+        onnx::propagateElemTypeFromInputToOutput(ctx, 1, 0);
+        if (onnx::hasInputShape(ctx, 0))
+          onnx::propagateShapeFromInputToOutput(ctx, 0, 0);
+      });
+  onnx::OpSchemaRegistry::OpSchemaRegisterOnce once(s);
+}
+
+/// The INTS attribute `name` of `node`.
+SmallVector<int64_t> intsAttr(const onnx::NodeProto &node, const char *name) {
+  for (const auto &a : node.attribute())
+    if (a.name() == name)
+      return SmallVector<int64_t>(a.ints().begin(), a.ints().end());
+  return {};
+}
+
 } // namespace
 
 void registerContribSchemas() {
@@ -116,6 +155,9 @@ void registerContribSchemas() {
     if (!ranges.Map().count(kMicrosoftDomain))
       ranges.AddDomainToVersion(kMicrosoftDomain, 1, 1);
     registerMatMulNBits();
+    if (!ranges.Map().count(kLoomImportDomain))
+      ranges.AddDomainToVersion(kLoomImportDomain, 1, 1);
+    registerBlockedDequantize();
   });
 }
 
@@ -315,6 +357,117 @@ Value lowerMatMulNBits(OpBuilder &b, Location loc, const onnx::NodeProto &node,
   if (in.bias)
     y = AddOp::create(b, loc, resultType, y, in.bias);
   return y;
+}
+
+Value lowerBlockedDequantize(OpBuilder &b, Location loc,
+                             const onnx::NodeProto &node,
+                             const BlockedDequantizeOperands &in,
+                             RankedTensorType resultType) {
+  MLIRContext *ctx = b.getContext();
+  ArrayRef<int64_t> shape = resultType.getShape();
+  const int rank = int(shape.size());
+  const SmallVector<int64_t> blocks = intsAttr(node, "blocks");
+  const int64_t bits = intAttr(node, "bits", 8);
+  const bool isSigned = intAttr(node, "signed", 1) != 0;
+  if (int(blocks.size()) != rank || (bits != 4 && bits != 8))
+    fail(node.name() + ": BlockedDequantizeLinear: malformed attributes");
+  int64_t count = 1;
+  SmallVector<int64_t> sDims(static_cast<size_t>(rank)),
+      sStrides(static_cast<size_t>(rank), 1);
+  for (int d = 0; d < rank; ++d) {
+    count *= shape[size_t(d)];
+    sDims[size_t(d)] = ceilDiv(shape[size_t(d)], blocks[size_t(d)]);
+  }
+  for (int d = rank - 2; d >= 0; --d)
+    sStrides[size_t(d)] = sStrides[size_t(d + 1)] * sDims[size_t(d + 1)];
+  int64_t sCount = rank ? sStrides[0] * sDims[0] : 1;
+  if (int64_t(in.x.size()) != count ||
+      int64_t(in.scales.size()) != 4 * sCount ||
+      (in.hasZeroPoint && int64_t(in.zeroPoints.size()) != sCount))
+    fail(node.name() + ": BlockedDequantizeLinear: operand sizes disagree");
+  std::vector<float> scales(static_cast<size_t>(sCount));
+  std::memcpy(scales.data(), in.scales.data(), scales.size() * sizeof(float));
+  auto code = [&](const std::string &bytes, int64_t i) -> int64_t {
+    return isSigned ? int64_t(int8_t(bytes[size_t(i)]))
+                    : int64_t(uint8_t(bytes[size_t(i)]));
+  };
+  auto zeroPoint = [&](int64_t s) -> int64_t {
+    return in.hasZeroPoint ? code(in.zeroPoints, s) : 0;
+  };
+  auto f32 = b.getF32Type();
+  // Quant types hold a [K, N] weight whose scales vary along N per column
+  // (or not at all) and along K in blocks that divide K: the MatMul weight
+  // form of MatMulNBits. Unsigned codes are stored signed (code -
+  // 2^(bits-1), the zero point likewise).
+  if (rank == 2 && (blocks[1] == 1 || blocks[1] == shape[1]) &&
+      shape[0] % blocks[0] == 0) {
+    const int64_t K = shape[0], N = shape[1], B = blocks[0], kBlocks = K / B;
+    const int64_t half = isSigned ? 0 : int64_t(1) << (bits - 1);
+    auto scaleIndex = [&](int64_t blk, int64_t n) {
+      return blk * sStrides[0] + (blocks[1] == 1 ? n : 0);
+    };
+    std::vector<int8_t> stored(static_cast<size_t>(count));
+    for (int64_t i = 0; i < count; ++i)
+      stored[size_t(i)] = int8_t(code(in.x, i) - half);
+    Type storage = IntegerType::get(ctx, unsigned(bits));
+    const int64_t qmin = -(int64_t(1) << (bits - 1)), qmax = -qmin - 1;
+    unsigned flags = quant::QuantizationFlags::Signed;
+    quant::QuantizedType qType;
+    if (kBlocks == 1) {
+      SmallVector<double> s;
+      SmallVector<int64_t> z;
+      for (int64_t n = 0; n < N; ++n) {
+        s.push_back(scales[size_t(scaleIndex(0, n))]);
+        z.push_back(zeroPoint(scaleIndex(0, n)) - half);
+      }
+      qType = quant::UniformQuantizedPerAxisType::get(flags, storage, f32, s, z,
+                                                      1, qmin, qmax);
+    } else {
+      std::vector<float> s(size_t(kBlocks * N));
+      SmallVector<APInt> z;
+      for (int64_t blk = 0; blk < kBlocks; ++blk)
+        for (int64_t n = 0; n < N; ++n) {
+          s[size_t(blk * N + n)] = scales[size_t(scaleIndex(blk, n))];
+          z.push_back(APInt(unsigned(bits),
+                            uint64_t(zeroPoint(scaleIndex(blk, n)) - half),
+                            /*isSigned=*/true));
+        }
+      SmallVector<int64_t> sShape = {kBlocks, N};
+      auto sAttr = DenseElementsAttr::get(RankedTensorType::get(sShape, f32),
+                                          ArrayRef<float>(s));
+      auto zAttr =
+          DenseElementsAttr::get(RankedTensorType::get(sShape, storage), z);
+      qType = quant::UniformQuantizedSubChannelType::get(
+          flags, storage, f32, sAttr, zAttr, {0}, {B}, qmin, qmax);
+    }
+    SmallVector<int64_t> wShape(shape.begin(), shape.end());
+    Value c = QConstantOp::create(b, loc, RankedTensorType::get(wShape, qType),
+                                  loom::storedIntegers(ctx, wShape, stored));
+    return DequantizeOp::create(b, loc, resultType, c);
+  }
+  // Any other layout: the dequantized f32 constant, as ONNX defines it.
+  std::vector<float> values(static_cast<size_t>(count));
+  SmallVector<int64_t> index(static_cast<size_t>(rank), 0);
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t s = 0;
+    for (int d = 0; d < rank; ++d)
+      s += index[size_t(d)] / blocks[size_t(d)] * sStrides[size_t(d)];
+    values[size_t(i)] =
+        float(code(in.x, i) - zeroPoint(s)) * scales[size_t(s)];
+    for (int d = rank - 1; d >= 0; --d) {
+      if (++index[size_t(d)] < shape[size_t(d)])
+        break;
+      index[size_t(d)] = 0;
+    }
+  }
+  auto &manager = DenseResourceElementsHandle::getManagerInterface(ctx);
+  ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
+                       values.size() * sizeof(float));
+  ElementsAttr attr = DenseResourceElementsAttr::get(
+      resultType, manager.insert("dequantized_weight",
+                                 HeapAsmResourceBlob::allocateAndCopyWithAlign(
+                                     bytes, alignof(uint64_t))));
+  return ConstantOp::create(b, loc, resultType, attr);
 }
 
 } // namespace loom::import

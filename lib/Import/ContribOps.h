@@ -16,11 +16,17 @@
 // forms those types cannot hold (float zero points, g_idx, K not a multiple
 // of the block, other bit widths) become their dequantized f32 weight.
 //
+// ONNX's own blocked or 4-bit DequantizeLinear-21 (which ONNX 1.12 cannot
+// type) reaches the importer as kLoomImportDomain's BlockedDequantizeLinear
+// (VersionAdapters.cpp) and is lowered to the same quantized constants.
+//
 //===----------------------------------------------------------------------===//
 #ifndef LOOM_LIB_IMPORT_CONTRIBOPS_H
 #define LOOM_LIB_IMPORT_CONTRIBOPS_H
 
 #include "mlir/IR/Builders.h"
+
+#include "ImportSupport.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -68,6 +74,31 @@ mlir::Value lowerMatMulNBits(mlir::OpBuilder &b, mlir::Location loc,
                              const onnx::NodeProto &node,
                              const MatMulNBitsOperands &operands,
                              mlir::RankedTensorType resultType);
+
+/// Whether `node` is the form the version adapters give ONNX's blocked or
+/// 4-bit DequantizeLinear-21 (kLoomImportDomain's BlockedDequantizeLinear:
+/// codes widened to INT8 / UINT8, x_scale of x's rank, attributes `blocks`
+/// (the block size along each axis), `bits`, `signed`).
+inline bool isBlockedDequantize(const onnx::NodeProto &node) {
+  return node.domain() == kLoomImportDomain &&
+         node.op_type() == "BlockedDequantizeLinear";
+}
+
+/// The constant operands of a BlockedDequantizeLinear node (row-major,
+/// little-endian bytes).
+struct BlockedDequantizeOperands {
+  std::string x, scales, zeroPoints;
+  bool hasZeroPoint = false;
+};
+
+/// Lowers a BlockedDequantizeLinear node to loom ops at `loc`: a quantized
+/// constant (sub-channel blocks along K, or per output channel) and its
+/// loom.dequantize where the weight is [K, N] with scales per column (or
+/// one) in blocks that divide K, else the dequantized f32 constant.
+mlir::Value lowerBlockedDequantize(mlir::OpBuilder &b, mlir::Location loc,
+                                   const onnx::NodeProto &node,
+                                   const BlockedDequantizeOperands &operands,
+                                   mlir::RankedTensorType resultType);
 
 } // namespace loom::import
 

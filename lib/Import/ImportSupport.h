@@ -39,6 +39,17 @@ inline std::string describeNode(const onnx::NodeProto &node, int index) {
   return "node #" + std::to_string(index) + " (" + node.op_type() + ")";
 }
 
+/// TensorProto data types added after ONNX 1.12 (the library Loom builds
+/// on): its enum lacks them, but the proto field is a plain int32, so they
+/// parse.
+inline constexpr int kUInt4 = 21;
+inline constexpr int kInt4 = 22;
+
+/// The domain of the ops the version adapters write for forms ONNX 1.12's
+/// schemas cannot hold (BlockedDequantizeLinear); a model's own nodes in it
+/// are refused before the adapters run.
+inline constexpr const char *kLoomImportDomain = "ai.loom.import";
+
 /// "FLOAT", "INT64", ... for an ONNX TensorProto data type.
 std::string dataTypeName(int dataType);
 

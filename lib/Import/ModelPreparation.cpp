@@ -29,6 +29,10 @@
 namespace loom::import {
 
 std::string dataTypeName(int dataType) {
+  if (dataType == kInt4)
+    return "INT4";
+  if (dataType == kUInt4)
+    return "UINT4";
   return onnx::TensorProto_DataType_Name(static_cast<onnx::TensorProto_DataType>(dataType));
 }
 

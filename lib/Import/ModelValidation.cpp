@@ -89,6 +89,20 @@ void checkTensor(const onnx::TensorProto &t, const std::string &where) {
   }
   if (t.data_location() == onnx::TensorProto::EXTERNAL)
     return; // sized against its file when it is read
+  // INT4 / UINT4 (ONNX 1.16; the proto's data_type is a plain int32, so
+  // ONNX 1.12 parses them): two values per byte, in raw_data or one packed
+  // byte per int32_data value. Only DequantizeLinear reads them (the
+  // version adapters).
+  if (t.data_type() == kInt4 || t.data_type() == kUInt4) {
+    const int64_t want = (count + 1) / 2;
+    const int64_t have =
+        t.has_raw_data() ? int64_t(t.raw_data().size()) : t.int32_data_size();
+    if (have != want)
+      fail(what + " (" + (t.data_type() == kInt4 ? "INT4" : "UINT4") + ") holds " +
+           std::to_string(have) + (t.has_raw_data() ? " bytes of raw_data" : " int32_data values") +
+           ", but its dims need " + std::to_string(want) + " (two 4-bit values per byte)");
+    return;
+  }
   if (t.has_raw_data()) {
     const int64_t bytes = elementBytes(t.data_type());
     int64_t want = 0;

@@ -618,11 +618,36 @@ private:
                                             in, yType));
   }
 
+  /// ONNX's blocked or 4-bit DequantizeLinear-21, as the version adapters
+  /// rewrote it (constant operands; ContribOps.h).
+  void importBlockedDequantize(const onnx::NodeProto &node, int index) {
+    const std::string where = describeNode(node, index);
+    BlockedDequantizeOperands in;
+    auto bytesOf = [&](int i, std::string &out) {
+      auto c = lookup(node.input(i), "input").getDefiningOp<ConstantOp>();
+      if (!c || !loom::constantBytes(c.getValue(), out))
+        fail(where + ": cannot read the constant '" + node.input(i) + "'");
+    };
+    bytesOf(0, in.x);
+    bytesOf(1, in.scales);
+    if (node.input_size() > 2 && !node.input(2).empty()) {
+      bytesOf(2, in.zeroPoints);
+      in.hasZeroPoint = true;
+    }
+    auto yType = dyn_cast<RankedTensorType>(typeOf(node.output(0), "value"));
+    if (!yType || !yType.getElementType().isF32())
+      fail(where + ": the dequantized weight must be a ranked f32 tensor");
+    define(node.output(0), lowerBlockedDequantize(builder, nodeLoc(node, index),
+                                                  node, in, yType));
+  }
+
   void importNode(const onnx::NodeProto &node, int index) {
     if (node.op_type() == "Constant")
       return importConstant(node, index);
     if (isSupportedContribOp(node))
       return importMatMulNBits(node, index);
+    if (isBlockedDequantize(node))
+      return importBlockedDequantize(node, index);
     const OpInfo *info = lookupOp(node.op_type());
     if (!info)
       fail(describeNode(node, index) + ": ONNX operator '" + node.op_type() +

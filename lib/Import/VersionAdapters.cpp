@@ -106,6 +106,8 @@ struct ModelNames {
   /// Every name some node (of any graph) reads, or a graph outputs.
   std::unordered_set<std::string> read;
   int64_t counter = 0;
+  /// Whether an adapter wrote a node of kLoomImportDomain.
+  bool usesLoomImport = false;
 
   std::string fresh(const std::string &hint) {
     std::string name;
@@ -549,9 +551,174 @@ void quantize19(Rewrite &r) {
   eraseAttr(r.node, "block_size");
 }
 
+/// The int8 values of a 4-bit tensor (INT4 sign-extended, UINT4 as is),
+/// from its raw_data or its int32_data (one packed byte per value), two
+/// values per byte with the first in the low nibble. Sizes are checked by
+/// validateModel.
+std::string unpack4(const onnx::TensorProto &t) {
+  int64_t count = 1;
+  for (int64_t d : t.dims())
+    count *= d;
+  std::string out(size_t(count), '\0');
+  for (int64_t i = 0; i < count; ++i) {
+    const size_t byte = size_t(i / 2);
+    const uint8_t packed = t.has_raw_data() ? uint8_t(t.raw_data()[byte])
+                                            : uint8_t(t.int32_data(int(byte)) & 0xFF);
+    int v = (packed >> (4 * (i % 2))) & 0xF;
+    if (t.data_type() == kInt4)
+      v = (v ^ 8) - 8;
+    out[size_t(i)] = char(int8_t(v));
+  }
+  return out;
+}
+
+std::string dimsText(const std::vector<int64_t> &dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+/// DequantizeLinear-21 with `block_size` (blocked quantization), or of
+/// 4-bit codes: forms DequantizeLinear-13 cannot hold and ONNX 1.12 cannot
+/// type (INT4 / UINT4). With constant codes, scales and zero points it
+/// becomes kLoomImportDomain's BlockedDequantizeLinear(x, x_scale,
+/// x_zero_point?) with attributes `blocks` (the block size along each axis
+/// of x: x_scale has x's rank, ceil(dim / block) along each), `bits` and
+/// `signed`; 4-bit codes are widened to INT8 / UINT8 in place (the same
+/// values). The importer makes it a quantized constant where quant types
+/// hold it (ContribOps.h). Anything else is an error naming the field.
+void blockedDequantize(Rewrite &r, int64_t block) {
+  onnx::NodeProto &n = r.node;
+  auto init = [&](int i, const char *field) -> onnx::TensorProto * {
+    if (i >= n.input_size() || n.input(i).empty())
+      return nullptr;
+    for (auto &t : *r.graph.mutable_initializer())
+      if (t.name() == n.input(i))
+        return &t;
+    r.unsupported("input " + std::to_string(i) + " (" + field + ", '" + n.input(i) +
+                  "') must be a constant (an initializer): Loom imports blocked and 4-bit "
+                  "DequantizeLinear as a quantized weight");
+  };
+  onnx::TensorProto *x = init(0, "x"), *scale = init(1, "x_scale"),
+                    *zp = init(2, "x_zero_point");
+  if (!x || !scale)
+    r.unsupported("inputs x and x_scale are required");
+  const int dt = x->data_type();
+  const bool fourBit = dt == kInt4 || dt == kUInt4;
+  if (dt != onnx::TensorProto::INT8 && dt != onnx::TensorProto::UINT8 && !fourBit)
+    r.unsupported("x ('" + x->name() + "') is " + dataTypeName(dt) +
+                  "; Loom imports blocked and 4-bit DequantizeLinear of INT8, UINT8, INT4 "
+                  "and UINT4 codes");
+  if (scale->data_type() != onnx::TensorProto::FLOAT)
+    r.unsupported("x_scale ('" + scale->name() + "') is " + dataTypeName(scale->data_type()) +
+                  "; Loom imports blocked and 4-bit DequantizeLinear with FLOAT scales");
+  if (zp && zp->data_type() != dt)
+    r.unsupported("x_zero_point ('" + zp->name() + "') is " + dataTypeName(zp->data_type()) +
+                  "; expected the type of x (" + dataTypeName(dt) + ")");
+  const std::vector<int64_t> dims(x->dims().begin(), x->dims().end());
+  const int rank = int(dims.size());
+  const std::vector<int64_t> sGiven(scale->dims().begin(), scale->dims().end());
+  int64_t sCount = 1;
+  for (int64_t d : sGiven)
+    sCount *= d;
+  // One scale: per tensor, `axis` unused.
+  const bool perTensor = block == 0 && sGiven.size() <= 1 && sCount == 1;
+  int64_t axis = perTensor ? 0 : intAttr(n, "axis", 1);
+  if (!perTensor && (axis < -rank || axis >= rank))
+    r.unsupported("attribute 'axis' is " + std::to_string(axis) + ", outside [" +
+                  std::to_string(-rank) + ", " + std::to_string(rank) + ") for x " +
+                  dimsText(dims));
+  if (axis < 0)
+    axis += rank;
+  if (block < 0)
+    r.unsupported("attribute 'block_size' is " + std::to_string(block) + "; expected 0 or more");
+  // Per axis of x: the block size, and the scale's extent.
+  std::vector<int64_t> blocks(size_t(rank), 1), sDims(size_t(rank), 1);
+  if (block > 0) {
+    sDims = dims;
+    sDims[size_t(axis)] = (dims[size_t(axis)] + block - 1) / block;
+    blocks[size_t(axis)] = block;
+    if (sGiven != sDims)
+      r.unsupported("x_scale ('" + scale->name() + "') is " + dimsText(sGiven) + "; expected " +
+                    dimsText(sDims) + " (x " + dimsText(dims) + " in blocks of " +
+                    std::to_string(block) + " along axis " + std::to_string(axis) + ")");
+  } else if (perTensor) {
+    for (int d = 0; d < rank; ++d)
+      blocks[size_t(d)] = std::max<int64_t>(dims[size_t(d)], 1); // per tensor
+  } else if (sGiven.size() == 1 && rank > 0 && sGiven[0] == dims[size_t(axis)]) {
+    for (int d = 0; d < rank; ++d)
+      blocks[size_t(d)] = d == axis ? 1 : std::max<int64_t>(dims[size_t(d)], 1);
+    sDims[size_t(axis)] = dims[size_t(axis)]; // per axis
+  } else {
+    r.unsupported("x_scale ('" + scale->name() + "') is " + dimsText(sGiven) +
+                  "; expected one value or " + std::to_string(rank ? dims[size_t(axis)] : 1) +
+                  " (axis " + std::to_string(axis) + " of x " + dimsText(dims) + ")");
+  }
+  if (zp) {
+    const std::vector<int64_t> zGiven(zp->dims().begin(), zp->dims().end());
+    if (zGiven != sGiven)
+      r.unsupported("x_zero_point ('" + zp->name() + "') is " + dimsText(zGiven) +
+                    "; expected the shape of x_scale " + dimsText(sGiven));
+  }
+  // 4-bit codes widened in place: every reader of them must be a
+  // DequantizeLinear (which this adapter turns into the same form).
+  auto widen = [&](onnx::TensorProto &t) {
+    if (t.data_type() != kInt4 && t.data_type() != kUInt4)
+      return;
+    for (const auto &other : r.graph.node())
+      for (const auto &in : other.input())
+        if (in == t.name() && other.op_type() != "DequantizeLinear" &&
+            other.op_type() != "BlockedDequantizeLinear")
+          r.unsupported("the " + dataTypeName(t.data_type()) + " tensor '" + t.name() +
+                        "' is also read by node '" + other.name() + "' (" + other.op_type() +
+                        "); Loom reads 4-bit tensors only as the codes of a DequantizeLinear");
+    std::string values = unpack4(t);
+    t.set_data_type(t.data_type() == kInt4 ? onnx::TensorProto::INT8
+                                           : onnx::TensorProto::UINT8);
+    t.clear_int32_data();
+    t.set_raw_data(values);
+  };
+  widen(*x);
+  if (zp)
+    widen(*zp);
+  // The scale (and zero point) reshaped to x's rank, as new constants (the
+  // given ones may serve other nodes).
+  auto reshaped = [&](const onnx::TensorProto &t, const char *hint) {
+    onnx::TensorProto *c = r.graph.add_initializer();
+    *c = t;
+    c->set_name(r.names.fresh(n.output(0) + hint));
+    c->clear_dims();
+    for (int64_t d : sDims)
+      c->add_dims(d);
+    widen(*c);
+    return c->name();
+  };
+  const std::string sName = reshaped(*scale, "_scale");
+  const std::string zName = zp ? reshaped(*zp, "_zero_point") : std::string();
+  n.clear_input();
+  n.add_input(x->name());
+  n.add_input(sName);
+  if (!zName.empty())
+    n.add_input(zName);
+  n.set_op_type("BlockedDequantizeLinear");
+  n.set_domain(kLoomImportDomain);
+  eraseAttr(n, "axis");
+  eraseAttr(n, "block_size");
+  setIntsAttr(n, "blocks", blocks);
+  setIntAttr(n, "bits", fourBit ? 4 : 8);
+  setIntAttr(n, "signed", dt == onnx::TensorProto::INT8 || dt == kInt4 ? 1 : 0);
+  r.names.usesLoomImport = true;
+}
+
 void dequantize21(Rewrite &r) {
-  if (intAttr(r.node, "block_size", 0) != 0)
-    r.unsupported("blocked dequantization (block_size) is not supported");
+  const int64_t block = intAttr(r.node, "block_size", 0);
+  bool fourBit = false;
+  for (const auto &t : r.graph.initializer())
+    if (t.name() == r.node.input(0))
+      fourBit = t.data_type() == kInt4 || t.data_type() == kUInt4;
+  if (block != 0 || fourBit)
+    return blockedDequantize(r, block);
   eraseAttr(r.node, "block_size");
 }
 
@@ -864,6 +1031,11 @@ void adaptToOpset17(onnx::ModelProto &model) {
   names.collect(model.graph());
   adaptGraph(*model.mutable_graph(), opset, names);
   defaultImport->set_version(kTargetOpset);
+  if (names.usesLoomImport) {
+    auto *o = model.add_opset_import();
+    o->set_domain(kLoomImportDomain);
+    o->set_version(1);
+  }
 }
 
 } // namespace loom::import
