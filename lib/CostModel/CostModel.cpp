@@ -301,8 +301,9 @@ loom::cost::estimateTerms(const KernelDesc &kernel,
   if (device.fitted)
     for (const std::string &name : fittedFamilyChain(kernel))
       if (const target::FittedFamily *f = device.fitted->find(name)) {
-        CostTerms t = fittedTerms(estimateWork(kernel), *f,
-                                  device.fitted->cacheKB, device.dispatchUs);
+        CostTerms t = fittedTerms(
+            estimateWork(kernel), *f, device.fitted->cacheKB,
+            device.fitted->dispatchUs.value_or(device.dispatchUs));
         t.family = name;
         return t;
       }

@@ -29,11 +29,15 @@ Sample loom::cost::makeSample(const KernelDesc &kernel, double us) {
 
 namespace {
 
-constexpr int kTerms = 4; // fixed, operations, bytes, spilled bytes
+/// Fixed, bytes, operations, spilled bytes. Subsets are tried in mask
+/// order and a later one must be strictly better, so where two terms
+/// explain the data equally (an elementwise kernel's operations and bytes
+/// are proportional) the fit keeps the memory term.
+constexpr int kTerms = 4;
 
 std::array<double, kTerms> features(const Sample &s, double cacheKB) {
   double spill = cacheKB > 0 ? std::max(0.0, s.bytes - cacheKB * 1024.0) : 0;
-  return {1.0, s.flops, s.bytes, spill};
+  return {1.0, s.bytes, s.flops, spill};
 }
 
 /// Solves the n x n system `a` x = `b` in place (partial pivoting); false
@@ -134,8 +138,8 @@ FittedFamily loom::cost::fitFamily(const std::vector<Sample> &samples,
   // θ is µs per unit; a rate in GOP/s (GB/s) is 1e-3 / θ.
   auto rate = [](double theta) { return theta > 0 ? 1e-3 / theta : 0.0; };
   best.fixedUs = bestTheta[0];
-  best.gops = rate(bestTheta[1]);
-  best.gbs = rate(bestTheta[2]);
+  best.gbs = rate(bestTheta[1]);
+  best.gops = rate(bestTheta[2]);
   best.spillGbs = rate(bestTheta[3]);
   return best;
 }
@@ -202,10 +206,10 @@ FittedModel loom::cost::fitModel(const std::vector<Sample> &samples,
     for (size_t i : idx)
       if (!heldOut[i])
         train.push_back(samples[i]);
-    FittedFamily f = fitFamily(train, device.dispatchUs, cacheKB);
+    FittedFamily f = fitFamily(train, 0, cacheKB);
     for (size_t i : idx)
       if (heldOut[i]) {
-        pred.push_back(predictSample(samples[i], f, cacheKB, device.dispatchUs));
+        pred.push_back(predictSample(samples[i], f, cacheKB, 0));
         meas.push_back(samples[i].us);
       }
   };
@@ -234,12 +238,22 @@ FittedModel loom::cost::fitModel(const std::vector<Sample> &samples,
       std::vector<Sample> all;
       for (size_t i : idx)
         all.push_back(samples[i]);
-      FittedFamily f = fitFamily(all, device.dispatchUs, model.cacheKB);
+      FittedFamily f = fitFamily(all, 0, model.cacheKB);
       std::vector<double> pred, meas;
       heldOutFit(idx, model.cacheKB, pred, meas);
       f.error = medianAbsLogRatio(pred, meas);
       model.families.push_back({name, f});
     }
+  // The intercept every family shares is the model's dispatch; each
+  // family keeps the rest as its fixed_us (predictions do not change).
+  if (!model.families.empty()) {
+    double dispatch = model.families[0].second.fixedUs;
+    for (const auto &[name, f] : model.families)
+      dispatch = std::min(dispatch, f.fixedUs);
+    for (auto &[name, f] : model.families)
+      f.fixedUs -= dispatch;
+    model.dispatchUs = dispatch;
+  }
   if (report) {
     report->candidateErrors = errors;
     report->heldOut = size_t(llvm::count(heldOut, true));
@@ -269,6 +283,9 @@ void loom::cost::writeFittedYaml(const FittedModel &m, llvm::raw_ostream &os,
   if (!m.date.empty())
     os << pad << "  date: " << quoted(m.date) << "\n";
   os << pad << "  threads: " << m.threads << "\n";
+  if (m.dispatchUs)
+    os << pad << "  dispatch_us: " << llvm::format("%.6g", *m.dispatchUs)
+       << "\n";
   os << pad << "  cache_kb: " << llvm::format("%g", m.cacheKB) << "\n";
   os << pad << "  error: " << llvm::format("%.4f", m.error) << "\n";
   os << pad << "  families:\n";

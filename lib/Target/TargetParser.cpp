@@ -228,8 +228,9 @@ constexpr StringRef kDeviceKeys[] = {"name",          "kind",
                                      "fusions",       "static_shapes_only",
                                      "power_w",       "idle_power_w",
                                      "float_accumulation", "fitted"};
-constexpr StringRef kFittedKeys[] = {"machine", "date",  "threads",
-                                     "cache_kb", "error", "families"};
+constexpr StringRef kFittedKeys[] = {"machine",  "date",  "threads",
+                                     "dispatch_us", "cache_kb", "error",
+                                     "families"};
 constexpr StringRef kFamilyKeys[] = {"fixed_us",  "gops",    "gbs",
                                      "spill_gbs", "samples", "error"};
 constexpr StringRef kLinkKeys[] = {
@@ -442,6 +443,10 @@ bool TargetParser::parseFitted(const YNode &node, const std::string &path,
           StringRef(v.value).trim().getAsInteger(10, m.threads) ||
           m.threads < 1)
         ok = fail(v, p, "expected an integer >= 1");
+    } else if (e.key == "dispatch_us") {
+      double us = 0;
+      ok = getNumber(v, p, Range::NonNegative, us);
+      m.dispatchUs = us;
     } else if (e.key == "cache_kb") {
       ok = getNumber(v, p, Range::NonNegative, m.cacheKB);
     } else if (e.key == "error") {

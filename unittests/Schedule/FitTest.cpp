@@ -100,7 +100,11 @@ TEST(Fit, ChoosesTheCacheSizeByHeldOutError) {
   EXPECT_EQ(m.cacheKB, 1024);
   ASSERT_EQ(m.families.size(), 1u);
   const FittedFamily &f = m.families[0].second;
-  EXPECT_NEAR(f.fixedUs, 2, 1e-6);
+  // The one family's intercept, dispatch 1 + overhead 2, is the model's
+  // dispatch.
+  ASSERT_TRUE(m.dispatchUs);
+  EXPECT_NEAR(*m.dispatchUs, 3, 1e-6);
+  EXPECT_NEAR(f.fixedUs, 0, 1e-6);
   EXPECT_NEAR(f.gops, 50, 50e-6);
   EXPECT_NEAR(f.gbs, 20, 20e-6);
   EXPECT_NEAR(f.spillGbs, 4, 4e-6);
@@ -119,7 +123,10 @@ TEST(Fit, FamiliesAreFittedApart) {
   FittedModel m = fitModel(s, device(1), {{0}});
   ASSERT_NE(m.find("conv_depthwise"), nullptr);
   EXPECT_NEAR(m.find("conv_depthwise")->gops, 5, 5e-6);
-  EXPECT_NEAR(m.find("conv_depthwise")->fixedUs, 6, 1e-6);
+  // Intercepts 1 + 2 and 1 + 6: dispatch 3, the depthwise family 4 more.
+  EXPECT_NEAR(*m.dispatchUs, 3, 1e-6);
+  EXPECT_NEAR(m.find("conv")->fixedUs, 0, 1e-6);
+  EXPECT_NEAR(m.find("conv_depthwise")->fixedUs, 4, 1e-6);
   EXPECT_NEAR(m.find("conv")->gops, 50, 50e-6);
 }
 
@@ -201,6 +208,7 @@ TEST(Fit, WrittenIntoATargetFileAndParsedBack) {
   m.machine = "test box";
   m.date = "2026-01-02";
   m.threads = 2;
+  m.dispatchUs = 0.75;
   m.cacheKB = 512;
   m.error = 0.125;
   m.families.push_back({"matmul_row", FittedFamily{1.5, 30, 12, 0, 16, 0.25}});
@@ -216,6 +224,7 @@ TEST(Fit, WrittenIntoATargetFileAndParsedBack) {
   EXPECT_EQ(f->machine, "test box");
   EXPECT_EQ(f->date, "2026-01-02");
   EXPECT_EQ(f->threads, 2);
+  EXPECT_EQ(f->dispatchUs, 0.75);
   EXPECT_EQ(f->cacheKB, 512);
   EXPECT_EQ(f->error, 0.125);
   EXPECT_EQ(f->find("relu"), nullptr); // the old mapping is replaced
@@ -226,6 +235,14 @@ TEST(Fit, WrittenIntoATargetFileAndParsedBack) {
   EXPECT_EQ(f->find("matmul_row")->samples, 16);
   EXPECT_EQ(f->find("matmul_row")->error, 0.25);
   EXPECT_FALSE(target->devices[1].fitted);
+  // The fitted dispatch replaces the device's in fitted estimates: a 1x1
+  // conv under `conv` (2 us fixed, 40 GOP/s, spill 3 GB/s beyond 512 KiB):
+  // X 1x8x4x4, W 16x8x1x1, Y 1x16x4x4: 4096 op, 2048 B (no spill):
+  // 0.75 + 2 + 4096/4e4.
+  KernelDesc pw{"conv", {t({1, 8, 4, 4}), t({16, 8, 1, 1})},
+                {t({1, 16, 4, 4})}};
+  EXPECT_NEAR(*estimateMicros(pw, target->devices[0]), 0.75 + 2 + 0.1024,
+              1e-9);
   EXPECT_FALSE(bool(withFittedModel(yaml, "npu", m)));
 }
 

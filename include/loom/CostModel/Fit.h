@@ -69,11 +69,13 @@ struct FitReport {
   size_t heldOut = 0;
 };
 
-/// Fits every family of `samples` for `device` (whose dispatch_us stays the
-/// fixed part): chooses the cache size by held-out error, then refits each
+/// Fits every family of `samples` for `device`: chooses the cache size by held-out error, then refits each
 /// family on all of its samples. Each op class with samples also gets a
 /// family of its own name fitted on all of them (the fallback of the
-/// class's other kernels), unless a family has that name already. Each family's `error` and the model's
+/// class's other kernels), unless a family has that name already. The
+/// least intercept of all families becomes the model's `dispatchUs` (the
+/// device's dispatch_us is not assumed: the runtime's may differ), each
+/// family keeping the rest as its `fixedUs`. Each family's `error` and the model's
 /// `error` are the held-out median |log(pred / meas)|. `roofline` gives, per
 /// sample, the device's roofline µs (for the report; may be empty).
 target::FittedModel fitModel(const std::vector<Sample> &samples,

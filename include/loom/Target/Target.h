@@ -85,7 +85,8 @@ struct OpRule {
 /// "Fitted cost model"): a call costs the device's `dispatch_us` plus
 ///   fixed_us + operations / (gops · 1e3) + bytes / (gbs · 1e3)
 ///            + max(0, bytes - cache_kb · 1024) / (spill_gbs · 1e3)
-/// A rate of 0 leaves its term out (the fit found it does not pay).
+/// A rate of 0 leaves its term out (the fit found it does not pay). The
+/// model's own `dispatch_us`, when it has one, replaces the device's.
 struct FittedFamily {
   double fixedUs = 0;  ///< per-call overhead beyond dispatch (small sizes)
   double gops = 0;     ///< operations per µs / 1e3; 0: no compute term
@@ -102,6 +103,10 @@ struct FittedModel {
   std::string machine; ///< where it was measured (informational)
   std::string date;    ///< when (informational, YYYY-MM-DD)
   int threads = 1;     ///< the kernels' threads during the measurement
+  /// The per-call cost every family shares (the least fitted intercept),
+  /// replacing the device's `dispatch_us` in fitted estimates; nullopt:
+  /// the device's.
+  std::optional<double> dispatchUs;
   double cacheKB = 0;  ///< bytes beyond which `spill_gbs` applies, KiB
   /// Median |log(predicted / measured)| over all held-out microkernels.
   double error = 0;
