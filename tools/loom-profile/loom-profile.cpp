@@ -107,6 +107,8 @@ stderr; the default suite takes a few minutes.
   --device NAME         the device to fit (default: the target's first CPU);
                         with --fit, the device the measurements are for
   --full                the fuller grid (several times longer)
+  --flush-mb N          MiB of other memory written before every run, to
+                        evict the core's caches (default 4; 0: none)
   --only TEXT           only the microkernels whose name contains TEXT
   --measurements FILE   also write the measurements (a cost table, device
                         NAME) to refit them later with --fit
@@ -136,6 +138,7 @@ struct Options {
   // --calibrate / --fit
   std::string calibrate, fit, target, only, measurements, deviceLibrary;
   bool full = false;
+  double flushMB = 4;
 };
 
 /// Parses argv; returns nullopt after printing --help.
@@ -175,7 +178,7 @@ std::optional<Options> parseArgs(int argc, char **argv) {
     static const char *const withValue[] = {
         "-o",     "--repeat", "--device",       "--input",
         "--threads", "--calibrate", "--fit", "--target", "--only",
-        "--measurements", "--device-library"};
+        "--measurements", "--device-library", "--flush-mb"};
     if (std::find_if(std::begin(withValue), std::end(withValue),
                      [&](const char *f) { return flag == f; }) ==
         std::end(withValue))
@@ -216,6 +219,8 @@ std::optional<Options> parseArgs(int argc, char **argv) {
       o.measurements = value;
     } else if (flag == "--device-library") {
       o.deviceLibrary = value;
+    } else if (flag == "--flush-mb") {
+      o.flushMB = double(parseCount(flag, value, 0, 65536));
     }
   }
   if (!o.calibrate.empty() || !o.fit.empty()) {
@@ -451,6 +456,7 @@ int runCalibrate(const Options &o) {
   c.full = o.full;
   c.threads = int(o.threads);
   c.filter = o.only;
+  c.flushMB = o.flushMB;
   c.progress = !o.quiet;
   c.machine = machineName();
   c.date = today();
