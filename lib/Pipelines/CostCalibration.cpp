@@ -283,7 +283,7 @@ Micro spatial(const std::string &kind, int64_t c, int64_t h) {
   return b.finish(y);
 }
 
-/// The grid: the default one a few minutes long, `full` several times that.
+/// The grid: the default one about a minute at most, `full` several times that.
 std::vector<Micro> suite(bool full) {
   std::vector<Micro> s;
   // Convolutions: dense 3x3 and 1x1 (strides 1 and 2), depthwise 3x3, and

@@ -101,7 +101,7 @@ normalizations, pooling, resize, transposes, ...) on the device, fits each
 family's fixed overhead, compute and memory rates and a cache term, and
 writes TARGET's file with the device's `fitted` mapping (machine, date,
 held-out error). Compile with `loomc --target=FITTED.yaml`. Progress on
-stderr; the default suite takes a few minutes.
+stderr; the default suite takes about a minute at most.
 
   --calibrate TARGET    a built-in target name or a target file
   --device NAME         the device to fit (default: the target's first CPU);
@@ -402,7 +402,8 @@ void printFit(const loom::target::FittedModel &m,
   std::cout << "loom-profile: fitted " << m.families.size()
             << " kernel families of " << device << " on " << measurements
             << " measurements (" << r.heldOut << " held out); cache "
-            << formatDouble(m.cacheKB, "%.0f") << " KiB\n"
+            << formatDouble(m.cacheKB, "%.0f") << " KiB, dispatch "
+            << formatDouble(m.dispatchUs.value_or(0), "%.2f") << " us\n"
             << "  held-out median error: fitted "
             << formatDouble(100 * (std::exp(m.error) - 1), "%.1f")
             << "%, roofline "
