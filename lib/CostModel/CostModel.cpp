@@ -233,6 +233,91 @@ loom::cost::reducedFloatType(const KernelDesc &k,
   return std::nullopt;
 }
 
+std::vector<std::string>
+loom::cost::fittedFamilyChain(const KernelDesc &k) {
+  std::vector<std::string> chain;
+  OpClass c = target::kernelClass(k.kernel).value_or(OpClass::Other);
+  auto input = [&](size_t i) -> const TensorDesc * {
+    return i < k.inputs.size() && k.inputs[i] ? &*k.inputs[i] : nullptr;
+  };
+  if (c == OpClass::Conv) {
+    // X [N, C, ...], W [M, C/g, k...] (qconv: W operand 3; a packed int4 W
+    // is 1-D and has no window to read).
+    std::optional<unsigned> wi = target::rhsOperandIndex(k.kernel);
+    const TensorDesc *x = input(0), *w = wi ? input(*wi) : nullptr;
+    bool transpose = llvm::StringRef(k.kernel).contains("transpose");
+    if (!transpose && x && w && x->shape.size() >= 3 &&
+        w->shape.size() == x->shape.size()) {
+      if (w->shape[1] == 1 && x->shape[1] > 1)
+        chain.push_back("conv_depthwise");
+      else if (std::all_of(w->shape.begin() + 2, w->shape.end(),
+                           [](int64_t d) { return d == 1; }))
+        chain.push_back("conv_1x1");
+    }
+  } else if (c == OpClass::MatMul && !k.outputs.empty() && k.outputs[0]) {
+    const auto &shape = k.outputs[0]->shape;
+    int64_t rows = 1;
+    for (size_t i = 0; i + 1 < shape.size(); ++i)
+      rows *= shape[i];
+    if (shape.size() >= 2 && rows == 1)
+      chain.push_back("matmul_row");
+  }
+  chain.push_back(k.kernel);
+  if (chain.back() != target::opClassName(c))
+    chain.push_back(target::opClassName(c).str());
+  return chain;
+}
+
+const char *CostTerms::dominant() const {
+  std::pair<double, const char *> terms[] = {{dispatchUs, "dispatch"},
+                                             {overheadUs, "overhead"},
+                                             {computeUs, "compute"},
+                                             {memoryUs, "memory"},
+                                             {cacheUs, "cache"}};
+  auto *best = &terms[0];
+  for (auto &t : terms)
+    if (t.first > best->first)
+      best = &t;
+  return best->second;
+}
+
+CostTerms loom::cost::fittedTerms(const Work &w,
+                                  const target::FittedFamily &f,
+                                  double cacheKB, double dispatchUs) {
+  // GOP/s = 1e3 op/µs; GB/s = 1e3 B/µs.
+  CostTerms t;
+  t.fitted = true;
+  t.dispatchUs = dispatchUs;
+  t.overheadUs = f.fixedUs;
+  t.computeUs = f.gops > 0 ? w.flops / (f.gops * 1e3) : 0;
+  t.memoryUs = f.gbs > 0 ? w.bytes / (f.gbs * 1e3) : 0;
+  double spill = std::max(0.0, w.bytes - cacheKB * 1024.0);
+  t.cacheUs = f.spillGbs > 0 ? spill / (f.spillGbs * 1e3) : 0;
+  return t;
+}
+
+std::optional<CostTerms>
+loom::cost::estimateTerms(const KernelDesc &kernel,
+                          const target::DeviceDesc &device) {
+  if (!isSupported(kernel, device))
+    return std::nullopt;
+  if (device.fitted)
+    for (const std::string &name : fittedFamilyChain(kernel))
+      if (const target::FittedFamily *f = device.fitted->find(name)) {
+        CostTerms t = fittedTerms(
+            estimateWork(kernel), *f, device.fitted->cacheKB,
+            device.fitted->dispatchUs.value_or(device.dispatchUs));
+        t.family = name;
+        return t;
+      }
+  Roofline r = *estimateRoofline(kernel, device);
+  CostTerms t;
+  t.dispatchUs = r.dispatchUs;
+  t.computeUs = r.computeUs;
+  t.memoryUs = r.memoryUs;
+  return t;
+}
+
 std::optional<double>
 loom::cost::estimateMicros(const KernelDesc &kernel,
                            const target::DeviceDesc &device,
@@ -242,7 +327,7 @@ loom::cost::estimateMicros(const KernelDesc &kernel,
   if (table)
     if (std::optional<double> us = table->lookup(kernel, device.name))
       return us;
-  return estimateRoofline(kernel, device)->totalUs();
+  return estimateTerms(kernel, device)->totalUs();
 }
 
 std::optional<loom::cost::Roofline>

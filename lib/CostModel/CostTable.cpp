@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 #include "loom/CostModel/CostModel.h"
 
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -46,9 +47,47 @@ operandSignatures(const std::vector<std::optional<TensorDesc>> &operands) {
 }
 } // namespace
 
+/// `64x256xf32` -> TensorDesc (bytes per element from the type); `none`
+/// -> nullopt.
+std::optional<TensorDesc> parseOperand(llvm::StringRef s) {
+  if (s == "none")
+    return std::nullopt;
+  TensorDesc t;
+  llvm::SmallVector<llvm::StringRef> parts;
+  s.split(parts, 'x');
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    int64_t d = 0;
+    if (parts[i].getAsInteger(10, d))
+      d = 0;
+    t.shape.push_back(d);
+  }
+  t.elementType = parts.back().str();
+  llvm::StringRef ty = t.elementType;
+  t.elementBytes = ty == "f64" || ty == "i64" || ty == "ui64" || ty == "complex<f32>" ? 8
+                   : ty == "f16" || ty == "bf16" || ty == "i16" || ty == "ui16" ? 2
+                   : ty == "i8" || ty == "ui8" || ty == "si8" || ty == "i1"     ? 1
+                                                                               : 4;
+  return t;
+}
+
 std::string loom::cost::kernelSignature(const KernelDesc &k) {
   return joinSignature(k.kernel, operandSignatures(k.inputs),
                        operandSignatures(k.outputs));
+}
+
+std::vector<std::pair<KernelDesc, std::map<std::string, double>>>
+CostTable::kernels() const {
+  std::vector<std::pair<KernelDesc, std::map<std::string, double>>> out;
+  for (const auto &[signature, e] : entries) {
+    KernelDesc k;
+    k.kernel = e.kernel;
+    for (const std::string &op : e.inputs)
+      k.inputs.push_back(parseOperand(op));
+    for (const std::string &op : e.outputs)
+      k.outputs.push_back(parseOperand(op));
+    out.push_back({std::move(k), e.us});
+  }
+  return out;
 }
 
 void CostTable::set(const KernelDesc &k, llvm::StringRef device, double us) {

@@ -5,6 +5,8 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace loom::plan;
 
@@ -44,6 +46,26 @@ loom::emit::PlacementExplanation loom::emit::explainPlacement(ModuleOp module,
     e.reason = "faster on " + bestDevice.str() + ", but on " + chosen.str() +
                " the whole schedule ends sooner (data stays where it is, or " +
                bestDevice.str() + " is busy)";
+  // Which term of the estimate dominated on the chosen device (set by
+  // plan-estimate-costs: cost_terms).
+  if (auto terms = task->getAttrOfType<DictionaryAttr>("cost_terms"))
+    if (auto mine = terms.getAs<DictionaryAttr>(chosen)) {
+      auto model = mine.getAs<StringAttr>("model");
+      auto dominant = mine.getAs<StringAttr>("dominant");
+      auto part = dominant ? mine.getAs<FloatAttr>(dominant.getValue())
+                           : FloatAttr();
+      if (model && dominant && part && here && *here > 0) {
+        e.dominant = dominant.getValue().str();
+        e.model = model.getValue().str();
+        e.reason += "; " + e.dominant + " " +
+                    std::to_string(int(std::lround(
+                        100 * part.getValueAsDouble() / *here))) +
+                    "% of its time on " + chosen.str() + " (" +
+                    (e.model == "roofline" ? std::string("roofline")
+                                           : "fitted " + e.model) +
+                    ")";
+      }
+    }
   if (auto why = task->getAttrOfType<StringAttr>("fallback"))
     e.reason += "; " + why.getValue().str();
   if (auto split = task->getAttrOfType<StringAttr>("split"))

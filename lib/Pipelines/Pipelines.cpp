@@ -20,6 +20,7 @@ void loom::addPlanPipeline(OpPassManager &pm,
   costOptions.costTable = options.costTable;
   costOptions.allowForeignCostTable = options.allowForeignCostTable;
   costOptions.devicePrecision = options.devicePrecision;
+  costOptions.costModel = options.costModel;
   pm.addPass(plan::createPlanEstimateCosts(costOptions));
   plan::PlanPartitionOptions partitionOptions;
   partitionOptions.algorithm = options.partitioner;

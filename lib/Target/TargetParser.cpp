@@ -207,6 +207,7 @@ private:
   bool parseEfficiency(const YNode &node, const std::string &path,
                        DeviceDesc &d);
   bool parseOps(const YNode &node, const std::string &path, DeviceDesc &d);
+  bool parseFitted(const YNode &node, const std::string &path, DeviceDesc &d);
   bool parseUnsupported(const YNode &node, const std::string &path,
                         DeviceDesc &d);
   bool parseLink(const YNode &node, const std::string &path,
@@ -226,7 +227,13 @@ constexpr StringRef kDeviceKeys[] = {"name",          "kind",
                                      "ops",           "unsupported_ops",
                                      "fusions",       "static_shapes_only",
                                      "power_w",       "idle_power_w",
-                                     "float_accumulation", "weight_formats"};
+                                     "float_accumulation", "fitted",
+                                     "weight_formats"};
+constexpr StringRef kFittedKeys[] = {"machine",  "date",  "threads",
+                                     "dispatch_us", "cache_kb", "error",
+                                     "families"};
+constexpr StringRef kFamilyKeys[] = {"fixed_us",  "gops",    "gbs",
+                                     "spill_gbs", "samples", "error"};
 constexpr StringRef kLinkKeys[] = {
     "from",          "to",         "directed", "shared_memory",
     "bandwidth_gbs", "latency_us", "sync_us"};
@@ -378,6 +385,8 @@ bool TargetParser::parseDevice(const YNode &node, const std::string &path,
       ok = getString(v, p, acc);
       if (ok && acc != "f32")
         ok = fail(v, p, "expected f32 (the only accumulation the host emulates)");
+    } else if (e.key == "fitted") {
+      ok = parseFitted(v, p, d);
     } else if (e.key == "power_w") {
       double w = 0;
       ok = getNumber(v, p, Range::Positive, w);
@@ -434,6 +443,88 @@ bool TargetParser::parseEfficiency(const YNode &node, const std::string &path,
     if (!getNumber(*e.value, join(path, e.key), Range::Fraction,
                    d.efficiency[size_t(*parseOpClass(e.key))]))
       return false;
+  return true;
+}
+
+bool TargetParser::parseFitted(const YNode &node, const std::string &path,
+                               DeviceDesc &d) {
+  if (!checkMapping(node, path, kFittedKeys,
+                    "a fitted cost model: machine, date, families, ..."))
+    return false;
+  FittedModel m;
+  const YNode *families = require(node, path, "families");
+  if (!families)
+    return false;
+  for (const YEntry &e : node.entries) {
+    const YNode &v = *e.value;
+    std::string p = join(path, e.key);
+    bool ok = true;
+    if (e.key == "machine") {
+      ok = getString(v, p, m.machine);
+    } else if (e.key == "date") {
+      ok = getString(v, p, m.date);
+    } else if (e.key == "threads") {
+      if (v.kind != YNode::Scalar ||
+          StringRef(v.value).trim().getAsInteger(10, m.threads) ||
+          m.threads < 1)
+        ok = fail(v, p, "expected an integer >= 1");
+    } else if (e.key == "dispatch_us") {
+      double us = 0;
+      ok = getNumber(v, p, Range::NonNegative, us);
+      m.dispatchUs = us;
+    } else if (e.key == "cache_kb") {
+      ok = getNumber(v, p, Range::NonNegative, m.cacheKB);
+    } else if (e.key == "error") {
+      ok = getNumber(v, p, Range::NonNegative, m.error);
+    }
+    if (!ok)
+      return false;
+  }
+  std::string fp = join(path, "families");
+  if (families->kind != YNode::Map)
+    return fail(*families, fp, "expected a mapping (family -> parameters)");
+  for (const YEntry &e : families->entries) {
+    std::string p = join(fp, e.key);
+    // A family is a kernel name, an op class or a variant of docs/targets.md.
+    static constexpr StringRef kVariants[] = {"conv_depthwise", "conv_1x1",
+                                              "matmul_row"};
+    if (!kernelClass(e.key) && !parseOpClass(e.key) &&
+        !llvm::is_contained(kVariants, e.key))
+      return fail(e.keyLoc, p,
+                  "unknown kernel family (a kernel name, an op class, "
+                  "conv_depthwise, conv_1x1 or matmul_row)");
+    if (m.find(e.key))
+      return fail(e.keyLoc, p, "duplicate family");
+    if (!checkMapping(*e.value, p, kFamilyKeys,
+                      "fixed_us, gops, gbs, spill_gbs, samples, error"))
+      return false;
+    FittedFamily f;
+    for (const YEntry &k : e.value->entries) {
+      const YNode &v = *k.value;
+      std::string kp = join(p, k.key);
+      bool ok = true;
+      if (k.key == "fixed_us")
+        ok = getNumber(v, kp, Range::NonNegative, f.fixedUs);
+      else if (k.key == "gops")
+        ok = getNumber(v, kp, Range::NonNegative, f.gops);
+      else if (k.key == "gbs")
+        ok = getNumber(v, kp, Range::NonNegative, f.gbs);
+      else if (k.key == "spill_gbs")
+        ok = getNumber(v, kp, Range::NonNegative, f.spillGbs);
+      else if (k.key == "error")
+        ok = getNumber(v, kp, Range::NonNegative, f.error);
+      else if (k.key == "samples") {
+        if (v.kind != YNode::Scalar ||
+            StringRef(v.value).trim().getAsInteger(10, f.samples) ||
+            f.samples < 0)
+          ok = fail(v, kp, "expected an integer >= 0");
+      }
+      if (!ok)
+        return false;
+    }
+    m.families.push_back({e.key, f});
+  }
+  d.fitted = std::move(m);
   return true;
 }
 

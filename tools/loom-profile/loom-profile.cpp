@@ -2,18 +2,28 @@
 //
 //   loom-profile OUT_DIR -o costs.json [--repeat N] [--device NAME]
 //                [--input NAME=FILE.pb ...] [--threads N] [--quiet] [--help]
+//   loom-profile --calibrate TARGET -o FITTED.yaml [--device NAME] [--full]
+//                [--threads N] [--only TEXT] [--measurements FILE.json]
+//                [--device-library LIB.so]
+//   loom-profile --fit FILE.json --target TARGET -o FITTED.yaml
+//                [--device NAME] [--threads N]
 //
 // Loads a plan folder written by loomc with the runtime Session, binds its
 // inputs (from files, else deterministic pseudo-random values), runs it once
 // to warm up and then N times, and writes a cost table (docs/targets.md)
 // with, for every kernel signature of the plan, the median measured µs of
-// its tasks under the device they ran on. `loomc --cost-table=costs.json`
+// its tasks under the device they ran on. With --calibrate, runs the
+// calibration suite (loom/Pipelines/CostCalibration.h) on a device of a
+// target and writes the target file with the device's fitted cost model;
+// --fit fits measurements saved earlier (--measurements) without running. `loomc --cost-table=costs.json`
 // (the `cost-table` option of plan-estimate-costs) then uses these times
 // instead of the estimates. Exit codes: 0 success, 2 usage, load or run
 // error.
 //
 //===----------------------------------------------------------------------===//
 #include "loom/CostModel/CostModel.h"
+#include "loom/CostModel/Fit.h"
+#include "loom/Pipelines/CostCalibration.h"
 #include "loom/Runtime/Float16.h"
 #include "loom/Runtime/Session.h"
 #include "../common/ToolSupport.h"
@@ -24,6 +34,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <ctime>
+#include <dlfcn.h>
+#include <fstream>
+#include <thread>
+#include <unistd.h>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -75,6 +91,35 @@ get the median of all their measured times.
 
 exit codes: 0 success, 2 usage error, or the plan cannot be loaded or run.
 
+usage: loom-profile --calibrate TARGET -o FITTED.yaml [options]
+       loom-profile --fit MEASUREMENTS.json --target TARGET -o FITTED.yaml
+
+Fits a device's cost model (docs/targets.md, "Fitted cost model"): runs
+generated microkernels of every kernel family (convolutions by window,
+stride, groups and channels; matmuls by M/N/K; elementwise kernels by size;
+normalizations, pooling, resize, transposes, ...) on the device, fits each
+family's fixed overhead, compute and memory rates and a cache term, and
+writes TARGET's file with the device's `fitted` mapping (machine, date,
+held-out error). Compile with `loomc --target=FITTED.yaml`. Progress on
+stderr; the default suite takes about a minute at most.
+
+  --calibrate TARGET    a built-in target name or a target file
+  --device NAME         the device to fit (default: the target's first CPU);
+                        with --fit, the device the measurements are for
+  --full                the fuller grid (several times longer)
+  --flush-mb N          MiB of other memory written before every run, to
+                        evict the core's caches (default 4; 0: none)
+  --only TEXT           only the microkernels whose name contains TEXT
+  --measurements FILE   also write the measurements (a cost table, device
+                        NAME) to refit them later with --fit
+  --device-library LIB  run the tasks through the device kernels of LIB
+                        (a shared library defining the stubs' symbols
+                        loom_DEVICE_KERNEL_DTYPE, or loom_DEVICE_any_kernel for
+                        every kernel); the rest run the runtime's kernels
+  --threads N           threads each kernel may use (recorded in the fit)
+  --fit FILE            fit the measurements of FILE (no runs)
+  --target TARGET       with --fit: the target file to write the fit into
+
 example:
   loomc model.onnx -o out --target=host
   loom-profile out -o costs.json
@@ -90,6 +135,10 @@ struct Options {
   std::vector<std::pair<std::string, std::string>> inputs;
   long threads = 1;
   bool quiet = false;
+  // --calibrate / --fit
+  std::string calibrate, fit, target, only, measurements, deviceLibrary;
+  bool full = false;
+  double flushMB = 4;
 };
 
 /// Parses argv; returns nullopt after printing --help.
@@ -120,14 +169,19 @@ std::optional<Options> parseArgs(int argc, char **argv) {
       value = arg.substr(2);
       inlineValue = true;
     }
-    if (flag == "--quiet") {
+    if (flag == "--quiet" || flag == "--full") {
       if (inlineValue)
-        throw ToolError{"--quiet takes no value"};
-      o.quiet = true;
+        throw ToolError{flag + " takes no value"};
+      (flag == "--quiet" ? o.quiet : o.full) = true;
       continue;
     }
-    if (flag != "-o" && flag != "--repeat" && flag != "--device" &&
-        flag != "--input" && flag != "--threads")
+    static const char *const withValue[] = {
+        "-o",     "--repeat", "--device",       "--input",
+        "--threads", "--calibrate", "--fit", "--target", "--only",
+        "--measurements", "--device-library", "--flush-mb"};
+    if (std::find_if(std::begin(withValue), std::end(withValue),
+                     [&](const char *f) { return flag == f; }) ==
+        std::end(withValue))
       throw ToolError{"unknown option '" + flag + "' (see --help)"};
     if (!inlineValue) {
       if (i + 1 >= argc)
@@ -151,7 +205,35 @@ std::optional<Options> parseArgs(int argc, char **argv) {
       o.inputs.emplace_back(value.substr(0, eq), value.substr(eq + 1));
     } else if (flag == "--threads") {
       o.threads = parseCount(flag, value, 1, 1024);
+    } else if (value.empty()) {
+      throw ToolError{flag + " expects a value"};
+    } else if (flag == "--calibrate") {
+      o.calibrate = value;
+    } else if (flag == "--fit") {
+      o.fit = value;
+    } else if (flag == "--target") {
+      o.target = value;
+    } else if (flag == "--only") {
+      o.only = value;
+    } else if (flag == "--measurements") {
+      o.measurements = value;
+    } else if (flag == "--device-library") {
+      o.deviceLibrary = value;
+    } else if (flag == "--flush-mb") {
+      o.flushMB = double(parseCount(flag, value, 0, 65536));
     }
+  }
+  if (!o.calibrate.empty() || !o.fit.empty()) {
+    if (!o.calibrate.empty() && !o.fit.empty())
+      throw ToolError{"--calibrate and --fit exclude each other"};
+    if (!o.planDir.empty())
+      throw ToolError{"unexpected argument '" + o.planDir + "' with " +
+                      (o.fit.empty() ? "--calibrate" : "--fit")};
+    if (!o.fit.empty() && o.target.empty())
+      throw ToolError{"--fit needs --target TARGET (see --help)"};
+    if (o.output.empty())
+      throw ToolError{"missing -o FITTED.yaml (see --help)"};
+    return o;
   }
   if (o.planDir.empty())
     throw ToolError{"missing the plan folder OUT_DIR (see --help)"};
@@ -286,7 +368,191 @@ std::vector<std::optional<double>> taskTimes(const Plan &plan,
   return out;
 }
 
+//===----------------------------------------------------------------------===//
+// Calibration
+//===----------------------------------------------------------------------===//
+
+/// "host name (CPU model)" for the fitted model's `machine`.
+std::string machineName() {
+  char host[256] = {0};
+  ::gethostname(host, sizeof(host) - 1);
+  std::string cpu;
+  std::ifstream info("/proc/cpuinfo");
+  for (std::string line; std::getline(info, line);)
+    if (line.rfind("model name", 0) == 0) {
+      cpu = line.substr(line.find(':') + 2);
+      break;
+    }
+  unsigned cores = std::thread::hardware_concurrency();
+  return std::string(host) + " (" + (cpu.empty() ? "unknown CPU" : cpu) +
+         ", " + std::to_string(cores) + " cores)";
+}
+
+std::string today() {
+  std::time_t now = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d", std::gmtime(&now));
+  return buf;
+}
+
+/// What the fit found, for the user (stdout).
+void printFit(const loom::target::FittedModel &m,
+              const loom::cost::FitReport &r, size_t measurements,
+              const std::string &device, const std::string &output) {
+  std::cout << "loom-profile: fitted " << m.families.size()
+            << " kernel families of " << device << " on " << measurements
+            << " measurements (" << r.heldOut << " held out); cache "
+            << formatDouble(m.cacheKB, "%.0f") << " KiB, dispatch "
+            << formatDouble(m.dispatchUs.value_or(0), "%.2f") << " us\n"
+            << "  held-out median error: fitted "
+            << formatDouble(100 * (std::exp(m.error) - 1), "%.1f")
+            << "%, roofline "
+            << formatDouble(100 * (std::exp(r.rooflineError) - 1), "%.1f")
+            << "%\n";
+  for (const auto &[name, f] : m.families)
+    std::cout << "  " << name << ": fixed "
+              << formatDouble(f.fixedUs, "%.2f") << " us, "
+              << formatDouble(f.gops, "%.1f") << " GOP/s, "
+              << formatDouble(f.gbs, "%.1f") << " GB/s, spill "
+              << formatDouble(f.spillGbs, "%.1f") << " GB/s ("
+              << f.samples << " samples, error "
+              << formatDouble(100 * (std::exp(f.error) - 1), "%.1f")
+              << "%)\n";
+  std::cout << "  wrote " << output << "\n";
+}
+
+void writeText(const std::string &path, const std::string &text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out)
+    throw ToolError{"cannot write '" + path + "'"};
+}
+
+/// The device kernels of `--device-library` (kept loaded for the process).
+std::function<LoomKernelFn(const Plan &, const PlanTask &)>
+deviceLibraryKernels(const std::string &path) {
+  void *lib = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!lib)
+    throw ToolError{"cannot load '" + path + "': " + ::dlerror()};
+  return [lib](const Plan &plan, const PlanTask &task) -> LoomKernelFn {
+    std::string dtype = "f32";
+    for (std::optional<size_t> b : task.inputs)
+      if (b) {
+        dtype = dtypeName(plan.buffers[*b].dtype);
+        break;
+      }
+    for (std::string name :
+         {"loom_" + task.device + "_" + task.kernel + "_" + dtype,
+          "loom_" + task.device + "_any_kernel"})
+      if (void *sym = ::dlsym(lib, name.c_str()))
+        return reinterpret_cast<LoomKernelFn>(sym);
+    return nullptr;
+  };
+}
+
+int runCalibrate(const Options &o) {
+  loom::CostCalibrationOptions c;
+  c.target = o.calibrate;
+  c.device = o.device;
+  c.full = o.full;
+  c.threads = int(o.threads);
+  c.filter = o.only;
+  c.flushMB = o.flushMB;
+  c.progress = !o.quiet;
+  c.machine = machineName();
+  c.date = today();
+  if (!o.deviceLibrary.empty())
+    c.deviceKernels = deviceLibraryKernels(o.deviceLibrary);
+  llvm::Expected<loom::CostCalibrationResult> r = loom::calibrateCosts(c);
+  if (!r)
+    throw ToolError{llvm::toString(r.takeError())};
+  if (r->measurements.empty())
+    throw ToolError{"no microkernel was measured (see --only)"};
+  if (!o.measurements.empty()) {
+    loom::cost::CostTable table;
+    std::string device = o.device;
+    llvm::Expected<loom::target::TargetDesc> t =
+        loom::target::loadTarget(o.calibrate);
+    if (t && device.empty())
+      device = t->firstCpu()->name;
+    if (t)
+      table.target = t->name;
+    for (const loom::CalibrationMeasurement &m : r->measurements)
+      table.set(m.kernel, device, m.us);
+    if (llvm::Error e = table.save(o.measurements))
+      throw ToolError{llvm::toString(std::move(e))};
+  }
+  writeText(o.output, r->targetYaml);
+  if (!o.quiet)
+    printFit(r->model, r->report, r->measurements.size(),
+             o.device.empty() ? "the CPU" : o.device, o.output);
+  return kExitOk;
+}
+
+int runFit(const Options &o) {
+  llvm::Expected<loom::cost::CostTable> table =
+      loom::cost::CostTable::load(o.fit);
+  if (!table)
+    throw ToolError{llvm::toString(table.takeError())};
+  llvm::Expected<loom::target::TargetDesc> target =
+      loom::target::loadTarget(o.target);
+  if (!target)
+    throw ToolError{llvm::toString(target.takeError())};
+  const loom::target::DeviceDesc *device =
+      o.device.empty() ? target->firstCpu() : target->findDevice(o.device);
+  if (!device)
+    throw ToolError{"target '" + target->name + "' has no device '" +
+                    o.device + "'"};
+  loom::target::DeviceDesc roof = *device;
+  roof.fitted.reset();
+  std::vector<loom::CalibrationMeasurement> ms;
+  for (auto &[kernel, us] : table->kernels()) {
+    auto it = us.find(device->name);
+    if (it == us.end())
+      continue;
+    loom::CalibrationMeasurement m;
+    m.kernel = kernel;
+    m.us = it->second;
+    std::optional<loom::cost::Roofline> r =
+        loom::cost::estimateRoofline(kernel, roof);
+    if (!r)
+      continue; // the device cannot run it
+    m.rooflineUs = r->totalUs();
+    ms.push_back(std::move(m));
+  }
+  if (ms.empty())
+    throw ToolError{"'" + o.fit + "' has no measurements for device '" +
+                    device->name + "' that it can run"};
+  loom::CostCalibrationOptions c;
+  c.threads = int(o.threads);
+  c.machine = machineName();
+  c.date = today();
+  loom::cost::FitReport report;
+  loom::target::FittedModel model =
+      loom::fitMeasurements(ms, *device, c, &report);
+  std::string text;
+  if (std::optional<llvm::StringRef> builtin =
+          loom::target::builtinTargetText(o.target)) {
+    text = builtin->str();
+  } else {
+    std::ifstream in(o.target, std::ios::binary);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  llvm::Expected<std::string> yaml =
+      loom::cost::withFittedModel(text, device->name, model);
+  if (!yaml)
+    throw ToolError{llvm::toString(yaml.takeError())};
+  writeText(o.output, *yaml);
+  if (!o.quiet)
+    printFit(model, report, ms.size(), device->name, o.output);
+  return kExitOk;
+}
+
 int runTool(const Options &o) {
+  if (!o.calibrate.empty())
+    return runCalibrate(o);
+  if (!o.fit.empty())
+    return runFit(o);
   SessionOptions sessionOptions;
   sessionOptions.threads = int(o.threads);
   std::unique_ptr<Session> session = Session::load(o.planDir, sessionOptions);

@@ -81,6 +81,12 @@ static cl::opt<bool> allowForeignCostTable(
     cl::desc("Use a --cost-table measured on another target (its `target` "
              "differs) with a warning instead of an error"),
     cl::init(false), cl::cat(loomCategory));
+static cl::opt<std::string> costModel(
+    "cost-model",
+    cl::desc("auto (default): a device's fitted cost model where the target "
+             "has one (loom-profile --calibrate), else the roofline; "
+             "roofline: the roofline everywhere (docs/targets.md)"),
+    cl::value_desc("auto|roofline"), cl::init("auto"), cl::cat(loomCategory));
 static cl::opt<std::string> devicePrecision(
     "device-precision",
     cl::desc("auto (default): an f32 task may run on a device without f32 "
@@ -257,6 +263,7 @@ loom::PlanPipelineOptions planPipelineOptions() {
   options.split = !noSplit;
   options.costTable = costTable;
   options.allowForeignCostTable = allowForeignCostTable;
+  options.costModel = costModel;
   options.devicePrecision = devicePrecision;
   return options;
 }
@@ -720,6 +727,9 @@ int main(int argc, char **argv) {
     return usage("--partitioner: unknown algorithm '" + partitioner +
                  "' (known: auto, heft, greedy, exact, single:DEVICE)");
   }
+  if (costModel != "auto" && costModel != "roofline")
+    return usage("--cost-model: expected auto or roofline, got '" + costModel +
+                 "'");
   if (!scenarioFile.empty())
     return loom::scenario::runScenarioCompile(
         scenarioFile, outDir, target, partitioner, !noSplit, costTable,

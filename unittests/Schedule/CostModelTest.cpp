@@ -334,18 +334,23 @@ TEST(CostModel, TransferOverACopyLink) {
 }
 
 TEST(CostModel, HostFiguresAreUnchanged) {
-  // The numbers of test/Dialect/Plan/plan-estimate-costs.mlir: 160 GFLOP/s,
-  // 20 GB/s, 1 us; relu 4xf32: 1 + max(4/8e3, 32/2e4) = 1.0016 us;
+  // The roofline numbers of test/Dialect/Plan/plan-estimate-costs.mlir: 160
+  // GFLOP/s, 20 GB/s, 1 us; relu 4xf32: 1 + max(4/8e3, 32/2e4) = 1.0016 us;
   // matmul 2x3 · 3x4: 1 + max(48/8e4, 104/2e4) = 1.0052 us.
   auto host = loom::target::loadTarget("host");
   ASSERT_TRUE(bool(host)) << llvm::toString(host.takeError());
   const loom::target::DeviceDesc &cpu = host->devices[0];
-  EXPECT_NEAR(*estimateMicros({"relu", {t({4})}, {t({4})}}, cpu), 1.0016,
+  KernelDesc relu{"relu", {t({4})}, {t({4})}};
+  KernelDesc mm{"matmul", {t({2, 3}), t({3, 4}, "f32", true)}, {t({2, 4})}};
+  EXPECT_NEAR(estimateRoofline(relu, cpu)->totalUs(), 1.0016, 1e-12);
+  EXPECT_NEAR(estimateRoofline(mm, cpu)->totalUs(), 1.0052, 1e-12);
+  // The host ships a fitted cost model (targets/host.yaml), which prices
+  // both (two rows: matmul, not matmul_row).
+  ASSERT_TRUE(cpu.fitted);
+  EXPECT_EQ(estimateTerms(relu, cpu)->family, "relu");
+  EXPECT_EQ(estimateTerms(mm, cpu)->family, "matmul");
+  EXPECT_NEAR(*estimateMicros(relu, cpu), estimateTerms(relu, cpu)->totalUs(),
               1e-12);
-  EXPECT_NEAR(
-      *estimateMicros(
-          {"matmul", {t({2, 3}), t({3, 4}, "f32", true)}, {t({2, 4})}}, cpu),
-      1.0052, 1e-12);
 }
 
 } // namespace

@@ -282,7 +282,7 @@ TEST(TargetErrors, UnknownKeyIsATypo) {
             "t.yaml:8:5: devices[0].colour: unknown key (known: name, kind, "
             "queues, peak, bandwidth_gbs, dispatch_us, memory_mb, efficiency, "
             "ops, unsupported_ops, fusions, static_shapes_only, power_w, "
-            "idle_power_w, float_accumulation, weight_formats)");
+            "idle_power_w, float_accumulation, fitted, weight_formats)");
   // The one accumulation the host emulates.
   EXPECT_EQ(errorOf(oneCpu({"    float_accumulation: bf16"})),
             "t.yaml:8:25: devices[0].float_accumulation: expected f32 (the "

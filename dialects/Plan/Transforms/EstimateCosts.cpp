@@ -118,6 +118,24 @@ DictionaryAttr controlCost(
   return b.getDictionaryAttr(costs);
 }
 
+/// `{model = "roofline" | FAMILY, dominant = TERM, TERM = µs, ...}` with
+/// the non-zero terms of an estimate (explainPlacement reads it).
+DictionaryAttr describeTerms(const loom::cost::CostTerms &t, Builder &b) {
+  SmallVector<NamedAttribute> out;
+  out.push_back(b.getNamedAttr(
+      "model", b.getStringAttr(t.fitted ? t.family : "roofline")));
+  out.push_back(b.getNamedAttr("dominant", b.getStringAttr(t.dominant())));
+  std::pair<const char *, double> parts[] = {{"dispatch", t.dispatchUs},
+                                             {"overhead", t.overheadUs},
+                                             {"compute", t.computeUs},
+                                             {"memory", t.memoryUs},
+                                             {"cache", t.cacheUs}};
+  for (auto [key, us] : parts)
+    if (us > 0)
+      out.push_back(b.getNamedAttr(key, b.getF64FloatAttr(us)));
+  return b.getDictionaryAttr(out);
+}
+
 struct PlanEstimateCostsPass
     : public loom::plan::impl::PlanEstimateCostsBase<PlanEstimateCostsPass> {
   using PlanEstimateCostsBase::PlanEstimateCostsBase;
@@ -128,6 +146,14 @@ struct PlanEstimateCostsPass
         loadPlanTarget(module, getArgument());
     if (failed(desc))
       return signalPassFailure();
+    if (costModel != "auto" && costModel != "roofline") {
+      module.emitError("plan-estimate-costs: cost-model is '")
+          << costModel << "'; expected auto or roofline";
+      return signalPassFailure();
+    }
+    if (costModel == "roofline")
+      for (loom::target::DeviceDesc &d : desc->devices)
+        d.fitted.reset();
     // The devices of the plan, each with its figures.
     SmallVector<std::pair<StringAttr, const loom::target::DeviceDesc *>> devices;
     for (auto dev : module.getOps<DeviceOp>()) {
@@ -182,24 +208,36 @@ struct PlanEstimateCostsPass
       loom::cost::KernelDesc k;
       if (!describeKernel(op, k))
         return;
-      SmallVector<NamedAttribute> costs, reduced;
+      SmallVector<NamedAttribute> costs, reduced, terms;
       bool measured = false;
       for (auto [name, d] : devices) {
         std::optional<double> us = loom::cost::estimateMicros(k, *d, tablePtr);
-        if (us && tablePtr && tablePtr->lookup(k, d->name))
-          measured = true;
+        bool fromTable = us && tablePtr && tablePtr->lookup(k, d->name);
+        measured |= fromTable;
+        std::optional<loom::cost::CostTerms> parts;
+        if (us && !fromTable)
+          parts = loom::cost::estimateTerms(k, *d);
         // A device without f32 may run an f32 task in its 16-bit float.
         if (!us && reducedAllowed && isa<TaskOp>(op))
           if (std::optional<loom::target::DType> t =
                   loom::cost::reducedFloatType(k, *d)) {
-            us = loom::cost::estimateRoofline(k, *d, t)->totalUs();
+            loom::cost::Roofline r = *loom::cost::estimateRoofline(k, *d, t);
+            us = r.totalUs();
+            parts = loom::cost::CostTerms{};
+            parts->dispatchUs = r.dispatchUs;
+            parts->computeUs = r.computeUs;
+            parts->memoryUs = r.memoryUs;
             reduced.push_back(b.getNamedAttr(
                 name, b.getStringAttr(loom::target::dtypeName(*t))));
           }
         costs.push_back(b.getNamedAttr(
             name, us ? Attribute(b.getF64FloatAttr(*us)) : b.getUnitAttr()));
+        if (parts && isa<TaskOp>(op))
+          terms.push_back(b.getNamedAttr(name, describeTerms(*parts, b)));
       }
       op->setAttr("cost_us", b.getDictionaryAttr(costs));
+      if (!terms.empty())
+        op->setAttr("cost_terms", b.getDictionaryAttr(terms));
       if (!reduced.empty())
         op->setAttr("reduced_precision", b.getDictionaryAttr(reduced));
       if (measured) {

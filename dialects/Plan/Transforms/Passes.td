@@ -78,7 +78,12 @@ def PlanEstimateCosts : Pass<"plan-estimate-costs", "mlir::ModuleOp"> {
     device cannot run the kernel. With `cost-table=FILE` (a measured cost
     table, docs/targets.md, e.g. written by `loom-profile`), a task whose
     kernel signature has an entry for a device gets that measured time there
-    instead; the statistic `num-measured` counts the tasks and transfers that
+    instead. A device whose target entry has a fitted cost model
+    (`fitted`, docs/targets.md) is priced by it for the kernel families it
+    lists (`cost-model=roofline` ignores the fit). Each task also gets `cost_terms`: per device with an estimate
+    (not a measurement), `{model, dominant, dispatch, overhead, compute,
+    memory, cache}`: the model (`roofline` or the fitted family), the
+    largest term, and the non-zero terms in µs. The statistic `num-measured` counts the tasks and transfers that
     found at least one entry, and so does the module attribute
     `plan.cost_table` (`{file, target, measured_tasks}`), which loomc's
     summary prints. A table whose `target` is not the plan's target is an
@@ -97,6 +102,9 @@ def PlanEstimateCosts : Pass<"plan-estimate-costs", "mlir::ModuleOp"> {
     Option<"allowForeignCostTable", "allow-foreign-cost-table", "bool",
            "false",
            "use a cost table measured on another target (a warning)">,
+    Option<"costModel", "cost-model", "std::string", "\"auto\"",
+           "auto: a device's fitted cost model where the target has one, "
+           "else the roofline; roofline: the roofline everywhere">,
     Option<"devicePrecision", "device-precision", "std::string", "\"exact\"",
            "auto: an f32 task may run on a device without f32 in its bf16 "
            "or f16 (recorded in `reduced_precision`); exact: f32 only">,

@@ -95,8 +95,46 @@ std::optional<Roofline>
 estimateRoofline(const KernelDesc &kernel, const target::DeviceDesc &device,
                  std::optional<target::DType> reduced = std::nullopt);
 
+/// The families a kernel's fitted cost is looked up under, most specific
+/// first: its variant, if it has one (`conv_depthwise`: a conv-class kernel
+/// whose groups equal its input channels, > 1; `conv_1x1`: one whose
+/// weights have a 1x1 window; `matmul_row`: a matmul-class kernel with one
+/// output row), then its kernel name, then its op class.
+std::vector<std::string> fittedFamilyChain(const KernelDesc &kernel);
+
+/// The terms of one estimate of a kernel call on a device (µs) and which
+/// model they come from: the device's fitted family (`fitted`, `family`:
+/// the sum of the terms), or the roofline (dispatch + max(compute,
+/// memory)).
+struct CostTerms {
+  double dispatchUs = 0; ///< the device's dispatch_us
+  double overheadUs = 0; ///< the family's fixed_us (fitted only)
+  double computeUs = 0, memoryUs = 0;
+  double cacheUs = 0; ///< bytes beyond the cache (fitted only)
+  std::string family; ///< the fitted family (empty for the roofline)
+  bool fitted = false; ///< the terms add up; else the roofline's max
+  double totalUs() const {
+    return fitted ? dispatchUs + overheadUs + computeUs + memoryUs + cacheUs
+                  : dispatchUs + std::max(computeUs, memoryUs);
+  }
+  /// The largest term: "dispatch", "overhead", "compute", "memory" or
+  /// "cache" (the first of them on a tie).
+  const char *dominant() const;
+};
+
+/// The terms of `kernel` on `device` (no cost table): the device's fitted
+/// model when it lists one of fittedFamilyChain(kernel), else the roofline.
+/// nullopt when the device cannot run it.
+std::optional<CostTerms> estimateTerms(const KernelDesc &kernel,
+                                       const target::DeviceDesc &device);
+
+/// The fitted terms of a call with `work` under `family` (no support
+/// check): dispatch + fixed + compute + memory + cache.
+CostTerms fittedTerms(const Work &work, const target::FittedFamily &family,
+                      double cacheKB, double dispatchUs);
+
 /// Estimated µs of `kernel` on `device`; nullopt when the device cannot run
-/// it. A `table` entry for the kernel's signature on this device replaces
+/// it: estimateTerms' total. A `table` entry for the kernel's signature on this device replaces
 /// the estimate (for a kernel the device can run).
 std::optional<double> estimateMicros(const KernelDesc &kernel,
                                      const target::DeviceDesc &device,
@@ -131,6 +169,10 @@ public:
   std::optional<double> lookup(llvm::StringRef signature,
                                llvm::StringRef device) const;
   size_t size() const { return entries.size(); }
+  /// Every entry as a kernel call (operands from the signature; `constant`
+  /// is not recorded) and its µs per device, in signature order.
+  std::vector<std::pair<KernelDesc, std::map<std::string, double>>>
+  kernels() const;
 
   /// Errors read `FILE: entries[3].us.cpu: expected a non-negative number`.
   static llvm::Expected<CostTable> parse(llvm::StringRef json,

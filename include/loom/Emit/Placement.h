@@ -28,9 +28,16 @@ struct PlacementExplanation {
   /// The device the task runs on.
   std::string chosen;
   /// Why: "fastest on gpu", "only cpu can run it", "faster on npu, but on
-  /// gpu the whole schedule ends sooner (...)", then the partitioner's
-  /// fallback note and the co-executed part, if any, after "; ".
+  /// gpu the whole schedule ends sooner (...)", then the term that
+  /// dominated the estimate on the chosen device ("compute 71% of its time
+  /// on cpu (fitted conv_1x1)"), the partitioner's fallback note and the
+  /// co-executed part, if any, each after "; ".
   std::string reason;
+  /// The largest term of the chosen device's estimate (dispatch, overhead,
+  /// compute, memory, cache) and its model (roofline or the fitted
+  /// family); empty when the task has no `cost_terms` there (a measured
+  /// cost, or no estimate).
+  std::string dominant, model;
 };
 
 PlacementExplanation explainPlacement(mlir::ModuleOp module,

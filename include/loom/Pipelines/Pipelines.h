@@ -47,6 +47,9 @@ struct PlanPipelineOptions {
   std::string costTable;
   /// A cost table measured on another target is a warning, not an error.
   bool allowForeignCostTable = false;
+  /// "auto": devices with a fitted cost model are priced by it; "roofline":
+  /// the roofline everywhere (plan-estimate-costs' cost-model).
+  std::string costModel = "auto";
   /// "auto": an f32 task may run on a device without f32 in the device's
   /// bf16/f16 (emulated on the host, docs/targets.md); "exact": never.
   std::string devicePrecision = "auto";

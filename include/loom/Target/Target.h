@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace loom::target {
@@ -80,6 +81,48 @@ struct OpRule {
   OpQualifier qualifier = OpQualifier::None;
 };
 
+/// The fitted cost of one kernel family on a device (docs/targets.md,
+/// "Fitted cost model"): a call costs the device's `dispatch_us` plus
+///   fixed_us + operations / (gops · 1e3) + bytes / (gbs · 1e3)
+///            + max(0, bytes - cache_kb · 1024) / (spill_gbs · 1e3)
+/// A rate of 0 leaves its term out (the fit found it does not pay). The
+/// model's own `dispatch_us`, when it has one, replaces the device's.
+struct FittedFamily {
+  double fixedUs = 0;  ///< per-call overhead beyond dispatch (small sizes)
+  double gops = 0;     ///< operations per µs / 1e3; 0: no compute term
+  double gbs = 0;      ///< bytes per µs / 1e3; 0: no memory term
+  double spillGbs = 0; ///< extra time per byte beyond the cache; 0: none
+  int samples = 0;     ///< microkernels the family was fitted on
+  /// Median |log(predicted / measured)| over the held-out microkernels.
+  double error = 0;
+};
+
+/// A device's fitted cost model: measured by `loom-profile --calibrate`,
+/// written into the target file as the device's `fitted` mapping.
+struct FittedModel {
+  std::string machine; ///< where it was measured (informational)
+  std::string date;    ///< when (informational, YYYY-MM-DD)
+  int threads = 1;     ///< the kernels' threads during the measurement
+  /// The per-call cost every family shares (the least fitted intercept),
+  /// replacing the device's `dispatch_us` in fitted estimates; nullopt:
+  /// the device's.
+  std::optional<double> dispatchUs;
+  double cacheKB = 0;  ///< bytes beyond which `spill_gbs` applies, KiB
+  /// Median |log(predicted / measured)| over all held-out microkernels.
+  double error = 0;
+  /// Parameters per family name: a kernel takes the first of its
+  /// variant (`conv_depthwise`, `conv_1x1`, `matmul_row`), its kernel name
+  /// and its op class that is listed (cost::fittedFamilyChain).
+  std::vector<std::pair<std::string, FittedFamily>> families;
+
+  const FittedFamily *find(llvm::StringRef family) const {
+    for (const auto &[name, f] : families)
+      if (name == family)
+        return &f;
+    return nullptr;
+  }
+};
+
 /// One device of a target and the figures its cost estimates come from.
 struct DeviceDesc {
   std::string name; ///< symbol in the plan: "cpu", "gpu", "npu"
@@ -102,6 +145,9 @@ struct DeviceDesc {
   /// Weight formats of quantized kernels the device runs (`weight_formats`:
   /// int8, int4, ternary, 2:4); the parser fills in the default.
   std::vector<std::string> weightFormats;
+  /// The fitted cost model (`fitted`), replacing the roofline for the
+  /// kernel families it lists.
+  std::optional<FittedModel> fitted;
 
   double peak(DType t) const { return peakGops[size_t(t)]; }
   bool runs(DType t) const { return peak(t) > 0; }

@@ -1,9 +1,11 @@
-// RUN: loom-opt %s -split-input-file -verify-diagnostics -plan-estimate-costs | FileCheck %s
+// RUN: loom-opt %s -split-input-file -verify-diagnostics -plan-estimate-costs=cost-model=roofline | FileCheck %s
 // A device precision that is neither auto nor exact:
 // RUN: not loom-opt %s -split-input-file -plan-estimate-costs=device-precision=half 2>&1 | FileCheck %s --check-prefix=PRECISION
 // PRECISION: error: plan-estimate-costs: device-precision is 'half'; expected auto or exact
 
-// Costs on the built-in `host` target (lib/Target/Target.cpp: 160 GFLOP/s
+// Roofline costs (cost-model=roofline leaves host.yaml's fitted model aside;
+// plan-estimate-costs-fitted.mlir tests that) on the built-in `host` target
+// (targets/host.yaml: 160 GFLOP/s
 // peak, dense efficiency 0.5, other 0.05, 20 GB/s, 1 us dispatch):
 //   relu 4xf32:      4 FLOP, 32 B   -> 1 + max(4/8e3, 32/2e4)   = 1.0016 us
 //   matmul 2x3 3x4: 48 FLOP, 104 B  -> 1 + max(48/8e4, 104/2e4) = 1.0052 us

@@ -1,0 +1,596 @@
+//===- CostCalibration.cpp - The calibration suite and its fit ------------===//
+//
+// Each microkernel is a small ONNX graph built here (onnx::ModelProto, weights
+// as initializers), imported and compiled in process exactly as loomc would
+// (graph pipeline at -O1, so Conv + Relu becomes the fused_conv a model
+// gets; plan pipeline for the target with every task on the device being
+// fitted), loaded with Session::loadEmbedded and run: two warm-up runs,
+// then runs until the time budget. Every kernel task of the plan is a
+// measurement: its median time from the moment it could start to its end
+// (loom-profile's definition, dispatch included).
+//
+//===----------------------------------------------------------------------===//
+#include "loom/Pipelines/CostCalibration.h"
+
+#include "Plan/PlanOps.h"
+#include "Plan/Transforms/Passes.h"
+#include "loom/Emit/PlanEmitter.h"
+#include "loom/Import/OnnxImporter.h"
+#include "loom/Pipelines/InitAll.h"
+#include "loom/Pipelines/Pipelines.h"
+#include "loom/Runtime/Session.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <optional>
+
+using namespace mlir;
+
+namespace {
+
+llvm::Error error(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// One generated graph.
+struct Micro {
+  std::string name;
+  onnx::ModelProto model;
+};
+
+/// Builds one ONNX graph: f32 inputs, deterministic pseudo-random weights.
+class GraphBuilder {
+public:
+  explicit GraphBuilder(std::string name) : m{std::move(name), {}} {
+    m.model.set_ir_version(8);
+    auto *opset = m.model.add_opset_import();
+    opset->set_domain("");
+    opset->set_version(17);
+    g = m.model.mutable_graph();
+    g->set_name("calibration");
+  }
+  std::string input(const std::vector<int64_t> &shape) {
+    std::string name = "x" + std::to_string(g->input_size());
+    auto *t = g->add_input();
+    t->set_name(name);
+    setType(t, shape);
+    return name;
+  }
+  std::string weight(const std::vector<int64_t> &shape) {
+    std::string name = "w" + std::to_string(g->initializer_size());
+    auto *t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    int64_t n = 1;
+    for (int64_t d : shape) {
+      t->add_dims(d);
+      n *= d;
+    }
+    std::vector<float> v(static_cast<size_t>(n));
+    for (float &x : v) { // xorshift: values in [-0.5, 0.5)
+      seed ^= seed << 13;
+      seed ^= seed >> 7;
+      seed ^= seed << 17;
+      x = float(seed % 1000) / 1000.0f - 0.5f;
+    }
+    t->set_raw_data(std::string(reinterpret_cast<const char *>(v.data()),
+                                v.size() * sizeof(float)));
+    return name;
+  }
+  /// A 1-D int64 initializer (shapes, axes, pads).
+  std::string ints(const std::vector<int64_t> &values) {
+    std::string name = "c" + std::to_string(g->initializer_size());
+    auto *t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::INT64);
+    t->add_dims(int64_t(values.size()));
+    for (int64_t v : values)
+      t->add_int64_data(v);
+    return name;
+  }
+  std::string floats(const std::vector<float> &values) {
+    std::string name = "c" + std::to_string(g->initializer_size());
+    auto *t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    t->add_dims(int64_t(values.size()));
+    for (float v : values)
+      t->add_float_data(v);
+    return name;
+  }
+  onnx::NodeProto *node(const std::string &op,
+                        const std::vector<std::string> &inputs,
+                        std::string *out) {
+    auto *n = g->add_node();
+    n->set_op_type(op);
+    n->set_name(op + std::to_string(g->node_size()));
+    for (const std::string &i : inputs)
+      n->add_input(i);
+    *out = "t" + std::to_string(g->node_size());
+    n->add_output(*out);
+    return n;
+  }
+  std::string op(const std::string &type, const std::vector<std::string> &in,
+                 std::map<std::string, std::vector<int64_t>> intAttrs = {},
+                 std::map<std::string, std::string> strAttrs = {}) {
+    std::string out;
+    onnx::NodeProto *n = node(type, in, &out);
+    for (auto &[key, values] : intAttrs) {
+      auto *a = n->add_attribute();
+      a->set_name(key);
+      if (values.size() == 1 && (key == "group" || key == "axis" ||
+                                 key == "keepdims" || key == "transB")) {
+        a->set_type(onnx::AttributeProto::INT);
+        a->set_i(values[0]);
+      } else {
+        a->set_type(onnx::AttributeProto::INTS);
+        for (int64_t v : values)
+          a->add_ints(v);
+      }
+    }
+    for (auto &[key, value] : strAttrs) {
+      auto *a = n->add_attribute();
+      a->set_name(key);
+      a->set_type(onnx::AttributeProto::STRING);
+      a->set_s(value);
+    }
+    return out;
+  }
+  Micro finish(const std::string &output) {
+    auto *o = g->add_output();
+    o->set_name(output);
+    o->mutable_type()->mutable_tensor_type()->set_elem_type(
+        onnx::TensorProto::FLOAT);
+    return std::move(m);
+  }
+
+private:
+  static void setType(onnx::ValueInfoProto *t,
+                      const std::vector<int64_t> &shape) {
+    auto *tt = t->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    auto *s = tt->mutable_shape();
+    for (int64_t d : shape)
+      s->add_dim()->set_dim_value(d);
+  }
+  Micro m;
+  onnx::GraphProto *g;
+  uint64_t seed = 0x9e3779b97f4a7c15ull;
+};
+
+std::string tag(const char *key, int64_t v) {
+  return std::string("_") + key + std::to_string(v);
+}
+
+/// Conv (+ Relu: the fused_conv of a model) over X [1, C, H, H].
+Micro conv(int64_t c, int64_t m, int64_t h, int64_t k, int64_t stride,
+           int64_t groups) {
+  GraphBuilder b("conv" + tag("k", k) + tag("s", stride) + tag("g", groups) +
+                 tag("c", c) + tag("m", m) + tag("h", h));
+  std::string x = b.input({1, c, h, h});
+  std::string w = b.weight({m, c / groups, k, k});
+  std::string bias = b.weight({m});
+  int64_t p = k / 2;
+  std::string y = b.op("Conv", {x, w, bias},
+                       {{"kernel_shape", {k, k}},
+                        {"strides", {stride, stride}},
+                        {"pads", {p, p, p, p}},
+                        {"group", {groups}}});
+  return b.finish(b.op("Relu", {y}));
+}
+
+/// MatMul X [M, K] · W [K, N] (+ bias: fused_matmul).
+Micro matmul(int64_t m, int64_t k, int64_t n, bool bias) {
+  GraphBuilder b(std::string(bias ? "matmul_bias" : "matmul") + tag("m", m) +
+                 tag("k", k) + tag("n", n));
+  std::string x = b.input({m, k});
+  std::string y = b.op("MatMul", {x, b.weight({k, n})});
+  if (bias)
+    y = b.op("Add", {y, b.weight({n})});
+  return b.finish(y);
+}
+
+/// Gemm X [M, K] · Wᵀ (W [N, K]) + b: a Linear layer as exporters write it.
+Micro gemm(int64_t m, int64_t k, int64_t n) {
+  GraphBuilder b("gemm" + tag("m", m) + tag("k", k) + tag("n", n));
+  std::string x = b.input({m, k});
+  return b.finish(b.op("Gemm", {x, b.weight({n, k}), b.weight({n})},
+                       {{"transB", {1}}}));
+}
+
+/// Batched activation x activation MatMul [B, M, K] x [B, K, N].
+Micro bmm(int64_t batch, int64_t m, int64_t k, int64_t n) {
+  GraphBuilder b("bmm" + tag("b", batch) + tag("m", m) + tag("k", k) +
+                 tag("n", n));
+  std::string x = b.input({batch, m, k}), y = b.input({batch, k, n});
+  return b.finish(b.op("MatMul", {x, y}));
+}
+
+/// A unary or binary elementwise op (or a chain: fused_elementwise) on
+/// `n` elements.
+Micro elementwise(const std::string &kind, int64_t n) {
+  GraphBuilder b(kind + tag("n", n));
+  std::vector<int64_t> shape = {n / 64, 64};
+  std::string x = b.input(shape);
+  std::string y;
+  if (kind == "relu")
+    y = b.op("Relu", {x});
+  else if (kind == "sigmoid")
+    y = b.op("Sigmoid", {x});
+  else if (kind == "add")
+    y = b.op("Add", {x, b.input(shape)});
+  else if (kind == "mul_const")
+    y = b.op("Mul", {x, b.weight({64})});
+  else // chain: Add, Mul, Sigmoid (one fused_elementwise)
+    y = b.op("Sigmoid",
+             {b.op("Mul", {b.op("Add", {x, b.input(shape)}), b.weight({64})})});
+  return b.finish(y);
+}
+
+/// Softmax, LayerNormalization or ReduceMean over the last axis of
+/// [rows, d].
+Micro rowwise(const std::string &kind, int64_t rows, int64_t d) {
+  GraphBuilder b(kind + tag("r", rows) + tag("d", d));
+  std::string x = b.input({rows, d});
+  std::string y;
+  if (kind == "softmax")
+    y = b.op("Softmax", {x}, {{"axis", {-1}}});
+  else if (kind == "layer_norm")
+    y = b.op("LayerNormalization", {x, b.weight({d}), b.weight({d})},
+             {{"axis", {-1}}});
+  else
+    y = b.op("ReduceMean", {x}, {{"axes", {-1}}, {"keepdims", {1}}});
+  return b.finish(y);
+}
+
+/// Pooling, resize, transposes and normalizations over [1, C, H, H].
+Micro spatial(const std::string &kind, int64_t c, int64_t h) {
+  GraphBuilder b(kind + tag("c", c) + tag("h", h));
+  std::string x = b.input({1, c, h, h});
+  std::string y;
+  if (kind == "max_pool")
+    y = b.op("MaxPool", {x},
+             {{"kernel_shape", {3, 3}}, {"strides", {2, 2}},
+              {"pads", {1, 1, 1, 1}}});
+  else if (kind == "average_pool")
+    y = b.op("AveragePool", {x},
+             {{"kernel_shape", {2, 2}}, {"strides", {2, 2}}});
+  else if (kind == "global_average_pool")
+    y = b.op("GlobalAveragePool", {x});
+  else if (kind == "resize")
+    y = b.op("Resize", {x, "", b.floats({1, 1, 2, 2})}, {},
+             {{"mode", "nearest"}});
+  else if (kind == "transpose")
+    y = b.op("Transpose", {x}, {{"perm", {0, 2, 3, 1}}});
+  else if (kind == "concat")
+    y = b.op("Concat", {x, b.input({1, c, h, h})}, {{"axis", {1}}});
+  else // batch_normalization on its own (not after a conv)
+    y = b.op("BatchNormalization",
+             {x, b.weight({c}), b.weight({c}), b.weight({c}),
+              b.floats(std::vector<float>(size_t(c), 1.0f))});
+  return b.finish(y);
+}
+
+/// The grid: the default one about a minute at most, `full` several times that.
+std::vector<Micro> suite(bool full) {
+  std::vector<Micro> s;
+  // Convolutions: dense 3x3 and 1x1 (strides 1 and 2), depthwise 3x3, and
+  // a 5x5 / 7x7 stem; channels x spatial sizes kept under ~1e9 ops.
+  std::vector<std::pair<int64_t, int64_t>> dense = {
+      {8, 56}, {16, 56}, {32, 28}, {64, 28}, {64, 14}, {128, 14}, {256, 7},
+      {16, 112}, {128, 7}, {32, 56}};
+  if (full)
+    dense.insert(dense.end(), {{24, 40}, {48, 20}, {96, 14}, {192, 7},
+                               {512, 7}, {256, 14}, {8, 112}, {64, 56}});
+  for (auto [c, h] : dense) {
+    s.push_back(conv(c, c, h, 3, 1, 1));
+    s.push_back(conv(c, 2 * c, h, 1, 1, 1));
+    s.push_back(conv(c, 2 * c, h, 3, 2, 1));
+    s.push_back(conv(2 * c, c, h, 1, 1, 1));
+  }
+  for (auto [c, h] : std::vector<std::pair<int64_t, int64_t>>{
+           {3, 224}, {3, 112}, {3, 64}})
+    s.push_back(conv(c, 16, h, full ? 7 : 5, 2, 1));
+  std::vector<std::pair<int64_t, int64_t>> dw = {
+      {16, 112}, {32, 56}, {64, 56}, {96, 28}, {144, 28}, {192, 14},
+      {384, 14}, {576, 7}, {960, 7}, {32, 28}};
+  if (full)
+    dw.insert(dw.end(), {{24, 56}, {240, 14}, {480, 14}, {1024, 7}});
+  for (auto [c, h] : dw) {
+    s.push_back(conv(c, c, h, 3, 1, c));
+    s.push_back(conv(c, c, h, 3, 2, c));
+  }
+  // MatMuls: one row (decode steps), a few rows, square-ish; batched.
+  std::vector<int64_t> ks = {64, 256, 1024};
+  if (full)
+    ks.push_back(2048);
+  for (int64_t m : {1, 8, 64, 256})
+    for (int64_t k : ks)
+      for (int64_t n : ks) {
+        if (m * k * n > 256ll * 1024 * 1024 / (full ? 1 : 2))
+          continue;
+        s.push_back(matmul(m, k, n, /*bias=*/(k + n + m) % 3 == 0));
+      }
+  for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{
+           {1, 512, 1000}, {1, 1024, 1000}, {1, 1280, 1000}, {1, 2048, 1000},
+           {1, 4096, 1024}, {4, 512, 512}, {16, 256, 1024}, {64, 1024, 256}})
+    s.push_back(gemm(m, k, n));
+  for (auto [bt, m, k, n] : std::vector<std::array<int64_t, 4>>{
+           {4, 64, 64, 64}, {12, 128, 64, 128}, {12, 128, 128, 64},
+           {8, 1, 64, 256}, {8, 1, 256, 64}, {4, 256, 32, 256}})
+    s.push_back(bmm(bt, m, k, n));
+  // Elementwise by size: 4 Ki .. 4 Mi elements.
+  for (const char *kind : {"relu", "add", "sigmoid", "mul_const", "chain"})
+    for (int64_t n = 4096; n <= 4 * 1024 * 1024; n *= full ? 2 : 4)
+      s.push_back(elementwise(kind, n));
+  // Row-wise normalizations and reductions.
+  std::vector<std::pair<int64_t, int64_t>> rows = {
+      {1, 512}, {16, 256}, {64, 768}, {128, 128}, {256, 1024}, {1024, 64},
+      {2048, 512}, {49, 384}};
+  for (const char *kind : {"softmax", "layer_norm", "reduce_mean"})
+    for (auto [r, d] : rows)
+      s.push_back(rowwise(kind, r, d));
+  // Spatial kernels.
+  std::vector<std::pair<int64_t, int64_t>> maps = {
+      {16, 112}, {32, 56}, {64, 56}, {128, 28}, {256, 14}, {512, 7},
+      {64, 28}, {8, 64}};
+  if (full)
+    maps.insert(maps.end(), {{24, 80}, {96, 20}, {1024, 7}, {3, 224}});
+  for (const char *kind :
+       {"max_pool", "average_pool", "global_average_pool", "resize",
+        "transpose", "concat", "batch_norm"})
+    for (auto [c, h] : maps)
+      s.push_back(spatial(kind, c, h));
+  return s;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty())
+    return 0;
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/// Each task's time in one run from the moment it could start to its end
+/// (as loom-profile measures: tools/loom-profile).
+std::vector<std::optional<double>>
+taskTimes(const loom::rt::Plan &plan,
+          const std::vector<loom::rt::TaskTiming> &ts) {
+  std::vector<std::optional<loom::rt::TaskTiming>> byTask(plan.tasks.size());
+  for (const auto &t : ts)
+    if (t.task < byTask.size())
+      byTask[t.task] = t;
+  std::map<std::pair<size_t, size_t>, double> queueEnd;
+  std::vector<std::optional<double>> out(plan.tasks.size());
+  for (size_t id = 0; id < plan.tasks.size(); ++id) {
+    if (!byTask[id])
+      continue;
+    const auto &t = *byTask[id];
+    double ready = 0;
+    auto q = queueEnd.find({t.device, t.queue});
+    if (q != queueEnd.end())
+      ready = q->second;
+    for (size_t dep : plan.tasks[id].deps)
+      if (byTask[dep])
+        ready = std::max(ready, byTask[dep]->endUs);
+    out[id] = t.endUs - std::min(t.startUs, std::max(ready, 0.0));
+    queueEnd[{t.device, t.queue}] = t.endUs;
+  }
+  return out;
+}
+
+} // namespace
+
+std::vector<std::string> loom::calibrationSuite(bool full) {
+  std::vector<std::string> names;
+  for (const Micro &m : suite(full))
+    names.push_back(m.name);
+  return names;
+}
+
+loom::target::FittedModel
+loom::fitMeasurements(const std::vector<CalibrationMeasurement> &measurements,
+                      const target::DeviceDesc &device,
+                      const CostCalibrationOptions &options,
+                      cost::FitReport *report) {
+  std::vector<cost::Sample> samples;
+  std::vector<double> roofline;
+  for (const CalibrationMeasurement &m : measurements) {
+    samples.push_back(cost::makeSample(m.kernel, m.us));
+    roofline.push_back(m.rooflineUs);
+  }
+  target::FittedModel model =
+      cost::fitModel(samples, device, {}, report, roofline);
+  model.machine = options.machine;
+  model.date = options.date;
+  model.threads = options.threads;
+  return model;
+}
+
+llvm::Expected<loom::CostCalibrationResult>
+loom::calibrateCosts(const CostCalibrationOptions &options) {
+  llvm::Expected<target::TargetDesc> target = target::loadTarget(options.target);
+  if (!target)
+    return target.takeError();
+  const target::DeviceDesc *device =
+      options.device.empty() ? target->firstCpu()
+                             : target->findDevice(options.device);
+  if (!device)
+    return error("target '" + target->name + "' has no device '" +
+                 options.device + "'");
+  // The roofline the fit is compared with: the device without its fit.
+  target::DeviceDesc roofDevice = *device;
+  roofDevice.fitted.reset();
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
+  std::string lastDiagnostic;
+  context.getDiagEngine().registerHandler([&](Diagnostic &diag) {
+    lastDiagnostic = diag.str();
+    return success();
+  });
+
+  CostCalibrationResult result;
+  std::vector<Micro> micros = suite(options.full);
+  if (!options.filter.empty())
+    llvm::erase_if(micros, [&](const Micro &m) {
+      return m.name.find(options.filter) == std::string::npos;
+    });
+  size_t done = 0;
+  auto started = std::chrono::steady_clock::now();
+  // Evicts the caches: read and write flushMB of other memory.
+  std::vector<uint64_t> flushBuffer(size_t(options.flushMB * 1024 * 1024 / 8));
+  uint64_t flushSum = 0;
+  auto flush = [&] {
+    for (uint64_t &x : flushBuffer)
+      flushSum += ++x;
+  };
+  for (const Micro &micro : micros) {
+    ++done;
+    auto fail = [&](const llvm::Twine &why) {
+      return error("microkernel " + micro.name + ": " + why +
+                   (lastDiagnostic.empty() ? "" : ": " + lastDiagnostic));
+    };
+    std::string bytes;
+    micro.model.SerializeToString(&bytes);
+    ImportOptions importOptions;
+    OwningOpRef<ModuleOp> module = importOnnxBuffer(
+        context, bytes, micro.name + ".onnx", /*isText=*/false, importOptions);
+    if (!module)
+      return fail("cannot import the generated graph");
+    PassManager pm(&context);
+    addGraphPipeline(pm, GraphPipelineOptions{});
+    PlanPipelineOptions planOptions;
+    planOptions.target = options.target;
+    planOptions.partitioner = "single:" + device->name;
+    planOptions.split = false;
+    planOptions.devicePrecision = "exact";
+    addPlanPipeline(pm, planOptions);
+    if (failed(pm.run(*module)))
+      return fail("cannot compile it for " + device->name);
+    // Kernel calls by task name, as plan-estimate-costs describes them.
+    std::map<std::string, cost::KernelDesc> kernels;
+    module->walk([&](plan::TaskOp task) {
+      cost::KernelDesc k;
+      if (!task.isControl() && plan::describeKernel(task, k))
+        kernels[task.getName().str()] = std::move(k);
+    });
+    std::string planJson, weights;
+    {
+      llvm::raw_string_ostream planOs(planJson), weightsOs(weights);
+      if (failed(emit::emitPlan(*module, planOs, weightsOs)))
+        return fail("cannot emit its plan");
+    }
+    try {
+      rt::SessionOptions so;
+      so.threads = options.threads;
+      so.deviceKernels = options.deviceKernels;
+      auto session = rt::Session::loadEmbedded(planJson, weights.data(),
+                                               weights.size(), micro.name, so);
+      uint64_t seed = 12345;
+      for (size_t i = 0; i < session->inputs().size(); ++i) {
+        const rt::TensorInfo &info = session->inputs()[i];
+        if (info.folded)
+          continue;
+        rt::Tensor t;
+        t.dtype = info.dtype;
+        t.shape = info.shape;
+        t.bytes.resize(size_t(t.numElements()) * rt::dtypeSize(info.dtype));
+        std::vector<float> v(size_t(t.numElements()));
+        for (float &x : v) {
+          seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+          x = float((seed >> 33) % 2001) / 1000.0f - 1.0f;
+        }
+        if (info.dtype == rt::DType::F32)
+          std::memcpy(t.bytes.data(), v.data(), t.bytes.size());
+        session->setInput(i, t);
+      }
+      const rt::Plan &plan = session->plan();
+      session->run(); // warm-up: first-call setup (oneDNN primitives, packing)
+      flush();
+      session->run();
+      std::vector<std::vector<double>> times(plan.tasks.size());
+      double spentMs = 0;
+      for (int r = 0; r < options.maxRuns; ++r) {
+        flush();
+        auto t0 = std::chrono::steady_clock::now();
+        session->run();
+        spentMs += std::chrono::duration<double, std::milli>(
+                       std::chrono::steady_clock::now() - t0)
+                       .count();
+        std::vector<std::optional<double>> ts =
+            taskTimes(plan, session->lastTimings());
+        for (size_t id = 0; id < ts.size(); ++id)
+          if (ts[id])
+            times[id].push_back(*ts[id]);
+        if (r + 1 >= options.minRuns && spentMs >= options.budgetMs)
+          break;
+      }
+      for (size_t id = 0; id < plan.tasks.size(); ++id) {
+        const rt::PlanTask &task = plan.tasks[id];
+        auto k = kernels.find(task.name);
+        if (task.kind != rt::TaskKind::Kernel || times[id].empty() ||
+            k == kernels.end())
+          continue;
+        CalibrationMeasurement m;
+        m.microkernel = micro.name;
+        m.kernel = k->second;
+        m.us = median(times[id]);
+        std::optional<cost::Roofline> roof =
+            cost::estimateRoofline(m.kernel, roofDevice);
+        m.rooflineUs = roof ? roof->totalUs() : 0;
+        if (options.progress)
+          llvm::errs() << llvm::format("loom-profile: [%zu/%zu] ", done,
+                                       micros.size())
+                       << micro.name << ": " << m.kernel.kernel << " "
+                       << llvm::format("%.1f", m.us) << " us (roofline "
+                       << llvm::format("%.1f", m.rooflineUs) << ")\n";
+        if (roof)
+          result.measurements.push_back(std::move(m));
+      }
+    } catch (const std::exception &e) {
+      return fail(e.what());
+    }
+  }
+  result.model =
+      fitMeasurements(result.measurements, *device, options, &result.report);
+  std::optional<llvm::StringRef> builtin =
+      target::builtinTargetText(options.target);
+  std::string text;
+  if (builtin) {
+    text = builtin->str();
+  } else {
+    auto buffer = llvm::MemoryBuffer::getFile(options.target);
+    if (!buffer)
+      return error("cannot read '" + options.target + "'");
+    text = (*buffer)->getBuffer().str();
+  }
+  llvm::Expected<std::string> yaml =
+      cost::withFittedModel(text, device->name, result.model);
+  if (!yaml)
+    return yaml.takeError();
+  result.targetYaml = std::move(*yaml);
+  if (options.progress && flushSum != 1) // (flushSum keeps the flush alive)
+    llvm::errs() << llvm::format(
+        "loom-profile: %zu measurements from %zu microkernels in %.0f s\n",
+        result.measurements.size(), micros.size(),
+        std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                      started)
+            .count());
+  return result;
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/python3
+"""Writes a cost table (docs/targets.md) of synthetic measurements on device
+`cpu` whose true costs are known, for fit.test:
+
+  relu on n f32 elements:  1 (dispatch) + 0.5 + 8n / 10e3        (10 GB/s)
+  matmul M x K x N (f32):  1 + 3 + 2MKN / 40e3 + 4(MK + KN + MN) / 12e3
+                           (40 GOP/s, 12 GB/s)
+
+    synthetic_costs.py OUT.json
+"""
+import json
+import sys
+
+entries = []
+for n in [256 * 4 ** i for i in range(8)]:
+    us = 1 + 0.5 + 8 * n / 10e3
+    entries.append({"kernel": "relu", "inputs": ["%dxf32" % n],
+                    "outputs": ["%dxf32" % n], "us": {"cpu": us}})
+for m in (2, 16, 128):
+    for k in (64, 256, 1024):
+        for n in (32, 512):
+            ops = 2 * m * k * n
+            b = 4 * (m * k + k * n + m * n)
+            us = 1 + 3 + ops / 40e3 + b / 12e3
+            entries.append({"kernel": "matmul",
+                            "inputs": ["%dx%dxf32" % (m, k), "%dx%dxf32" % (k, n)],
+                            "outputs": ["%dx%dxf32" % (m, n)], "us": {"cpu": us}})
+entries.sort(key=lambda e: "%s(%s)->(%s)" % (e["kernel"], ",".join(e["inputs"]),
+                                           ",".join(e["outputs"])))
+with open(sys.argv[1], "w") as f:
+    json.dump({"version": 1, "target": "host", "entries": entries}, f, indent=2)
