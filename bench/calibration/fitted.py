@@ -33,7 +33,8 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CORPUS = "/work/wt-corpus/bench/models/real/out"
+# The real-model corpus (bench/models/real/build.py writes it there).
+CORPUS = os.path.join(ROOT, "bench/models/real/out")
 MODELS = ["mobilenet_v2_op13", "mobilenet_v3_small_op13", "resnet18_op13",
           "squeezenet1_1_op13", "shufflenet_v2_x1_0_op13", "mnasnet1_0_op13",
           "efficientnet_b0_op13", "regnet_x_400mf_op13", "googlenet_op13",

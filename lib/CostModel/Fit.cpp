@@ -35,6 +35,9 @@ namespace {
 /// are proportional) the fit keeps the memory term.
 constexpr int kTerms = 4;
 
+/// Samples past the cache a family needs before its spill term is fitted.
+constexpr int kMinSpillSamples = 3;
+
 std::array<double, kTerms> features(const Sample &s, double cacheKB) {
   double spill = cacheKB > 0 ? std::max(0.0, s.bytes - cacheKB * 1024.0) : 0;
   return {1.0, s.bytes, s.flops, spill};
@@ -91,6 +94,14 @@ FittedFamily loom::cost::fitFamily(const std::vector<Sample> &samples,
   }
   for (double &n : norm)
     n = std::sqrt(n);
+  // The spill rate is only identifiable from several samples past the
+  // cache: fitted from one or two barely past it, its rate can come out
+  // tiny and price a large kernel seconds too slow.
+  int spilled = 0;
+  for (const Sample &s : samples)
+    spilled += features(s, cacheKB)[3] > 0;
+  if (spilled < kMinSpillSamples)
+    norm[3] = 0;
   double bestResidual = 0;
   std::array<double, kTerms> bestTheta{};
   // The empty subset: everything is dispatch.

@@ -116,6 +116,25 @@ TEST(Fit, ChoosesTheCacheSizeByHeldOutError) {
   EXPECT_GT(report.rooflineError, 0.1);
 }
 
+TEST(Fit, SpillTermNeedsSamplesPastTheCache) {
+  // Three sizes, the largest (64 KiB) just past a 48 KiB cache in two
+  // samples, which spill slightly more than 12 GB/s predicts: without
+  // enough samples past the cache the spill rate is not fitted (it would
+  // come out as a tiny rate that prices a 100 MiB kernel in seconds).
+  std::vector<Sample> s;
+  for (double bytes : {4096.0, 16384.0, 65536.0})
+    for (double intensity : {0.25, 64.0})
+      s.push_back({"matmul_row", bytes * intensity, bytes,
+                   truth(1, 0.5, 40, 12, 0, 0, bytes * intensity, bytes) *
+                       (bytes > 48 * 1024 ? 1.05 : 1.0)});
+  FittedFamily f = fitFamily(s, 1, 48);
+  EXPECT_EQ(f.spillGbs, 0);
+  // With a third sample past the cache the term is fitted again.
+  s.push_back({"matmul_row", 65536.0 * 2, 65536.0,
+               truth(1, 0.5, 40, 12, 0, 0, 65536.0 * 2, 65536.0) * 1.05});
+  EXPECT_GT(fitFamily(s, 1, 48).spillGbs, 0);
+}
+
 TEST(Fit, FamiliesAreFittedApart) {
   std::vector<Sample> s = grid("conv", 1, 2, 50, 20, 0, 0);
   std::vector<Sample> dw = grid("conv_depthwise", 1, 6, 5, 10, 0, 0);
