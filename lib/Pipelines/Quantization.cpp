@@ -553,6 +553,9 @@ LogicalResult loom::quantizeModule(ModuleOp module,
   // correction where it lowers the layer's error, and float within
   // --keep-float's budget.
   const bool correctBias = options.biasCorrection || options.mode == "auto";
+  if (correctBias && options.calibrationData.empty())
+    return module.emitError("bias correction needs calibration data: the "
+                            "layers' mean inputs are measured on it");
   // Bias correction and the float fallback tune on the calibration data,
   // else on the seeded random inputs.
   const bool tune = !layers.empty() &&
