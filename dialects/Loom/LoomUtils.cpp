@@ -217,6 +217,16 @@ bool loom::constantBytes(ElementsAttr attr, std::string &out) {
   return true;
 }
 
+ElementsAttr loom::f32Resource(RankedTensorType type, ArrayRef<float> values,
+                               StringRef name) {
+  auto &manager = DenseResourceElementsHandle::getManagerInterface(type.getContext());
+  ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
+                       values.size() * sizeof(float));
+  return DenseResourceElementsAttr::get(
+      type, manager.insert(name, HeapAsmResourceBlob::allocateAndCopyWithAlign(
+                                     bytes, alignof(uint64_t))));
+}
+
 ElementsAttr loom::storedIntegers(MLIRContext *ctx, ArrayRef<int64_t> shape,
                                   ArrayRef<int8_t> values) {
   auto type = RankedTensorType::get(shape, IntegerType::get(ctx, 8));

@@ -31,6 +31,12 @@ mlir::DenseElementsAttr toDense(mlir::Attribute attr);
 /// rounded up to bytes). False when the attribute's data is not available.
 bool constantBytes(mlir::ElementsAttr attr, std::string &out);
 
+/// f32 `values` of `type` as a resource blob named `name` (a copy, aligned
+/// for the runtime): how large float weights are held without a per-element
+/// attribute.
+mlir::ElementsAttr f32Resource(mlir::RankedTensorType type,
+                               llvm::ArrayRef<float> values, llvm::StringRef name);
+
 /// A constant of `i8` elements in `shape` holding `values` (the stored
 /// integers of a quantized constant): a `dense` attribute up to 64 values,
 /// a `dense_resource` blob beyond.

@@ -344,14 +344,8 @@ Value lowerMatMulNBits(OpBuilder &b, Location loc, const onnx::NodeProto &node,
             (float(code(n, k)) - float(zeroPoint(n, g))) *
             scales[size_t(n * p.kBlocks + g)];
       }
-    auto &manager = DenseResourceElementsHandle::getManagerInterface(ctx);
-    ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
-                         values.size() * sizeof(float));
-    ElementsAttr attr = DenseResourceElementsAttr::get(
-        wType, manager.insert("nbits_weight",
-                              HeapAsmResourceBlob::allocateAndCopyWithAlign(
-                                  bytes, alignof(uint64_t))));
-    w = ConstantOp::create(b, loc, wType, attr);
+    w = ConstantOp::create(b, loc, wType,
+                           loom::f32Resource(wType, values, "nbits_weight"));
   }
   Value y = MatMulOp::create(b, loc, resultType, in.a, w);
   if (in.bias)
@@ -460,14 +454,9 @@ Value lowerBlockedDequantize(OpBuilder &b, Location loc,
       index[size_t(d)] = 0;
     }
   }
-  auto &manager = DenseResourceElementsHandle::getManagerInterface(ctx);
-  ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
-                       values.size() * sizeof(float));
-  ElementsAttr attr = DenseResourceElementsAttr::get(
-      resultType, manager.insert("dequantized_weight",
-                                 HeapAsmResourceBlob::allocateAndCopyWithAlign(
-                                     bytes, alignof(uint64_t))));
-  return ConstantOp::create(b, loc, resultType, attr);
+  return ConstantOp::create(
+      b, loc, resultType,
+      loom::f32Resource(resultType, values, "dequantized_weight"));
 }
 
 } // namespace loom::import

@@ -364,33 +364,6 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/// Each task's time in one run from the moment it could start to its end
-/// (as loom-profile measures: tools/loom-profile).
-std::vector<std::optional<double>>
-taskTimes(const loom::rt::Plan &plan,
-          const std::vector<loom::rt::TaskTiming> &ts) {
-  std::vector<std::optional<loom::rt::TaskTiming>> byTask(plan.tasks.size());
-  for (const auto &t : ts)
-    if (t.task < byTask.size())
-      byTask[t.task] = t;
-  std::map<std::pair<size_t, size_t>, double> queueEnd;
-  std::vector<std::optional<double>> out(plan.tasks.size());
-  for (size_t id = 0; id < plan.tasks.size(); ++id) {
-    if (!byTask[id])
-      continue;
-    const auto &t = *byTask[id];
-    double ready = 0;
-    auto q = queueEnd.find({t.device, t.queue});
-    if (q != queueEnd.end())
-      ready = q->second;
-    for (size_t dep : plan.tasks[id].deps)
-      if (byTask[dep])
-        ready = std::max(ready, byTask[dep]->endUs);
-    out[id] = t.endUs - std::min(t.startUs, std::max(ready, 0.0));
-    queueEnd[{t.device, t.queue}] = t.endUs;
-  }
-  return out;
-}
 
 } // namespace
 
@@ -534,7 +507,7 @@ loom::calibrateCosts(const CostCalibrationOptions &options) {
                        std::chrono::steady_clock::now() - t0)
                        .count();
         std::vector<std::optional<double>> ts =
-            taskTimes(plan, session->lastTimings());
+            loom::rt::taskTimes(plan, session->lastTimings());
         for (size_t id = 0; id < ts.size(); ++id)
           if (ts[id])
             times[id].push_back(*ts[id]);

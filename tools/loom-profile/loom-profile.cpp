@@ -340,33 +340,6 @@ double median(std::vector<double> v) {
 // Measuring
 //===----------------------------------------------------------------------===//
 
-/// Each task's time in one run, dispatch included: from the moment it could
-/// start (the end of the previous task on its queue and of its deps, or the
-/// start of the run) to its end. Tasks that did not run are absent.
-std::vector<std::optional<double>> taskTimes(const Plan &plan,
-                                             const std::vector<TaskTiming> &ts) {
-  std::vector<std::optional<TaskTiming>> byTask(plan.tasks.size());
-  for (const TaskTiming &t : ts)
-    if (t.task < byTask.size())
-      byTask[t.task] = t;
-  std::map<std::pair<size_t, size_t>, double> queueEnd;
-  std::vector<std::optional<double>> out(plan.tasks.size());
-  for (size_t id = 0; id < plan.tasks.size(); ++id) {
-    if (!byTask[id])
-      continue;
-    const TaskTiming &t = *byTask[id];
-    double ready = 0;
-    auto q = queueEnd.find({t.device, t.queue});
-    if (q != queueEnd.end())
-      ready = q->second;
-    for (size_t dep : plan.tasks[id].deps)
-      if (byTask[dep])
-        ready = std::max(ready, byTask[dep]->endUs);
-    out[id] = t.endUs - std::min(t.startUs, std::max(ready, 0.0));
-    queueEnd[{t.device, t.queue}] = t.endUs;
-  }
-  return out;
-}
 
 //===----------------------------------------------------------------------===//
 // Calibration

@@ -322,13 +322,7 @@ Value createF32Constant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
   if (int64_t(values.size()) <= kInlineElements) {
     attr = DenseElementsAttr::get(type, values);
   } else {
-    auto &manager = DenseResourceElementsHandle::getManagerInterface(b.getContext());
-    ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
-                         values.size() * sizeof(float));
-    AsmResourceBlob blob =
-        HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignof(uint64_t));
-    attr = DenseResourceElementsAttr::get(type,
-                                          manager.insert(name, std::move(blob)));
+    attr = loom::f32Resource(type, values, name);
   }
   return ConstantOp::create(b, loc, attr);
 }

@@ -293,14 +293,8 @@ Value quantizedWeight(OpBuilder &b, Location loc, ArrayRef<float> w,
 /// weights are, so that large layers are not copied element by element.
 ElementsAttr floatWeightAttr(MLIRContext *ctx, ArrayRef<int64_t> shape,
                              ArrayRef<float> values) {
-  auto type = RankedTensorType::get(shape, Float32Type::get(ctx));
-  auto &manager = DenseResourceElementsHandle::getManagerInterface(ctx);
-  ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
-                       values.size() * sizeof(float));
-  AsmResourceBlob blob =
-      HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignof(uint64_t));
-  return DenseResourceElementsAttr::get(
-      type, manager.insert("float_weight", std::move(blob)));
+  return loom::f32Resource(RankedTensorType::get(shape, Float32Type::get(ctx)),
+                           values, "float_weight");
 }
 
 /// dequantize(quantize(x)) per tensor, u8, asymmetric over [lo, hi].

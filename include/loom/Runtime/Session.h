@@ -94,6 +94,14 @@ struct TaskTiming {
   double endUs = 0;
 };
 
+/// Each task's time in one run of `plan` (`timings`: Session::lastTimings),
+/// dispatch included: from the moment it could start (the end of the
+/// previous task on its queue and of its deps, or the start of the run) to
+/// its end. Tasks that did not run are absent. loom-profile and the cost
+/// calibration measure tasks this way.
+std::vector<std::optional<double>> taskTimes(const Plan &plan,
+                                             const std::vector<TaskTiming> &timings);
+
 class Session {
 public:
   /// Loads the plan folder `dir`. Throws PlanError for an invalid plan, a
