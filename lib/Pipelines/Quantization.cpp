@@ -3,6 +3,7 @@
 
 #include "Loom/LoomOps.h"
 #include "Loom/LoomUtils.h"
+#include "Loom/Transforms/EqualizeChannels.h"
 #include "Loom/Transforms/Passes.h"
 #include "loom/Emit/PlanEmitter.h"
 #include "loom/Pipelines/HostRun.h"
@@ -209,6 +210,17 @@ std::string layerFormat(Operation *op) {
   return f;
 }
 
+/// What equalizing a pair must gain, in its second convolution's SQNR on
+/// the tuning inputs, to be applied. Smaller gains are within what the
+/// choice of inputs moves: on Silero VAD v5 at w8, a pair measured +0.9 dB
+/// on seeded random inputs and -3.4 dB on speech, and equalizing it cost
+/// the state output 3 dB on 300 frames (docs/quantization.md).
+constexpr double kEqualizeGainDb = 1.0;
+
+/// Marks the second convolution of each equalizable pair (its index among
+/// loom::equalize::pairs) until the layers are collected.
+constexpr llvm::StringLiteral kPairAttr = "loom.equalize_pair";
+
 /// A quantized layer of the module between loom-quantize and loom-fold-qdq:
 /// an op reading a dequantized constant weight (operand 1) and carrying the
 /// float weight it was quantized from (loom.float_weight).
@@ -228,6 +240,11 @@ struct Layer {
   /// With --keep-float-by=output: the model outputs' SQNR with this layer
   /// alone quantized (tuning inputs).
   std::optional<double> aloneOutputSqnr;
+  /// The second convolution of an equalizable pair: whether the pair was
+  /// equalized and, where both were measured (--equalize=auto), this
+  /// layer's own SQNR on the tuning inputs with and without.
+  bool eqPair = false, equalized = false;
+  std::optional<double> eqSqnr, plainSqnr;
 };
 
 double sqnrOf(double signal, double noise) {
@@ -255,6 +272,7 @@ std::vector<Layer> collectLayers(ModuleOp module) {
     l.kind = isa<loom::FusedMatMulOp>(op) ? "matmul" : "conv";
     l.format = layerFormat(op);
     l.floatBytes = w.getNumElements() * int64_t(sizeof(float));
+    l.eqPair = op->hasAttr(kPairAttr);
     layers.push_back(std::move(l));
   });
   return layers;
@@ -516,6 +534,57 @@ aloneOutputSqnr(ModuleOp module, ArrayRef<Layer> layers,
   return result;
 }
 
+/// loom-calibrate (when the mode needs it) and loom-quantize, the float
+/// weights kept on the layers.
+LogicalResult calibrateAndQuantize(ModuleOp module,
+                                   const loom::QuantizeOptions &options) {
+  PassManager pm(module.getContext());
+  if (loom::modeNeedsCalibration(options.mode)) {
+    loom::LoomCalibrateOptions c;
+    c.data.assign(options.calibrationData.begin(),
+                  options.calibrationData.end());
+    c.method = options.calibrationMethod;
+    c.percentile = options.percentile;
+    pm.addPass(loom::createLoomCalibrate(c));
+  }
+  loom::LoomQuantizeOptions q;
+  q.mode = options.mode;
+  q.sparsity = options.sparsity;
+  q.groupSize = options.groupSize;
+  q.target = options.target;
+  q.keepFloatWeights = true;
+  pm.nest<func::FuncOp>().addPass(loom::createLoomQuantize(q));
+  return pm.run(module);
+}
+
+/// Per equalizable pair of `module` (float, pairs marked with kPairAttr),
+/// the SQNR of its second convolution's own output on `sets` after
+/// quantizing a copy with every pair equalized (`equalized`) or none; NaN
+/// where that convolution is not a quantized layer.
+llvm::Expected<std::vector<double>>
+pairSqnr(ModuleOp module, size_t pairs, const loom::QuantizeOptions &options,
+         bool equalized, const std::vector<loom::InputSet> &sets) {
+  OwningOpRef<ModuleOp> copy = cast<ModuleOp>(module->clone());
+  if (equalized)
+    for (Operation *op : loom::equalize::pairs(*copy))
+      loom::equalize::equalizePair(op);
+  if (failed(calibrateAndQuantize(*copy, options)))
+    return llvm::createStringError("quantizing the trial copy failed");
+  // Only the pairs' second convolutions are measured.
+  std::vector<Layer> layers = collectLayers(*copy);
+  llvm::erase_if(layers, [](const Layer &l) { return !l.eqPair; });
+  auto measured = observeLayers(*copy, layers, sets, /*means=*/false);
+  if (!measured)
+    return measured.takeError();
+  std::vector<double> result(pairs, std::nan(""));
+  for (size_t i = 0; i < layers.size(); ++i)
+    if (size_t index = size_t(
+            layers[i].op->getAttrOfType<IntegerAttr>(kPairAttr).getInt());
+        index < pairs)
+      result[index] = sqnrOf((*measured)[i].signal, (*measured)[i].noise);
+  return result;
+}
+
 } // namespace
 
 LogicalResult loom::quantizeModule(ModuleOp module,
@@ -523,31 +592,82 @@ LogicalResult loom::quantizeModule(ModuleOp module,
   MLIRContext *ctx = module.getContext();
   OwningOpRef<ModuleOp> floatModule = cast<ModuleOp>(module->clone());
 
+  // Bias correction, the float fallback and the choice of equalized pairs
+  // tune on the calibration data, else on the seeded random inputs.
+  std::vector<InputSet> tuning;
+  std::string tuningSource;
+  auto loadTuning = [&]() -> LogicalResult {
+    if (!tuningSource.empty())
+      return success();
+    if (options.calibrationData.empty()) {
+      tuning = randomInputs(module, 4);
+      tuningSource = "random";
+      return success();
+    }
+    auto sets = readInputSets(options.calibrationData, graphInputNames(module));
+    if (!sets)
+      return module.emitError("quantization tuning: ")
+             << llvm::toString(sets.takeError());
+    tuning = std::move(*sets);
+    tuningSource = "calibration-data";
+    return success();
+  };
+
+  // Cross-layer equalization: every pair, none, or (auto) the pairs whose
+  // second convolution quantizes with less error equalized than not,
+  // measured on the tuning inputs. Calibration sees the equalized
+  // activations.
+  SmallVector<Operation *> pairs = equalize::pairs(module);
+  for (size_t i = 0; i < pairs.size(); ++i)
+    pairs[i]->setAttr(kPairAttr, IntegerAttr::get(IntegerType::get(ctx, 64),
+                                                  int64_t(i)));
+  std::vector<double> eqSqnr, plainSqnr;
+  std::vector<bool> chosen(pairs.size(), options.equalize != "none");
+  if (options.equalize == "auto" && !pairs.empty()) {
+    if (failed(loadTuning()))
+      return failure();
+    std::vector<InputSet> sets(
+        tuning.begin(),
+        tuning.begin() + std::min(tuning.size(), size_t(kLayerSets)));
+    auto with = pairSqnr(module, pairs.size(), options, true, sets);
+    if (!with)
+      return module.emitError("equalization (equalized trial): ")
+             << llvm::toString(with.takeError());
+    auto without = pairSqnr(module, pairs.size(), options, false, sets);
+    if (!without)
+      return module.emitError("equalization (plain trial): ")
+             << llvm::toString(without.takeError());
+    eqSqnr = std::move(*with);
+    plainSqnr = std::move(*without);
+    for (size_t i = 0; i < pairs.size(); ++i)
+      chosen[i] = eqSqnr[i] >= plainSqnr[i] + kEqualizeGainDb;
+  }
+  int64_t equalizedPairs = 0;
+  for (size_t i = 0; i < pairs.size(); ++i)
+    if (chosen[i] && equalize::equalizePair(pairs[i]))
+      ++equalizedPairs;
+    else
+      chosen[i] = false;
+
   // loom-quantize leaves each layer's float weight on it: the per-layer
   // accuracy, bias correction and the float fallback below read it; then
   // loom-fold-qdq forms the quantized kernels.
-  PassManager pm(ctx);
-  // Equalize consecutive convolutions first: calibration sees the
-  // equalized activations.
-  pm.nest<func::FuncOp>().addPass(createLoomEqualizeChannels());
-  if (modeNeedsCalibration(options.mode)) {
-    LoomCalibrateOptions c;
-    c.data.assign(options.calibrationData.begin(), options.calibrationData.end());
-    c.method = options.calibrationMethod;
-    c.percentile = options.percentile;
-    pm.addPass(createLoomCalibrate(c));
-  }
-  LoomQuantizeOptions q;
-  q.mode = options.mode;
-  q.sparsity = options.sparsity;
-  q.groupSize = options.groupSize;
-  q.target = options.target;
-  q.keepFloatWeights = true;
-  pm.nest<func::FuncOp>().addPass(createLoomQuantize(q));
-  if (failed(pm.run(module)))
+  if (failed(calibrateAndQuantize(module, options)))
     return failure();
 
   std::vector<Layer> layers = collectLayers(module);
+  for (Layer &l : layers) {
+    auto index = l.op->getAttrOfType<IntegerAttr>(kPairAttr);
+    if (!index)
+      continue;
+    size_t i = size_t(index.getInt());
+    l.equalized = chosen[i];
+    if (i < eqSqnr.size()) {
+      l.eqSqnr = eqSqnr[i];
+      l.plainSqnr = plainSqnr[i];
+    }
+  }
+  module.walk([](Operation *op) { op->removeAttr(kPairAttr); });
   // `auto` picks the cures per layer: int8 where it pays (loom-quantize),
   // groups along K where they keep the weights closer (chooseW8Blocks), bias
   // correction where it lowers the layer's error, and float within
@@ -556,25 +676,10 @@ LogicalResult loom::quantizeModule(ModuleOp module,
   if (correctBias && options.calibrationData.empty())
     return module.emitError("bias correction needs calibration data: the "
                             "layers' mean inputs are measured on it");
-  // Bias correction and the float fallback tune on the calibration data,
-  // else on the seeded random inputs.
   const bool tune = !layers.empty() &&
                     (correctBias || options.keepFloatPercent > 0);
-  std::vector<InputSet> tuning;
-  std::string tuningSource;
-  if (tune) {
-    if (options.calibrationData.empty()) {
-      tuning = randomInputs(module, 4);
-      tuningSource = "random";
-    } else {
-      auto sets = readInputSets(options.calibrationData, graphInputNames(module));
-      if (!sets)
-        return module.emitError("quantization tuning: ")
-               << llvm::toString(sets.takeError());
-      tuning = std::move(*sets);
-      tuningSource = "calibration-data";
-    }
-  }
+  if (tune && failed(loadTuning()))
+    return failure();
   if (tune && correctBias) {
     auto stats = observeLayers(module, layers, tuning, /*means=*/true);
     if (!stats)
@@ -814,6 +919,15 @@ LogicalResult loom::quantizeModule(ModuleOp module,
       fields.push_back(b.getNamedAttr(
           "sqnr_db", b.getF64FloatAttr(sqnrOf(l.signal, l.noise))));
     }
+    if (l.eqPair)
+      fields.push_back(b.getNamedAttr("equalized", b.getBoolAttr(l.equalized)));
+    if (l.eqSqnr) {
+      // Measured on the tuning inputs, with and without equalization.
+      fields.push_back(b.getNamedAttr("equalized_sqnr_db",
+                                      b.getF64FloatAttr(*l.eqSqnr)));
+      fields.push_back(b.getNamedAttr("unequalized_sqnr_db",
+                                      b.getF64FloatAttr(*l.plainSqnr)));
+    }
     if (l.aloneOutputSqnr)
       fields.push_back(b.getNamedAttr("alone_output_sqnr_db",
                                       b.getF64FloatAttr(*l.aloneOutputSqnr)));
@@ -855,6 +969,10 @@ LogicalResult loom::quantizeModule(ModuleOp module,
            b.getNamedAttr("keep_float_percent",
                           b.getF64FloatAttr(options.keepFloatPercent)),
            b.getNamedAttr("keep_float_by", b.getStringAttr(options.keepFloatBy)),
+           b.getNamedAttr("equalize", b.getStringAttr(options.equalize)),
+           b.getNamedAttr("equalizable_pairs",
+                          b.getI64IntegerAttr(int64_t(pairs.size()))),
+           b.getNamedAttr("equalized_pairs", b.getI64IntegerAttr(equalizedPairs)),
            b.getNamedAttr("layers", b.getArrayAttr(layerAttrs))}));
   return success();
 }

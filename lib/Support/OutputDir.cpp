@@ -26,7 +26,7 @@ const OutputKind &loom::output::planOutput() {
                                "loomc plan",
                                {"plan.json", "weights.bin", "trace.json",
                                 "report.html", "model.mlir", "model.loom.mlir",
-                                "runtime"},
+                                "quantization.json", "runtime"},
                                "plan.json"};
   return kind;
 }

@@ -51,6 +51,13 @@ mlir::LogicalResult emitTrace(mlir::ModuleOp module, llvm::raw_ostream &os);
 /// and the reason for their placement (docs/tools.md).
 mlir::LogicalResult emitReport(mlir::ModuleOp module, llvm::raw_ostream &os);
 
+/// Writes quantization.json: the module's `loom.quantization` record (mode,
+/// inputs measured on, per output its SQNR against the float model, per
+/// layer its own SQNR and the cures applied; docs/quantization.md). Fails
+/// when the module was not quantized.
+mlir::LogicalResult emitQuantization(mlir::ModuleOp module,
+                                     llvm::raw_ostream &os);
+
 struct StubEmitOptions {
   /// The model's name (file names, class name): e.g. "tiny_cnn" gives
   /// tiny_cnn.h and class TinyCnn.

@@ -123,6 +123,10 @@ struct QuantizeOptions {
   /// layer's own output, one host run) or "output" (the SQNR of the model
   /// outputs with that layer alone quantized, one host run per layer).
   std::string keepFloatBy = "layer";
+  /// Cross-layer equalization of consecutive convolutions: "auto" (a pair
+  /// where its second convolution quantizes with less error equalized, on
+  /// the tuning inputs), "all" or "none".
+  std::string equalize = "auto";
 };
 
 /// The quantization modes, and whether a mode needs calibration data.
