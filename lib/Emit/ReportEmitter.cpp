@@ -609,7 +609,8 @@ LogicalResult loom::emit::emitReport(ModuleOp module, llvm::raw_ostream &os) {
            << escape(str("tuning_inputs")) << " inputs";
       os << ".</p>\n<table><tr><th>layer</th><th>kind</th><th>format</th>"
             "<th>SQNR (dB)</th><th>bias correction (dB before &rarr; "
-            "after)</th><th>f32 weight bytes</th></tr>\n";
+            "after)</th><th>equalized with the conv before (dB with / "
+            "without)</th><th>f32 weight bytes</th></tr>\n";
       for (Attribute a : layers) {
         auto d = dyn_cast<DictionaryAttr>(a);
         if (!d)
@@ -634,10 +635,17 @@ LogicalResult loom::emit::emitReport(ModuleOp module, llvm::raw_ostream &os) {
           bias = std::string(c.getValue() ? "applied" : "not applied") + " (" +
                  db("uncorrected_sqnr_db") + " &rarr; " +
                  db("corrected_sqnr_db") + ")";
+        std::string equalized = "-";
+        if (auto e = d.getAs<BoolAttr>("equalized")) {
+          equalized = e.getValue() ? "yes" : "no";
+          if (d.get("equalized_sqnr_db"))
+            equalized += " (" + db("equalized_sqnr_db") + " / " +
+                         db("unequalized_sqnr_db") + ")";
+        }
         auto bytes = d.getAs<IntegerAttr>("float_weight_bytes");
         os << "<tr><td>" << text("name") << "</td><td>" << text("kind")
            << "</td><td>" << text("format") << "</td><td>" << sqnr
-           << "</td><td>" << bias << "</td><td>"
+           << "</td><td>" << bias << "</td><td>" << equalized << "</td><td>"
            << (bytes ? std::to_string(bytes.getInt()) : std::string("-"))
            << "</td></tr>\n";
       }

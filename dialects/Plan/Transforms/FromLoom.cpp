@@ -214,19 +214,44 @@ FailureOr<KernelQuantParams> kernelQuantParams(Operation *op,
   SmallVector<APInt> zpValues;
   for (APInt v : zps.getValues<APInt>())
     zpValues.push_back(zpValue(v.getSExtValue()));
-  ArrayRef<int64_t> shape = scales.getType().getShape();
+  SmallVector<int64_t> shape(scales.getType().getShape());
   if (!asWeight) {
-    int blocked = 0;
+    // The ONNX form blocks one axis: the one with the largest blocks; the
+    // scales (and zero points) of any other blocked axis are repeated to
+    // one per element along it (a conv weight blocked along its input
+    // channels and, whole, along its kernel window).
+    p.blockSize = 1;
     for (auto [d, n] : llvm::enumerate(shape))
-      if (n != type.getDimSize(d)) {
-        ++blocked;
+      if (n != type.getDimSize(int64_t(d)) &&
+          type.getDimSize(int64_t(d)) / n > p.blockSize) {
         p.axis = int64_t(d);
-        p.blockSize = type.getDimSize(d) / n;
+        p.blockSize = type.getDimSize(int64_t(d)) / n;
       }
-    if (blocked > 1)
-      return op->emitError("a quantized type blocked along more than one "
-                           "axis needs a quantized kernel: ")
-             << q;
+    if (p.blockSize == 1)
+      p.blockSize = 0;
+    for (int64_t d = 0; d < rank; ++d) {
+      if (shape[d] == type.getDimSize(d) || (p.blockSize && d == p.axis))
+        continue;
+      // Repeat along d: each value block = dim / shape[d] times.
+      const int64_t block = type.getDimSize(d) / shape[d];
+      int64_t outer = 1, inner = 1;
+      for (int64_t k = 0; k < d; ++k)
+        outer *= shape[k];
+      for (int64_t k = d + 1; k < rank; ++k)
+        inner *= shape[k];
+      SmallVector<float> s2;
+      SmallVector<APInt> z2;
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t i = 0; i < shape[d]; ++i)
+          for (int64_t r = 0; r < block; ++r)
+            for (int64_t k = 0; k < inner; ++k) {
+              s2.push_back(scaleValues[size_t((o * shape[d] + i) * inner + k)]);
+              z2.push_back(zpValues[size_t((o * shape[d] + i) * inner + k)]);
+            }
+      scaleValues = std::move(s2);
+      zpValues = std::move(z2);
+      shape[d] = type.getDimSize(d);
+    }
   }
   p.scale = DenseElementsAttr::get(
       RankedTensorType::get(shape, Float32Type::get(ctx)), ArrayRef(scaleValues));

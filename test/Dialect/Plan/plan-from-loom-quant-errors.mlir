@@ -10,16 +10,6 @@ func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
-// dequantize_linear blocks along one axis only.
-func.func @main() -> tensor<4x4xf32> {
-  %w = loom.qconstant dense<1> : tensor<4x4xi8> -> tensor<4x4x!quant.uniform<i8:f32:{0:2,1:2}, {{0.1, 0.1}, {0.1, 0.1}}>>
-  // expected-error @+1 {{a quantized type blocked along more than one axis needs a quantized kernel}}
-  %d = loom.dequantize %w : tensor<4x4x!quant.uniform<i8:f32:{0:2,1:2}, {{0.1, 0.1}, {0.1, 0.1}}>> -> tensor<4x4xf32>
-  return %d : tensor<4x4xf32>
-}
-
-// -----
-
 // A stored value outside int4's range.
 func.func @main(%a: tensor<2x2xf32>) -> tensor<2x2xf32> {
   // expected-error @+1 {{int4 value 9 out of [-8, 7]}}

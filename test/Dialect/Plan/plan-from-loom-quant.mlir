@@ -41,3 +41,21 @@ func.func @main(%a: tensor<3x2xf32>) -> (tensor<3x5xf32>, tensor<2x5xf32>) {
   %d = loom.dequantize %w : tensor<2x5x!quant.uniform<i4:f32:{0:2}, {{0.1, 0.1, 0.1, 0.1, 0.1}}>> -> tensor<2x5xf32>
   return %y, %d : tensor<3x5xf32>, tensor<2x5xf32>
 }
+
+// -----
+
+// dequantize_linear blocks one axis (ONNX's form): a type blocked along
+// two keeps the larger blocks on their axis (here axis 1, blocks of 3; a
+// conv weight's input channels) and repeats the scales and zero points of
+// the other one (axis 2, its 2-tap window in one block) per element:
+// scales [[[1], [2]], [[3], [4]]] (shape [2, 2, 1]) become shape [2, 2, 2]
+// with each value twice.
+// CHECK-LABEL: plan.schedule @main
+// CHECK-DAG: plan.weight dense<{{\[\[\[}}1.000000e+00, 1.000000e+00], [2.000000e+00, 2.000000e+00]], {{\[\[}}3.000000e+00, 3.000000e+00], [4.000000e+00, 4.000000e+00]]]> : tensor<2x2x2xf32>
+// CHECK-DAG: plan.weight dense<{{\[\[\[}}0, 0], [1, 1]], {{\[\[}}2, 2], [3, 3]]]> : tensor<2x2x2xi8>
+// CHECK: plan.task "dequantize_linear"{{.*}}kernel_attrs = {axis = 1 : i64, block_size = 3 : i64}
+func.func @main() -> tensor<2x6x2xf32> {
+  %w = loom.qconstant dense<1> : tensor<2x6x2xi8> -> tensor<2x6x2x!quant.uniform<i8:f32:{1:3,2:2}, {{{1.0:0}, {2.0:1}}, {{3.0:2}, {4.0:3}}}>>
+  %d = loom.dequantize %w : tensor<2x6x2x!quant.uniform<i8:f32:{1:3,2:2}, {{{1.0:0}, {2.0:1}}, {{3.0:2}, {4.0:3}}}>> -> tensor<2x6x2xf32>
+  return %d : tensor<2x6x2xf32>
+}

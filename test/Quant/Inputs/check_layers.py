@@ -60,9 +60,11 @@ def conv1x1(img, wt):
     return np.einsum("nchw,oc->nohw", img, wt[:, :, 0, 0])
 
 
-rows = re.findall(r"<tr><td>([^<]*)</td><td>(matmul|conv)</td><td>([^<]*)</td>"
-                  r"<td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td></tr>",
-                  open(report).read())
+# name, kind, format, SQNR, bias correction, (equalization), f32 weight bytes
+rows = [r[:5] + r[6:] for r in re.findall(
+    r"<tr><td>([^<]*)</td><td>(matmul|conv)</td><td>([^<]*)</td>"
+    r"<td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td></tr>",
+    open(report).read())]
 want = []  # (name, sqnr, bias before, bias after)
 if kind == "mlp":
     relu = lambda v: np.maximum(v, 0)
