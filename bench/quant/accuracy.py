@@ -313,7 +313,7 @@ def layer_cell(summary, mode):
             vals.append(float(v))
     if not vals:
         return None
-    goal = LAYER_GOALS.get(mode)
+    goal = LAYER_GOALS.get(mode.split()[0])
     miss = sum(v < goal for v in vals) if goal else 0
     return "min %s, %d/%d below %s" % (fmt(min(vals)), miss, len(vals), fmt(goal) if goal else "-")
 

@@ -309,11 +309,28 @@ Value quantizedActivation(OpBuilder &b, Location loc, Value x, float lo,
   return DequantizeOp::create(b, loc, t, qx);
 }
 
-/// The blocks of a w4 / ternary [K, N] matmul weight: `group` rows per
-/// scale when it divides K, else per output channel.
+/// The group size along a reduction of `k` weights for --group-size
+/// `group`: `group` when it divides k; else the largest multiple of 8 that
+/// divides k and is at least half of `group` (576 input channels take
+/// groups of 96 for 128), so that a reduction the group does not divide
+/// still gets groups of about the asked size; 0 when k is no longer than
+/// the group or none fits (one scale per output channel).
+int64_t groupAlong(int64_t k, int64_t group) {
+  if (group <= 0 || group >= k)
+    return 0;
+  if (k % group == 0)
+    return group;
+  for (int64_t g = group - group % 8; g >= 8 && 2 * g >= group; g -= 8)
+    if (k % g == 0)
+      return g;
+  return 0;
+}
+
+/// The blocks of a w4 / ternary [K, N] matmul weight: groupAlong(K) rows
+/// per scale, else per output channel.
 SmallVector<int64_t> matmulBlocks(int64_t k, int64_t group, int bits) {
-  if (bits <= 4 && group > 0 && group < k && k % group == 0)
-    return {group, 1};
+  if (int64_t g = groupAlong(k, group); bits <= 4 && g)
+    return {g, 1};
   return {k, 1};
 }
 
@@ -479,9 +496,9 @@ struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
       // where they keep the weights much closer (chooseW8Blocks).
       SmallVector<int64_t> blocks(c->shape.begin(), c->shape.end());
       blocks[0] = 1;
-      if (groupSize < c->shape[1] && c->shape[1] % groupSize == 0) {
+      if (int64_t g = groupAlong(c->shape[1], groupSize)) {
         SmallVector<int64_t> grouped = blocks;
-        grouped[1] = groupSize;
+        grouped[1] = g;
         blocks = bits < 8
                      ? grouped
                      : chooseW8Blocks(c->w, c->shape, 1, blocks, grouped);
@@ -564,8 +581,8 @@ struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
     Value y;
     for (MatmulSite &s : sites) {
       SmallVector<int64_t> blocks = matmulBlocks(k, groupSize, bits);
-      if (bits == 8 && groupSize > 0 && groupSize < k && k % groupSize == 0)
-        blocks = chooseW8Blocks(s.w, {k, s.n}, 0, blocks, {groupSize, 1});
+      if (int64_t g = groupAlong(k, groupSize); bits == 8 && g)
+        blocks = chooseW8Blocks(s.w, {k, s.n}, 0, blocks, {g, 1});
       // The float weight (loom.float_weight) stays unpruned: the layer's
       // error counts the pruning, and a layer kept in float keeps it all.
       const bool prune = sparse24 && blocks[0] % 4 == 0;

@@ -13,8 +13,25 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 out = sys.argv[1]
+matmul = len(sys.argv) > 2 and sys.argv[2] == "matmul"
 os.makedirs(os.path.join(out, "test_data_set_0"), exist_ok=True)
 rng = np.random.default_rng(11)
+if matmul:
+    w = rng.standard_normal((576, 64)).astype(np.float32)
+    for blk in range(1, 6, 2):
+        w[blk * 96:(blk + 1) * 96] *= 100.0
+    node = helper.make_node("MatMul", ["x", "w"], ["y"], name="matmul")
+    g = helper.make_graph([node], "matmul_576",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 576])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 64])],
+                          [numpy_helper.from_array(w, "w")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    onnx.save(m, os.path.join(out, "model.onnx"))
+    x = rng.standard_normal((4, 576)).astype(np.float32)
+    with open(os.path.join(out, "test_data_set_0", "input_0.pb"), "wb") as f:
+        f.write(numpy_helper.from_array(x, "x").SerializeToString())
+    sys.exit(0)
 w = rng.standard_normal((8, 256, 3)).astype(np.float32)
 w[:, 128:] *= 100.0
 w *= (10.0 ** rng.uniform(-1, 1, 8)).astype(np.float32)[:, None, None]
