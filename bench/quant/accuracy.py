@@ -391,6 +391,12 @@ def trained(args, name, work):
                ("int8 entropy", ["--target=host", "--quantize=int8", "--calibration-data=" + calib_dir,
                                  "--calibration-method=entropy"])]
     configs += [("float on " + t, ["--target=" + t]) for t in TARGETS]
+    # --config LABEL=FLAGS: more plans to measure ({calib}: the calibration sets).
+    for c in args.config or []:
+        label, _, flags = c.partition("=")
+        configs.append((label, ["--target=host"] + flags.replace("{calib}", calib_dir).split()))
+    if args.only_configs:
+        configs = [c for c in configs if c[0] in args.config_labels()]
     for label, extra in configs:
         log("%s: %s" % (name, label))
         plan = os.path.join(work, label.replace(" ", "_"))
@@ -559,10 +565,17 @@ def main():
     ap.add_argument("--seeds", type=int, default=3, help="noise draws of the bound")
     ap.add_argument("--npm-cache", default=os.path.join(ROOT, "bench/models/real/out/.npm"))
     ap.add_argument("--work", help="keep the plans here (default: a temporary folder)")
+    ap.add_argument("--config", action="append", metavar="LABEL=FLAGS",
+                    help="another plan per trained model: loomc FLAGS (space-separated; {calib} is "
+                         "the calibration-set folder), measured as the built-in ones, e.g. "
+                         "'int8 kept=--quantize=int8 --calibration-data={calib} --keep-float=10'")
+    ap.add_argument("--only-configs", action="store_true",
+                    help="measure only the --config plans (and the float reference)")
     ap.add_argument("--loomc", default=os.environ.get("LOOMC", os.path.join(ROOT, "build/bin/loomc")))
     ap.add_argument("--loom-run", default=os.environ.get(
         "LOOM_RUN", os.path.join(ROOT, "build/bin/loom-run")))
     args = ap.parse_args()
+    args.config_labels = lambda: {c.partition("=")[0] for c in args.config or []}
     start = time.time()
     work = args.work or tempfile.mkdtemp(prefix="loom-accuracy-")
     try:

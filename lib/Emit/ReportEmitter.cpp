@@ -627,6 +627,8 @@ LogicalResult loom::emit::emitReport(ModuleOp module, llvm::raw_ostream &os) {
                                ? "kept f32 (quantized: " +
                                      db("quantized_sqnr_db") + ")"
                                : db("sqnr_db");
+        if (d.get("smoothed"))
+          sqnr += " (activation smoothed)";
         if (d.get("alone_output_sqnr_db"))
           sqnr += "; outputs with it alone quantized: " +
                   db("alone_output_sqnr_db");

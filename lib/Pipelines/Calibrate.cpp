@@ -17,6 +17,8 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringSwitch.h"
 
+#include <limits>
+
 namespace loom {
 #define GEN_PASS_DEF_LOOMCALIBRATE
 #include "Pipelines/Passes.h.inc"
@@ -88,11 +90,37 @@ struct CalibratePass : public loom::impl::LoomCalibrateBase<CalibratePass> {
       int64_t k = cast<RankedTensorType>(observe[i].getType()).getShape().back();
       std::vector<float> rows;
       int64_t numRows = 0;
+      // Per channel (the last axis of a MatMul-like op's activation, axis 1
+      // of a Conv's): min, max and mean square, for loom-quantize's
+      // smoothing.
+      auto shape = cast<RankedTensorType>(observe[i].getType()).getShape();
+      const int64_t axis = matmulLike ? int64_t(shape.size()) - 1 : 1;
+      const int64_t channels = axis >= 0 && axis < int64_t(shape.size())
+                                   ? shape[size_t(axis)]
+                                   : 0;
+      int64_t inner = 1;
+      for (size_t d = size_t(axis) + 1; d < shape.size(); ++d)
+        inner *= shape[d];
+      std::vector<double> lo(size_t(std::max<int64_t>(channels, 0)),
+                             std::numeric_limits<double>::infinity()),
+          hi(lo.size(), -std::numeric_limits<double>::infinity()),
+          sq(lo.size(), 0.0);
+      int64_t perChannel = 0;
       for (const loom::HostRunResult &r : *runs) {
         const loom::rt::Tensor &t = r.observed[i];
         const float *x = reinterpret_cast<const float *>(t.bytes.data());
         size_t n = size_t(t.numElements());
         observer.observe(x, n);
+        if (channels > 0) {
+          for (size_t e = 0; e < n; ++e) {
+            size_t c = (e / size_t(inner)) % size_t(channels);
+            double v = x[e];
+            lo[c] = std::min(lo[c], v);
+            hi[c] = std::max(hi[c], v);
+            sq[c] += v * v;
+          }
+          perChannel += int64_t(n) / channels;
+        }
         if (!matmulLike || samples <= 0 || k <= 0)
           continue;
         // Rows spread evenly over this set's rows.
@@ -106,6 +134,18 @@ struct CalibratePass : public loom::impl::LoomCalibrateBase<CalibratePass> {
       std::pair<float, float> range = observer.range(*m, percentile);
       op->setAttr("loom.calib_range",
                   b.getDenseF32ArrayAttr({range.first, range.second}));
+      if (channels > 0 && perChannel > 0) {
+        std::vector<float> stats;
+        for (int64_t c = 0; c < channels; ++c) {
+          stats.push_back(float(lo[size_t(c)]));
+          stats.push_back(float(hi[size_t(c)]));
+          stats.push_back(float(sq[size_t(c)] / double(perChannel)));
+        }
+        op->setAttr("loom.calib_channels",
+                    DenseElementsAttr::get(
+                        RankedTensorType::get({channels, 3}, b.getF32Type()),
+                        ArrayRef<float>(stats)));
+      }
       if (numRows > 0)
         op->setAttr("loom.calib_sample",
                     DenseElementsAttr::get(

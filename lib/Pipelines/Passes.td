@@ -19,7 +19,10 @@ def LoomCalibrate : Pass<"loom-calibrate", "mlir::ModuleOp"> {
     (by `method`: minmax, percentile (at `percentile`), or entropy (KL)) and,
     for the MatMul-like ops, `loom.calib_sample`: up to `samples` rows of the
     activation as [T, K] (rows spread evenly over all the rows seen), which
-    awq-w4 uses. Implemented in Calibrate.cpp; docs/quantization.md.
+    awq-w4 uses, and `loom.calib_channels`: [C, 3] per channel of the
+    activation (its last axis for the MatMul-like ops, axis 1 for a Conv)
+    its min, max and mean square, which int8's smoothing uses.
+    Implemented in Calibrate.cpp; docs/quantization.md.
   }];
   let options = [
     ListOption<"data", "data", "std::string",

@@ -244,6 +244,8 @@ struct Layer {
   /// equalized and, where both were measured (--equalize=auto), this
   /// layer's own SQNR on the tuning inputs with and without.
   bool eqPair = false, equalized = false;
+  /// int8: its activation's channels were smoothed into its weights.
+  bool smoothed = false;
   std::optional<double> eqSqnr, plainSqnr;
 };
 
@@ -273,6 +275,7 @@ std::vector<Layer> collectLayers(ModuleOp module) {
     l.format = layerFormat(op);
     l.floatBytes = w.getNumElements() * int64_t(sizeof(float));
     l.eqPair = op->hasAttr(kPairAttr);
+    l.smoothed = op->hasAttr("loom.smoothed");
     layers.push_back(std::move(l));
   });
   return layers;
@@ -553,6 +556,7 @@ LogicalResult calibrateAndQuantize(ModuleOp module,
   q.groupSize = options.groupSize;
   q.target = options.target;
   q.keepFloatWeights = true;
+  q.smooth = options.smooth;
   pm.nest<func::FuncOp>().addPass(loom::createLoomQuantize(q));
   return pm.run(module);
 }
@@ -629,11 +633,16 @@ LogicalResult loom::quantizeModule(ModuleOp module,
     std::vector<InputSet> sets(
         tuning.begin(),
         tuning.begin() + std::min(tuning.size(), size_t(kLayerSets)));
-    auto with = pairSqnr(module, pairs.size(), options, true, sets);
+    // The trials do not smooth: equalization costs nothing at run time and
+    // smoothing a multiply, so a pair either fixes is equalized, and
+    // smoothing then applies only where it still pays.
+    QuantizeOptions trial = options;
+    trial.smooth = "none";
+    auto with = pairSqnr(module, pairs.size(), trial, true, sets);
     if (!with)
       return module.emitError("equalization (equalized trial): ")
              << llvm::toString(with.takeError());
-    auto without = pairSqnr(module, pairs.size(), options, false, sets);
+    auto without = pairSqnr(module, pairs.size(), trial, false, sets);
     if (!without)
       return module.emitError("equalization (plain trial): ")
              << llvm::toString(without.takeError());
@@ -811,7 +820,10 @@ LogicalResult loom::quantizeModule(ModuleOp module,
       measuredLayers[i]->noise = (*measured)[i].noise;
     }
   }
-  module.walk([](Operation *op) { op->removeAttr("loom.float_weight"); });
+  module.walk([](Operation *op) {
+    op->removeAttr("loom.float_weight");
+    op->removeAttr("loom.smoothed");
+  });
   PassManager fold(ctx);
   auto &funcPm = fold.nest<func::FuncOp>();
   funcPm.addPass(createLoomFoldQdq());
@@ -921,6 +933,8 @@ LogicalResult loom::quantizeModule(ModuleOp module,
     }
     if (l.eqPair)
       fields.push_back(b.getNamedAttr("equalized", b.getBoolAttr(l.equalized)));
+    if (l.smoothed)
+      fields.push_back(b.getNamedAttr("smoothed", b.getBoolAttr(true)));
     if (l.eqSqnr) {
       // Measured on the tuning inputs, with and without equalization.
       fields.push_back(b.getNamedAttr("equalized_sqnr_db",
@@ -973,6 +987,12 @@ LogicalResult loom::quantizeModule(ModuleOp module,
            b.getNamedAttr("equalizable_pairs",
                           b.getI64IntegerAttr(int64_t(pairs.size()))),
            b.getNamedAttr("equalized_pairs", b.getI64IntegerAttr(equalizedPairs)),
+           b.getNamedAttr("smooth", b.getStringAttr(options.smooth)),
+           b.getNamedAttr("smoothed_layers",
+                          b.getI64IntegerAttr(int64_t(llvm::count_if(
+                              layers, [](const Layer &l) {
+                                return l.smoothed && !l.keptFloat;
+                              })))),
            b.getNamedAttr("layers", b.getArrayAttr(layerAttrs))}));
   return success();
 }

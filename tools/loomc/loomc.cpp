@@ -233,6 +233,13 @@ static cl::opt<std::string> equalize(
              "not, measured on the calibration data, else seeded random "
              "inputs), all or none"),
     cl::value_desc("WHICH"), cl::init("auto"), cl::cat(loomCategory));
+static cl::opt<std::string> smooth(
+    "smooth",
+    cl::desc("With --quantize=int8 or auto: auto (default: divide each "
+             "activation channel by a scale folded into the weights, "
+             "SmoothQuant, where that lowers the layer's estimated rounding "
+             "noise by 1 dB or more) or none"),
+    cl::value_desc("WHICH"), cl::init("auto"), cl::cat(loomCategory));
 static cl::list<std::string> evalData(
     "eval-data",
     cl::desc("Input sets the quantization accuracy is measured on (default: "
@@ -399,6 +406,10 @@ void printLayerSummary(llvm::raw_ostream &os, DictionaryAttr q) {
       os << " (--equalize=" << how << ")";
     os << "\n";
   }
+  if (auto n = q.getAs<IntegerAttr>("smoothed_layers"); n && n.getInt())
+    os << "    smoothed: " << n.getInt() << " of " << quantized
+       << " layers (activation channels divided into the weights where that "
+          "lowered the layer's estimated rounding noise by 1 dB or more)\n";
 }
 
 /// The closing summary: sizes, predicted latency against the lower bound
@@ -707,6 +718,14 @@ int main(int argc, char **argv) {
   if (equalize != "auto" && equalize != "all" && equalize != "none")
     return usage("--equalize: unknown choice '" + equalize +
                  "' (known: auto, all, none)");
+  if (smooth != "auto" && smooth != "none")
+    return usage("--smooth: unknown choice '" + smooth +
+                 "' (known: auto, none)");
+  if (smooth.getNumOccurrences() && quantizeMode != "int8" &&
+      quantizeMode != "auto")
+    return usage("--smooth=" + smooth +
+                 " needs --quantize=int8 or --quantize=auto (the modes with "
+                 "calibrated activations)");
   if (quantizeMode.empty() && equalize.getNumOccurrences())
     return usage("--equalize=" + equalize + " needs --quantize=MODE");
   if (quantizeMode.empty() && (biasCorrection || keepFloatPercent > 0))
@@ -885,6 +904,7 @@ int main(int argc, char **argv) {
     q.keepFloatPercent = keepFloatPercent;
     q.keepFloatBy = keepFloatBy;
     q.equalize = equalize;
+    q.smooth = smooth;
     if (failed(loom::quantizeModule(*module, q)))
       return 1;
   }

@@ -283,9 +283,13 @@ def LoomQuantize : Pass<"loom-quantize", "mlir::func::FuncOp"> {
     Modes:
     `w8`: symmetric i8 per output channel; `w4`: symmetric i4 in groups of
     `group-size` along the reduction axis (K of [K, N]; axis 1 of a Conv
-    weight), per output channel when the axis does not divide;
+    weight; a smaller divisor of the axis when the group does not divide
+    it), per output channel when none fits;
     `int8`: w8 weights and u8 activations per tensor (asymmetric) from the
-    range `loom.calib_range` that loom-calibrate left on the op;
+    range `loom.calib_range` that loom-calibrate left on the op; with
+    `smooth=auto` the activation's channels are first divided by scales
+    folded into the weights (a constant `loom.mul`) where the rounding
+    noise predicted from `loom.calib_channels` drops by 1 dB (SmoothQuant);
     `awq-w4`: per-input-channel scales s from the activations sampled by
     loom-calibrate (`loom.calib_sample`) by AWQ's grid search; the weight
     rows are multiplied by s and the activation divided by s (a constant
@@ -323,6 +327,10 @@ def LoomQuantize : Pass<"loom-quantize", "mlir::func::FuncOp"> {
            "Target (built-in name or YAML file) whose cost model `auto` asks">,
     Option<"keepFloatWeights", "keep-float-weights", "bool", "false",
            "Leave each quantized layer's float weight on it (loom.float_weight)">,
+    Option<"smooth", "smooth", "std::string", "\"auto\"",
+           "int8: auto (divide activation channels into the weights where "
+           "that lowers the layer's estimated rounding noise by 1 dB; needs "
+           "loom.calib_channels) or none">,
   ];
   let dependentDialects = ["::loom::LoomDialect"];
   let statistics = [

@@ -23,6 +23,9 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringSwitch.h"
 
+#include <cmath>
+#include <functional>
+
 namespace loom {
 #define GEN_PASS_DEF_LOOMQUANTIZE
 #include "Loom/Transforms/Passes.h.inc"
@@ -215,6 +218,177 @@ std::optional<ConvSite> convSite(Operation *op) {
     return std::nullopt;
   auto type = cast<RankedTensorType>(w.getType());
   return ConvSite{op, std::move(*values), llvm::to_vector(type.getShape())};
+}
+
+/// Per channel of a layer's activation, from loom-calibrate
+/// (loom.calib_channels): min, max and mean square.
+struct ChannelStats {
+  std::vector<double> lo, hi, ms;
+};
+
+std::optional<ChannelStats> channelStats(Operation *op, int64_t channels) {
+  auto a = op->getAttrOfType<DenseElementsAttr>("loom.calib_channels");
+  if (!a || a.getType().getRank() != 2 || a.getType().getDimSize(0) != channels ||
+      a.getType().getDimSize(1) != 3)
+    return std::nullopt;
+  ChannelStats st;
+  SmallVector<float> v = llvm::to_vector(a.getValues<float>());
+  for (int64_t c = 0; c < channels; ++c) {
+    st.lo.push_back(v[size_t(3 * c)]);
+    st.hi.push_back(v[size_t(3 * c + 1)]);
+    st.ms.push_back(v[size_t(3 * c + 2)]);
+  }
+  return st;
+}
+
+/// A layer's weights as its outputs see them: output o reads `perOutput`
+/// weights, the r-th of which is w[index(o, r)] and multiplies activation
+/// channel channel(o, r).
+struct WeightView {
+  int64_t outputs = 0, perOutput = 0;
+  std::function<size_t(int64_t, int64_t)> index;
+  std::function<int64_t(int64_t, int64_t)> channel;
+};
+
+/// A Conv weight [O, C / group, window...].
+WeightView convView(ArrayRef<int64_t> shape, int64_t group) {
+  WeightView v;
+  v.outputs = shape[0];
+  int64_t window = 1;
+  for (int64_t d : shape.drop_front(2))
+    window *= d;
+  const int64_t cpg = shape[1], opg = shape[0] / group;
+  v.perOutput = cpg * window;
+  const int64_t per = v.perOutput;
+  v.index = [per](int64_t o, int64_t r) { return size_t(o * per + r); };
+  v.channel = [=](int64_t o, int64_t r) {
+    return (o / opg) * cpg + r / window;
+  };
+  return v;
+}
+
+/// A MatMul weight [K, N] (row-major).
+WeightView matmulView(int64_t k, int64_t n) {
+  WeightView v;
+  v.outputs = n;
+  v.perOutput = k;
+  v.index = [n](int64_t o, int64_t r) { return size_t(r * n + o); };
+  v.channel = [](int64_t, int64_t r) { return r; };
+  return v;
+}
+
+/// The rounding noise, summed over the outputs, of a layer whose u8
+/// activation is quantized per tensor and whose i8 weights per output
+/// channel, after activation channel j is divided by s_j and the weights
+/// reading it multiplied (the product is unchanged): the activation's step
+/// (its range over all channels / 255) against the weights, plus each
+/// output's weight step against the activation's mean squares (uniform
+/// rounding noise, step^2 / 12 per value).
+double smoothedNoise(ArrayRef<float> w, const WeightView &v,
+                     const ChannelStats &st, ArrayRef<double> s) {
+  double lo = 0, hi = 0;
+  for (size_t j = 0; j < s.size(); ++j) {
+    lo = std::min(lo, st.lo[j] / s[j]);
+    hi = std::max(hi, st.hi[j] / s[j]);
+  }
+  const double dx = (hi - lo) / 255.0;
+  double total = 0;
+  for (int64_t o = 0; o < v.outputs; ++o) {
+    double maxW = 0, sumW2 = 0, sumX2 = 0;
+    for (int64_t r = 0; r < v.perOutput; ++r) {
+      int64_t j = v.channel(o, r);
+      double x = double(w[v.index(o, r)]) * s[size_t(j)];
+      maxW = std::max(maxW, std::fabs(x));
+      sumW2 += x * x;
+      sumX2 += st.ms[size_t(j)] / (s[size_t(j)] * s[size_t(j)]);
+    }
+    const double dw = maxW / 127.0;
+    total += dx * dx / 12.0 * sumW2 + dw * dw / 12.0 * sumX2;
+  }
+  return total;
+}
+
+/// What smoothing must gain in smoothedNoise to be applied: 1 dB (it
+/// costs an elementwise multiply of the activation).
+constexpr double kSmoothGainDb = 1.0;
+
+/// SmoothQuant's migration (Xiao et al. 2023) for an int8 layer: the
+/// per-channel divisors s_j = a_j^alpha / w_j^(1 - alpha) (a_j: channel
+/// j's largest |activation|, w_j: the largest |weight| reading it; alpha
+/// in 0.25, 0.5, 0.75) with the least smoothedNoise, when that is
+/// kSmoothGainDb below no smoothing; else nothing. Channels without
+/// activation or weight keep 1; the divisors are normalized to a geometric
+/// mean of 1.
+std::optional<std::vector<double>> chooseSmoothing(ArrayRef<float> w,
+                                                   const WeightView &v,
+                                                   const ChannelStats &st) {
+  const size_t channels = st.lo.size();
+  std::vector<double> a(channels), wmax(channels, 0.0);
+  for (size_t j = 0; j < channels; ++j)
+    a[j] = std::max(std::fabs(st.lo[j]), std::fabs(st.hi[j]));
+  for (int64_t o = 0; o < v.outputs; ++o)
+    for (int64_t r = 0; r < v.perOutput; ++r) {
+      size_t j = size_t(v.channel(o, r));
+      wmax[j] = std::max(wmax[j], double(std::fabs(w[v.index(o, r)])));
+    }
+  std::vector<double> identity(channels, 1.0);
+  const double plain = smoothedNoise(w, v, st, identity);
+  double best = plain;
+  std::optional<std::vector<double>> chosen;
+  for (double alpha : {0.25, 0.5, 0.75}) {
+    std::vector<double> s(channels, 1.0);
+    double logSum = 0;
+    size_t counted = 0;
+    for (size_t j = 0; j < channels; ++j)
+      if (a[j] > 0 && wmax[j] > 0 && std::isfinite(a[j])) {
+        s[j] = std::pow(a[j], alpha) / std::pow(wmax[j], 1.0 - alpha);
+        logSum += std::log(s[j]);
+        ++counted;
+      }
+    if (!counted)
+      return std::nullopt;
+    const double norm = std::exp(logSum / double(counted));
+    for (size_t j = 0; j < channels; ++j)
+      if (a[j] > 0 && wmax[j] > 0 && std::isfinite(a[j]))
+        s[j] /= norm;
+    double noise = smoothedNoise(w, v, st, s);
+    if (noise < best) {
+      best = noise;
+      chosen = std::move(s);
+    }
+  }
+  if (!chosen || !(best <= plain * std::pow(10.0, -kSmoothGainDb / 10.0)))
+    return std::nullopt;
+  return chosen;
+}
+
+/// Applies chooseSmoothing's divisors: the weights reading channel j
+/// times s_j, the activation divided by s_j (a constant loom.mul of shape
+/// [C, 1, ...] for a Conv's NC... activation, [K] for a MatMul's), and the
+/// activation's range as the divided channels give it.
+Value applySmoothing(OpBuilder &b, Location loc, Value x,
+                     std::vector<float> &w, const WeightView &v,
+                     const ChannelStats &st, ArrayRef<double> s, bool conv,
+                     std::pair<float, float> &range) {
+  for (int64_t o = 0; o < v.outputs; ++o)
+    for (int64_t r = 0; r < v.perOutput; ++r)
+      w[v.index(o, r)] =
+          float(double(w[v.index(o, r)]) * s[size_t(v.channel(o, r))]);
+  std::vector<float> inv;
+  double lo = 0, hi = 0;
+  for (size_t j = 0; j < s.size(); ++j) {
+    inv.push_back(float(1.0 / s[j]));
+    lo = std::min(lo, st.lo[j] / s[j]);
+    hi = std::max(hi, st.hi[j] / s[j]);
+  }
+  range = {float(lo), float(hi)};
+  auto t = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> shape = {int64_t(s.size())};
+  if (conv)
+    shape.append(size_t(t.getRank() - 2), 1);
+  Value c = producer_fold::createF32Constant(b, loc, shape, inv,
+                                             "smooth_scale");
+  return MulOp::create(b, loc, x.getType(), x, c);
 }
 
 /// The quant type of weights quantized with `blockShape` (one scale per
@@ -450,6 +624,7 @@ struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
     getOperation().walk([](Operation *op) {
       op->removeAttr("loom.calib_range");
       op->removeAttr("loom.calib_sample");
+      op->removeAttr("loom.calib_channels");
     });
   }
 
@@ -492,6 +667,26 @@ struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
       // Ternary is for MatMul-like layers (as BitNet's); convs keep 8 bits.
       if ((bits == 4 && reduction < groupSize) || bits == 2)
         bits = 8;
+      // int8: the activation's channels smoothed into the weights where
+      // that lowers the layer's rounding noise (chooseSmoothing).
+      int64_t group = 1;
+      if (auto conv = dyn_cast<ConvOp>(op))
+        group = conv.getGroup();
+      else if (auto fused = dyn_cast<FusedConvOp>(op))
+        group = fused.getGroup();
+      auto xType = cast<RankedTensorType>(op->getOperand(0).getType());
+      if (range && smooth != "none" && xType.getRank() >= 3)
+        if (std::optional<ChannelStats> st =
+                channelStats(op, xType.getDimSize(1))) {
+          WeightView view = convView(c->shape, group);
+          if (std::optional<std::vector<double>> sm =
+                  chooseSmoothing(c->w, view, *st)) {
+            op->setOperand(0, applySmoothing(b, loc, op->getOperand(0), c->w,
+                                             view, *st, *sm, /*conv=*/true,
+                                             *range));
+            op->setAttr("loom.smoothed", b.getUnitAttr());
+          }
+        }
       // Reduction blocks along axis 1 (input channels) for w4; for 8 bits
       // where they keep the weights much closer (chooseW8Blocks).
       SmallVector<int64_t> blocks(c->shape.begin(), c->shape.end());
@@ -568,6 +763,20 @@ struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
         a = MulOp::create(b, loc, a.getType(), a, invC);
       }
     }
+    // int8: the activation's channels smoothed into the weights where that
+    // lowers the layer's rounding noise (chooseSmoothing; one product only:
+    // a SwiGLU's two would need one choice for both).
+    bool smoothed = false;
+    if (range && smooth != "none" && sites.size() == 1)
+      if (std::optional<ChannelStats> st = channelStats(op, k)) {
+        WeightView view = matmulView(k, first.n);
+        if (std::optional<std::vector<double>> sm =
+                chooseSmoothing(first.w, view, *st)) {
+          a = applySmoothing(b, loc, a, first.w, view, *st, *sm,
+                             /*conv=*/false, *range);
+          smoothed = true;
+        }
+      }
     if (range)
       a = quantizedActivation(b, loc, a, range->first, range->second);
     if (bits == 4 && k < groupSize)
@@ -600,6 +809,8 @@ struct QuantizePass : public loom::impl::LoomQuantizeBase<QuantizePass> {
           s.beta);
       if (m == Mode::Dynamic)
         fused->setAttr("loom.dynamic", b.getUnitAttr());
+      if (smoothed)
+        fused->setAttr("loom.smoothed", b.getUnitAttr());
       if (keepFloatWeights)
         fused->setAttr("loom.float_weight",
                        floatWeightAttr(op->getContext(), {k, s.n}, s.w));

@@ -127,6 +127,10 @@ struct QuantizeOptions {
   /// where its second convolution quantizes with less error equalized, on
   /// the tuning inputs), "all" or "none".
   std::string equalize = "auto";
+  /// int8: "auto" (divide an activation's channels into the weights where
+  /// that lowers the layer's estimated rounding noise; SmoothQuant) or
+  /// "none".
+  std::string smooth = "auto";
 };
 
 /// The quantization modes, and whether a mode needs calibration data.
