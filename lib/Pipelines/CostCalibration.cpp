@@ -32,6 +32,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -89,6 +90,49 @@ public:
                                 v.size() * sizeof(float)));
     return name;
   }
+  /// An initializer of 8-bit codes (pseudo-random, all of [lo, hi]):
+  /// quantized weights, zero points, packed 4-bit codes.
+  std::string codes(const std::vector<int64_t> &shape, bool isSigned,
+                    int lo = -127, int hi = 127) {
+    std::string name = "q" + std::to_string(g->initializer_size());
+    auto *t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(isSigned ? onnx::TensorProto::INT8
+                              : onnx::TensorProto::UINT8);
+    int64_t n = 1;
+    for (int64_t d : shape) {
+      t->add_dims(d);
+      n *= d;
+    }
+    std::string raw(static_cast<size_t>(n), '\0');
+    for (char &c : raw) {
+      seed ^= seed << 13;
+      seed ^= seed >> 7;
+      seed ^= seed << 17;
+      c = char(lo + int(seed % uint64_t(hi - lo + 1)));
+    }
+    t->set_raw_data(raw);
+    return name;
+  }
+  /// Positive f32 values (scales) of `shape`, in [0.01, 0.02).
+  std::string scales(const std::vector<int64_t> &shape) {
+    std::string name = weight(shape);
+    auto *t = g->mutable_initializer(g->initializer_size() - 1);
+    std::string &raw = *t->mutable_raw_data();
+    for (size_t i = 0; i + 4 <= raw.size(); i += 4) {
+      float v;
+      std::memcpy(&v, &raw[i], 4);
+      v = 0.015f + v * 0.01f;
+      std::memcpy(&raw[i], &v, 4);
+    }
+    return name;
+  }
+  /// Declares the com.microsoft contrib domain (MatMulNBits).
+  void useContribDomain() {
+    auto *opset = m.model.add_opset_import();
+    opset->set_domain("com.microsoft");
+    opset->set_version(1);
+  }
   /// A 1-D int64 initializer (shapes, axes, pads).
   std::string ints(const std::vector<int64_t> &values) {
     std::string name = "c" + std::to_string(g->initializer_size());
@@ -130,8 +174,10 @@ public:
     for (auto &[key, values] : intAttrs) {
       auto *a = n->add_attribute();
       a->set_name(key);
-      if (values.size() == 1 && (key == "group" || key == "axis" ||
-                                 key == "keepdims" || key == "transB")) {
+      if (values.size() == 1 &&
+          (key == "group" || key == "axis" || key == "keepdims" ||
+           key == "transB" || key == "K" || key == "N" || key == "bits" ||
+           key == "block_size")) {
         a->set_type(onnx::AttributeProto::INT);
         a->set_i(values[0]);
       } else {
@@ -147,6 +193,14 @@ public:
       a->set_s(value);
     }
     return out;
+  }
+  /// QuantizeLinear + DequantizeLinear of `v` with `scale` and zero point
+  /// 0 (per tensor, signed 8-bit): a QDQ model's quantized activation.
+  std::string qdq(const std::string &v, float scale) {
+    std::string s = floats({scale}), zp = codes({1}, true, 0, 0);
+    for (int i : {1, 2}) // scalars
+      g->mutable_initializer(g->initializer_size() - i)->clear_dims();
+    return op("DequantizeLinear", {op("QuantizeLinear", {v, s, zp}), s, zp});
   }
   Micro finish(const std::string &output) {
     auto *o = g->add_output();
@@ -174,11 +228,29 @@ std::string tag(const char *key, int64_t v) {
   return std::string("_") + key + std::to_string(v);
 }
 
-/// Conv (+ Relu: the fused_conv of a model) over X [1, C, H, H].
+/// Applies activation `act` to `y` as an exporter writes it (`silu`:
+/// y * Sigmoid(y), which loom-recompose-activations turns into silu).
+std::string activate(GraphBuilder &b, const std::string &act,
+                     const std::string &y) {
+  if (act == "silu")
+    return b.op("Mul", {y, b.op("Sigmoid", {y})});
+  if (act == "sigmoid")
+    return b.op("Sigmoid", {y});
+  if (act == "hard_swish")
+    return b.op("HardSwish", {y});
+  if (act == "hard_sigmoid")
+    return b.op("HardSigmoid", {y});
+  return b.op("Relu", {y});
+}
+
+/// Conv + an activation (Relu by default: the fused_conv of a model) over
+/// X [1, C, H, H]. Activations whose epilogue the runtime computes apart
+/// (silu, sigmoid: one exp per output element) price differently.
 Micro conv(int64_t c, int64_t m, int64_t h, int64_t k, int64_t stride,
-           int64_t groups) {
+           int64_t groups, const std::string &act = "relu") {
   GraphBuilder b("conv" + tag("k", k) + tag("s", stride) + tag("g", groups) +
-                 tag("c", c) + tag("m", m) + tag("h", h));
+                 tag("c", c) + tag("m", m) + tag("h", h) +
+                 (act == "relu" ? "" : "_" + act));
   std::string x = b.input({1, c, h, h});
   std::string w = b.weight({m, c / groups, k, k});
   std::string bias = b.weight({m});
@@ -188,18 +260,97 @@ Micro conv(int64_t c, int64_t m, int64_t h, int64_t k, int64_t stride,
                         {"strides", {stride, stride}},
                         {"pads", {p, p, p, p}},
                         {"group", {groups}}});
-  return b.finish(b.op("Relu", {y}));
+  return b.finish(activate(b, act, y));
 }
 
-/// MatMul X [M, K] · W [K, N] (+ bias: fused_matmul).
-Micro matmul(int64_t m, int64_t k, int64_t n, bool bias) {
+/// MatMul X [M, K] · W [K, N] (+ bias: fused_matmul; + an activation
+/// `act`, none when empty).
+Micro matmul(int64_t m, int64_t k, int64_t n, bool bias,
+             const std::string &act = "") {
   GraphBuilder b(std::string(bias ? "matmul_bias" : "matmul") + tag("m", m) +
-                 tag("k", k) + tag("n", n));
+                 tag("k", k) + tag("n", n) + (act.empty() ? "" : "_" + act));
   std::string x = b.input({m, k});
   std::string y = b.op("MatMul", {x, b.weight({k, n})});
   if (bias)
     y = b.op("Add", {y, b.weight({n})});
+  if (!act.empty())
+    y = activate(b, act, y);
   return b.finish(y);
+}
+
+/// Scaled dot-product attention over Q, K, V [B, H, S, D] (activations):
+/// Softmax(Q · Kᵀ · c) · V, which loom-recompose-attention makes one
+/// attention kernel.
+Micro attention(int64_t batchHeads, int64_t s, int64_t d) {
+  GraphBuilder b("attention" + tag("bh", batchHeads) + tag("s", s) +
+                 tag("d", d));
+  std::vector<int64_t> shape = {1, batchHeads, s, d};
+  std::string q = b.input(shape), k = b.input(shape), v = b.input(shape);
+  std::string kt = b.op("Transpose", {k}, {{"perm", {0, 1, 3, 2}}});
+  std::string scores = b.op(
+      "Mul", {b.op("MatMul", {q, kt}), b.floats({1.0f / std::sqrt(float(d))})});
+  std::string p = b.op("Softmax", {scores}, {{"axis", {-1}}});
+  return b.finish(b.op("MatMul", {p, v}));
+}
+
+/// Quantized products as pre-quantized models carry them (loom-fold-qdq,
+/// the MatMulNBits contrib op): `kind` w8 (weight-only: int8 weights with
+/// a scale per output column, f32 activations), w4 (MatMulNBits, 4-bit
+/// codes in blocks of 32 along K) or int8 (QDQ on the activation, the
+/// weights and the result: an integer product).
+Micro qmatmul(const std::string &kind, int64_t m, int64_t k, int64_t n) {
+  GraphBuilder b("qmatmul_" + kind + tag("m", m) + tag("k", k) + tag("n", n));
+  std::string x = b.input({m, k});
+  if (kind == "w4") {
+    b.useContribDomain();
+    const int64_t block = 32, blocks = (k + block - 1) / block;
+    std::string out;
+    onnx::NodeProto *node =
+        b.node("MatMulNBits",
+               {x, b.codes({n, blocks, block / 2}, false, 0, 255),
+                b.scales({n * blocks})},
+               &out);
+    node->set_domain("com.microsoft");
+    for (auto [key, value] : std::vector<std::pair<const char *, int64_t>>{
+             {"K", k}, {"N", n}, {"bits", 4}, {"block_size", block}}) {
+      auto *a = node->add_attribute();
+      a->set_name(key);
+      a->set_type(onnx::AttributeProto::INT);
+      a->set_i(value);
+    }
+    return b.finish(out);
+  }
+  std::string w =
+      b.op("DequantizeLinear",
+           {b.codes({k, n}, true), b.scales({n}), b.codes({n}, true, 0, 0)},
+           {{"axis", {1}}});
+  if (kind == "w8")
+    return b.finish(b.op("MatMul", {x, w}));
+  return b.finish(b.qdq(b.op("MatMul", {b.qdq(x, 0.01f), w}), 0.05f));
+}
+
+/// An int8 QDQ convolution (activation, per-channel weights and result
+/// quantized: an integer qconv) over X [1, C, H, H], k x k, stride 1.
+Micro qconv(int64_t c, int64_t m, int64_t h, int64_t k) {
+  GraphBuilder b("qconv_int8" + tag("k", k) + tag("c", c) + tag("m", m) +
+                 tag("h", h));
+  std::string x = b.input({1, c, h, h});
+  std::string w = b.op(
+      "DequantizeLinear",
+      {b.codes({m, c, k, k}, true), b.scales({m}), b.codes({m}, true, 0, 0)},
+      {{"axis", {0}}});
+  int64_t p = k / 2;
+  std::string y = b.op("Conv", {b.qdq(x, 0.01f), w},
+                       {{"kernel_shape", {k, k}}, {"pads", {p, p, p, p}}});
+  return b.finish(b.qdq(y, 0.05f));
+}
+
+/// A squeeze-excite scale: X [1, C, H, H] times a per-channel S [1, C, 1, 1]
+/// (both activations), as EfficientNet and MobileNetV3 run it.
+Micro channelScale(int64_t c, int64_t h) {
+  GraphBuilder b("channel_scale" + tag("c", c) + tag("h", h));
+  std::string x = b.input({1, c, h, h}), s = b.input({1, c, 1, 1});
+  return b.finish(b.op("Mul", {x, s}));
 }
 
 /// Gemm X [M, K] · Wᵀ (W [N, K]) + b: a Linear layer as exporters write it.
@@ -233,6 +384,8 @@ Micro elementwise(const std::string &kind, int64_t n) {
     y = b.op("Add", {x, b.input(shape)});
   else if (kind == "mul_const")
     y = b.op("Mul", {x, b.weight({64})});
+  else if (kind == "residual") // Add + Relu: one fused_elementwise
+    y = b.op("Relu", {b.op("Add", {x, b.input(shape)})});
   else // chain: Add, Mul, Sigmoid (one fused_elementwise)
     y = b.op("Sigmoid",
              {b.op("Mul", {b.op("Add", {x, b.input(shape)}), b.weight({64})})});
@@ -312,6 +465,33 @@ std::vector<Micro> suite(bool full) {
     s.push_back(conv(c, c, h, 3, 1, c));
     s.push_back(conv(c, c, h, 3, 2, c));
   }
+  // Epilogue activations with an exp per output element (silu, sigmoid)
+  // against the cheap ones (hard_swish), on depthwise, 1x1 and 3x3
+  // convolutions, and the squeeze-excite layers: 1x1 convolutions on a
+  // 1x1 map after a global average pool, and the channel scale after them.
+  for (auto [c, h] : std::vector<std::pair<int64_t, int64_t>>{
+           {16, 112}, {96, 56}, {144, 28}, {240, 14}, {672, 7}}) {
+    s.push_back(conv(c, c, h, 3, 1, c, "silu"));
+    s.push_back(conv(c, c, h, 3, 2, c, "silu"));
+    s.push_back(conv(c, c, h, 3, 1, c, "hard_swish"));
+    s.push_back(conv(c, c, h, 3, 1, c, "sigmoid"));
+  }
+  for (auto [c, h] : std::vector<std::pair<int64_t, int64_t>>{
+           {16, 112}, {32, 56}, {64, 28}, {128, 14}, {256, 7}}) {
+    s.push_back(conv(c, 2 * c, h, 1, 1, 1, "silu"));
+    s.push_back(conv(2 * c, c, h, 1, 1, 1, "hard_swish"));
+    s.push_back(conv(c, c, h, 3, 1, 1, "silu"));
+  }
+  for (auto [c, r] : std::vector<std::pair<int64_t, int64_t>>{
+           {16, 4}, {96, 4}, {240, 4}, {672, 4}, {1152, 4}}) {
+    s.push_back(conv(c, c / r, 1, 1, 1, 1, "silu"));
+    s.push_back(conv(c / r, c, 1, 1, 1, 1, "sigmoid"));
+    s.push_back(conv(c, c / r, 1, 1, 1, 1));
+    s.push_back(conv(c / r, c, 1, 1, 1, 1, "hard_sigmoid"));
+  }
+  for (auto [c, h] : std::vector<std::pair<int64_t, int64_t>>{
+           {16, 112}, {96, 56}, {144, 28}, {240, 14}, {672, 7}, {1152, 7}})
+    s.push_back(channelScale(c, h));
   // MatMuls: one row (decode steps), a few rows, square-ish; batched.
   std::vector<int64_t> ks = {64, 256, 1024};
   if (full)
@@ -323,6 +503,12 @@ std::vector<Micro> suite(bool full) {
           continue;
         s.push_back(matmul(m, k, n, /*bias=*/(k + n + m) % 3 == 0));
       }
+  for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{{1, 256, 1024},
+                                                            {8, 256, 1024},
+                                                            {64, 256, 1024},
+                                                            {256, 256, 1024},
+                                                            {64, 1024, 256}})
+    s.push_back(matmul(m, k, n, /*bias=*/true, "silu"));
   for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{
            {1, 512, 1000}, {1, 1024, 1000}, {1, 1280, 1000}, {1, 2048, 1000},
            {1, 4096, 1024}, {4, 512, 512}, {16, 256, 1024}, {64, 1024, 256}})
@@ -331,8 +517,35 @@ std::vector<Micro> suite(bool full) {
            {4, 64, 64, 64}, {12, 128, 64, 128}, {12, 128, 128, 64},
            {8, 1, 64, 256}, {8, 1, 256, 64}, {4, 256, 32, 256}})
     s.push_back(bmm(bt, m, k, n));
+  // Attention (one kernel): batch-heads x sequence x head size.
+  for (auto [bh, sq, d] : std::vector<std::array<int64_t, 3>>{{4, 64, 64},
+                                                              {12, 128, 64},
+                                                              {12, 256, 64},
+                                                              {8, 512, 64},
+                                                              {16, 32, 128},
+                                                              {6, 197, 64}})
+    s.push_back(attention(bh, sq, d));
+  // Quantized products: weight-only 8 and 4 bits (one row and a few rows,
+  // as decode and prefill run them), and integer int8 products and
+  // convolutions.
+  for (const char *kind : {"w8", "w4", "int8"})
+    for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{{1, 1024, 1024},
+                                                              {1, 2048, 2048},
+                                                              {1, 4096, 1024},
+                                                              {16, 1024, 1024},
+                                                              {64, 512, 512},
+                                                              {256, 256, 1024}})
+      s.push_back(qmatmul(kind, m, k, n));
+  for (auto [c, h, k] : std::vector<std::array<int64_t, 3>>{{16, 56, 3},
+                                                            {32, 28, 3},
+                                                            {64, 28, 1},
+                                                            {64, 14, 3},
+                                                            {128, 7, 3},
+                                                            {128, 14, 1}})
+    s.push_back(qconv(c, 2 * c, h, k));
   // Elementwise by size: 4 Ki .. 4 Mi elements.
-  for (const char *kind : {"relu", "add", "sigmoid", "mul_const", "chain"})
+  for (const char *kind :
+       {"relu", "add", "sigmoid", "mul_const", "chain", "residual"})
     for (int64_t n = 4096; n <= 4 * 1024 * 1024; n *= full ? 2 : 4)
       s.push_back(elementwise(kind, n));
   // Row-wise normalizations and reductions.
@@ -387,6 +600,12 @@ loom::fitMeasurements(const std::vector<CalibrationMeasurement> &measurements,
   }
   target::FittedModel model =
       cost::fitModel(samples, device, {}, report, roofline);
+  // With more threads, how the one-thread fit scaled by N would do.
+  if (report && options.threads > 1)
+    if (const target::FittedModel *one = device.fitFor(1);
+        one && one->threads == 1)
+      report->derivedError = cost::derivedThreadsError(
+          samples, *one, options.threads, &report->forkJoinUs);
   model.machine = options.machine;
   model.date = options.date;
   model.threads = options.threads;
@@ -553,8 +772,9 @@ loom::calibrateCosts(const CostCalibrationOptions &options) {
       return error("cannot read '" + options.target + "'");
     text = (*buffer)->getBuffer().str();
   }
-  llvm::Expected<std::string> yaml =
-      cost::withFittedModel(text, device->name, result.model);
+  // The device's fits for other thread counts stay.
+  llvm::Expected<std::string> yaml = cost::withFittedModels(
+      text, device->name, cost::mergeFits(device->fits, result.model));
   if (!yaml)
     return yaml.takeError();
   result.targetYaml = std::move(*yaml);

@@ -38,6 +38,19 @@ const DeviceDesc *TargetDesc::firstCpu() const {
   return nullptr;
 }
 
+const FittedModel *DeviceDesc::fitFor(int threads) const {
+  const FittedModel *below = nullptr, *fewest = nullptr;
+  for (const FittedModel &f : fits) {
+    if (f.threads == threads)
+      return &f;
+    if (f.threads < threads && (!below || f.threads > below->threads))
+      below = &f;
+    if (!fewest || f.threads < fewest->threads)
+      fewest = &f;
+  }
+  return below ? below : fewest;
+}
+
 bool DeviceDesc::listsKernel(llvm::StringRef kernel) const {
   if (!allOps && !llvm::is_contained(ops, kernel))
     return false;

@@ -381,16 +381,21 @@ void printFit(const loom::target::FittedModel &m,
             << formatDouble(100 * (std::exp(m.error) - 1), "%.1f")
             << "%, roofline "
             << formatDouble(100 * (std::exp(r.rooflineError) - 1), "%.1f")
-            << "%\n";
+            << "%";
+  if (r.derivedError)
+    std::cout << ", the one-thread fit's rates x " << m.threads << " + "
+              << formatDouble(r.forkJoinUs, "%.2f") << " us per call "
+              << formatDouble(100 * (std::exp(*r.derivedError) - 1), "%.1f")
+              << "%";
+  std::cout << "\n";
   for (const auto &[name, f] : m.families)
-    std::cout << "  " << name << ": fixed "
-              << formatDouble(f.fixedUs, "%.2f") << " us, "
-              << formatDouble(f.gops, "%.1f") << " GOP/s, "
+    std::cout << "  " << name << ": fixed " << formatDouble(f.fixedUs, "%.2f")
+              << " us, " << formatDouble(f.gops, "%.1f") << " GOP/s, "
               << formatDouble(f.gbs, "%.1f") << " GB/s, spill "
-              << formatDouble(f.spillGbs, "%.1f") << " GB/s ("
+              << formatDouble(f.spillGbs, "%.1f") << " GB/s, "
+              << formatDouble(f.transcendentalGops, "%.3f") << " G exp/s ("
               << f.samples << " samples, error "
-              << formatDouble(100 * (std::exp(f.error) - 1), "%.1f")
-              << "%)\n";
+              << formatDouble(100 * (std::exp(f.error) - 1), "%.1f") << "%)\n";
   std::cout << "  wrote " << output << "\n";
 }
 
@@ -511,8 +516,8 @@ int runFit(const Options &o) {
     std::ifstream in(o.target, std::ios::binary);
     text.assign(std::istreambuf_iterator<char>(in), {});
   }
-  llvm::Expected<std::string> yaml =
-      loom::cost::withFittedModel(text, device->name, model);
+  llvm::Expected<std::string> yaml = loom::cost::withFittedModels(
+      text, device->name, loom::cost::mergeFits(device->fits, model));
   if (!yaml)
     throw ToolError{llvm::toString(yaml.takeError())};
   writeText(o.output, *yaml);

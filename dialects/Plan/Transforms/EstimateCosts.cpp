@@ -57,6 +57,16 @@ bool loom::plan::describeKernel(Operation *op, loom::cost::KernelDesc &k) {
     for (Value v : task.getOutputs())
       k.outputs.push_back(describe(v));
     k.weightFormats = weightFormats(task);
+    // The per-element ops beside the main work: an epilogue activation,
+    // a fused_elementwise body.
+    DictionaryAttr attrs = task.getKernelAttrs();
+    if (auto act = attrs ? attrs.getAs<StringAttr>("activation") : StringAttr())
+      if (act.getValue() != "none")
+        k.elementOps.push_back(act.getValue().str());
+    if (auto body = attrs ? attrs.getAs<ArrayAttr>("body_ops") : ArrayAttr())
+      for (Attribute op : body)
+        if (auto name = dyn_cast<StringAttr>(op))
+          k.elementOps.push_back(name.getValue().str());
     return true;
   }
   if (auto transfer = dyn_cast<TransferOp>(op)) {
@@ -125,11 +135,10 @@ DictionaryAttr describeTerms(const loom::cost::CostTerms &t, Builder &b) {
   out.push_back(b.getNamedAttr(
       "model", b.getStringAttr(t.fitted ? t.family : "roofline")));
   out.push_back(b.getNamedAttr("dominant", b.getStringAttr(t.dominant())));
-  std::pair<const char *, double> parts[] = {{"dispatch", t.dispatchUs},
-                                             {"overhead", t.overheadUs},
-                                             {"compute", t.computeUs},
-                                             {"memory", t.memoryUs},
-                                             {"cache", t.cacheUs}};
+  std::pair<const char *, double> parts[] = {
+      {"dispatch", t.dispatchUs}, {"overhead", t.overheadUs},
+      {"compute", t.computeUs},   {"memory", t.memoryUs},
+      {"cache", t.cacheUs},       {"transcendental", t.transcendentalUs}};
   for (auto [key, us] : parts)
     if (us > 0)
       out.push_back(b.getNamedAttr(key, b.getF64FloatAttr(us)));
@@ -151,9 +160,17 @@ struct PlanEstimateCostsPass
           << costModel << "'; expected auto or roofline";
       return signalPassFailure();
     }
-    if (costModel == "roofline")
-      for (loom::target::DeviceDesc &d : desc->devices)
+    if (threads < 1) {
+      module.emitError("plan-estimate-costs: threads is ")
+          << std::to_string(int(threads)) << "; expected 1 or more";
+      return signalPassFailure();
+    }
+    for (loom::target::DeviceDesc &d : desc->devices) {
+      if (costModel == "roofline")
         d.fitted.reset();
+      else if (const loom::target::FittedModel *f = d.fitFor(threads))
+        d.fitted = *f;
+    }
     // The devices of the plan, each with its figures.
     SmallVector<std::pair<StringAttr, const loom::target::DeviceDesc *>> devices;
     for (auto dev : module.getOps<DeviceOp>()) {

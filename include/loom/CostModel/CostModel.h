@@ -48,16 +48,34 @@ struct KernelDesc {
   /// The packed weight formats a quantized kernel reads (int8, int4,
   /// ternary, 2:4); a device runs it only if its target lists them all.
   std::vector<std::string> weightFormats;
+  /// The elementwise ops the kernel applies to every output element beside
+  /// its main work: a fused kernel's epilogue `activation` (`silu`), a
+  /// `fused_elementwise`'s body ops (`add`, `sigmoid`, ...). Only counted
+  /// by Work::transcendentals.
+  std::vector<std::string> elementOps;
 };
 
 /// The work of one kernel call.
 struct Work {
   double flops = 0; ///< operations (FLOPs, or integer ops for i8 kernels)
   double bytes = 0; ///< bytes read and written (every operand once)
+  /// Evaluations of a transcendental function (exp, tanh, erf, log, ...:
+  /// isTranscendental) per call: an elementwise kernel of such a function
+  /// once per element, a fused kernel once per output element and such op
+  /// of its KernelDesc::elementOps. The runtime computes most of them in
+  /// scalar double precision, at 10-100x the time of a relu per element,
+  /// which operations and bytes cannot tell apart.
+  double transcendentals = 0;
   target::OpClass opClass = target::OpClass::Other;
 };
 
 Work estimateWork(const KernelDesc &kernel);
+
+/// Whether an elementwise op or activation (a kernel name, an epilogue
+/// activation or a fused_elementwise body op) evaluates a transcendental
+/// function: exp, log, sigmoid, tanh, erf, gelu, gelu_tanh, silu, elu,
+/// softplus, mish, sin, cos, pow and the like.
+bool isTranscendental(llvm::StringRef op);
 
 /// The element type whose peak a kernel runs at: for matmul- and conv-class
 /// kernels the type of the first input (the activation), for the others the
@@ -111,14 +129,16 @@ struct CostTerms {
   double overheadUs = 0; ///< the family's fixed_us (fitted only)
   double computeUs = 0, memoryUs = 0;
   double cacheUs = 0; ///< bytes beyond the cache (fitted only)
+  double transcendentalUs = 0; ///< exp/tanh/erf evaluations (fitted only)
   std::string family; ///< the fitted family (empty for the roofline)
   bool fitted = false; ///< the terms add up; else the roofline's max
   double totalUs() const {
-    return fitted ? dispatchUs + overheadUs + computeUs + memoryUs + cacheUs
+    return fitted ? dispatchUs + overheadUs + computeUs + memoryUs + cacheUs +
+                        transcendentalUs
                   : dispatchUs + std::max(computeUs, memoryUs);
   }
-  /// The largest term: "dispatch", "overhead", "compute", "memory" or
-  /// "cache" (the first of them on a tie).
+  /// The largest term: "dispatch", "overhead", "compute", "memory",
+  /// "cache" or "transcendental" (the first of them on a tie).
   const char *dominant() const;
 };
 
@@ -129,7 +149,7 @@ std::optional<CostTerms> estimateTerms(const KernelDesc &kernel,
                                        const target::DeviceDesc &device);
 
 /// The fitted terms of a call with `work` under `family` (no support
-/// check): dispatch + fixed + compute + memory + cache.
+/// check): dispatch + fixed + compute + memory + cache + transcendental.
 CostTerms fittedTerms(const Work &work, const target::FittedFamily &family,
                       double cacheKB, double dispatchUs);
 

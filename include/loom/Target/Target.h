@@ -85,6 +85,7 @@ struct OpRule {
 /// "Fitted cost model"): a call costs the device's `dispatch_us` plus
 ///   fixed_us + operations / (gops · 1e3) + bytes / (gbs · 1e3)
 ///            + max(0, bytes - cache_kb · 1024) / (spill_gbs · 1e3)
+///            + transcendentals / (transcendental_gops · 1e3)
 /// A rate of 0 leaves its term out (the fit found it does not pay). The
 /// model's own `dispatch_us`, when it has one, replaces the device's.
 struct FittedFamily {
@@ -95,6 +96,9 @@ struct FittedFamily {
   int samples = 0;     ///< microkernels the family was fitted on
   /// Median |log(predicted / measured)| over the held-out microkernels.
   double error = 0;
+  /// exp/tanh/erf evaluations per µs / 1e3 (cost::Work::transcendentals,
+  /// e.g. a silu epilogue); 0: no such term
+  double transcendentalGops = 0;
 };
 
 /// A device's fitted cost model: measured by `loom-profile --calibrate`,
@@ -148,6 +152,16 @@ struct DeviceDesc {
   /// The fitted cost model (`fitted`), replacing the roofline for the
   /// kernel families it lists.
   std::optional<FittedModel> fitted;
+  /// Every fit the target lists for the device (`fitted`: one mapping, or
+  /// a list of them with different `threads`), in file order. `fitted` is
+  /// the one estimates use: fitFor(1) after parsing, fitFor(N) for plans
+  /// priced for N threads (plan-estimate-costs' `threads`).
+  std::vector<FittedModel> fits;
+
+  /// The fit for kernels run with `threads` threads: the one measured with
+  /// that many, else the one with the most threads below it, else the one
+  /// with the fewest; nullptr when the device has none.
+  const FittedModel *fitFor(int threads) const;
 
   double peak(DType t) const { return peakGops[size_t(t)]; }
   bool runs(DType t) const { return peak(t) > 0; }
