@@ -132,6 +132,11 @@ Work loom::cost::estimateWork(const KernelDesc &k) {
   for (const std::string &op : k.elementOps)
     perElement += isTranscendental(op) ? 1 : 0;
   w.transcendentals = perElement * double(outElems);
+  if (k.coldWeights)
+    for (const auto &t : k.inputs)
+      if (t && t->constant)
+        w.coldBytes += double(t->bytes());
+  w.coldCalls = w.coldBytes > 0 ? 1 : 0;
   return w;
 }
 
@@ -300,7 +305,8 @@ const char *CostTerms::dominant() const {
   std::pair<double, const char *> terms[] = {
       {dispatchUs, "dispatch"}, {overheadUs, "overhead"},
       {computeUs, "compute"},   {memoryUs, "memory"},
-      {cacheUs, "cache"},       {transcendentalUs, "transcendental"}};
+      {cacheUs, "cache"},       {transcendentalUs, "transcendental"},
+      {coldUs, "cold"}};
   auto *best = &terms[0];
   for (auto &t : terms)
     if (t.first > best->first)
@@ -323,6 +329,8 @@ CostTerms loom::cost::fittedTerms(const Work &w,
   t.transcendentalUs = f.transcendentalGops > 0
                            ? w.transcendentals / (f.transcendentalGops * 1e3)
                            : 0;
+  t.coldUs = (f.coldGbs > 0 ? w.coldBytes / (f.coldGbs * 1e3) : 0) +
+             f.coldFixedUs * w.coldCalls;
   return t;
 }
 

@@ -1,7 +1,7 @@
 //===- Fit.cpp - Fitting a device's cost model to measured kernels --------===//
 //
-// Non-negative least squares by enumeration: with at most five terms, the
-// optimum is the unconstrained least-squares solution on one of the 32
+// Non-negative least squares by enumeration: with at most seven terms, the
+// optimum is the unconstrained least-squares solution on one of the 128
 // subsets of terms that comes out non-negative, so every subset is solved
 // and the feasible one with the smallest residual is kept. Columns are
 // scaled to unit norm before solving (operations and bytes run to 1e9).
@@ -24,24 +24,31 @@ using loom::target::FittedModel;
 
 Sample loom::cost::makeSample(const KernelDesc &kernel, double us) {
   Work w = estimateWork(kernel);
-  return Sample{fittedFamilyChain(kernel).front(), w.flops, w.bytes, us,
-                w.transcendentals};
+  return Sample{fittedFamilyChain(kernel).front(),
+                w.flops,
+                w.bytes,
+                us,
+                w.transcendentals,
+                w.coldBytes,
+                w.coldCalls};
 }
 
 namespace {
 
-/// Fixed, bytes, operations, spilled bytes, transcendentals. Subsets are tried
+/// Fixed, bytes, operations, spilled bytes, transcendentals, cold weight
+/// bytes, cold calls. Subsets are tried
 /// in mask order and a later one must be strictly better, so where two terms
 /// explain the data equally (an elementwise kernel's operations and bytes
 /// are proportional) the fit keeps the memory term.
-constexpr int kTerms = 5;
+constexpr int kTerms = 7;
 
 /// Samples past the cache a family needs before its spill term is fitted.
 constexpr int kMinSpillSamples = 3;
 
 std::array<double, kTerms> features(const Sample &s, double cacheKB) {
   double spill = cacheKB > 0 ? std::max(0.0, s.bytes - cacheKB * 1024.0) : 0;
-  return {1.0, s.bytes, s.flops, spill, s.transcendentals};
+  return {1.0,         s.bytes,    s.flops, spill, s.transcendentals,
+          s.coldBytes, s.coldCalls};
 }
 
 /// Solves the n x n system `a` x = `b` in place (partial pivoting); false
@@ -154,6 +161,8 @@ FittedFamily loom::cost::fitFamily(const std::vector<Sample> &samples,
   best.gops = rate(bestTheta[2]);
   best.spillGbs = rate(bestTheta[3]);
   best.transcendentalGops = rate(bestTheta[4]);
+  best.coldGbs = rate(bestTheta[5]);
+  best.coldFixedUs = bestTheta[6];
   return best;
 }
 
@@ -163,6 +172,8 @@ double loom::cost::predictSample(const Sample &s, const FittedFamily &f,
   w.flops = s.flops;
   w.bytes = s.bytes;
   w.transcendentals = s.transcendentals;
+  w.coldBytes = s.coldBytes;
+  w.coldCalls = s.coldCalls;
   return fittedTerms(w, f, cacheKB, dispatchUs).totalUs();
 }
 
@@ -215,6 +226,7 @@ FittedModel loom::cost::deriveThreads(const FittedModel &one, int threads,
     f.gbs *= threads;
     f.spillGbs *= threads;
     f.transcendentalGops *= threads;
+    f.coldGbs *= threads;
   }
   return m;
 }
@@ -367,6 +379,8 @@ void writeFitBody(const FittedModel &m, llvm::raw_ostream &os,
   if (m.dispatchUs)
     os << pad << "dispatch_us: " << llvm::format("%.6g", *m.dispatchUs) << "\n";
   os << pad << "cache_kb: " << llvm::format("%g", m.cacheKB) << "\n";
+  if (m.llcKB > 0)
+    os << pad << "llc_kb: " << llvm::format("%g", m.llcKB) << "\n";
   os << pad << "error: " << llvm::format("%.4f", m.error) << "\n";
   os << pad << "families:\n";
   std::vector<std::pair<std::string, FittedFamily>> sorted = m.families;
@@ -380,6 +394,10 @@ void writeFitBody(const FittedModel &m, llvm::raw_ostream &os,
     if (f.transcendentalGops > 0)
       os << ", transcendental_gops: "
          << llvm::format("%.6g", f.transcendentalGops);
+    if (f.coldGbs > 0)
+      os << ", cold_gbs: " << llvm::format("%.6g", f.coldGbs);
+    if (f.coldFixedUs > 0)
+      os << ", cold_fixed_us: " << llvm::format("%.6g", f.coldFixedUs);
     os << ", samples: " << f.samples
        << ", error: " << llvm::format("%.4f", f.error) << "}\n";
   }

@@ -34,6 +34,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <optional>
 
@@ -569,6 +570,27 @@ std::vector<Micro> suite(bool full) {
   return s;
 }
 
+/// The largest cache of cpu0 in sysfs (KiB), 0 when none is listed.
+double lastLevelCacheKB() {
+  double best = 0;
+  for (int i = 0; i < 8; ++i) {
+    // (sysfs files report a size their reads do not have: read a stream.)
+    std::ifstream in("/sys/devices/system/cpu/cpu0/cache/index" +
+                     std::to_string(i) + "/size");
+    std::string line;
+    if (!std::getline(in, line))
+      continue;
+    llvm::StringRef text = llvm::StringRef(line).trim();
+    double scale = text.consume_back("K")   ? 1
+                   : text.consume_back("M") ? 1024
+                                            : 1.0 / 1024;
+    unsigned long long n = 0;
+    if (!text.getAsInteger(10, n))
+      best = std::max(best, double(n) * scale);
+  }
+  return best;
+}
+
 double median(std::vector<double> v) {
   if (v.empty())
     return 0;
@@ -609,6 +631,10 @@ loom::fitMeasurements(const std::vector<CalibrationMeasurement> &measurements,
   model.machine = options.machine;
   model.date = options.date;
   model.threads = options.threads;
+  // The cache the cold measurements were made against, where there are any.
+  if (llvm::any_of(samples,
+                   [](const cost::Sample &s) { return s.coldBytes > 0; }))
+    model.llcKB = options.llcKB < 0 ? lastLevelCacheKB() : options.llcKB;
   return model;
 }
 
@@ -650,6 +676,13 @@ loom::calibrateCosts(const CostCalibrationOptions &options) {
   uint64_t flushSum = 0;
   auto flush = [&] {
     for (uint64_t &x : flushBuffer)
+      flushSum += ++x;
+  };
+  // The cold state: twice the last-level cache written.
+  const double llcKB = options.llcKB < 0 ? lastLevelCacheKB() : options.llcKB;
+  std::vector<uint64_t> coldBuffer(size_t(llcKB * 2 * 1024 / 8));
+  auto flushCold = [&] {
+    for (uint64_t &x : coldBuffer)
       flushSum += ++x;
   };
   for (const Micro &micro : micros) {
@@ -695,6 +728,7 @@ loom::calibrateCosts(const CostCalibrationOptions &options) {
       auto session = rt::Session::loadEmbedded(planJson, weights.data(),
                                                weights.size(), micro.name, so);
       uint64_t seed = 12345;
+      std::vector<std::pair<size_t, rt::Tensor>> bound;
       for (size_t i = 0; i < session->inputs().size(); ++i) {
         const rt::TensorInfo &info = session->inputs()[i];
         if (info.folded)
@@ -711,6 +745,7 @@ loom::calibrateCosts(const CostCalibrationOptions &options) {
         if (info.dtype == rt::DType::F32)
           std::memcpy(t.bytes.data(), v.data(), t.bytes.size());
         session->setInput(i, t);
+        bound.push_back({i, std::move(t)});
       }
       const rt::Plan &plan = session->plan();
       session->run(); // warm-up: first-call setup (oneDNN primitives, packing)
@@ -733,6 +768,25 @@ loom::calibrateCosts(const CostCalibrationOptions &options) {
         if (r + 1 >= options.minRuns && spentMs >= options.budgetMs)
           break;
       }
+      // Cold weights: only for microkernels with weights (a task with a
+      // constant operand), `minRuns` runs.
+      bool hasWeights = llvm::any_of(kernels, [](const auto &k) {
+        return llvm::any_of(k.second.inputs,
+                            [](const auto &t) { return t && t->constant; });
+      });
+      std::vector<std::vector<double>> coldTimes(plan.tasks.size());
+      for (int r = 0; hasWeights && !coldBuffer.empty() && r < options.minRuns;
+           ++r) {
+        flushCold();
+        for (const auto &[i, t] : bound) // the inputs, warm again
+          session->setInput(i, t);
+        session->run();
+        std::vector<std::optional<double>> ts =
+            loom::rt::taskTimes(plan, session->lastTimings());
+        for (size_t id = 0; id < ts.size(); ++id)
+          if (ts[id])
+            coldTimes[id].push_back(*ts[id]);
+      }
       for (size_t id = 0; id < plan.tasks.size(); ++id) {
         const rt::PlanTask &task = plan.tasks[id];
         auto k = kernels.find(task.name);
@@ -752,8 +806,25 @@ loom::calibrateCosts(const CostCalibrationOptions &options) {
                        << micro.name << ": " << m.kernel.kernel << " "
                        << llvm::format("%.1f", m.us) << " us (roofline "
                        << llvm::format("%.1f", m.rooflineUs) << ")\n";
-        if (roof)
+        if (!roof)
+          continue;
+        if (!coldTimes[id].empty() &&
+            llvm::any_of(m.kernel.inputs,
+                         [](const auto &t) { return t && t->constant; })) {
+          CalibrationMeasurement cold = m;
+          cold.kernel.coldWeights = true;
+          cold.us = median(coldTimes[id]);
+          if (options.progress)
+            llvm::errs() << llvm::format("loom-profile: [%zu/%zu] ", done,
+                                         micros.size())
+                         << micro.name << ": " << m.kernel.kernel
+                         << " with cold weights "
+                         << llvm::format("%.1f", cold.us) << " us\n";
           result.measurements.push_back(std::move(m));
+          result.measurements.push_back(std::move(cold));
+        } else {
+          result.measurements.push_back(std::move(m));
+        }
       }
     } catch (const std::exception &e) {
       return fail(e.what());

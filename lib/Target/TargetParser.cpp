@@ -229,12 +229,12 @@ constexpr StringRef kDeviceKeys[] = {"name",          "kind",
                                      "power_w",       "idle_power_w",
                                      "float_accumulation", "fitted",
                                      "weight_formats"};
-constexpr StringRef kFittedKeys[] = {"machine",  "date",  "threads",
-                                     "dispatch_us", "cache_kb", "error",
-                                     "families"};
+constexpr StringRef kFittedKeys[] = {"machine",     "date",     "threads",
+                                     "dispatch_us", "cache_kb", "llc_kb",
+                                     "error",       "families"};
 constexpr StringRef kFamilyKeys[] = {
-    "fixed_us", "gops", "gbs", "spill_gbs", "transcendental_gops",
-    "samples",  "error"};
+    "fixed_us", "gops",          "gbs",     "spill_gbs", "transcendental_gops",
+    "cold_gbs", "cold_fixed_us", "samples", "error"};
 constexpr StringRef kLinkKeys[] = {
     "from",          "to",         "directed", "shared_memory",
     "bandwidth_gbs", "latency_us", "sync_us"};
@@ -484,6 +484,8 @@ bool TargetParser::parseFitted(const YNode &node, const std::string &path,
       m.dispatchUs = us;
     } else if (e.key == "cache_kb") {
       ok = getNumber(v, p, Range::NonNegative, m.cacheKB);
+    } else if (e.key == "llc_kb") {
+      ok = getNumber(v, p, Range::NonNegative, m.llcKB);
     } else if (e.key == "error") {
       ok = getNumber(v, p, Range::NonNegative, m.error);
     }
@@ -509,6 +511,7 @@ bool TargetParser::parseFitted(const YNode &node, const std::string &path,
       return fail(e.keyLoc, p, "duplicate family");
     if (!checkMapping(*e.value, p, kFamilyKeys,
                       "fixed_us, gops, gbs, spill_gbs, transcendental_gops, "
+                      "cold_gbs, cold_fixed_us, "
                       "samples, error"))
       return false;
     FittedFamily f;
@@ -526,6 +529,10 @@ bool TargetParser::parseFitted(const YNode &node, const std::string &path,
         ok = getNumber(v, kp, Range::NonNegative, f.spillGbs);
       else if (k.key == "transcendental_gops")
         ok = getNumber(v, kp, Range::NonNegative, f.transcendentalGops);
+      else if (k.key == "cold_gbs")
+        ok = getNumber(v, kp, Range::NonNegative, f.coldGbs);
+      else if (k.key == "cold_fixed_us")
+        ok = getNumber(v, kp, Range::NonNegative, f.coldFixedUs);
       else if (k.key == "error")
         ok = getNumber(v, kp, Range::NonNegative, f.error);
       else if (k.key == "samples") {

@@ -455,8 +455,10 @@ int runCalibrate(const Options &o) {
       device = t->firstCpu()->name;
     if (t)
       table.target = t->name;
+    // (A cost table has no cache state: the cold measurements stay out.)
     for (const loom::CalibrationMeasurement &m : r->measurements)
-      table.set(m.kernel, device, m.us);
+      if (!m.kernel.coldWeights)
+        table.set(m.kernel, device, m.us);
     if (llvm::Error e = table.save(o.measurements))
       throw ToolError{llvm::toString(std::move(e))};
   }

@@ -161,6 +161,47 @@ TEST(Fit, RecoversTheTranscendentalRate) {
   EXPECT_EQ(fitFamily(s, 1, 0).transcendentalGops, 0);
 }
 
+TEST(Fit, RecoversTheColdWeightRate) {
+  // Matmuls measured warm and with their weights cold: the cold ones pay
+  // 12 µs and their weight bytes again at 6 GB/s on top of 1 µs +
+  // 50 GOP/s + 20 GB/s.
+  std::vector<Sample> s;
+  for (double k : {64.0, 256.0, 1024.0})
+    for (double n : {64.0, 512.0})
+      for (double m : {1.0, 32.0})
+        for (bool cold : {false, true}) {
+          double flops = 2 * m * k * n, bytes = 4 * (m * k + k * n + m * n);
+          double weights = cold ? 4 * k * n : 0;
+          s.push_back({"matmul", flops, bytes,
+                       truth(0, 1, 50, 20, 0, 0, flops, bytes) + weights / 6e3 +
+                           (cold ? 12 : 0),
+                       0, weights, cold ? 1.0 : 0.0});
+        }
+  FittedFamily f = fitFamily(s, 0, 0);
+  EXPECT_NEAR(f.fixedUs, 1, 1e-6);
+  EXPECT_NEAR(f.gops, 50, 50e-6);
+  EXPECT_NEAR(f.gbs, 20, 20e-6);
+  EXPECT_NEAR(f.coldGbs, 6, 6e-6);
+  EXPECT_NEAR(f.coldFixedUs, 12, 1e-6);
+  // A kernel's cold bytes: its constant operands, only when cold.
+  KernelDesc mm{"matmul",
+                {t({32, 64}), TensorDesc{{64, 16}, 4, "f32", true}},
+                {t({32, 16})}};
+  EXPECT_EQ(estimateWork(mm).coldBytes, 0);
+  EXPECT_EQ(estimateWork(mm).coldCalls, 0);
+  mm.coldWeights = true;
+  EXPECT_EQ(estimateWork(mm).coldBytes, 4096);
+  EXPECT_EQ(estimateWork(mm).coldCalls, 1);
+  // Priced: 1 (dispatch) + 12 + 4096 B at 6 GB/s beyond the warm terms.
+  loom::target::DeviceDesc d = device(1);
+  FittedModel m;
+  m.families.push_back({"matmul", f});
+  d.fitted = m;
+  std::optional<CostTerms> terms = estimateTerms(mm, d);
+  ASSERT_TRUE(terms);
+  EXPECT_NEAR(terms->coldUs, 12 + 4096 / 6e3, 1e-6);
+}
+
 TEST(Fit, TranscendentalsOfAKernel) {
   // fused_conv with a silu epilogue: one exp per output element (2048);
   // with hard_swish none; a fused_elementwise body of add, mul, sigmoid,

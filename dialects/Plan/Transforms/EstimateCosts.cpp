@@ -138,7 +138,8 @@ DictionaryAttr describeTerms(const loom::cost::CostTerms &t, Builder &b) {
   std::pair<const char *, double> parts[] = {
       {"dispatch", t.dispatchUs}, {"overhead", t.overheadUs},
       {"compute", t.computeUs},   {"memory", t.memoryUs},
-      {"cache", t.cacheUs},       {"transcendental", t.transcendentalUs}};
+      {"cache", t.cacheUs},       {"transcendental", t.transcendentalUs},
+      {"cold", t.coldUs}};
   for (auto [key, us] : parts)
     if (us > 0)
       out.push_back(b.getNamedAttr(key, b.getF64FloatAttr(us)));
@@ -214,6 +215,20 @@ struct PlanEstimateCostsPass
       return signalPassFailure();
     }
     const bool reducedAllowed = devicePrecision == "auto";
+    // Weights go cold between runs where the plan's weights, twice over
+    // (the runtime's fast paths keep a reordered copy beside them), do not
+    // fit in the last-level cache of the device's fit.
+    double weightBytes = 0;
+    module.walk([&](WeightOp w) {
+      auto type = cast<MemRefType>(w.getResult().getType());
+      weightBytes +=
+          double(type.getNumElements()) *
+          double(std::max<int64_t>(1, type.getElementTypeBitWidth() / 8));
+    });
+    llvm::DenseMap<const loom::target::DeviceDesc *, bool> coldOn;
+    for (auto [name, d] : devices)
+      coldOn[d] = d->fitted && d->fitted->llcKB > 0 &&
+                  2 * weightBytes > d->fitted->llcKB * 1024;
     int64_t measuredTasks = 0;
     Builder b(module.getContext());
     // Post-order: a control task's bodies have their costs before it.
@@ -228,6 +243,7 @@ struct PlanEstimateCostsPass
       SmallVector<NamedAttribute> costs, reduced, terms;
       bool measured = false;
       for (auto [name, d] : devices) {
+        k.coldWeights = coldOn.lookup(d);
         std::optional<double> us = loom::cost::estimateMicros(k, *d, tablePtr);
         bool fromTable = us && tablePtr && tablePtr->lookup(k, d->name);
         measured |= fromTable;

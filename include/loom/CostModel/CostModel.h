@@ -53,6 +53,11 @@ struct KernelDesc {
   /// `fused_elementwise`'s body ops (`add`, `sigmoid`, ...). Only counted
   /// by Work::transcendentals.
   std::vector<std::string> elementOps;
+  /// The call finds its constant operands (weights) out of the caches, as
+  /// a layer of a model whose weights do not stay in the last-level cache
+  /// between runs does (plan-estimate-costs decides: docs/targets.md,
+  /// "Fitted cost model"). Only counted by Work::coldBytes.
+  bool coldWeights = false;
 };
 
 /// The work of one kernel call.
@@ -66,6 +71,12 @@ struct Work {
   /// scalar double precision, at 10-100x the time of a relu per element,
   /// which operations and bytes cannot tell apart.
   double transcendentals = 0;
+  /// Bytes of constant operands read from memory rather than the caches:
+  /// with KernelDesc::coldWeights, the constant operands' bytes; else 0.
+  double coldBytes = 0;
+  /// 1 for a call with cold weights (coldBytes > 0): what a cold call pays
+  /// beyond its bytes (its code and tables out of the caches too).
+  double coldCalls = 0;
   target::OpClass opClass = target::OpClass::Other;
 };
 
@@ -130,15 +141,16 @@ struct CostTerms {
   double computeUs = 0, memoryUs = 0;
   double cacheUs = 0; ///< bytes beyond the cache (fitted only)
   double transcendentalUs = 0; ///< exp/tanh/erf evaluations (fitted only)
+  double coldUs = 0;           ///< weights read from memory (fitted only)
   std::string family; ///< the fitted family (empty for the roofline)
   bool fitted = false; ///< the terms add up; else the roofline's max
   double totalUs() const {
     return fitted ? dispatchUs + overheadUs + computeUs + memoryUs + cacheUs +
-                        transcendentalUs
+                        transcendentalUs + coldUs
                   : dispatchUs + std::max(computeUs, memoryUs);
   }
   /// The largest term: "dispatch", "overhead", "compute", "memory",
-  /// "cache" or "transcendental" (the first of them on a tie).
+  /// "cache", "transcendental" or "cold" (the first of them on a tie).
   const char *dominant() const;
 };
 
@@ -149,7 +161,8 @@ std::optional<CostTerms> estimateTerms(const KernelDesc &kernel,
                                        const target::DeviceDesc &device);
 
 /// The fitted terms of a call with `work` under `family` (no support
-/// check): dispatch + fixed + compute + memory + cache + transcendental.
+/// check): dispatch + fixed + compute + memory + cache + transcendental +
+/// cold weights.
 CostTerms fittedTerms(const Work &work, const target::FittedFamily &family,
                       double cacheKB, double dispatchUs);
 

@@ -5,9 +5,10 @@
 // mapping of a target's device, docs/targets.md "Fitted cost model"). Per
 // family, the time beyond the device's dispatch is a non-negative linear
 // combination of a fixed overhead, the operations, the bytes, the bytes
-// beyond a cache size and the transcendental evaluations (exp, tanh, erf),
-// fitted by least squares on relative error (exact non-negative least
-// squares over the five terms). The cache size and
+// beyond a cache size, the transcendental evaluations (exp, tanh, erf)
+// and, for calls whose weights are cold, their weight bytes and a fixed
+// cost, fitted by least squares on relative error (exact non-negative
+// least squares over the seven terms). The cache size and
 // whether the cache term is used at all are chosen by the error on
 // held-out microkernels (a deterministic split of the grid), not by taste.
 // Plain C++ with LLVM Support, no timing: loom-profile --calibrate measures.
@@ -32,6 +33,8 @@ struct Sample {
   double flops = 0, bytes = 0;
   double us = 0;
   double transcendentals = 0; ///< cost::Work::transcendentals
+  double coldBytes = 0;       ///< cost::Work::coldBytes
+  double coldCalls = 0;       ///< cost::Work::coldCalls
 };
 
 /// The samples of `kernel` as Sample: the family is the first of

@@ -51,6 +51,14 @@ struct CostCalibrationOptions {
   /// cold, 9.9% error against 8.8%) and whole models' kernels far better
   /// (64 MiB charged every small kernel ~50 µs).
   double flushMB = 4;
+  /// The last-level cache of the machine, KiB (< 0: read it from
+  /// /sys/devices/system/cpu/cpu0/cache; 0: unknown). When known, every
+  /// microkernel with weights is also measured cold: after writing twice
+  /// that much other memory, with its inputs written again (warm, as the
+  /// previous layer leaves them), as a layer of a model whose weights do
+  /// not stay in the cache between runs finds them. Those measurements fit
+  /// the families' `cold_gbs`; the value is recorded as the fit's `llc_kb`.
+  double llcKB = -1;
   /// Only the microkernels whose name contains this (empty: all).
   std::string filter;
   /// Device kernels for the Session (SessionOptions::deviceKernels).

@@ -86,6 +86,8 @@ struct OpRule {
 ///   fixed_us + operations / (gops · 1e3) + bytes / (gbs · 1e3)
 ///            + max(0, bytes - cache_kb · 1024) / (spill_gbs · 1e3)
 ///            + transcendentals / (transcendental_gops · 1e3)
+///            + cold weight bytes / (cold_gbs · 1e3) + cold_fixed_us
+///              (the last two for a call whose weights are cold)
 /// A rate of 0 leaves its term out (the fit found it does not pay). The
 /// model's own `dispatch_us`, when it has one, replaces the device's.
 struct FittedFamily {
@@ -99,6 +101,11 @@ struct FittedFamily {
   /// exp/tanh/erf evaluations per µs / 1e3 (cost::Work::transcendentals,
   /// e.g. a silu epilogue); 0: no such term
   double transcendentalGops = 0;
+  /// Extra time per byte of constant operands read from memory (weights
+  /// out of the caches, cost::Work::coldBytes), GB/s; 0: no such term
+  double coldGbs = 0;
+  /// Extra µs per call with cold weights; 0: none
+  double coldFixedUs = 0;
 };
 
 /// A device's fitted cost model: measured by `loom-profile --calibrate`,
@@ -112,6 +119,10 @@ struct FittedModel {
   /// the device's.
   std::optional<double> dispatchUs;
   double cacheKB = 0;  ///< bytes beyond which `spill_gbs` applies, KiB
+  /// The machine's last-level cache, KiB (read where it was measured): a
+  /// plan whose weights, twice over, do not fit in it reads them cold
+  /// (`cold_gbs`); 0: unknown, never cold.
+  double llcKB = 0;
   /// Median |log(predicted / measured)| over all held-out microkernels.
   double error = 0;
   /// Parameters per family name: a kernel takes the first of its
