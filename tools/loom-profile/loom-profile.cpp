@@ -61,7 +61,8 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitError = 2;
 
-const char *const kUsage = R"(usage: loom-profile OUT_DIR -o COSTS.json [options]
+const char *const kUsage =
+    R"(usage: loom-profile OUT_DIR -o COSTS.json [options]
 
 Measures the kernels of the executable plan in OUT_DIR (plan.json +
 weights.bin, as written by loomc) and writes a cost table: for every kernel
@@ -109,6 +110,8 @@ stderr; the default suite takes about a minute at most.
   --full                the fuller grid (several times longer)
   --flush-mb N          MiB of other memory written before every run, to
                         evict the core's caches (default 4; 0: none)
+  --llc-kb N            the last-level cache in KiB, for the cold-weight
+                        measurements (default: read from sysfs; 0: none)
   --only TEXT           only the microkernels whose name contains TEXT
   --measurements FILE   also write the measurements (a cost table, device
                         NAME) to refit them later with --fit
@@ -139,6 +142,7 @@ struct Options {
   std::string calibrate, fit, target, only, measurements, deviceLibrary;
   bool full = false;
   double flushMB = 4;
+  double llcKB = -1; ///< --llc-kb; < 0: from sysfs
 };
 
 /// Parses argv; returns nullopt after printing --help.
@@ -175,10 +179,19 @@ std::optional<Options> parseArgs(int argc, char **argv) {
       (flag == "--quiet" ? o.quiet : o.full) = true;
       continue;
     }
-    static const char *const withValue[] = {
-        "-o",     "--repeat", "--device",       "--input",
-        "--threads", "--calibrate", "--fit", "--target", "--only",
-        "--measurements", "--device-library", "--flush-mb"};
+    static const char *const withValue[] = {"-o",
+                                            "--repeat",
+                                            "--device",
+                                            "--input",
+                                            "--threads",
+                                            "--calibrate",
+                                            "--fit",
+                                            "--target",
+                                            "--only",
+                                            "--measurements",
+                                            "--device-library",
+                                            "--flush-mb",
+                                            "--llc-kb"};
     if (std::find_if(std::begin(withValue), std::end(withValue),
                      [&](const char *f) { return flag == f; }) ==
         std::end(withValue))
@@ -221,6 +234,8 @@ std::optional<Options> parseArgs(int argc, char **argv) {
       o.deviceLibrary = value;
     } else if (flag == "--flush-mb") {
       o.flushMB = double(parseCount(flag, value, 0, 65536));
+    } else if (flag == "--llc-kb") {
+      o.llcKB = double(parseCount(flag, value, 0, 1 << 22));
     }
   }
   if (!o.calibrate.empty() || !o.fit.empty()) {
@@ -436,6 +451,7 @@ int runCalibrate(const Options &o) {
   c.threads = int(o.threads);
   c.filter = o.only;
   c.flushMB = o.flushMB;
+  c.llcKB = o.llcKB;
   c.progress = !o.quiet;
   c.machine = machineName();
   c.date = today();
