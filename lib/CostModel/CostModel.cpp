@@ -132,7 +132,10 @@ Work loom::cost::estimateWork(const KernelDesc &k) {
   for (const std::string &op : k.elementOps)
     perElement += isTranscendental(op) ? 1 : 0;
   w.transcendentals = perElement * double(outElems);
-  if (k.coldWeights)
+  // Weights: the constant operands of matmul- and conv-class kernels (the
+  // other kernels' constants are shapes, scales and the like).
+  if (k.coldWeights &&
+      (w.opClass == OpClass::MatMul || w.opClass == OpClass::Conv))
     for (const auto &t : k.inputs)
       if (t && t->constant)
         w.coldBytes += double(t->bytes());

@@ -45,6 +45,12 @@ constexpr int kTerms = 7;
 /// Samples past the cache a family needs before its spill term is fitted.
 constexpr int kMinSpillSamples = 3;
 
+/// The spread of weight bytes (largest over smallest) a family's cold
+/// samples need before a per-byte cold rate is fitted: over a narrower
+/// range the per-call and per-byte cold costs cannot be told apart, and a
+/// rate fitted from a few small constants prices large ones absurdly.
+constexpr double kMinColdSpread = 4;
+
 std::array<double, kTerms> features(const Sample &s, double cacheKB) {
   double spill = cacheKB > 0 ? std::max(0.0, s.bytes - cacheKB * 1024.0) : 0;
   return {1.0,         s.bytes,    s.flops, spill, s.transcendentals,
@@ -110,6 +116,14 @@ FittedFamily loom::cost::fitFamily(const std::vector<Sample> &samples,
     spilled += features(s, cacheKB)[3] > 0;
   if (spilled < kMinSpillSamples)
     norm[3] = 0;
+  double coldMin = 0, coldMax = 0;
+  for (const Sample &s : samples)
+    if (s.coldBytes > 0) {
+      coldMin = coldMin > 0 ? std::min(coldMin, s.coldBytes) : s.coldBytes;
+      coldMax = std::max(coldMax, s.coldBytes);
+    }
+  if (coldMax < kMinColdSpread * coldMin || coldMin == 0)
+    norm[5] = 0;
   double bestResidual = 0;
   std::array<double, kTerms> bestTheta{};
   // The empty subset: everything is dispatch.
@@ -381,6 +395,9 @@ void writeFitBody(const FittedModel &m, llvm::raw_ostream &os,
   os << pad << "cache_kb: " << llvm::format("%g", m.cacheKB) << "\n";
   if (m.llcKB > 0)
     os << pad << "llc_kb: " << llvm::format("%g", m.llcKB) << "\n";
+  if (m.coldAboveKB > 0)
+    os << pad << "cold_above_kb: " << llvm::format("%.0f", m.coldAboveKB)
+       << "\n";
   os << pad << "error: " << llvm::format("%.4f", m.error) << "\n";
   os << pad << "families:\n";
   std::vector<std::pair<std::string, FittedFamily>> sorted = m.families;

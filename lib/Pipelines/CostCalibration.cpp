@@ -24,6 +24,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -346,6 +347,22 @@ Micro qconv(int64_t c, int64_t m, int64_t h, int64_t k) {
   return b.finish(b.qdq(y, 0.05f));
 }
 
+/// The footprint sweep: a chain of `layers` identical 3x3 convolutions
+/// (C = 128 on a 7x7 map, 576 KiB of weights each) run back to back as a
+/// model runs, no eviction between runs: where the chain's weights stop
+/// staying in the caches, each layer's time moves from its warm to its
+/// cold measurement.
+constexpr const char *kFootprint = "footprint";
+Micro footprintChain(int64_t layers) {
+  GraphBuilder b(std::string(kFootprint) + tag("l", layers));
+  std::string y = b.input({1, 128, 7, 7});
+  for (int64_t l = 0; l < layers; ++l)
+    y = b.op("Relu",
+             {b.op("Conv", {y, b.weight({128, 128, 3, 3}), b.weight({128})},
+                   {{"kernel_shape", {3, 3}}, {"pads", {1, 1, 1, 1}}})});
+  return b.finish(y);
+}
+
 /// A squeeze-excite scale: X [1, C, H, H] times a per-channel S [1, C, 1, 1]
 /// (both activations), as EfficientNet and MobileNetV3 run it.
 Micro channelScale(int64_t c, int64_t h) {
@@ -567,6 +584,10 @@ std::vector<Micro> suite(bool full) {
         "transpose", "concat", "batch_norm"})
     for (auto [c, h] : maps)
       s.push_back(spatial(kind, c, h));
+  // The footprint sweep last: 1 layer (its warm and cold times) to 96
+  // (54 MiB of weights).
+  for (int64_t layers : {1, 4, 8, 16, 24, 32, 48, 64, 96})
+    s.push_back(footprintChain(layers));
   return s;
 }
 
@@ -607,6 +628,23 @@ std::vector<std::string> loom::calibrationSuite(bool full) {
   for (const Micro &m : suite(full))
     names.push_back(m.name);
   return names;
+}
+
+double loom::coldThresholdKB(const std::vector<FootprintPoint> &sweep) {
+  if (sweep.empty() || sweep[0].coldUs <= sweep[0].layerUs)
+    return 0;
+  const double half = (sweep[0].layerUs + sweep[0].coldUs) / 2;
+  for (size_t i = 1; i < sweep.size(); ++i) {
+    if (sweep[i].layerUs < half)
+      continue;
+    const FootprintPoint &a = sweep[i - 1], &b = sweep[i];
+    double t = b.layerUs > a.layerUs
+                   ? (half - a.layerUs) / (b.layerUs - a.layerUs)
+                   : 1.0;
+    t = std::clamp(t, 0.0, 1.0);
+    return (a.weightBytes + t * (b.weightBytes - a.weightBytes)) / 1024;
+  }
+  return 0;
 }
 
 loom::target::FittedModel
@@ -753,8 +791,10 @@ loom::calibrateCosts(const CostCalibrationOptions &options) {
       session->run();
       std::vector<std::vector<double>> times(plan.tasks.size());
       double spentMs = 0;
+      const bool sweep = llvm::StringRef(micro.name).starts_with(kFootprint);
       for (int r = 0; r < options.maxRuns; ++r) {
-        flush();
+        if (!sweep) // the sweep runs back to back, as a model does
+          flush();
         auto t0 = std::chrono::steady_clock::now();
         session->run();
         spentMs += std::chrono::duration<double, std::milli>(
@@ -786,6 +826,42 @@ loom::calibrateCosts(const CostCalibrationOptions &options) {
         for (size_t id = 0; id < ts.size(); ++id)
           if (ts[id])
             coldTimes[id].push_back(*ts[id]);
+      }
+      if (sweep) {
+        // The mean of the layers' median times (and, for one layer, its
+        // cold time); no samples for the fit.
+        FootprintPoint p;
+        double n = 0;
+        for (size_t id = 0; id < plan.tasks.size(); ++id) {
+          auto k = kernels.find(plan.tasks[id].name);
+          if (times[id].empty() || k == kernels.end() ||
+              k->second.kernel != "fused_conv")
+            continue;
+          p.layerUs += median(times[id]);
+          if (!coldTimes[id].empty())
+            p.coldUs += median(coldTimes[id]);
+          for (const auto &t : k->second.inputs)
+            if (t && t->constant)
+              p.weightBytes += double(t->bytes());
+          ++n;
+        }
+        if (n > 0) {
+          p.layerUs /= n;
+          p.coldUs /= n;
+          if (options.progress)
+            llvm::errs()
+                << llvm::format("loom-profile: [%zu/%zu] ", done, micros.size())
+                << micro.name << ": "
+                << llvm::format("%.1f MiB of weights, %.1f us",
+                                p.weightBytes / (1 << 20), p.layerUs)
+                << " per layer"
+                << (p.coldUs > 0
+                        ? llvm::formatv(" ({0:f1} us cold)", p.coldUs).str()
+                        : std::string())
+                << "\n";
+          result.footprint.push_back(p);
+        }
+        continue;
       }
       for (size_t id = 0; id < plan.tasks.size(); ++id) {
         const rt::PlanTask &task = plan.tasks[id];
@@ -832,6 +908,7 @@ loom::calibrateCosts(const CostCalibrationOptions &options) {
   }
   result.model =
       fitMeasurements(result.measurements, *device, options, &result.report);
+  result.model.coldAboveKB = coldThresholdKB(result.footprint);
   std::optional<llvm::StringRef> builtin =
       target::builtinTargetText(options.target);
   std::string text;

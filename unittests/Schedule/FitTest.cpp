@@ -192,6 +192,12 @@ TEST(Fit, RecoversTheColdWeightRate) {
   mm.coldWeights = true;
   EXPECT_EQ(estimateWork(mm).coldBytes, 4096);
   EXPECT_EQ(estimateWork(mm).coldCalls, 1);
+  // Only matmul- and conv-class kernels have weights: a mul by a constant
+  // does not read cold weights.
+  KernelDesc mul{"mul", {t({64}), TensorDesc{{64}, 4, "f32", true}}, {t({64})}};
+  mul.coldWeights = true;
+  EXPECT_EQ(estimateWork(mul).coldBytes, 0);
+  EXPECT_EQ(estimateWork(mul).coldCalls, 0);
   // Priced: 1 (dispatch) + 12 + 4096 B at 6 GB/s beyond the warm terms.
   loom::target::DeviceDesc d = device(1);
   FittedModel m;
@@ -200,6 +206,22 @@ TEST(Fit, RecoversTheColdWeightRate) {
   std::optional<CostTerms> terms = estimateTerms(mm, d);
   ASSERT_TRUE(terms);
   EXPECT_NEAR(terms->coldUs, 12 + 4096 / 6e3, 1e-6);
+}
+
+TEST(Fit, ColdRateNeedsASpreadOfWeights) {
+  // Cold samples whose weights are all 256 B (a per-call cold cost of
+  // 9 µs): a per-byte rate cannot be told from the per-call one, so only
+  // the per-call one is fitted (a rate from them would price 2 MB of
+  // weights at 70 ms).
+  std::vector<Sample> s;
+  for (double bytes : {4096.0, 65536.0, 1048576.0})
+    for (bool cold : {false, true})
+      s.push_back({"conv", bytes * 8, bytes,
+                   truth(0, 1, 50, 20, 0, 0, bytes * 8, bytes) + (cold ? 9 : 0),
+                   0, cold ? 256.0 : 0.0, cold ? 1.0 : 0.0});
+  FittedFamily f = fitFamily(s, 0, 0);
+  EXPECT_EQ(f.coldGbs, 0);
+  EXPECT_NEAR(f.coldFixedUs, 9, 1e-6);
 }
 
 TEST(Fit, TranscendentalsOfAKernel) {

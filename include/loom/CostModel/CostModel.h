@@ -71,8 +71,9 @@ struct Work {
   /// scalar double precision, at 10-100x the time of a relu per element,
   /// which operations and bytes cannot tell apart.
   double transcendentals = 0;
-  /// Bytes of constant operands read from memory rather than the caches:
-  /// with KernelDesc::coldWeights, the constant operands' bytes; else 0.
+  /// Bytes of weights read from memory rather than the caches: with
+  /// KernelDesc::coldWeights, the constant operands' bytes of a matmul- or
+  /// conv-class kernel; else 0.
   double coldBytes = 0;
   /// 1 for a call with cold weights (coldBytes > 0): what a cold call pays
   /// beyond its bytes (its code and tables out of the caches too).

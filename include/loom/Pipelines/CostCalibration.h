@@ -78,8 +78,25 @@ struct CalibrationMeasurement {
   double rooflineUs = 0; ///< the device's roofline estimate
 };
 
+/// One point of the footprint sweep: a chain of identical convolutions run
+/// back to back.
+struct FootprintPoint {
+  double weightBytes = 0; ///< the chain's weights
+  double layerUs = 0;     ///< a layer's mean time
+  double coldUs = 0;      ///< with its weights cold (measured for 1 layer)
+};
+
+/// The weights (KiB) beyond which a model's layers find them cold: where
+/// the sweep's layer time first reaches halfway from the one-layer chain's
+/// warm time to its cold time, interpolated linearly in the weights
+/// between the two points around it; 0 when the sweep has no cold time or
+/// never gets there.
+double coldThresholdKB(const std::vector<FootprintPoint> &sweep);
+
 struct CostCalibrationResult {
   target::FittedModel model;
+  /// The footprint sweep (FittedModel::coldAboveKB comes from it).
+  std::vector<FootprintPoint> footprint;
   cost::FitReport report;
   std::vector<CalibrationMeasurement> measurements;
   /// The target file's text with the device's `fitted` mapping replaced.

@@ -123,6 +123,10 @@ struct FittedModel {
   /// plan whose weights, twice over, do not fit in it reads them cold
   /// (`cold_gbs`); 0: unknown, never cold.
   double llcKB = 0;
+  /// Measured (loom::coldThresholdKB): the plan weight bytes (KiB) beyond
+  /// which a plan's calls are priced cold; 0: twice the weights against
+  /// `llcKB` instead.
+  double coldAboveKB = 0;
   /// Median |log(predicted / measured)| over all held-out microkernels.
   double error = 0;
   /// Parameters per family name: a kernel takes the first of its
