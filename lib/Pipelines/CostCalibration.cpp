@@ -544,10 +544,14 @@ std::vector<Micro> suite(bool full) {
                                                               {6, 197, 64}})
     s.push_back(attention(bh, sq, d));
   // Quantized products: weight-only 8 and 4 bits (one row and a few rows,
-  // as decode and prefill run them), and integer int8 products and
-  // convolutions.
+  // as decode and prefill run them, from a tiny model's 64-wide layers
+  // up), and integer int8 products and convolutions.
   for (const char *kind : {"w8", "w4", "int8"})
-    for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{{1, 1024, 1024},
+    for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{{1, 64, 64},
+                                                              {16, 64, 64},
+                                                              {16, 64, 256},
+                                                              {64, 256, 64},
+                                                              {1, 1024, 1024},
                                                               {1, 2048, 2048},
                                                               {1, 4096, 1024},
                                                               {16, 1024, 1024},
