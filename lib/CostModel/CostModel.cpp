@@ -134,12 +134,12 @@ Work loom::cost::estimateWork(const KernelDesc &k) {
   w.transcendentals = perElement * double(outElems);
   // Weights: the constant operands of matmul- and conv-class kernels (the
   // other kernels' constants are shapes, scales and the like).
-  if (k.coldWeights &&
+  if (k.coldWeights > 0 &&
       (w.opClass == OpClass::MatMul || w.opClass == OpClass::Conv))
     for (const auto &t : k.inputs)
       if (t && t->constant)
-        w.coldBytes += double(t->bytes());
-  w.coldCalls = w.coldBytes > 0 ? 1 : 0;
+        w.coldBytes += k.coldWeights * double(t->bytes());
+  w.coldCalls = w.coldBytes > 0 ? k.coldWeights : 0;
   return w;
 }
 

@@ -398,6 +398,8 @@ void writeFitBody(const FittedModel &m, llvm::raw_ostream &os,
   if (m.coldAboveKB > 0)
     os << pad << "cold_above_kb: " << llvm::format("%.0f", m.coldAboveKB)
        << "\n";
+  if (m.coldRampKB > 0)
+    os << pad << "cold_ramp_kb: " << llvm::format("%.0f", m.coldRampKB) << "\n";
   os << pad << "error: " << llvm::format("%.4f", m.error) << "\n";
   os << pad << "families:\n";
   std::vector<std::pair<std::string, FittedFamily>> sorted = m.families;

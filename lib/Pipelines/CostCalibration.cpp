@@ -634,21 +634,42 @@ std::vector<std::string> loom::calibrationSuite(bool full) {
   return names;
 }
 
-double loom::coldThresholdKB(const std::vector<FootprintPoint> &sweep) {
-  if (sweep.empty() || sweep[0].coldUs <= sweep[0].layerUs)
-    return 0;
-  const double half = (sweep[0].layerUs + sweep[0].coldUs) / 2;
-  for (size_t i = 1; i < sweep.size(); ++i) {
-    if (sweep[i].layerUs < half)
-      continue;
-    const FootprintPoint &a = sweep[i - 1], &b = sweep[i];
-    double t = b.layerUs > a.layerUs
-                   ? (half - a.layerUs) / (b.layerUs - a.layerUs)
-                   : 1.0;
-    t = std::clamp(t, 0.0, 1.0);
-    return (a.weightBytes + t * (b.weightBytes - a.weightBytes)) / 1024;
-  }
-  return 0;
+loom::ColdRamp loom::coldRamp(const std::vector<FootprintPoint> &sweep) {
+  // Warm: the one-layer chain; cold: the mean of the three longest
+  // chains, measured back to back like the rest (their weights are far
+  // past any cache).
+  if (sweep.size() < 5)
+    return {};
+  const double warm = sweep[0].layerUs;
+  double cold = 0;
+  for (size_t i = sweep.size() - 3; i < sweep.size(); ++i)
+    cold += sweep[i].layerUs / 3;
+  if (cold <= warm)
+    return {};
+  // The weights (KiB) where the layer time first reaches `share` of the
+  // way from warm to cold, interpolated between sweep points.
+  auto reach = [&](double share) -> std::optional<double> {
+    const double level = warm + share * (cold - warm);
+    for (size_t i = 1; i < sweep.size(); ++i) {
+      if (sweep[i].layerUs < level)
+        continue;
+      const FootprintPoint &a = sweep[i - 1], &b = sweep[i];
+      double t = b.layerUs > a.layerUs
+                     ? (level - a.layerUs) / (b.layerUs - a.layerUs)
+                     : 1.0;
+      t = std::clamp(t, 0.0, 1.0);
+      return (a.weightBytes + t * (b.weightBytes - a.weightBytes)) / 1024;
+    }
+    return std::nullopt;
+  };
+  std::optional<double> quarter = reach(0.25), threeQuarters = reach(0.75);
+  if (!quarter || !threeQuarters)
+    return {};
+  ColdRamp r;
+  r.aboveKB = (*quarter + *threeQuarters) / 2;
+  // A quarter to three quarters is half of a linear ramp.
+  r.rampKB = 2 * std::max(0.0, *threeQuarters - *quarter);
+  return r;
 }
 
 loom::target::FittedModel
@@ -892,7 +913,7 @@ loom::calibrateCosts(const CostCalibrationOptions &options) {
             llvm::any_of(m.kernel.inputs,
                          [](const auto &t) { return t && t->constant; })) {
           CalibrationMeasurement cold = m;
-          cold.kernel.coldWeights = true;
+          cold.kernel.coldWeights = 1;
           cold.us = median(coldTimes[id]);
           if (options.progress)
             llvm::errs() << llvm::format("loom-profile: [%zu/%zu] ", done,
@@ -912,7 +933,9 @@ loom::calibrateCosts(const CostCalibrationOptions &options) {
   }
   result.model =
       fitMeasurements(result.measurements, *device, options, &result.report);
-  result.model.coldAboveKB = coldThresholdKB(result.footprint);
+  ColdRamp ramp = coldRamp(result.footprint);
+  result.model.coldAboveKB = ramp.aboveKB;
+  result.model.coldRampKB = ramp.rampKB;
   std::optional<llvm::StringRef> builtin =
       target::builtinTargetText(options.target);
   std::string text;

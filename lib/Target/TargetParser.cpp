@@ -229,9 +229,9 @@ constexpr StringRef kDeviceKeys[] = {"name",          "kind",
                                      "power_w",       "idle_power_w",
                                      "float_accumulation", "fitted",
                                      "weight_formats"};
-constexpr StringRef kFittedKeys[] = {"machine",       "date",     "threads",
-                                     "dispatch_us",   "cache_kb", "llc_kb",
-                                     "cold_above_kb", "error",    "families"};
+constexpr StringRef kFittedKeys[] = {
+    "machine", "date",          "threads",      "dispatch_us", "cache_kb",
+    "llc_kb",  "cold_above_kb", "cold_ramp_kb", "error",       "families"};
 constexpr StringRef kFamilyKeys[] = {
     "fixed_us", "gops",          "gbs",     "spill_gbs", "transcendental_gops",
     "cold_gbs", "cold_fixed_us", "samples", "error"};
@@ -488,6 +488,8 @@ bool TargetParser::parseFitted(const YNode &node, const std::string &path,
       ok = getNumber(v, p, Range::NonNegative, m.llcKB);
     } else if (e.key == "cold_above_kb") {
       ok = getNumber(v, p, Range::NonNegative, m.coldAboveKB);
+    } else if (e.key == "cold_ramp_kb") {
+      ok = getNumber(v, p, Range::NonNegative, m.coldRampKB);
     } else if (e.key == "error") {
       ok = getNumber(v, p, Range::NonNegative, m.error);
     }

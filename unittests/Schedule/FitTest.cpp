@@ -189,13 +189,13 @@ TEST(Fit, RecoversTheColdWeightRate) {
                 {t({32, 16})}};
   EXPECT_EQ(estimateWork(mm).coldBytes, 0);
   EXPECT_EQ(estimateWork(mm).coldCalls, 0);
-  mm.coldWeights = true;
+  mm.coldWeights = 1;
   EXPECT_EQ(estimateWork(mm).coldBytes, 4096);
   EXPECT_EQ(estimateWork(mm).coldCalls, 1);
   // Only matmul- and conv-class kernels have weights: a mul by a constant
   // does not read cold weights.
   KernelDesc mul{"mul", {t({64}), TensorDesc{{64}, 4, "f32", true}}, {t({64})}};
-  mul.coldWeights = true;
+  mul.coldWeights = 1;
   EXPECT_EQ(estimateWork(mul).coldBytes, 0);
   EXPECT_EQ(estimateWork(mul).coldCalls, 0);
   // Priced: 1 (dispatch) + 12 + 4096 B at 6 GB/s beyond the warm terms.
@@ -206,6 +206,32 @@ TEST(Fit, RecoversTheColdWeightRate) {
   std::optional<CostTerms> terms = estimateTerms(mm, d);
   ASSERT_TRUE(terms);
   EXPECT_NEAR(terms->coldUs, 12 + 4096 / 6e3, 1e-6);
+  // A quarter of the weights cold: a quarter of both cold terms.
+  mm.coldWeights = 0.25;
+  terms = estimateTerms(mm, d);
+  EXPECT_NEAR(terms->coldUs, 0.25 * (12 + 4096 / 6e3), 1e-6);
+}
+
+TEST(Fit, ColdShareOfAPlan) {
+  // A ramp of 4 MiB centred on 8 MiB: warm up to 6 MiB, cold from 10.
+  FittedModel m;
+  m.coldAboveKB = 8192;
+  m.coldRampKB = 4096;
+  EXPECT_EQ(m.coldShare(5.0 * 1024 * 1024), 0);
+  EXPECT_NEAR(m.coldShare(7.0 * 1024 * 1024), 0.25, 1e-12);
+  EXPECT_NEAR(m.coldShare(8.0 * 1024 * 1024), 0.5, 1e-12);
+  EXPECT_EQ(m.coldShare(11.0 * 1024 * 1024), 1);
+  // Without a ramp, a step at cold_above_kb; without either, twice the
+  // weights against llc_kb; without that, never.
+  m.coldRampKB = 0;
+  EXPECT_EQ(m.coldShare(7.9 * 1024 * 1024), 0);
+  EXPECT_EQ(m.coldShare(8.1 * 1024 * 1024), 1);
+  m.coldAboveKB = 0;
+  m.llcKB = 32768;
+  EXPECT_EQ(m.coldShare(15.0 * 1024 * 1024), 0);
+  EXPECT_EQ(m.coldShare(17.0 * 1024 * 1024), 1);
+  m.llcKB = 0;
+  EXPECT_EQ(m.coldShare(1e12), 0);
 }
 
 TEST(Fit, ColdRateNeedsASpreadOfWeights) {

@@ -225,14 +225,9 @@ struct PlanEstimateCostsPass
           double(type.getNumElements()) *
           double(std::max<int64_t>(1, type.getElementTypeBitWidth() / 8));
     });
-    llvm::DenseMap<const loom::target::DeviceDesc *, bool> coldOn;
-    for (auto [name, d] : devices) {
-      const loom::target::FittedModel *f = d->fitted ? &*d->fitted : nullptr;
-      coldOn[d] =
-          f && (f->coldAboveKB > 0
-                    ? weightBytes > f->coldAboveKB * 1024
-                    : f->llcKB > 0 && 2 * weightBytes > f->llcKB * 1024);
-    }
+    llvm::DenseMap<const loom::target::DeviceDesc *, double> coldOn;
+    for (auto [name, d] : devices)
+      coldOn[d] = d->fitted ? d->fitted->coldShare(weightBytes) : 0;
     int64_t measuredTasks = 0;
     Builder b(module.getContext());
     // Post-order: a control task's bodies have their costs before it.

@@ -83,9 +83,9 @@ def PlanEstimateCosts : Pass<"plan-estimate-costs", "mlir::ModuleOp"> {
     lists (`cost-model=roofline` ignores the fit); a target with fits for
     several thread counts is priced by the one for `threads` (the threads
     each kernel will run with, `loomc --kernel-threads`; the nearest fewer
-    threads where there is none for that count). Where the plan's weight
-    bytes exceed that fit's `cold_above_kb` (else: twice them its
-    `llc_kb`), every call is priced with its weights cold (docs/targets.md, "Cold weights"). Each task also gets `cost_terms`: per device with an estimate
+    threads where there is none for that count). A share of every call's
+    weights is priced cold by the plan's weight bytes and that fit's
+    `cold_above_kb` / `cold_ramp_kb` (FittedModel::coldShare) (docs/targets.md, "Cold weights"). Each task also gets `cost_terms`: per device with an estimate
     (not a measurement), `{model, dominant, dispatch, overhead, compute,
     memory, cache, transcendental, cold}`: the model (`roofline` or the fitted family), the
     largest term, and the non-zero terms in µs. The statistic `num-measured` counts the tasks and transfers that

@@ -53,11 +53,11 @@ struct KernelDesc {
   /// `fused_elementwise`'s body ops (`add`, `sigmoid`, ...). Only counted
   /// by Work::transcendentals.
   std::vector<std::string> elementOps;
-  /// The call finds its constant operands (weights) out of the caches, as
-  /// a layer of a model whose weights do not stay in the last-level cache
-  /// between runs does (plan-estimate-costs decides: docs/targets.md,
-  /// "Fitted cost model"). Only counted by Work::coldBytes.
-  bool coldWeights = false;
+  /// The share (0 to 1) of the call's weights it finds out of the caches,
+  /// as a layer of a model whose weights do not stay in the caches between
+  /// runs does (plan-estimate-costs decides: docs/targets.md, "Cold
+  /// weights"). Only counted by Work::coldBytes and Work::coldCalls.
+  double coldWeights = 0;
 };
 
 /// The work of one kernel call.
@@ -75,8 +75,9 @@ struct Work {
   /// KernelDesc::coldWeights, the constant operands' bytes of a matmul- or
   /// conv-class kernel; else 0.
   double coldBytes = 0;
-  /// 1 for a call with cold weights (coldBytes > 0): what a cold call pays
-  /// beyond its bytes (its code and tables out of the caches too).
+  /// KernelDesc::coldWeights for a call with weights (else 0): the share
+  /// of a cold call's per-call cost it pays (its code and tables out of
+  /// the caches too).
   double coldCalls = 0;
   target::OpClass opClass = target::OpClass::Other;
 };

@@ -86,12 +86,17 @@ struct FootprintPoint {
   double coldUs = 0;      ///< with its weights cold (measured for 1 layer)
 };
 
-/// The weights (KiB) beyond which a model's layers find them cold: where
-/// the sweep's layer time first reaches halfway from the one-layer chain's
-/// warm time to its cold time, interpolated linearly in the weights
-/// between the two points around it; 0 when the sweep has no cold time or
-/// never gets there.
-double coldThresholdKB(const std::vector<FootprintPoint> &sweep);
+/// How a model's layers go cold with its weights, from the footprint sweep
+/// (FittedModel::coldAboveKB, coldRampKB): the layer time goes from the
+/// one-layer chain's (warm) to the mean of the three longest chains'
+/// (cold); the weights where it first gets a quarter and three quarters of
+/// the way (interpolated between sweep points) give a linear ramp: its
+/// middle and its width. Zeros when the sweep is too short or never gets
+/// there.
+struct ColdRamp {
+  double aboveKB = 0, rampKB = 0;
+};
+ColdRamp coldRamp(const std::vector<FootprintPoint> &sweep);
 
 struct CostCalibrationResult {
   target::FittedModel model;

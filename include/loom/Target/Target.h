@@ -127,6 +127,15 @@ struct FittedModel {
   /// which a plan's calls are priced cold; 0: twice the weights against
   /// `llcKB` instead.
   double coldAboveKB = 0;
+  /// Measured with it: the weights over which a plan goes from warm to
+  /// cold, centred on `coldAboveKB` (a plan with W KiB of weights prices
+  /// the share clamp((W - coldAboveKB) / coldRampKB + 1/2, 0, 1) of its
+  /// calls' cold terms); 0: all at once.
+  double coldRampKB = 0;
+
+  /// The share of a plan's calls' weights that are cold when the plan has
+  /// `weightBytes` of weights (0 to 1; 0 without a rule).
+  double coldShare(double weightBytes) const;
   /// Median |log(predicted / measured)| over all held-out microkernels.
   double error = 0;
   /// Parameters per family name: a kernel takes the first of its

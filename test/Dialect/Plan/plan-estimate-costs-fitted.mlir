@@ -9,20 +9,22 @@
 // relu 256xf32, 2048 B, with the fit for the plan's threads: 1 thread
 // 1 + 2048/8e3 = 1.256 us, 2 threads 3 + 2048/16e3 = 3.128 us; 4 threads
 // take the fit with the most threads below 4 (2).
-// The one-thread fit measured weights cold beyond 512 B (cold_above_kb
-// 0.5): the plan's 144 + 48 B stay warm, the matmul costs 1 + 104/1e4 =
-// 1.0104 us. Without cold_above_kb, its 256-byte last-level cache (llc_kb
+// The one-thread fit measured weights going cold over 0 to 1 KiB
+// (cold_above_kb 0.5, cold_ramp_kb 1): the plan's 144 + 48 = 192 B price
+// 192/1024 = 0.1875 of the cold terms: the matmul costs 1 + 104/1e4 +
+// 0.1875 * 48/2e3 = 1.0149 us. Without cold_above_kb, its 256-byte
+// last-level cache (llc_kb
 // 0.25) decides: the weights, twice over, do not fit in it, so the matmul
 // reads its 48 weight bytes cold at 2 GB/s: 1 + 104/1e4 + 48/2e3 =
 // 1.0344 us. The two-thread fit has no matmul family: the roofline,
 // 1.0104 us.
-// RUN: sed '/cold_above_kb/d' %S/Inputs/fitted-threads-target.yaml > %t.llc.yaml
+// RUN: sed "/cold_above_kb/d; /cold_ramp_kb/d" %S/Inputs/fitted-threads-target.yaml > %t.llc.yaml
 // RUN: sed 's#@TARGET@#%t.llc.yaml#' %s | loom-opt -plan-estimate-costs | FileCheck %s --check-prefix=LLC
 // RUN: sed 's#@TARGET@#%S/Inputs/fitted-threads-target.yaml#' %s | loom-opt -plan-estimate-costs | FileCheck %s --check-prefix=T1
 // RUN: sed 's#@TARGET@#%S/Inputs/fitted-threads-target.yaml#' %s | loom-opt -plan-estimate-costs=threads=2 | FileCheck %s --check-prefix=T2
 // RUN: sed 's#@TARGET@#%S/Inputs/fitted-threads-target.yaml#' %s | loom-opt -plan-estimate-costs=threads=4 | FileCheck %s --check-prefix=T2
 // T1: plan.task "relu" {{.*}}cost_us = {cpu = 1.256000e+00 : f64}
-// T1: plan.task "matmul" {{.*}}cost_terms = {cpu = {dispatch = 1.000000e+00 : f64, dominant = "dispatch", memory = 1.040000e-02 : f64, model = "matmul"}}, cost_us = {cpu = 1.010400e+00 : f64}
+// T1: plan.task "matmul" {{.*}}cost_terms = {cpu = {cold = 4.500000e-03 : f64, dispatch = 1.000000e+00 : f64, dominant = "dispatch", memory = 1.040000e-02 : f64, model = "matmul"}}, cost_us = {cpu = 1.014900e+00 : f64}
 // LLC: plan.task "matmul" {{.*}}cost_terms = {cpu = {cold = 2.400000e-02 : f64, dispatch = 1.000000e+00 : f64, dominant = "dispatch", memory = 1.040000e-02 : f64, model = "matmul"}}, cost_us = {cpu = 1.034400e+00 : f64}
 // T2: plan.task "relu" {{.*}}cost_us = {cpu = 3.128000e+00 : f64}
 // T2: plan.task "matmul" {{.*}}cost_us = {cpu = 1.010400e+00 : f64}
