@@ -3,14 +3,14 @@
 cost model"): the fit saw only microkernels; here it predicts whole models.
 
     fitted.py [--build DIR] [--target FITTED.yaml] [--models NAME,...]
-              [--repeat N] [--zoo] [--out RESULTS.json]
+              [--repeat N] [--threads N] [--zoo] [--out RESULTS.json]
 
 For each model (a dozen torchvision exports of the real corpus, and with
 --zoo the model zoo of bench/models/gen_zoo.py, small size), compiles it
-twice for one thread on the host: with the fitted target (default: the
+twice for N threads (default 1) on the host: with the fitted target (default: the
 built-in `host`, which ships a fit) and with `--cost-model=roofline`
 (today's roofline, the baseline), then
-  - measures the whole model: loom-run --repeat N --threads 1, median;
+  - measures the whole model: loom-run --repeat N --threads N, median;
   - measures every task: loom-profile --repeat N (median per signature);
 and prints per model the predicted makespan of both plans against the
 measured median, per task the median |error| over tasks of >= 20 us, and
@@ -73,39 +73,39 @@ def kendall(a, b):
     return s / (n * (n - 1) / 2) if n > 1 else 1.0
 
 
-def input_flags(model_dir):
+def input_flags(model_dir, plan):
+    """--input flags for the model's test data (input_N.pb is the N-th graph
+    input, as in ONNX's test-data layout; names from the plan, so that no
+    onnx module is needed)."""
     data = os.path.join(model_dir, "test_data_set_0")
     flags = []
-    if os.path.isdir(data):
-        import onnx
-        for f in sorted(os.listdir(data)):
-            if f.startswith("input_") and f.endswith(".pb"):
-                t = onnx.TensorProto()
-                with open(os.path.join(data, f), "rb") as fh:
-                    t.ParseFromString(fh.read())
-                flags += ["--input", "%s=%s" % (t.name, os.path.join(data, f))]
+    for i, inp in enumerate(plan["inputs"]):
+        f = os.path.join(data, "input_%d.pb" % i)
+        if os.path.exists(f):
+            flags += ["--input", "%s=%s" % (inp["name"], f)]
     return flags
 
 
-def measure_model(name, model_dir, bindir, fitted_target, repeat, tmp):
+def measure_model(name, model_dir, bindir, fitted_target, repeat, tmp, threads=1):
     model = os.path.join(model_dir, "model.onnx")
     plans = {}
     for kind, model_flag in (("fitted", "auto"), ("roofline", "roofline")):
         out = os.path.join(tmp, name + "." + kind)
         run([os.path.join(bindir, "loomc"), model, "-o", out, "--target=" + fitted_target,
-             "--cost-model=" + model_flag, "--quiet", "--device-precision=exact"])
+             "--cost-model=" + model_flag, "--quiet", "--device-precision=exact",
+             "--kernel-threads", str(threads)])
         with open(os.path.join(out, "plan.json")) as f:
             plans[kind] = json.load(f)
     out = os.path.join(tmp, name + ".fitted")
-    flags = input_flags(model_dir)
+    flags = input_flags(model_dir, plans["fitted"])
     load_before = load()
     text = run([os.path.join(bindir, "loom-run"), out, "--repeat", str(repeat),
-                "--threads", "1", "--quiet"] + flags)
+                "--threads", str(threads), "--quiet"] + flags)
     m = re.search(r"median ([0-9.]+) ms", text)
     measured = float(m.group(1)) * 1000
     costs = os.path.join(tmp, name + ".costs.json")
     run([os.path.join(bindir, "loom-profile"), out, "-o", costs, "--repeat",
-         str(max(3, repeat // 2)), "--threads", "1", "--quiet"] + flags)
+         str(max(3, repeat // 2)), "--threads", str(threads), "--quiet"] + flags)
     with open(costs) as f:
         table = {}
         for e in json.load(f)["entries"]:
@@ -138,6 +138,7 @@ def main():
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--zoo", action="store_true")
     ap.add_argument("--repeat", type=int, default=10)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out")
     a = ap.parse_args()
     bindir = os.path.join(a.build, "bin")
@@ -160,7 +161,8 @@ def main():
         print("| --- " * 11 + "|")
         for name, d in models:
             try:
-                r = measure_model(name.replace("zoo:", ""), d, bindir, a.target, a.repeat, tmp)
+                r = measure_model(name.replace("zoo:", ""), d, bindir, a.target, a.repeat, tmp,
+                                  a.threads)
             except subprocess.CalledProcessError as e:
                 print("%s: failed: %s" % (name, (e.stderr or "")[-300:]), file=sys.stderr)
                 continue

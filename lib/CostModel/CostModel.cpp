@@ -126,7 +126,30 @@ Work loom::cost::estimateWork(const KernelDesc &k) {
                 (2.0 * double(d) + 5.0 + 2.0 * double(dv));
     }
   }
+  // Transcendental evaluations: the kernel's own function per element, and
+  // each transcendental op it applies to every output element.
+  double perElement = isTranscendental(n) ? 1 : 0;
+  for (const std::string &op : k.elementOps)
+    perElement += isTranscendental(op) ? 1 : 0;
+  w.transcendentals = perElement * double(outElems);
+  // Weights: the constant operands of matmul- and conv-class kernels (the
+  // other kernels' constants are shapes, scales and the like).
+  if (k.coldWeights > 0 &&
+      (w.opClass == OpClass::MatMul || w.opClass == OpClass::Conv))
+    for (const auto &t : k.inputs)
+      if (t && t->constant)
+        w.coldBytes += k.coldWeights * double(t->bytes());
+  w.coldCalls = w.coldBytes > 0 ? k.coldWeights : 0;
   return w;
+}
+
+bool loom::cost::isTranscendental(llvm::StringRef op) {
+  return llvm::is_contained({"exp",  "log",       "sigmoid", "tanh",  "erf",
+                             "gelu", "gelu_tanh", "silu",    "elu",   "selu",
+                             "celu", "softplus",  "mish",    "sin",   "cos",
+                             "tan",  "asin",      "acos",    "atan",  "sinh",
+                             "cosh", "asinh",     "acosh",   "atanh", "pow"},
+                            op);
 }
 
 namespace {
@@ -240,7 +263,20 @@ loom::cost::fittedFamilyChain(const KernelDesc &k) {
   auto input = [&](size_t i) -> const TensorDesc * {
     return i < k.inputs.size() && k.inputs[i] ? &*k.inputs[i] : nullptr;
   };
-  if (c == OpClass::Conv) {
+  bool integer = !k.inputs.empty() && k.inputs[0] &&
+                 llvm::is_contained({"i8", "ui8", "si8"},
+                                    llvm::StringRef(k.inputs[0]->elementType));
+  bool packed4 = llvm::any_of(k.weightFormats, [](const std::string &f) {
+    return f == "int4" || f == "ternary";
+  });
+  if (k.kernel == "qmatmul" || k.kernel == "qconv") {
+    // Quantized products: integer ones (8-bit activations) and 4-bit or
+    // ternary weight-only ones run other code than 8-bit weight-only ones.
+    if (integer)
+      chain.push_back(k.kernel + "_int8");
+    else if (packed4 && k.kernel == "qmatmul")
+      chain.push_back("qmatmul_w4");
+  } else if (c == OpClass::Conv) {
     // X [N, C, ...], W [M, C/g, k...] (qconv: W operand 3; a packed int4 W
     // is 1-D and has no window to read).
     std::optional<unsigned> wi = target::rhsOperandIndex(k.kernel);
@@ -269,11 +305,11 @@ loom::cost::fittedFamilyChain(const KernelDesc &k) {
 }
 
 const char *CostTerms::dominant() const {
-  std::pair<double, const char *> terms[] = {{dispatchUs, "dispatch"},
-                                             {overheadUs, "overhead"},
-                                             {computeUs, "compute"},
-                                             {memoryUs, "memory"},
-                                             {cacheUs, "cache"}};
+  std::pair<double, const char *> terms[] = {
+      {dispatchUs, "dispatch"}, {overheadUs, "overhead"},
+      {computeUs, "compute"},   {memoryUs, "memory"},
+      {cacheUs, "cache"},       {transcendentalUs, "transcendental"},
+      {coldUs, "cold"}};
   auto *best = &terms[0];
   for (auto &t : terms)
     if (t.first > best->first)
@@ -293,6 +329,11 @@ CostTerms loom::cost::fittedTerms(const Work &w,
   t.memoryUs = f.gbs > 0 ? w.bytes / (f.gbs * 1e3) : 0;
   double spill = std::max(0.0, w.bytes - cacheKB * 1024.0);
   t.cacheUs = f.spillGbs > 0 ? spill / (f.spillGbs * 1e3) : 0;
+  t.transcendentalUs = f.transcendentalGops > 0
+                           ? w.transcendentals / (f.transcendentalGops * 1e3)
+                           : 0;
+  t.coldUs = (f.coldGbs > 0 ? w.coldBytes / (f.coldGbs * 1e3) : 0) +
+             f.coldFixedUs * w.coldCalls;
   return t;
 }
 

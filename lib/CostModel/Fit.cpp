@@ -1,7 +1,7 @@
 //===- Fit.cpp - Fitting a device's cost model to measured kernels --------===//
 //
-// Non-negative least squares by enumeration: with at most four terms, the
-// optimum is the unconstrained least-squares solution on one of the 16
+// Non-negative least squares by enumeration: with at most seven terms, the
+// optimum is the unconstrained least-squares solution on one of the 128
 // subsets of terms that comes out non-negative, so every subset is solved
 // and the feasible one with the smallest residual is kept. Columns are
 // scaled to unit norm before solving (operations and bytes run to 1e9).
@@ -24,23 +24,37 @@ using loom::target::FittedModel;
 
 Sample loom::cost::makeSample(const KernelDesc &kernel, double us) {
   Work w = estimateWork(kernel);
-  return Sample{fittedFamilyChain(kernel).front(), w.flops, w.bytes, us};
+  return Sample{fittedFamilyChain(kernel).front(),
+                w.flops,
+                w.bytes,
+                us,
+                w.transcendentals,
+                w.coldBytes,
+                w.coldCalls};
 }
 
 namespace {
 
-/// Fixed, bytes, operations, spilled bytes. Subsets are tried in mask
-/// order and a later one must be strictly better, so where two terms
+/// Fixed, bytes, operations, spilled bytes, transcendentals, cold weight
+/// bytes, cold calls. Subsets are tried
+/// in mask order and a later one must be strictly better, so where two terms
 /// explain the data equally (an elementwise kernel's operations and bytes
 /// are proportional) the fit keeps the memory term.
-constexpr int kTerms = 4;
+constexpr int kTerms = 7;
 
 /// Samples past the cache a family needs before its spill term is fitted.
 constexpr int kMinSpillSamples = 3;
 
+/// The spread of weight bytes (largest over smallest) a family's cold
+/// samples need before a per-byte cold rate is fitted: over a narrower
+/// range the per-call and per-byte cold costs cannot be told apart, and a
+/// rate fitted from a few small constants prices large ones absurdly.
+constexpr double kMinColdSpread = 4;
+
 std::array<double, kTerms> features(const Sample &s, double cacheKB) {
   double spill = cacheKB > 0 ? std::max(0.0, s.bytes - cacheKB * 1024.0) : 0;
-  return {1.0, s.bytes, s.flops, spill};
+  return {1.0,         s.bytes,    s.flops, spill, s.transcendentals,
+          s.coldBytes, s.coldCalls};
 }
 
 /// Solves the n x n system `a` x = `b` in place (partial pivoting); false
@@ -102,6 +116,14 @@ FittedFamily loom::cost::fitFamily(const std::vector<Sample> &samples,
     spilled += features(s, cacheKB)[3] > 0;
   if (spilled < kMinSpillSamples)
     norm[3] = 0;
+  double coldMin = 0, coldMax = 0;
+  for (const Sample &s : samples)
+    if (s.coldBytes > 0) {
+      coldMin = coldMin > 0 ? std::min(coldMin, s.coldBytes) : s.coldBytes;
+      coldMax = std::max(coldMax, s.coldBytes);
+    }
+  if (coldMax < kMinColdSpread * coldMin || coldMin == 0)
+    norm[5] = 0;
   double bestResidual = 0;
   std::array<double, kTerms> bestTheta{};
   // The empty subset: everything is dispatch.
@@ -152,6 +174,9 @@ FittedFamily loom::cost::fitFamily(const std::vector<Sample> &samples,
   best.gbs = rate(bestTheta[1]);
   best.gops = rate(bestTheta[2]);
   best.spillGbs = rate(bestTheta[3]);
+  best.transcendentalGops = rate(bestTheta[4]);
+  best.coldGbs = rate(bestTheta[5]);
+  best.coldFixedUs = bestTheta[6];
   return best;
 }
 
@@ -160,6 +185,9 @@ double loom::cost::predictSample(const Sample &s, const FittedFamily &f,
   Work w;
   w.flops = s.flops;
   w.bytes = s.bytes;
+  w.transcendentals = s.transcendentals;
+  w.coldBytes = s.coldBytes;
+  w.coldCalls = s.coldCalls;
   return fittedTerms(w, f, cacheKB, dispatchUs).totalUs();
 }
 
@@ -179,11 +207,82 @@ std::optional<loom::target::OpClass>
 loom::cost::familyClass(llvm::StringRef family) {
   if (family == "conv_depthwise" || family == "conv_1x1")
     return target::OpClass::Conv;
-  if (family == "matmul_row")
+  if (family == "matmul_row" || family == "qmatmul_int8" ||
+      family == "qmatmul_w4")
     return target::OpClass::MatMul;
+  if (family == "qconv_int8")
+    return target::OpClass::Conv;
   if (auto c = target::kernelClass(family))
     return c;
   return target::parseOpClass(family);
+}
+
+std::vector<bool> loom::cost::heldOutMask(const std::vector<Sample> &samples,
+                                          int holdOutEvery) {
+  std::map<std::string, std::vector<size_t>> byFamily;
+  for (size_t i = 0; i < samples.size(); ++i)
+    byFamily[samples[i].family].push_back(i);
+  std::vector<bool> heldOut(samples.size(), false);
+  size_t every = size_t(std::max(2, holdOutEvery));
+  for (auto &[name, idx] : byFamily)
+    for (size_t j = 0; j < idx.size(); ++j)
+      heldOut[idx[j]] = idx.size() >= every && j % every == every - 1;
+  return heldOut;
+}
+
+FittedModel loom::cost::deriveThreads(const FittedModel &one, int threads,
+                                      double forkJoinUs) {
+  FittedModel m = one;
+  m.threads = threads;
+  m.dispatchUs = one.dispatchUs.value_or(0) + forkJoinUs;
+  for (auto &[name, f] : m.families) {
+    f.gops *= threads;
+    f.gbs *= threads;
+    f.spillGbs *= threads;
+    f.transcendentalGops *= threads;
+    f.coldGbs *= threads;
+  }
+  return m;
+}
+
+double loom::cost::derivedThreadsError(const std::vector<Sample> &samples,
+                                       const FittedModel &one, int threads,
+                                       double *forkJoinUs,
+                                       const FitOptions &options) {
+  FittedModel rates = deriveThreads(one, threads, 0);
+  auto predict = [&](const Sample &s) -> std::optional<double> {
+    const target::FittedFamily *f = rates.find(s.family);
+    if (!f)
+      if (std::optional<target::OpClass> c = familyClass(s.family))
+        f = rates.find(target::opClassName(*c));
+    if (!f)
+      return std::nullopt;
+    return predictSample(s, *f, rates.cacheKB, *rates.dispatchUs);
+  };
+  // The fork and join cost: the median residual over the training samples.
+  std::vector<bool> heldOut = heldOutMask(samples, options.holdOutEvery);
+  std::vector<double> residuals;
+  for (size_t i = 0; i < samples.size(); ++i)
+    if (!heldOut[i])
+      if (std::optional<double> p = predict(samples[i]))
+        residuals.push_back(samples[i].us - *p);
+  double c = 0;
+  if (!residuals.empty()) {
+    llvm::sort(residuals);
+    size_t n = residuals.size();
+    c = std::max(0.0, n % 2 ? residuals[n / 2]
+                            : (residuals[n / 2 - 1] + residuals[n / 2]) / 2);
+  }
+  if (forkJoinUs)
+    *forkJoinUs = c;
+  std::vector<double> pred, meas;
+  for (size_t i = 0; i < samples.size(); ++i)
+    if (heldOut[i])
+      if (std::optional<double> p = predict(samples[i])) {
+        pred.push_back(*p + c);
+        meas.push_back(samples[i].us);
+      }
+  return medianAbsLogRatio(pred, meas);
 }
 
 FittedModel loom::cost::fitModel(const std::vector<Sample> &samples,
@@ -194,11 +293,7 @@ FittedModel loom::cost::fitModel(const std::vector<Sample> &samples,
   std::map<std::string, std::vector<size_t>> byFamily;
   for (size_t i = 0; i < samples.size(); ++i)
     byFamily[samples[i].family].push_back(i);
-  std::vector<bool> heldOut(samples.size(), false);
-  size_t every = size_t(std::max(2, options.holdOutEvery));
-  for (auto &[name, idx] : byFamily)
-    for (size_t j = 0; j < idx.size(); ++j)
-      heldOut[idx[j]] = idx.size() >= every && j % every == every - 1;
+  std::vector<bool> heldOut = heldOutMask(samples, options.holdOutEvery);
   // Each op class with samples is fitted on all of them too, as the
   // fallback of kernels of the class no family covers (unless a family has
   // the class's name already).
@@ -279,8 +374,10 @@ FittedModel loom::cost::fitModel(const std::vector<Sample> &samples,
   return model;
 }
 
-void loom::cost::writeFittedYaml(const FittedModel &m, llvm::raw_ostream &os,
-                                 unsigned indent) {
+namespace {
+/// The keys of one fit, each line indented by `indent` spaces.
+void writeFitBody(const FittedModel &m, llvm::raw_ostream &os,
+                  unsigned indent) {
   std::string pad(indent, ' ');
   auto quoted = [](llvm::StringRef s) {
     std::string out = "\"";
@@ -288,33 +385,95 @@ void loom::cost::writeFittedYaml(const FittedModel &m, llvm::raw_ostream &os,
       out += (c == '"' || c == '\\') ? '_' : c;
     return out + "\"";
   };
-  os << pad << "fitted:\n";
   if (!m.machine.empty())
-    os << pad << "  machine: " << quoted(m.machine) << "\n";
+    os << pad << "machine: " << quoted(m.machine) << "\n";
   if (!m.date.empty())
-    os << pad << "  date: " << quoted(m.date) << "\n";
-  os << pad << "  threads: " << m.threads << "\n";
+    os << pad << "date: " << quoted(m.date) << "\n";
+  os << pad << "threads: " << m.threads << "\n";
   if (m.dispatchUs)
-    os << pad << "  dispatch_us: " << llvm::format("%.6g", *m.dispatchUs)
+    os << pad << "dispatch_us: " << llvm::format("%.6g", *m.dispatchUs) << "\n";
+  os << pad << "cache_kb: " << llvm::format("%g", m.cacheKB) << "\n";
+  if (m.llcKB > 0)
+    os << pad << "llc_kb: " << llvm::format("%g", m.llcKB) << "\n";
+  if (m.coldAboveKB > 0)
+    os << pad << "cold_above_kb: " << llvm::format("%.0f", m.coldAboveKB)
        << "\n";
-  os << pad << "  cache_kb: " << llvm::format("%g", m.cacheKB) << "\n";
-  os << pad << "  error: " << llvm::format("%.4f", m.error) << "\n";
-  os << pad << "  families:\n";
+  if (m.coldRampKB > 0)
+    os << pad << "cold_ramp_kb: " << llvm::format("%.0f", m.coldRampKB) << "\n";
+  os << pad << "error: " << llvm::format("%.4f", m.error) << "\n";
+  os << pad << "families:\n";
   std::vector<std::pair<std::string, FittedFamily>> sorted = m.families;
   llvm::sort(sorted, [](const auto &a, const auto &b) { return a.first < b.first; });
-  for (const auto &[name, f] : sorted)
-    os << pad << "    " << name << ": {fixed_us: "
-       << llvm::format("%.6g", f.fixedUs)
+  for (const auto &[name, f] : sorted) {
+    os << pad << "  " << name
+       << ": {fixed_us: " << llvm::format("%.6g", f.fixedUs)
        << ", gops: " << llvm::format("%.6g", f.gops)
        << ", gbs: " << llvm::format("%.6g", f.gbs)
-       << ", spill_gbs: " << llvm::format("%.6g", f.spillGbs)
-       << ", samples: " << f.samples
+       << ", spill_gbs: " << llvm::format("%.6g", f.spillGbs);
+    if (f.transcendentalGops > 0)
+      os << ", transcendental_gops: "
+         << llvm::format("%.6g", f.transcendentalGops);
+    if (f.coldGbs > 0)
+      os << ", cold_gbs: " << llvm::format("%.6g", f.coldGbs);
+    if (f.coldFixedUs > 0)
+      os << ", cold_fixed_us: " << llvm::format("%.6g", f.coldFixedUs);
+    os << ", samples: " << f.samples
        << ", error: " << llvm::format("%.4f", f.error) << "}\n";
+  }
+}
+} // namespace
+
+void loom::cost::writeFittedYaml(const FittedModel &m, llvm::raw_ostream &os,
+                                 unsigned indent) {
+  writeFittedYaml(std::vector<FittedModel>{m}, os, indent);
+}
+
+void loom::cost::writeFittedYaml(const std::vector<FittedModel> &fits,
+                                 llvm::raw_ostream &os, unsigned indent) {
+  os << std::string(indent, ' ') << "fitted:\n";
+  if (fits.size() == 1) {
+    writeFitBody(fits[0], os, indent + 2);
+    return;
+  }
+  // A list, by thread count; each item's first line starts with "- ".
+  std::vector<const FittedModel *> sorted;
+  for (const FittedModel &m : fits)
+    sorted.push_back(&m);
+  llvm::stable_sort(sorted, [](const FittedModel *a, const FittedModel *b) {
+    return a->threads < b->threads;
+  });
+  for (const FittedModel *m : sorted) {
+    std::string body;
+    llvm::raw_string_ostream bs(body);
+    writeFitBody(*m, bs, indent + 4);
+    body.replace(indent + 2, 2, "- ");
+    os << body;
+  }
 }
 
 llvm::Expected<std::string>
 loom::cost::withFittedModel(llvm::StringRef text, llvm::StringRef device,
                             const FittedModel &model) {
+  return withFittedModels(text, device, {model});
+}
+
+std::vector<FittedModel>
+loom::cost::mergeFits(const std::vector<FittedModel> &fits,
+                      const FittedModel &model) {
+  std::vector<FittedModel> out;
+  for (const FittedModel &f : fits)
+    if (f.threads != model.threads)
+      out.push_back(f);
+  out.push_back(model);
+  llvm::stable_sort(out, [](const FittedModel &a, const FittedModel &b) {
+    return a.threads < b.threads;
+  });
+  return out;
+}
+
+llvm::Expected<std::string>
+loom::cost::withFittedModels(llvm::StringRef text, llvm::StringRef device,
+                             const std::vector<FittedModel> &fits) {
   llvm::SmallVector<llvm::StringRef> lines;
   text.split(lines, '\n');
   if (!lines.empty() && lines.back().empty())
@@ -367,7 +526,7 @@ loom::cost::withFittedModel(llvm::StringRef text, llvm::StringRef device,
     }
     os << lines[i] << "\n";
   }
-  writeFittedYaml(model, os, unsigned(keyIndent));
+  writeFittedYaml(fits, os, unsigned(keyIndent));
   for (size_t i = end; i < lines.size(); ++i)
     os << lines[i] << "\n";
   return out;

@@ -21,6 +21,7 @@ void loom::addPlanPipeline(OpPassManager &pm,
   costOptions.allowForeignCostTable = options.allowForeignCostTable;
   costOptions.devicePrecision = options.devicePrecision;
   costOptions.costModel = options.costModel;
+  costOptions.threads = options.threads;
   pm.addPass(plan::createPlanEstimateCosts(costOptions));
   plan::PlanPartitionOptions partitionOptions;
   partitionOptions.algorithm = options.partitioner;

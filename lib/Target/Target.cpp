@@ -38,6 +38,29 @@ const DeviceDesc *TargetDesc::firstCpu() const {
   return nullptr;
 }
 
+double FittedModel::coldShare(double weightBytes) const {
+  const double kb = weightBytes / 1024;
+  if (coldAboveKB > 0) {
+    if (coldRampKB <= 0)
+      return kb > coldAboveKB ? 1 : 0;
+    return std::clamp((kb - coldAboveKB) / coldRampKB + 0.5, 0.0, 1.0);
+  }
+  return llcKB > 0 && 2 * kb > llcKB ? 1 : 0;
+}
+
+const FittedModel *DeviceDesc::fitFor(int threads) const {
+  const FittedModel *below = nullptr, *fewest = nullptr;
+  for (const FittedModel &f : fits) {
+    if (f.threads == threads)
+      return &f;
+    if (f.threads < threads && (!below || f.threads > below->threads))
+      below = &f;
+    if (!fewest || f.threads < fewest->threads)
+      fewest = &f;
+  }
+  return below ? below : fewest;
+}
+
 bool DeviceDesc::listsKernel(llvm::StringRef kernel) const {
   if (!allOps && !llvm::is_contained(ops, kernel))
     return false;

@@ -229,11 +229,12 @@ constexpr StringRef kDeviceKeys[] = {"name",          "kind",
                                      "power_w",       "idle_power_w",
                                      "float_accumulation", "fitted",
                                      "weight_formats"};
-constexpr StringRef kFittedKeys[] = {"machine",  "date",  "threads",
-                                     "dispatch_us", "cache_kb", "error",
-                                     "families"};
-constexpr StringRef kFamilyKeys[] = {"fixed_us",  "gops",    "gbs",
-                                     "spill_gbs", "samples", "error"};
+constexpr StringRef kFittedKeys[] = {
+    "machine", "date",          "threads",      "dispatch_us", "cache_kb",
+    "llc_kb",  "cold_above_kb", "cold_ramp_kb", "error",       "families"};
+constexpr StringRef kFamilyKeys[] = {
+    "fixed_us", "gops",          "gbs",     "spill_gbs", "transcendental_gops",
+    "cold_gbs", "cold_fixed_us", "samples", "error"};
 constexpr StringRef kLinkKeys[] = {
     "from",          "to",         "directed", "shared_memory",
     "bandwidth_gbs", "latency_us", "sync_us"};
@@ -448,6 +449,15 @@ bool TargetParser::parseEfficiency(const YNode &node, const std::string &path,
 
 bool TargetParser::parseFitted(const YNode &node, const std::string &path,
                                DeviceDesc &d) {
+  // A list: one fit per thread count.
+  if (node.kind == YNode::Seq) {
+    if (node.items.empty())
+      return fail(node, path, "expected at least one fitted cost model");
+    for (size_t i = 0; i < node.items.size(); ++i)
+      if (!parseFitted(*node.items[i], index(path, i), d))
+        return false;
+    return true;
+  }
   if (!checkMapping(node, path, kFittedKeys,
                     "a fitted cost model: machine, date, families, ..."))
     return false;
@@ -474,6 +484,12 @@ bool TargetParser::parseFitted(const YNode &node, const std::string &path,
       m.dispatchUs = us;
     } else if (e.key == "cache_kb") {
       ok = getNumber(v, p, Range::NonNegative, m.cacheKB);
+    } else if (e.key == "llc_kb") {
+      ok = getNumber(v, p, Range::NonNegative, m.llcKB);
+    } else if (e.key == "cold_above_kb") {
+      ok = getNumber(v, p, Range::NonNegative, m.coldAboveKB);
+    } else if (e.key == "cold_ramp_kb") {
+      ok = getNumber(v, p, Range::NonNegative, m.coldRampKB);
     } else if (e.key == "error") {
       ok = getNumber(v, p, Range::NonNegative, m.error);
     }
@@ -487,16 +503,20 @@ bool TargetParser::parseFitted(const YNode &node, const std::string &path,
     std::string p = join(fp, e.key);
     // A family is a kernel name, an op class or a variant of docs/targets.md.
     static constexpr StringRef kVariants[] = {"conv_depthwise", "conv_1x1",
-                                              "matmul_row"};
+                                              "matmul_row",     "qmatmul_int8",
+                                              "qmatmul_w4",     "qconv_int8"};
     if (!kernelClass(e.key) && !parseOpClass(e.key) &&
         !llvm::is_contained(kVariants, e.key))
       return fail(e.keyLoc, p,
                   "unknown kernel family (a kernel name, an op class, "
-                  "conv_depthwise, conv_1x1 or matmul_row)");
+                  "conv_depthwise, conv_1x1, matmul_row, qmatmul_int8, "
+                  "qmatmul_w4 or qconv_int8)");
     if (m.find(e.key))
       return fail(e.keyLoc, p, "duplicate family");
     if (!checkMapping(*e.value, p, kFamilyKeys,
-                      "fixed_us, gops, gbs, spill_gbs, samples, error"))
+                      "fixed_us, gops, gbs, spill_gbs, transcendental_gops, "
+                      "cold_gbs, cold_fixed_us, "
+                      "samples, error"))
       return false;
     FittedFamily f;
     for (const YEntry &k : e.value->entries) {
@@ -511,6 +531,12 @@ bool TargetParser::parseFitted(const YNode &node, const std::string &path,
         ok = getNumber(v, kp, Range::NonNegative, f.gbs);
       else if (k.key == "spill_gbs")
         ok = getNumber(v, kp, Range::NonNegative, f.spillGbs);
+      else if (k.key == "transcendental_gops")
+        ok = getNumber(v, kp, Range::NonNegative, f.transcendentalGops);
+      else if (k.key == "cold_gbs")
+        ok = getNumber(v, kp, Range::NonNegative, f.coldGbs);
+      else if (k.key == "cold_fixed_us")
+        ok = getNumber(v, kp, Range::NonNegative, f.coldFixedUs);
       else if (k.key == "error")
         ok = getNumber(v, kp, Range::NonNegative, f.error);
       else if (k.key == "samples") {
@@ -524,7 +550,13 @@ bool TargetParser::parseFitted(const YNode &node, const std::string &path,
     }
     m.families.push_back({e.key, f});
   }
-  d.fitted = std::move(m);
+  for (const FittedModel &other : d.fits)
+    if (other.threads == m.threads)
+      return fail(node, path,
+                  "a second fit for threads: " + std::to_string(m.threads) +
+                      " (one per thread count)");
+  d.fits.push_back(std::move(m));
+  d.fitted = *d.fitFor(1);
   return true;
 }
 

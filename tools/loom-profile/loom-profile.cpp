@@ -61,7 +61,8 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitError = 2;
 
-const char *const kUsage = R"(usage: loom-profile OUT_DIR -o COSTS.json [options]
+const char *const kUsage =
+    R"(usage: loom-profile OUT_DIR -o COSTS.json [options]
 
 Measures the kernels of the executable plan in OUT_DIR (plan.json +
 weights.bin, as written by loomc) and writes a cost table: for every kernel
@@ -109,6 +110,8 @@ stderr; the default suite takes about a minute at most.
   --full                the fuller grid (several times longer)
   --flush-mb N          MiB of other memory written before every run, to
                         evict the core's caches (default 4; 0: none)
+  --llc-kb N            the last-level cache in KiB, for the cold-weight
+                        measurements (default: read from sysfs; 0: none)
   --only TEXT           only the microkernels whose name contains TEXT
   --measurements FILE   also write the measurements (a cost table, device
                         NAME) to refit them later with --fit
@@ -139,6 +142,7 @@ struct Options {
   std::string calibrate, fit, target, only, measurements, deviceLibrary;
   bool full = false;
   double flushMB = 4;
+  double llcKB = -1; ///< --llc-kb; < 0: from sysfs
 };
 
 /// Parses argv; returns nullopt after printing --help.
@@ -175,10 +179,19 @@ std::optional<Options> parseArgs(int argc, char **argv) {
       (flag == "--quiet" ? o.quiet : o.full) = true;
       continue;
     }
-    static const char *const withValue[] = {
-        "-o",     "--repeat", "--device",       "--input",
-        "--threads", "--calibrate", "--fit", "--target", "--only",
-        "--measurements", "--device-library", "--flush-mb"};
+    static const char *const withValue[] = {"-o",
+                                            "--repeat",
+                                            "--device",
+                                            "--input",
+                                            "--threads",
+                                            "--calibrate",
+                                            "--fit",
+                                            "--target",
+                                            "--only",
+                                            "--measurements",
+                                            "--device-library",
+                                            "--flush-mb",
+                                            "--llc-kb"};
     if (std::find_if(std::begin(withValue), std::end(withValue),
                      [&](const char *f) { return flag == f; }) ==
         std::end(withValue))
@@ -221,6 +234,8 @@ std::optional<Options> parseArgs(int argc, char **argv) {
       o.deviceLibrary = value;
     } else if (flag == "--flush-mb") {
       o.flushMB = double(parseCount(flag, value, 0, 65536));
+    } else if (flag == "--llc-kb") {
+      o.llcKB = double(parseCount(flag, value, 0, 1 << 22));
     }
   }
   if (!o.calibrate.empty() || !o.fit.empty()) {
@@ -381,16 +396,21 @@ void printFit(const loom::target::FittedModel &m,
             << formatDouble(100 * (std::exp(m.error) - 1), "%.1f")
             << "%, roofline "
             << formatDouble(100 * (std::exp(r.rooflineError) - 1), "%.1f")
-            << "%\n";
+            << "%";
+  if (r.derivedError)
+    std::cout << ", the one-thread fit's rates x " << m.threads << " + "
+              << formatDouble(r.forkJoinUs, "%.2f") << " us per call "
+              << formatDouble(100 * (std::exp(*r.derivedError) - 1), "%.1f")
+              << "%";
+  std::cout << "\n";
   for (const auto &[name, f] : m.families)
-    std::cout << "  " << name << ": fixed "
-              << formatDouble(f.fixedUs, "%.2f") << " us, "
-              << formatDouble(f.gops, "%.1f") << " GOP/s, "
+    std::cout << "  " << name << ": fixed " << formatDouble(f.fixedUs, "%.2f")
+              << " us, " << formatDouble(f.gops, "%.1f") << " GOP/s, "
               << formatDouble(f.gbs, "%.1f") << " GB/s, spill "
-              << formatDouble(f.spillGbs, "%.1f") << " GB/s ("
+              << formatDouble(f.spillGbs, "%.1f") << " GB/s, "
+              << formatDouble(f.transcendentalGops, "%.3f") << " G exp/s ("
               << f.samples << " samples, error "
-              << formatDouble(100 * (std::exp(f.error) - 1), "%.1f")
-              << "%)\n";
+              << formatDouble(100 * (std::exp(f.error) - 1), "%.1f") << "%)\n";
   std::cout << "  wrote " << output << "\n";
 }
 
@@ -431,6 +451,7 @@ int runCalibrate(const Options &o) {
   c.threads = int(o.threads);
   c.filter = o.only;
   c.flushMB = o.flushMB;
+  c.llcKB = o.llcKB;
   c.progress = !o.quiet;
   c.machine = machineName();
   c.date = today();
@@ -450,8 +471,10 @@ int runCalibrate(const Options &o) {
       device = t->firstCpu()->name;
     if (t)
       table.target = t->name;
+    // (A cost table has no cache state: the cold measurements stay out.)
     for (const loom::CalibrationMeasurement &m : r->measurements)
-      table.set(m.kernel, device, m.us);
+      if (!m.kernel.coldWeights)
+        table.set(m.kernel, device, m.us);
     if (llvm::Error e = table.save(o.measurements))
       throw ToolError{llvm::toString(std::move(e))};
   }
@@ -511,8 +534,8 @@ int runFit(const Options &o) {
     std::ifstream in(o.target, std::ios::binary);
     text.assign(std::istreambuf_iterator<char>(in), {});
   }
-  llvm::Expected<std::string> yaml =
-      loom::cost::withFittedModel(text, device->name, model);
+  llvm::Expected<std::string> yaml = loom::cost::withFittedModels(
+      text, device->name, loom::cost::mergeFits(device->fits, model));
   if (!yaml)
     throw ToolError{llvm::toString(yaml.takeError())};
   writeText(o.output, *yaml);

@@ -45,8 +45,8 @@ int loom::scenario::runScenarioCompile(const std::string &file,
                                        const std::string &target,
                                        const std::string &partitioner,
                                        bool split, const std::string &costTable,
-                                       bool allowForeignCostTable,
-                                       int optLevel, bool quiet) {
+                                       bool allowForeignCostTable, int optLevel,
+                                       bool quiet, int threads) {
   if (outDir.empty()) {
     llvm::errs() << "loomc: no output directory given (-o OUT_DIR)\n"
                  << "usage: loomc --scenario=FILE.yaml -o OUT_DIR [options]; "
@@ -68,5 +68,6 @@ int loom::scenario::runScenarioCompile(const std::string &file,
   options.plan.split = split;
   options.plan.costTable = costTable;
   options.plan.allowForeignCostTable = allowForeignCostTable;
+  options.plan.threads = threads;
   return compileScenario(options);
 }

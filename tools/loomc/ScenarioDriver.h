@@ -24,8 +24,8 @@ llvm::cl::OptionCategory &scenarioOptionCategory();
 int runScenarioCompile(const std::string &file, const std::string &outDir,
                        const std::string &target,
                        const std::string &partitioner, bool split,
-                       const std::string &costTable,
-                       bool allowForeignCostTable, int optLevel, bool quiet);
+                       const std::string &costTable, bool allowForeignCostTable,
+                       int optLevel, bool quiet, int threads = 1);
 
 } // namespace loom::scenario
 

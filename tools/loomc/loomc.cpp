@@ -87,6 +87,13 @@ static cl::opt<std::string> costModel(
              "has one (loom-profile --calibrate), else the roofline; "
              "roofline: the roofline everywhere (docs/targets.md)"),
     cl::value_desc("auto|roofline"), cl::init("auto"), cl::cat(loomCategory));
+// (`--threads` is an option of LLVM's own, registered by libLLVM.)
+static cl::opt<int> threads(
+    "kernel-threads",
+    cl::desc("Threads each kernel will run with (loom-run --threads): a "
+             "device with fitted cost models for several thread counts is "
+             "priced by the one for N (docs/targets.md); default 1"),
+    cl::value_desc("N"), cl::init(1), cl::cat(loomCategory));
 static cl::opt<std::string> devicePrecision(
     "device-precision",
     cl::desc("auto (default): an f32 task may run on a device without f32 "
@@ -280,6 +287,7 @@ loom::PlanPipelineOptions planPipelineOptions() {
   options.allowForeignCostTable = allowForeignCostTable;
   options.costModel = costModel;
   options.devicePrecision = devicePrecision;
+  options.threads = threads;
   return options;
 }
 
@@ -782,10 +790,13 @@ int main(int argc, char **argv) {
   if (costModel != "auto" && costModel != "roofline")
     return usage("--cost-model: expected auto or roofline, got '" + costModel +
                  "'");
+  if (threads < 1)
+    return usage("--kernel-threads: expected 1 or more, got " +
+                 std::to_string(int(threads)));
   if (!scenarioFile.empty())
     return loom::scenario::runScenarioCompile(
         scenarioFile, outDir, target, partitioner, !noSplit, costTable,
-        allowForeignCostTable, int(optLevel), quiet);
+        allowForeignCostTable, int(optLevel), quiet, threads);
   if (listDevices) {
     for (const auto &d : desc->devices)
       llvm::outs() << d.name << "\n";

@@ -7,9 +7,12 @@
 //===----------------------------------------------------------------------===//
 #include "loom/CostModel/Fit.h"
 
+#include "llvm/ADT/STLExtras.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <tuple>
 
 using namespace loom::cost;
 using loom::target::DType;
@@ -135,6 +138,152 @@ TEST(Fit, SpillTermNeedsSamplesPastTheCache) {
   EXPECT_GT(fitFamily(s, 1, 48).spillGbs, 0);
 }
 
+TEST(Fit, RecoversTheTranscendentalRate) {
+  // A depthwise family whose calls with a silu epilogue pay one exp per
+  // output element at 0.1 G/s (10 ns each) on top of 2 µs + 5 GOP/s +
+  // 10 GB/s; half of the samples have the epilogue.
+  std::vector<Sample> s;
+  for (double bytes = 4096; bytes <= 16.0 * 1024 * 1024; bytes *= 4)
+    for (double intensity : {2.0, 9.0})
+      for (bool silu : {false, true}) {
+        double flops = bytes * intensity, exps = silu ? bytes / 8 : 0;
+        s.push_back({"conv_depthwise", flops, bytes,
+                     truth(1, 2, 5, 10, 0, 0, flops, bytes) + exps / 100,
+                     exps});
+      }
+  FittedFamily f = fitFamily(s, 1, 0);
+  EXPECT_NEAR(f.fixedUs, 2, 1e-6);
+  EXPECT_NEAR(f.gops, 5, 5e-6);
+  EXPECT_NEAR(f.gbs, 10, 10e-6);
+  EXPECT_NEAR(f.transcendentalGops, 0.1, 1e-7);
+  // Without such samples there is no term to fit.
+  llvm::erase_if(s, [](const Sample &x) { return x.transcendentals > 0; });
+  EXPECT_EQ(fitFamily(s, 1, 0).transcendentalGops, 0);
+}
+
+TEST(Fit, RecoversTheColdWeightRate) {
+  // Matmuls measured warm and with their weights cold: the cold ones pay
+  // 12 µs and their weight bytes again at 6 GB/s on top of 1 µs +
+  // 50 GOP/s + 20 GB/s.
+  std::vector<Sample> s;
+  for (double k : {64.0, 256.0, 1024.0})
+    for (double n : {64.0, 512.0})
+      for (double m : {1.0, 32.0})
+        for (bool cold : {false, true}) {
+          double flops = 2 * m * k * n, bytes = 4 * (m * k + k * n + m * n);
+          double weights = cold ? 4 * k * n : 0;
+          s.push_back({"matmul", flops, bytes,
+                       truth(0, 1, 50, 20, 0, 0, flops, bytes) + weights / 6e3 +
+                           (cold ? 12 : 0),
+                       0, weights, cold ? 1.0 : 0.0});
+        }
+  FittedFamily f = fitFamily(s, 0, 0);
+  EXPECT_NEAR(f.fixedUs, 1, 1e-6);
+  EXPECT_NEAR(f.gops, 50, 50e-6);
+  EXPECT_NEAR(f.gbs, 20, 20e-6);
+  EXPECT_NEAR(f.coldGbs, 6, 6e-6);
+  EXPECT_NEAR(f.coldFixedUs, 12, 1e-6);
+  // A kernel's cold bytes: its constant operands, only when cold.
+  KernelDesc mm{"matmul",
+                {t({32, 64}), TensorDesc{{64, 16}, 4, "f32", true}},
+                {t({32, 16})}};
+  EXPECT_EQ(estimateWork(mm).coldBytes, 0);
+  EXPECT_EQ(estimateWork(mm).coldCalls, 0);
+  mm.coldWeights = 1;
+  EXPECT_EQ(estimateWork(mm).coldBytes, 4096);
+  EXPECT_EQ(estimateWork(mm).coldCalls, 1);
+  // Only matmul- and conv-class kernels have weights: a mul by a constant
+  // does not read cold weights.
+  KernelDesc mul{"mul", {t({64}), TensorDesc{{64}, 4, "f32", true}}, {t({64})}};
+  mul.coldWeights = 1;
+  EXPECT_EQ(estimateWork(mul).coldBytes, 0);
+  EXPECT_EQ(estimateWork(mul).coldCalls, 0);
+  // Priced: 1 (dispatch) + 12 + 4096 B at 6 GB/s beyond the warm terms.
+  loom::target::DeviceDesc d = device(1);
+  FittedModel m;
+  m.families.push_back({"matmul", f});
+  d.fitted = m;
+  std::optional<CostTerms> terms = estimateTerms(mm, d);
+  ASSERT_TRUE(terms);
+  EXPECT_NEAR(terms->coldUs, 12 + 4096 / 6e3, 1e-6);
+  // A quarter of the weights cold: a quarter of both cold terms.
+  mm.coldWeights = 0.25;
+  terms = estimateTerms(mm, d);
+  EXPECT_NEAR(terms->coldUs, 0.25 * (12 + 4096 / 6e3), 1e-6);
+}
+
+TEST(Fit, ColdShareOfAPlan) {
+  // A ramp of 4 MiB centred on 8 MiB: warm up to 6 MiB, cold from 10.
+  FittedModel m;
+  m.coldAboveKB = 8192;
+  m.coldRampKB = 4096;
+  EXPECT_EQ(m.coldShare(5.0 * 1024 * 1024), 0);
+  EXPECT_NEAR(m.coldShare(7.0 * 1024 * 1024), 0.25, 1e-12);
+  EXPECT_NEAR(m.coldShare(8.0 * 1024 * 1024), 0.5, 1e-12);
+  EXPECT_EQ(m.coldShare(11.0 * 1024 * 1024), 1);
+  // Without a ramp, a step at cold_above_kb; without either, twice the
+  // weights against llc_kb; without that, never.
+  m.coldRampKB = 0;
+  EXPECT_EQ(m.coldShare(7.9 * 1024 * 1024), 0);
+  EXPECT_EQ(m.coldShare(8.1 * 1024 * 1024), 1);
+  m.coldAboveKB = 0;
+  m.llcKB = 32768;
+  EXPECT_EQ(m.coldShare(15.0 * 1024 * 1024), 0);
+  EXPECT_EQ(m.coldShare(17.0 * 1024 * 1024), 1);
+  m.llcKB = 0;
+  EXPECT_EQ(m.coldShare(1e12), 0);
+}
+
+TEST(Fit, ColdRateNeedsASpreadOfWeights) {
+  // Cold samples whose weights are all 256 B (a per-call cold cost of
+  // 9 µs): a per-byte rate cannot be told from the per-call one, so only
+  // the per-call one is fitted (a rate from them would price 2 MB of
+  // weights at 70 ms).
+  std::vector<Sample> s;
+  for (double bytes : {4096.0, 65536.0, 1048576.0})
+    for (bool cold : {false, true})
+      s.push_back({"conv", bytes * 8, bytes,
+                   truth(0, 1, 50, 20, 0, 0, bytes * 8, bytes) + (cold ? 9 : 0),
+                   0, cold ? 256.0 : 0.0, cold ? 1.0 : 0.0});
+  FittedFamily f = fitFamily(s, 0, 0);
+  EXPECT_EQ(f.coldGbs, 0);
+  EXPECT_NEAR(f.coldFixedUs, 9, 1e-6);
+}
+
+TEST(Fit, TranscendentalsOfAKernel) {
+  // fused_conv with a silu epilogue: one exp per output element (2048);
+  // with hard_swish none; a fused_elementwise body of add, mul, sigmoid,
+  // tanh: two per element; sigmoid on its own: one per element.
+  KernelDesc dw{"fused_conv",
+                {t({1, 8, 16, 16}), t({8, 1, 3, 3}), t({8})},
+                {t({1, 8, 16, 16})}};
+  EXPECT_EQ(estimateWork(dw).transcendentals, 0);
+  dw.elementOps = {"silu"};
+  EXPECT_EQ(estimateWork(dw).transcendentals, 2048);
+  dw.elementOps = {"hard_swish"};
+  EXPECT_EQ(estimateWork(dw).transcendentals, 0);
+  KernelDesc chain{"fused_elementwise", {t({4, 64}), t({4, 64})}, {t({4, 64})}};
+  chain.elementOps = {"add", "mul", "sigmoid", "tanh"};
+  EXPECT_EQ(estimateWork(chain).transcendentals, 512);
+  KernelDesc sig{"sigmoid", {t({100})}, {t({100})}};
+  EXPECT_EQ(estimateWork(sig).transcendentals, 100);
+  // Priced by a family's rate: 2048 exps at 0.5 G/s = 4.096 µs on top of
+  // dispatch 1 and fixed 3.
+  loom::target::DeviceDesc d = device(1);
+  FittedModel m;
+  FittedFamily f;
+  f.fixedUs = 3;
+  f.transcendentalGops = 0.5;
+  m.families.push_back({"conv_depthwise", f});
+  d.fitted = m;
+  dw.elementOps = {"silu"};
+  std::optional<CostTerms> terms = estimateTerms(dw, d);
+  ASSERT_TRUE(terms);
+  EXPECT_NEAR(terms->transcendentalUs, 4.096, 1e-12);
+  EXPECT_NEAR(terms->totalUs(), 1 + 3 + 4.096, 1e-12);
+  EXPECT_STREQ(terms->dominant(), "transcendental");
+}
+
 TEST(Fit, FamiliesAreFittedApart) {
   std::vector<Sample> s = grid("conv", 1, 2, 50, 20, 0, 0);
   std::vector<Sample> dw = grid("conv_depthwise", 1, 6, 5, 10, 0, 0);
@@ -166,6 +315,24 @@ TEST(Fit, FamilyChains) {
   KernelDesc row{"matmul", {t({1, 1, 512}), t({512, 256})}, {t({1, 1, 256})}};
   EXPECT_EQ(fittedFamilyChain(row),
             (std::vector<std::string>{"matmul_row", "matmul"}));
+  // Quantized products: integer (8-bit activation), 4-bit weight-only,
+  // 8-bit weight-only (the kernel's own family, even with one row).
+  TensorDesc x8{{1, 512}, 1, "i8", false};
+  KernelDesc qint{"qmatmul",
+                  {x8, t({1}), t({1}), TensorDesc{{512, 256}, 1, "i8", true}},
+                  {TensorDesc{{1, 256}, 1, "i8", false}}};
+  EXPECT_EQ(fittedFamilyChain(qint),
+            (std::vector<std::string>{"qmatmul_int8", "qmatmul", "matmul"}));
+  KernelDesc w4{
+      "qmatmul",
+      {t({1, 512}), t({1}), t({1}), TensorDesc{{65536}, 1, "ui8", true}},
+      {t({1, 256})}};
+  w4.weightFormats = {"int4"};
+  EXPECT_EQ(fittedFamilyChain(w4),
+            (std::vector<std::string>{"qmatmul_w4", "qmatmul", "matmul"}));
+  w4.weightFormats = {"int8"};
+  EXPECT_EQ(fittedFamilyChain(w4),
+            (std::vector<std::string>{"qmatmul", "matmul"}));
   KernelDesc relu{"relu", {t({64})}, {t({64})}};
   EXPECT_EQ(fittedFamilyChain(relu),
             (std::vector<std::string>{"relu", "elementwise"}));
@@ -231,7 +398,7 @@ TEST(Fit, WrittenIntoATargetFileAndParsedBack) {
   m.cacheKB = 512;
   m.error = 0.125;
   m.families.push_back({"matmul_row", FittedFamily{1.5, 30, 12, 0, 16, 0.25}});
-  m.families.push_back({"conv", FittedFamily{2, 40, 0, 3, 20, 0.0625}});
+  m.families.push_back({"conv", FittedFamily{2, 40, 0, 3, 20, 0.0625, 0.25}});
   llvm::Expected<std::string> text = withFittedModel(yaml, "cpu", m);
   ASSERT_TRUE(bool(text)) << llvm::toString(text.takeError());
   llvm::Expected<loom::target::TargetDesc> target =
@@ -250,6 +417,8 @@ TEST(Fit, WrittenIntoATargetFileAndParsedBack) {
   ASSERT_NE(f->find("conv"), nullptr);
   EXPECT_EQ(f->find("conv")->spillGbs, 3);
   EXPECT_EQ(f->find("conv")->gbs, 0);
+  EXPECT_EQ(f->find("conv")->transcendentalGops, 0.25);
+  EXPECT_EQ(f->find("matmul_row")->transcendentalGops, 0);
   EXPECT_EQ(f->find("matmul_row")->fixedUs, 1.5);
   EXPECT_EQ(f->find("matmul_row")->samples, 16);
   EXPECT_EQ(f->find("matmul_row")->error, 0.25);
@@ -263,6 +432,66 @@ TEST(Fit, WrittenIntoATargetFileAndParsedBack) {
   EXPECT_NEAR(*estimateMicros(pw, target->devices[0]), 0.75 + 2 + 0.1024,
               1e-9);
   EXPECT_FALSE(bool(withFittedModel(yaml, "npu", m)));
+}
+
+TEST(Fit, OneFitPerThreadCount) {
+  // Measurements of the same elementwise family with one thread (0.5 µs,
+  // 8 GB/s) and with two (3 µs for the team's fork and join, 15 GB/s),
+  // made from those parameters: each fit recovers its own, both go into
+  // the target file, and a plan priced for N threads gets the fit for N.
+  const char *yaml = "name: t\n"
+                     "devices:\n"
+                     "  - name: cpu\n"
+                     "    kind: cpu\n"
+                     "    peak: {f32: 100}\n"
+                     "    bandwidth_gbs: 10\n"
+                     "    dispatch_us: 1\n";
+  std::vector<FittedModel> fits;
+  for (auto [threads, fixed, gbs] :
+       {std::tuple{1, 0.5, 8.0}, std::tuple{2, 3.0, 15.0}}) {
+    FittedModel m =
+        fitModel(grid("add", 0, fixed, 0, gbs, 0, 0), device(1), {{0}});
+    m.threads = threads;
+    EXPECT_NEAR(*m.dispatchUs, fixed, 1e-6);
+    EXPECT_NEAR(m.find("add")->gbs, gbs, gbs * 1e-6);
+    fits = mergeFits(fits, m);
+  }
+  // Refitting one thread count replaces only its fit.
+  fits = mergeFits(fits, fits[0]);
+  ASSERT_EQ(fits.size(), 2u);
+  llvm::Expected<std::string> text = withFittedModels(yaml, "cpu", fits);
+  ASSERT_TRUE(bool(text)) << llvm::toString(text.takeError());
+  EXPECT_NE(text->find("    fitted:\n      - threads: 1\n"), std::string::npos)
+      << *text;
+  llvm::Expected<loom::target::TargetDesc> target =
+      loom::target::parseTarget(*text, "t.yaml");
+  ASSERT_TRUE(bool(target)) << llvm::toString(target.takeError()) << *text;
+  const loom::target::DeviceDesc &d = target->devices[0];
+  ASSERT_EQ(d.fits.size(), 2u);
+  ASSERT_TRUE(d.fitted);
+  EXPECT_EQ(d.fitted->threads, 1); // estimates use the one-thread fit
+  EXPECT_EQ(d.fitFor(2)->threads, 2);
+  EXPECT_EQ(d.fitFor(3)->threads, 2); // the most threads below 3
+  EXPECT_EQ(d.fitFor(1)->threads, 1);
+  // add of 2 x 1 Ki f32 (12 KiB): 1 thread 0.5 + 12288/8e3, 2 threads
+  // 3 + 12288/15e3.
+  KernelDesc add{"add", {t({1024}), t({1024})}, {t({1024})}};
+  loom::target::DeviceDesc two = d;
+  two.fitted = *d.fitFor(2);
+  EXPECT_NEAR(*estimateMicros(add, d), 0.5 + 12288 / 8e3, 1e-6);
+  EXPECT_NEAR(*estimateMicros(add, two), 3 + 12288 / 15e3, 1e-6);
+  // A fit with a thread count of its own, written over the list, keeps
+  // the list; one thread count twice is an error naming the item.
+  std::string twice = *text;
+  size_t at = twice.find("threads: 2");
+  twice.replace(at, 10, "threads: 1");
+  llvm::Expected<loom::target::TargetDesc> bad =
+      loom::target::parseTarget(twice, "t.yaml");
+  ASSERT_FALSE(bool(bad));
+  EXPECT_NE(llvm::toString(bad.takeError())
+                .find("devices[0].fitted[1]: a second fit for threads: 1 "
+                      "(one per thread count)"),
+            std::string::npos);
 }
 
 TEST(Fit, TargetErrors) {
@@ -280,11 +509,15 @@ TEST(Fit, TargetErrors) {
             "t.yaml:9:7: devices[0].fitted.families: missing required key");
   EXPECT_EQ(parse("      families:\n        convv: {gops: 3}\n"),
             "t.yaml:10:9: devices[0].fitted.families.convv: unknown kernel "
-            "family (a kernel name, an op class, conv_depthwise, conv_1x1 or "
-            "matmul_row)");
+            "family (a kernel name, an op class, conv_depthwise, conv_1x1, "
+            "matmul_row, qmatmul_int8, qmatmul_w4 or qconv_int8)");
   EXPECT_EQ(parse("      families:\n        conv: {gops: -3}\n"),
             "t.yaml:10:22: devices[0].fitted.families.conv.gops: expected a "
             "non-negative number");
+  EXPECT_EQ(
+      parse("      families:\n        conv: {transcendental_gops: -1}\n"),
+      "t.yaml:10:37: devices[0].fitted.families.conv.transcendental_gops: "
+      "expected a non-negative number");
   EXPECT_EQ(parse("      families: {}\n      threads: 0\n"),
             "t.yaml:10:16: devices[0].fitted.threads: expected an integer >= 1");
 }

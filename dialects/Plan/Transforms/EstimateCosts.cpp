@@ -57,6 +57,16 @@ bool loom::plan::describeKernel(Operation *op, loom::cost::KernelDesc &k) {
     for (Value v : task.getOutputs())
       k.outputs.push_back(describe(v));
     k.weightFormats = weightFormats(task);
+    // The per-element ops beside the main work: an epilogue activation,
+    // a fused_elementwise body.
+    DictionaryAttr attrs = task.getKernelAttrs();
+    if (auto act = attrs ? attrs.getAs<StringAttr>("activation") : StringAttr())
+      if (act.getValue() != "none")
+        k.elementOps.push_back(act.getValue().str());
+    if (auto body = attrs ? attrs.getAs<ArrayAttr>("body_ops") : ArrayAttr())
+      for (Attribute op : body)
+        if (auto name = dyn_cast<StringAttr>(op))
+          k.elementOps.push_back(name.getValue().str());
     return true;
   }
   if (auto transfer = dyn_cast<TransferOp>(op)) {
@@ -125,11 +135,11 @@ DictionaryAttr describeTerms(const loom::cost::CostTerms &t, Builder &b) {
   out.push_back(b.getNamedAttr(
       "model", b.getStringAttr(t.fitted ? t.family : "roofline")));
   out.push_back(b.getNamedAttr("dominant", b.getStringAttr(t.dominant())));
-  std::pair<const char *, double> parts[] = {{"dispatch", t.dispatchUs},
-                                             {"overhead", t.overheadUs},
-                                             {"compute", t.computeUs},
-                                             {"memory", t.memoryUs},
-                                             {"cache", t.cacheUs}};
+  std::pair<const char *, double> parts[] = {
+      {"dispatch", t.dispatchUs}, {"overhead", t.overheadUs},
+      {"compute", t.computeUs},   {"memory", t.memoryUs},
+      {"cache", t.cacheUs},       {"transcendental", t.transcendentalUs},
+      {"cold", t.coldUs}};
   for (auto [key, us] : parts)
     if (us > 0)
       out.push_back(b.getNamedAttr(key, b.getF64FloatAttr(us)));
@@ -151,9 +161,17 @@ struct PlanEstimateCostsPass
           << costModel << "'; expected auto or roofline";
       return signalPassFailure();
     }
-    if (costModel == "roofline")
-      for (loom::target::DeviceDesc &d : desc->devices)
+    if (threads < 1) {
+      module.emitError("plan-estimate-costs: threads is ")
+          << std::to_string(int(threads)) << "; expected 1 or more";
+      return signalPassFailure();
+    }
+    for (loom::target::DeviceDesc &d : desc->devices) {
+      if (costModel == "roofline")
         d.fitted.reset();
+      else if (const loom::target::FittedModel *f = d.fitFor(threads))
+        d.fitted = *f;
+    }
     // The devices of the plan, each with its figures.
     SmallVector<std::pair<StringAttr, const loom::target::DeviceDesc *>> devices;
     for (auto dev : module.getOps<DeviceOp>()) {
@@ -197,6 +215,19 @@ struct PlanEstimateCostsPass
       return signalPassFailure();
     }
     const bool reducedAllowed = devicePrecision == "auto";
+    // Weights go cold between runs where the plan's weights, twice over
+    // (the runtime's fast paths keep a reordered copy beside them), do not
+    // fit in the last-level cache of the device's fit.
+    double weightBytes = 0;
+    module.walk([&](WeightOp w) {
+      auto type = cast<MemRefType>(w.getResult().getType());
+      weightBytes +=
+          double(type.getNumElements()) *
+          double(std::max<int64_t>(1, type.getElementTypeBitWidth() / 8));
+    });
+    llvm::DenseMap<const loom::target::DeviceDesc *, double> coldOn;
+    for (auto [name, d] : devices)
+      coldOn[d] = d->fitted ? d->fitted->coldShare(weightBytes) : 0;
     int64_t measuredTasks = 0;
     Builder b(module.getContext());
     // Post-order: a control task's bodies have their costs before it.
@@ -211,6 +242,7 @@ struct PlanEstimateCostsPass
       SmallVector<NamedAttribute> costs, reduced, terms;
       bool measured = false;
       for (auto [name, d] : devices) {
+        k.coldWeights = coldOn.lookup(d);
         std::optional<double> us = loom::cost::estimateMicros(k, *d, tablePtr);
         bool fromTable = us && tablePtr && tablePtr->lookup(k, d->name);
         measured |= fromTable;

@@ -80,9 +80,14 @@ def PlanEstimateCosts : Pass<"plan-estimate-costs", "mlir::ModuleOp"> {
     kernel signature has an entry for a device gets that measured time there
     instead. A device whose target entry has a fitted cost model
     (`fitted`, docs/targets.md) is priced by it for the kernel families it
-    lists (`cost-model=roofline` ignores the fit). Each task also gets `cost_terms`: per device with an estimate
+    lists (`cost-model=roofline` ignores the fit); a target with fits for
+    several thread counts is priced by the one for `threads` (the threads
+    each kernel will run with, `loomc --kernel-threads`; the nearest fewer
+    threads where there is none for that count). A share of every call's
+    weights is priced cold by the plan's weight bytes and that fit's
+    `cold_above_kb` / `cold_ramp_kb` (FittedModel::coldShare) (docs/targets.md, "Cold weights"). Each task also gets `cost_terms`: per device with an estimate
     (not a measurement), `{model, dominant, dispatch, overhead, compute,
-    memory, cache}`: the model (`roofline` or the fitted family), the
+    memory, cache, transcendental, cold}`: the model (`roofline` or the fitted family), the
     largest term, and the non-zero terms in µs. The statistic `num-measured` counts the tasks and transfers that
     found at least one entry, and so does the module attribute
     `plan.cost_table` (`{file, target, measured_tasks}`), which loomc's
@@ -108,6 +113,9 @@ def PlanEstimateCosts : Pass<"plan-estimate-costs", "mlir::ModuleOp"> {
     Option<"devicePrecision", "device-precision", "std::string", "\"exact\"",
            "auto: an f32 task may run on a device without f32 in its bf16 "
            "or f16 (recorded in `reduced_precision`); exact: f32 only">,
+    Option<"threads", "threads", "int", "1",
+           "threads each kernel runs with: a device with fits for several "
+           "thread counts is priced by DeviceDesc::fitFor(threads)">,
   ];
   let statistics = [
     Statistic<"numMeasured", "num-measured",

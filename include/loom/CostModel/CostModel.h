@@ -48,16 +48,47 @@ struct KernelDesc {
   /// The packed weight formats a quantized kernel reads (int8, int4,
   /// ternary, 2:4); a device runs it only if its target lists them all.
   std::vector<std::string> weightFormats;
+  /// The elementwise ops the kernel applies to every output element beside
+  /// its main work: a fused kernel's epilogue `activation` (`silu`), a
+  /// `fused_elementwise`'s body ops (`add`, `sigmoid`, ...). Only counted
+  /// by Work::transcendentals.
+  std::vector<std::string> elementOps;
+  /// The share (0 to 1) of the call's weights it finds out of the caches,
+  /// as a layer of a model whose weights do not stay in the caches between
+  /// runs does (plan-estimate-costs decides: docs/targets.md, "Cold
+  /// weights"). Only counted by Work::coldBytes and Work::coldCalls.
+  double coldWeights = 0;
 };
 
 /// The work of one kernel call.
 struct Work {
   double flops = 0; ///< operations (FLOPs, or integer ops for i8 kernels)
   double bytes = 0; ///< bytes read and written (every operand once)
+  /// Evaluations of a transcendental function (exp, tanh, erf, log, ...:
+  /// isTranscendental) per call: an elementwise kernel of such a function
+  /// once per element, a fused kernel once per output element and such op
+  /// of its KernelDesc::elementOps. The runtime computes most of them in
+  /// scalar double precision, at 10-100x the time of a relu per element,
+  /// which operations and bytes cannot tell apart.
+  double transcendentals = 0;
+  /// Bytes of weights read from memory rather than the caches: with
+  /// KernelDesc::coldWeights, the constant operands' bytes of a matmul- or
+  /// conv-class kernel; else 0.
+  double coldBytes = 0;
+  /// KernelDesc::coldWeights for a call with weights (else 0): the share
+  /// of a cold call's per-call cost it pays (its code and tables out of
+  /// the caches too).
+  double coldCalls = 0;
   target::OpClass opClass = target::OpClass::Other;
 };
 
 Work estimateWork(const KernelDesc &kernel);
+
+/// Whether an elementwise op or activation (a kernel name, an epilogue
+/// activation or a fused_elementwise body op) evaluates a transcendental
+/// function: exp, log, sigmoid, tanh, erf, gelu, gelu_tanh, silu, elu,
+/// softplus, mish, sin, cos, pow and the like.
+bool isTranscendental(llvm::StringRef op);
 
 /// The element type whose peak a kernel runs at: for matmul- and conv-class
 /// kernels the type of the first input (the activation), for the others the
@@ -111,14 +142,17 @@ struct CostTerms {
   double overheadUs = 0; ///< the family's fixed_us (fitted only)
   double computeUs = 0, memoryUs = 0;
   double cacheUs = 0; ///< bytes beyond the cache (fitted only)
+  double transcendentalUs = 0; ///< exp/tanh/erf evaluations (fitted only)
+  double coldUs = 0;           ///< weights read from memory (fitted only)
   std::string family; ///< the fitted family (empty for the roofline)
   bool fitted = false; ///< the terms add up; else the roofline's max
   double totalUs() const {
-    return fitted ? dispatchUs + overheadUs + computeUs + memoryUs + cacheUs
+    return fitted ? dispatchUs + overheadUs + computeUs + memoryUs + cacheUs +
+                        transcendentalUs + coldUs
                   : dispatchUs + std::max(computeUs, memoryUs);
   }
-  /// The largest term: "dispatch", "overhead", "compute", "memory" or
-  /// "cache" (the first of them on a tie).
+  /// The largest term: "dispatch", "overhead", "compute", "memory",
+  /// "cache", "transcendental" or "cold" (the first of them on a tie).
   const char *dominant() const;
 };
 
@@ -129,7 +163,8 @@ std::optional<CostTerms> estimateTerms(const KernelDesc &kernel,
                                        const target::DeviceDesc &device);
 
 /// The fitted terms of a call with `work` under `family` (no support
-/// check): dispatch + fixed + compute + memory + cache.
+/// check): dispatch + fixed + compute + memory + cache + transcendental +
+/// cold weights.
 CostTerms fittedTerms(const Work &work, const target::FittedFamily &family,
                       double cacheKB, double dispatchUs);
 

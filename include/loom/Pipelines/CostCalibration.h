@@ -51,6 +51,14 @@ struct CostCalibrationOptions {
   /// cold, 9.9% error against 8.8%) and whole models' kernels far better
   /// (64 MiB charged every small kernel ~50 µs).
   double flushMB = 4;
+  /// The last-level cache of the machine, KiB (< 0: read it from
+  /// /sys/devices/system/cpu/cpu0/cache; 0: unknown). When known, every
+  /// microkernel with weights is also measured cold: after writing twice
+  /// that much other memory, with its inputs written again (warm, as the
+  /// previous layer leaves them), as a layer of a model whose weights do
+  /// not stay in the cache between runs finds them. Those measurements fit
+  /// the families' `cold_gbs`; the value is recorded as the fit's `llc_kb`.
+  double llcKB = -1;
   /// Only the microkernels whose name contains this (empty: all).
   std::string filter;
   /// Device kernels for the Session (SessionOptions::deviceKernels).
@@ -70,8 +78,30 @@ struct CalibrationMeasurement {
   double rooflineUs = 0; ///< the device's roofline estimate
 };
 
+/// One point of the footprint sweep: a chain of identical convolutions run
+/// back to back.
+struct FootprintPoint {
+  double weightBytes = 0; ///< the chain's weights
+  double layerUs = 0;     ///< a layer's mean time
+  double coldUs = 0;      ///< with its weights cold (measured for 1 layer)
+};
+
+/// How a model's layers go cold with its weights, from the footprint sweep
+/// (FittedModel::coldAboveKB, coldRampKB): the layer time goes from the
+/// one-layer chain's (warm) to the mean of the three longest chains'
+/// (cold); the weights where it first gets a quarter and three quarters of
+/// the way (interpolated between sweep points) give a linear ramp: its
+/// middle and its width. Zeros when the sweep is too short or never gets
+/// there.
+struct ColdRamp {
+  double aboveKB = 0, rampKB = 0;
+};
+ColdRamp coldRamp(const std::vector<FootprintPoint> &sweep);
+
 struct CostCalibrationResult {
   target::FittedModel model;
+  /// The footprint sweep (FittedModel::coldAboveKB comes from it).
+  std::vector<FootprintPoint> footprint;
   cost::FitReport report;
   std::vector<CalibrationMeasurement> measurements;
   /// The target file's text with the device's `fitted` mapping replaced.

@@ -50,6 +50,9 @@ struct PlanPipelineOptions {
   /// "auto": devices with a fitted cost model are priced by it; "roofline":
   /// the roofline everywhere (plan-estimate-costs' cost-model).
   std::string costModel = "auto";
+  /// Threads each kernel will run with: the fit a device has for that many
+  /// prices the plan (plan-estimate-costs' threads).
+  int threads = 1;
   /// "auto": an f32 task may run on a device without f32 in the device's
   /// bf16/f16 (emulated on the host, docs/targets.md); "exact": never.
   std::string devicePrecision = "auto";

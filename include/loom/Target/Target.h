@@ -85,6 +85,9 @@ struct OpRule {
 /// "Fitted cost model"): a call costs the device's `dispatch_us` plus
 ///   fixed_us + operations / (gops · 1e3) + bytes / (gbs · 1e3)
 ///            + max(0, bytes - cache_kb · 1024) / (spill_gbs · 1e3)
+///            + transcendentals / (transcendental_gops · 1e3)
+///            + cold weight bytes / (cold_gbs · 1e3) + cold_fixed_us
+///              (the last two for a call whose weights are cold)
 /// A rate of 0 leaves its term out (the fit found it does not pay). The
 /// model's own `dispatch_us`, when it has one, replaces the device's.
 struct FittedFamily {
@@ -95,6 +98,14 @@ struct FittedFamily {
   int samples = 0;     ///< microkernels the family was fitted on
   /// Median |log(predicted / measured)| over the held-out microkernels.
   double error = 0;
+  /// exp/tanh/erf evaluations per µs / 1e3 (cost::Work::transcendentals,
+  /// e.g. a silu epilogue); 0: no such term
+  double transcendentalGops = 0;
+  /// Extra time per byte of constant operands read from memory (weights
+  /// out of the caches, cost::Work::coldBytes), GB/s; 0: no such term
+  double coldGbs = 0;
+  /// Extra µs per call with cold weights; 0: none
+  double coldFixedUs = 0;
 };
 
 /// A device's fitted cost model: measured by `loom-profile --calibrate`,
@@ -108,6 +119,23 @@ struct FittedModel {
   /// the device's.
   std::optional<double> dispatchUs;
   double cacheKB = 0;  ///< bytes beyond which `spill_gbs` applies, KiB
+  /// The machine's last-level cache, KiB (read where it was measured): a
+  /// plan whose weights, twice over, do not fit in it reads them cold
+  /// (`cold_gbs`); 0: unknown, never cold.
+  double llcKB = 0;
+  /// Measured (loom::coldThresholdKB): the plan weight bytes (KiB) beyond
+  /// which a plan's calls are priced cold; 0: twice the weights against
+  /// `llcKB` instead.
+  double coldAboveKB = 0;
+  /// Measured with it: the weights over which a plan goes from warm to
+  /// cold, centred on `coldAboveKB` (a plan with W KiB of weights prices
+  /// the share clamp((W - coldAboveKB) / coldRampKB + 1/2, 0, 1) of its
+  /// calls' cold terms); 0: all at once.
+  double coldRampKB = 0;
+
+  /// The share of a plan's calls' weights that are cold when the plan has
+  /// `weightBytes` of weights (0 to 1; 0 without a rule).
+  double coldShare(double weightBytes) const;
   /// Median |log(predicted / measured)| over all held-out microkernels.
   double error = 0;
   /// Parameters per family name: a kernel takes the first of its
@@ -148,6 +176,16 @@ struct DeviceDesc {
   /// The fitted cost model (`fitted`), replacing the roofline for the
   /// kernel families it lists.
   std::optional<FittedModel> fitted;
+  /// Every fit the target lists for the device (`fitted`: one mapping, or
+  /// a list of them with different `threads`), in file order. `fitted` is
+  /// the one estimates use: fitFor(1) after parsing, fitFor(N) for plans
+  /// priced for N threads (plan-estimate-costs' `threads`).
+  std::vector<FittedModel> fits;
+
+  /// The fit for kernels run with `threads` threads: the one measured with
+  /// that many, else the one with the most threads below it, else the one
+  /// with the fewest; nullptr when the device has none.
+  const FittedModel *fitFor(int threads) const;
 
   double peak(DType t) const { return peakGops[size_t(t)]; }
   bool runs(DType t) const { return peak(t) > 0; }

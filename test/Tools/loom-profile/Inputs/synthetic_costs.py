@@ -6,14 +6,22 @@
   matmul M x K x N (f32):  1 + 3 + 2MKN / 40e3 + 4(MK + KN + MN) / 12e3
                            (40 GOP/s, 12 GB/s)
 
-    synthetic_costs.py OUT.json
+With --threads 2, as two threads would run them (neither doubles: the
+relu is bound by memory, the matmul pays 6 us for its team's fork and
+join and reaches 72 GOP/s):
+
+  relu:   1 + 0.5 + 8n / 16e3                              (16 GB/s)
+  matmul: 1 + 3 + 6 + 2MKN / 72e3 + 4(MK + KN + MN) / 12e3
+
+    synthetic_costs.py OUT.json [--threads 2]
 """
 import json
 import sys
 
+two = "--threads" in sys.argv and sys.argv[sys.argv.index("--threads") + 1] == "2"
 entries = []
 for n in [256 * 4 ** i for i in range(8)]:
-    us = 1 + 0.5 + 8 * n / 10e3
+    us = 1 + 0.5 + 8 * n / (16e3 if two else 10e3)
     entries.append({"kernel": "relu", "inputs": ["%dxf32" % n],
                     "outputs": ["%dxf32" % n], "us": {"cpu": us}})
 for m in (2, 16, 128):
@@ -21,7 +29,7 @@ for m in (2, 16, 128):
         for n in (32, 512):
             ops = 2 * m * k * n
             b = 4 * (m * k + k * n + m * n)
-            us = 1 + 3 + ops / 40e3 + b / 12e3
+            us = 1 + 3 + (6 if two else 0) + ops / (72e3 if two else 40e3) + b / 12e3
             entries.append({"kernel": "matmul",
                             "inputs": ["%dx%dxf32" % (m, k), "%dx%dxf32" % (k, n)],
                             "outputs": ["%dx%dxf32" % (m, n)], "us": {"cpu": us}})
