@@ -139,7 +139,7 @@ Work loom::cost::estimateWork(const KernelDesc &k) {
     for (const auto &t : k.inputs)
       if (t && t->constant)
         w.coldBytes += k.coldWeights * double(t->bytes());
-  w.coldCalls = w.coldBytes > 0 ? k.coldWeights : 0;
+  w.coldCalls = w.coldBytes > 0 ? k.coldWeights * k.coldCallShare : 0;
   return w;
 }
 

@@ -210,6 +210,12 @@ TEST(Fit, RecoversTheColdWeightRate) {
   mm.coldWeights = 0.25;
   terms = estimateTerms(mm, d);
   EXPECT_NEAR(terms->coldUs, 0.25 * (12 + 4096 / 6e3), 1e-6);
+  // A plan's layer (plan-estimate-costs): the share of its weight bytes,
+  // none of the per-call cost.
+  mm.coldCallShare = 0;
+  EXPECT_EQ(estimateWork(mm).coldCalls, 0);
+  terms = estimateTerms(mm, d);
+  EXPECT_NEAR(terms->coldUs, 0.25 * 4096 / 6e3, 1e-6);
 }
 
 TEST(Fit, ColdShareOfAPlan) {

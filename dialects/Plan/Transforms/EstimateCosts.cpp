@@ -241,6 +241,10 @@ struct PlanEstimateCostsPass
         return;
       SmallVector<NamedAttribute> costs, reduced, terms;
       bool measured = false;
+      // A layer of the plan pays the cold share of its weights' bytes but
+      // not the per-call cold cost of a microkernel after a whole-cache
+      // flush: its code and tables stay warm (docs/targets.md).
+      k.coldCallShare = 0;
       for (auto [name, d] : devices) {
         k.coldWeights = coldOn.lookup(d);
         std::optional<double> us = loom::cost::estimateMicros(k, *d, tablePtr);

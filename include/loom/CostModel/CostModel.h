@@ -58,6 +58,13 @@ struct KernelDesc {
   /// runs does (plan-estimate-costs decides: docs/targets.md, "Cold
   /// weights"). Only counted by Work::coldBytes and Work::coldCalls.
   double coldWeights = 0;
+  /// The share of its family's per-call cold cost (`cold_fixed_us`) a call
+  /// with cold weights pays, times coldWeights: 1 for a microkernel
+  /// measured after a whole-cache flush (the calibration), 0 for a layer of
+  /// a plan (plan-estimate-costs), which finds its code and the runtime's
+  /// tables warm; only its weights come from memory (docs/targets.md,
+  /// "Cold weights").
+  double coldCallShare = 1;
 };
 
 /// The work of one kernel call.
