@@ -605,7 +605,8 @@ LogicalResult loom::emit::emitReport(ModuleOp module, llvm::raw_ostream &os) {
          << num("layer_input_sets") << " input sets (" << escape(str("inputs"))
          << ")";
       if (!str("tuning_inputs").empty())
-        os << "; bias correction and the layers kept f32 were chosen on "
+        os << "; the equalized pairs, bias correction and the layers kept "
+              "f32 were chosen on "
            << escape(str("tuning_inputs")) << " inputs";
       os << ".</p>\n<table><tr><th>layer</th><th>kind</th><th>format</th>"
             "<th>SQNR (dB)</th><th>bias correction (dB before &rarr; "

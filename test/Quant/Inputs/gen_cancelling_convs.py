@@ -10,8 +10,10 @@ import os
 import sys
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import numpy_helper
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from conv_pair import save_conv_pair  # noqa: E402
 
 out = sys.argv[1]
 os.makedirs(os.path.join(out, "test_data_set_0"), exist_ok=True)
@@ -21,17 +23,7 @@ w1 = (rng.standard_normal((16, 8, 1, 1)) * c[:, None, None, None]).astype(np.flo
 b1 = (rng.standard_normal(16) * c * 0.1).astype(np.float32)
 w2 = (rng.standard_normal((4, 16, 1, 1)) / c[None, :, None, None]).astype(np.float32)
 b2 = rng.standard_normal(4).astype(np.float32)
-nodes = [helper.make_node("Conv", ["x", "w1", "b1"], ["h"], name="conv1"),
-         helper.make_node("Relu", ["h"], ["r"], name="relu"),
-         helper.make_node("Conv", ["r", "w2", "b2"], ["y"], name="conv2")]
-g = helper.make_graph(nodes, "cancelling_convs",
-                      [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 16, 16])],
-                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 16, 16])],
-                      [numpy_helper.from_array(a, n) for a, n in
-                       ((w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2"))])
-m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
-m.ir_version = 8
-onnx.save(m, os.path.join(out, "model.onnx"))
+save_conv_pair(out, "cancelling_convs", w1, b1, w2, b2)
 x = rng.standard_normal((1, 8, 16, 16)).astype(np.float32)
 with open(os.path.join(out, "test_data_set_0", "input_0.pb"), "wb") as f:
     f.write(numpy_helper.from_array(x, "x").SerializeToString())

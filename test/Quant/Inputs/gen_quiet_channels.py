@@ -12,8 +12,10 @@ import os
 import sys
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import numpy_helper
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from conv_pair import save_conv_pair  # noqa: E402
 
 out = sys.argv[1]
 rng = np.random.default_rng(5)
@@ -24,17 +26,7 @@ w1[4:, 4:] = rng.standard_normal((4, 4, 1, 1)) * 100.0
 b1 = np.zeros(8, np.float32)
 w2 = rng.standard_normal((4, 8, 1, 1)).astype(np.float32)
 b2 = rng.standard_normal(4).astype(np.float32)
-nodes = [helper.make_node("Conv", ["x", "w1", "b1"], ["h"], name="conv1"),
-         helper.make_node("Relu", ["h"], ["r"], name="relu"),
-         helper.make_node("Conv", ["r", "w2", "b2"], ["y"], name="conv2")]
-g = helper.make_graph(nodes, "quiet_channels",
-                      [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 16, 16])],
-                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 16, 16])],
-                      [numpy_helper.from_array(a, n) for a, n in
-                       ((w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2"))])
-m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
-m.ir_version = 8
-onnx.save(m, os.path.join(out, "model.onnx"))
+save_conv_pair(out, "quiet_channels", w1, b1, w2, b2)
 for s in range(4):
     d = os.path.join(out, "test_data_set_%d" % s)
     os.makedirs(d, exist_ok=True)
